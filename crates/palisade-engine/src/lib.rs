@@ -1,0 +1,13 @@
+//! The decision engine: "is this packet allowed on this interface in this direction, and by
+//! which rules?".
+//!
+//! [`compile`] turns a [`Snapshot`] into an [`Engine`] that answers fast; [`reference::decide`]
+//! answers the same question with a plain loop and is the oracle the property tests compare
+//! against. Both return the same [`Decision`]. Pure: no I/O, no clock.
+
+mod packet;
+pub mod reference;
+
+pub use packet::{Decision, DecideError, Packet, Payload, RuleMatch, Verdict};
+
+use palisade_model::Snapshot;

@@ -1,0 +1,246 @@
+//! Typed validation errors and the EC2 error codes they map to.
+//!
+//! Messages follow EC2's wording where it is known (see `shared/research/aws-api.md` §3);
+//! callers branch on [`Ec2ErrorCode`], never on message text.
+
+use thiserror::Error;
+
+/// An EC2 API error code, as sent in `<Error><Code>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Ec2ErrorCode {
+    AuthFailure,
+    CannotDelete,
+    DependencyViolation,
+    DryRunOperation,
+    IncorrectState,
+    InvalidAction,
+    InvalidClientTokenId,
+    InvalidGroupDuplicate,
+    InvalidGroupIdMalformed,
+    InvalidGroupNotFound,
+    InvalidGroupReserved,
+    InvalidInstanceIdMalformed,
+    InvalidInstanceIdNotFound,
+    InvalidNetworkInterfaceIdMalformed,
+    InvalidNetworkInterfaceIdNotFound,
+    InvalidNextToken,
+    InvalidParameter,
+    InvalidParameterCombination,
+    InvalidParameterValue,
+    InvalidPermissionDuplicate,
+    InvalidPermissionMalformed,
+    InvalidPermissionNotFound,
+    InvalidPrefixListIdMalformed,
+    InvalidPrefixListIdNotFound,
+    InvalidSecurityGroupRuleIdMalformed,
+    InvalidSecurityGroupRuleIdNotFound,
+    InvalidSubnetConflict,
+    InvalidSubnetIdMalformed,
+    InvalidSubnetIdNotFound,
+    InvalidSubnetRange,
+    InvalidVpcIdMalformed,
+    InvalidVpcIdNotFound,
+    InvalidVpcPeeringConnectionIdMalformed,
+    InvalidVpcPeeringConnectionIdNotFound,
+    InvalidVpcRange,
+    MissingParameter,
+    PrefixListVersionMismatch,
+    RulesPerSecurityGroupLimitExceeded,
+    SecurityGroupLimitExceeded,
+    SecurityGroupsPerInstanceLimitExceeded,
+    SecurityGroupsPerInterfaceLimitExceeded,
+    SignatureDoesNotMatch,
+    InternalError,
+    RequestLimitExceeded,
+    UnsupportedOperation,
+}
+
+impl Ec2ErrorCode {
+    /// Every code, for exhaustive tests.
+    pub const ALL: &'static [Self] = &[
+        Self::AuthFailure,
+        Self::CannotDelete,
+        Self::DependencyViolation,
+        Self::DryRunOperation,
+        Self::IncorrectState,
+        Self::InvalidAction,
+        Self::InvalidClientTokenId,
+        Self::InvalidGroupDuplicate,
+        Self::InvalidGroupIdMalformed,
+        Self::InvalidGroupNotFound,
+        Self::InvalidGroupReserved,
+        Self::InvalidInstanceIdMalformed,
+        Self::InvalidInstanceIdNotFound,
+        Self::InvalidNetworkInterfaceIdMalformed,
+        Self::InvalidNetworkInterfaceIdNotFound,
+        Self::InvalidNextToken,
+        Self::InvalidParameter,
+        Self::InvalidParameterCombination,
+        Self::InvalidParameterValue,
+        Self::InvalidPermissionDuplicate,
+        Self::InvalidPermissionMalformed,
+        Self::InvalidPermissionNotFound,
+        Self::InvalidPrefixListIdMalformed,
+        Self::InvalidPrefixListIdNotFound,
+        Self::InvalidSecurityGroupRuleIdMalformed,
+        Self::InvalidSecurityGroupRuleIdNotFound,
+        Self::InvalidSubnetConflict,
+        Self::InvalidSubnetIdMalformed,
+        Self::InvalidSubnetIdNotFound,
+        Self::InvalidSubnetRange,
+        Self::InvalidVpcIdMalformed,
+        Self::InvalidVpcIdNotFound,
+        Self::InvalidVpcPeeringConnectionIdMalformed,
+        Self::InvalidVpcPeeringConnectionIdNotFound,
+        Self::InvalidVpcRange,
+        Self::MissingParameter,
+        Self::PrefixListVersionMismatch,
+        Self::RulesPerSecurityGroupLimitExceeded,
+        Self::SecurityGroupLimitExceeded,
+        Self::SecurityGroupsPerInstanceLimitExceeded,
+        Self::SecurityGroupsPerInterfaceLimitExceeded,
+        Self::SignatureDoesNotMatch,
+        Self::InternalError,
+        Self::RequestLimitExceeded,
+        Self::UnsupportedOperation,
+    ];
+
+    /// The code exactly as EC2 spells it on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthFailure => "AuthFailure",
+            Self::CannotDelete => "CannotDelete",
+            Self::DependencyViolation => "DependencyViolation",
+            Self::DryRunOperation => "DryRunOperation",
+            Self::IncorrectState => "IncorrectState",
+            Self::InvalidAction => "InvalidAction",
+            Self::InvalidClientTokenId => "InvalidClientTokenId",
+            Self::InvalidGroupDuplicate => "InvalidGroup.Duplicate",
+            Self::InvalidGroupIdMalformed => "InvalidGroupId.Malformed",
+            Self::InvalidGroupNotFound => "InvalidGroup.NotFound",
+            Self::InvalidGroupReserved => "InvalidGroup.Reserved",
+            Self::InvalidInstanceIdMalformed => "InvalidInstanceID.Malformed",
+            Self::InvalidInstanceIdNotFound => "InvalidInstanceID.NotFound",
+            Self::InvalidNetworkInterfaceIdMalformed => "InvalidNetworkInterfaceID.Malformed",
+            Self::InvalidNetworkInterfaceIdNotFound => "InvalidNetworkInterfaceID.NotFound",
+            Self::InvalidNextToken => "InvalidNextToken",
+            Self::InvalidParameter => "InvalidParameter",
+            Self::InvalidParameterCombination => "InvalidParameterCombination",
+            Self::InvalidParameterValue => "InvalidParameterValue",
+            Self::InvalidPermissionDuplicate => "InvalidPermission.Duplicate",
+            Self::InvalidPermissionMalformed => "InvalidPermission.Malformed",
+            Self::InvalidPermissionNotFound => "InvalidPermission.NotFound",
+            Self::InvalidPrefixListIdMalformed => "InvalidPrefixListId.Malformed",
+            Self::InvalidPrefixListIdNotFound => "InvalidPrefixListID.NotFound",
+            Self::InvalidSecurityGroupRuleIdMalformed => "InvalidSecurityGroupRuleId.Malformed",
+            Self::InvalidSecurityGroupRuleIdNotFound => "InvalidSecurityGroupRuleId.NotFound",
+            Self::InvalidSubnetConflict => "InvalidSubnet.Conflict",
+            Self::InvalidSubnetIdMalformed => "InvalidSubnetID.Malformed",
+            Self::InvalidSubnetIdNotFound => "InvalidSubnetID.NotFound",
+            Self::InvalidSubnetRange => "InvalidSubnet.Range",
+            Self::InvalidVpcIdMalformed => "InvalidVpcID.Malformed",
+            Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
+            Self::InvalidVpcPeeringConnectionIdMalformed => "InvalidVpcPeeringConnectionId.Malformed",
+            Self::InvalidVpcPeeringConnectionIdNotFound => "InvalidVpcPeeringConnectionID.NotFound",
+            Self::InvalidVpcRange => "InvalidVpc.Range",
+            Self::MissingParameter => "MissingParameter",
+            Self::PrefixListVersionMismatch => "PrefixListVersionMismatch",
+            Self::RulesPerSecurityGroupLimitExceeded => "RulesPerSecurityGroupLimitExceeded",
+            Self::SecurityGroupLimitExceeded => "SecurityGroupLimitExceeded",
+            Self::SecurityGroupsPerInstanceLimitExceeded => "SecurityGroupsPerInstanceLimitExceeded",
+            Self::SecurityGroupsPerInterfaceLimitExceeded => {
+                "SecurityGroupsPerInterfaceLimitExceeded"
+            }
+            Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::InternalError => "InternalError",
+            Self::RequestLimitExceeded => "RequestLimitExceeded",
+            Self::UnsupportedOperation => "UnsupportedOperation",
+        }
+    }
+}
+
+impl std::fmt::Display for Ec2ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A malformed resource id.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct IdError {
+    pub(crate) code: Ec2ErrorCode,
+    pub(crate) message: String,
+}
+
+impl IdError {
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+}
+
+/// Why a rule (or a set of rules) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct RuleError {
+    pub(crate) code: Ec2ErrorCode,
+    pub(crate) message: String,
+}
+
+impl RuleError {
+    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<IdError> for RuleError {
+    fn from(e: IdError) -> Self {
+        Self { code: e.code, message: e.message }
+    }
+}
+
+/// Why a group could not be created, named or changed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct GroupError {
+    pub(crate) code: Ec2ErrorCode,
+    pub(crate) message: String,
+}
+
+impl GroupError {
+    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+/// Why a VPC, subnet, interface, peering or prefix list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct NetworkError {
+    pub(crate) code: Ec2ErrorCode,
+    pub(crate) message: String,
+}
+
+impl NetworkError {
+    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}

@@ -1,0 +1,170 @@
+//! Resource ids (`sg-…`, `sgr-…`, `vpc-…`, …) as validated newtypes, and the id generator
+//! that callers pass in (this crate has no random source).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Ec2ErrorCode, IdError};
+
+/// A source of fresh ids. The API server passes a random one, tests a [`SeqIdGen`].
+pub trait IdGen {
+    /// 68 fresh bits; only the low 68 bits are used (17 hex digits).
+    fn next_bits(&mut self) -> u128;
+}
+
+/// A deterministic id generator: 1, 2, 3, … (tests and offline tools).
+#[derive(Debug, Clone, Default)]
+pub struct SeqIdGen {
+    next: u128,
+}
+
+impl SeqIdGen {
+    pub fn starting_at(next: u128) -> Self {
+        Self { next }
+    }
+}
+
+impl IdGen for SeqIdGen {
+    fn next_bits(&mut self) -> u128 {
+        self.next += 1;
+        self.next
+    }
+}
+
+fn is_hex_id(rest: &str) -> bool {
+    (rest.len() == 8 || rest.len() == 17)
+        && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal, $code:expr, $what:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
+
+        impl $name {
+            /// The prefix every id of this kind starts with.
+            pub const PREFIX: &'static str = $prefix;
+
+            /// A fresh id: the prefix and 17 lowercase hex digits.
+            pub fn generate(ids: &mut dyn IdGen) -> Self {
+                let bits = ids.next_bits() & ((1u128 << 68) - 1);
+                Self(format!("{}{:017x}", $prefix, bits))
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                match s.strip_prefix($prefix) {
+                    Some(rest) if is_hex_id(rest) => Ok(Self(s.to_owned())),
+                    _ => Err(IdError {
+                        code: $code,
+                        message: format!(
+                            "Invalid id: \"{}\" (expecting \"{}...\")",
+                            s, $prefix
+                        ),
+                    }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A security group id, `sg-` and 8 or 17 hex digits.
+    GroupId, "sg-", Ec2ErrorCode::InvalidGroupIdMalformed, "security group");
+id_type!(
+    /// A security group rule id, `sgr-` and 8 or 17 hex digits.
+    RuleId, "sgr-", Ec2ErrorCode::InvalidSecurityGroupRuleIdMalformed, "security group rule");
+id_type!(
+    /// A VPC id.
+    VpcId, "vpc-", Ec2ErrorCode::InvalidVpcIdMalformed, "VPC");
+id_type!(
+    /// A subnet id.
+    SubnetId, "subnet-", Ec2ErrorCode::InvalidSubnetIdMalformed, "subnet");
+id_type!(
+    /// A network interface (ENI) id.
+    EniId, "eni-", Ec2ErrorCode::InvalidNetworkInterfaceIdMalformed, "network interface");
+id_type!(
+    /// A managed prefix list id.
+    PrefixListId, "pl-", Ec2ErrorCode::InvalidPrefixListIdMalformed, "prefix list");
+id_type!(
+    /// A VPC peering connection id.
+    PeeringId, "pcx-", Ec2ErrorCode::InvalidVpcPeeringConnectionIdMalformed, "VPC peering connection");
+id_type!(
+    /// An instance id.
+    InstanceId, "i-", Ec2ErrorCode::InvalidInstanceIdMalformed, "instance");
+
+/// A 12-digit AWS account id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct AccountId(String);
+
+impl AccountId {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl FromStr for AccountId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(IdError {
+                code: Ec2ErrorCode::InvalidParameterValue,
+                message: format!("Invalid account id: \"{s}\" (expecting 12 digits)"),
+            })
+        }
+    }
+}
+
+impl fmt::Display for AccountId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_parse_and_reject() {
+        assert!("sg-0123456789abcdef0".parse::<GroupId>().is_ok());
+        assert!("sg-12345678".parse::<GroupId>().is_ok());
+        let err = "sg-xyz".parse::<GroupId>().unwrap_err();
+        assert_eq!(err.code(), Ec2ErrorCode::InvalidGroupIdMalformed);
+        assert_eq!(
+            "sgr-1".parse::<RuleId>().unwrap_err().code(),
+            Ec2ErrorCode::InvalidSecurityGroupRuleIdMalformed
+        );
+        assert!("123456789012".parse::<AccountId>().is_ok());
+        assert!("12345".parse::<AccountId>().is_err());
+    }
+
+    #[test]
+    fn generated_ids_are_valid() {
+        let mut ids = SeqIdGen::default();
+        let id = GroupId::generate(&mut ids);
+        assert_eq!(id.as_str(), "sg-00000000000000001");
+        assert_eq!(id.as_str().parse::<GroupId>().unwrap(), id);
+    }
+}

@@ -1,0 +1,32 @@
+//! The pure model of EC2 security groups: ids, protocols, rules, groups, VPCs, interfaces,
+//! peerings and prefix lists, with validation and normalisation exactly as EC2 answers.
+//!
+//! This crate never does I/O, never reads the clock, the environment or a random source:
+//! time ([`Timestamp`]) and new ids ([`IdGen`]) are parameters.
+
+mod error;
+mod group;
+mod ids;
+mod network;
+mod peer;
+pub mod presets;
+mod protocol;
+mod rule;
+mod snapshot;
+mod time;
+
+pub use error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
+pub use group::{AuthorizeCtx, Quotas, SecurityGroup, validate_description, validate_group_name};
+pub use ids::{
+    AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SeqIdGen,
+    SubnetId, VpcId,
+};
+pub use network::{
+    AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
+    Subnet, Tag, Vpc,
+};
+pub use peer::{GroupRef, Peer, PeerIdentity};
+pub use protocol::{IcmpMatch, PortRange, Protocol, Traffic};
+pub use rule::{Direction, NewRule, Rule, RuleSpec};
+pub use snapshot::{Snapshot, SnapshotError};
+pub use time::Timestamp;

@@ -1,0 +1,263 @@
+//! What security groups attach to and reference: VPCs, subnets, network interfaces (ENIs),
+//! VPC peerings and managed prefix lists.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use crate::error::{Ec2ErrorCode, NetworkError};
+use crate::ids::{AccountId, EniId, GroupId, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId};
+
+/// A resource tag.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+/// IPv4 or IPv6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddressFamily {
+    Ipv4,
+    Ipv6,
+}
+
+impl AddressFamily {
+    pub fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(_) => Self::Ipv4,
+            IpAddr::V6(_) => Self::Ipv6,
+        }
+    }
+    /// EC2's spelling in `AddressFamily` (`IPv4`, `IPv6`).
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Ipv4 => "IPv4",
+            Self::Ipv6 => "IPv6",
+        }
+    }
+}
+
+/// A VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vpc {
+    pub id: VpcId,
+    pub owner: AccountId,
+    pub cidrs_v4: Vec<Ipv4Net>,
+    pub cidrs_v6: Vec<Ipv6Net>,
+    pub is_default: bool,
+    pub tags: Vec<Tag>,
+}
+
+impl Vpc {
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        match addr {
+            IpAddr::V4(a) => self.cidrs_v4.iter().any(|n| n.contains(&a)),
+            IpAddr::V6(a) => self.cidrs_v6.iter().any(|n| n.contains(&a)),
+        }
+    }
+}
+
+/// A subnet of a VPC.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subnet {
+    pub id: SubnetId,
+    pub vpc_id: VpcId,
+    pub owner: AccountId,
+    pub cidr_v4: Ipv4Net,
+    pub cidr_v6: Option<Ipv6Net>,
+    pub availability_zone: String,
+    pub tags: Vec<Tag>,
+}
+
+/// Idle timeouts of tracked connections on one interface, in seconds, with EC2's ranges and
+/// defaults ("Security group connection tracking", `ConnectionTrackingSpecification`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ConntrackConfig {
+    tcp_established: u32,
+    udp_stream: u32,
+    udp: u32,
+}
+
+impl Default for ConntrackConfig {
+    fn default() -> Self {
+        Self { tcp_established: 432_000, udp_stream: 180, udp: 30 }
+    }
+}
+
+impl ConntrackConfig {
+    pub const TCP_ESTABLISHED_RANGE: (u32, u32) = (60, 432_000);
+    pub const UDP_STREAM_RANGE: (u32, u32) = (60, 180);
+    pub const UDP_RANGE: (u32, u32) = (30, 60);
+
+    /// Validates each timeout against EC2's range; `None` takes the default.
+    pub fn new(
+        tcp_established: Option<u32>,
+        udp_stream: Option<u32>,
+        udp: Option<u32>,
+    ) -> Result<Self, NetworkError> {
+        let d = Self::default();
+        let check = |name: &str, v: Option<u32>, default: u32, (lo, hi): (u32, u32)| match v {
+            None => Ok(default),
+            Some(v) if (lo..=hi).contains(&v) => Ok(v),
+            Some(v) => Err(NetworkError::new(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("{name} ({v}) is out of range {lo}..={hi}"),
+            )),
+        };
+        Ok(Self {
+            tcp_established: check(
+                "TcpEstablishedTimeout",
+                tcp_established,
+                d.tcp_established,
+                Self::TCP_ESTABLISHED_RANGE,
+            )?,
+            udp_stream: check("UdpStreamTimeout", udp_stream, d.udp_stream, Self::UDP_STREAM_RANGE)?,
+            udp: check("UdpTimeout", udp, d.udp, Self::UDP_RANGE)?,
+        })
+    }
+
+    pub fn tcp_established(&self) -> u32 {
+        self.tcp_established
+    }
+    pub fn udp_stream(&self) -> u32 {
+        self.udp_stream
+    }
+    pub fn udp(&self) -> u32 {
+        self.udp
+    }
+}
+
+/// An elastic network interface: where security groups are enforced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Eni {
+    pub id: EniId,
+    pub owner: AccountId,
+    pub vpc_id: VpcId,
+    pub subnet_id: Option<SubnetId>,
+    /// Primary private IPv4 first, then secondaries.
+    pub private_ipv4: Vec<Ipv4Addr>,
+    pub ipv6: Vec<Ipv6Addr>,
+    pub public_ipv4: Option<Ipv4Addr>,
+    /// The groups on this interface, in attachment order (1..=quota).
+    pub groups: Vec<GroupId>,
+    pub instance_id: Option<InstanceId>,
+    pub description: String,
+    pub conntrack: ConntrackConfig,
+    pub tags: Vec<Tag>,
+}
+
+impl Eni {
+    /// Every private address: what a group reference to one of this interface's groups
+    /// matches ("private IP addresses … not the public IP or Elastic IP addresses", EC2 UG
+    /// "Security group rules").
+    pub fn private_addrs(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.private_ipv4
+            .iter()
+            .map(|a| IpAddr::V4(*a))
+            .chain(self.ipv6.iter().map(|a| IpAddr::V6(*a)))
+    }
+
+    pub fn has_group(&self, group: &GroupId) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
+
+    /// True when `addr` is one of this interface's own addresses (private or public).
+    pub fn owns(&self, addr: IpAddr) -> bool {
+        self.private_addrs().any(|a| a == addr) || self.public_ipv4.map(IpAddr::V4) == Some(addr)
+    }
+}
+
+/// The state of a VPC peering connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeeringStatus {
+    InitiatingRequest,
+    PendingAcceptance,
+    Provisioning,
+    Active,
+    Deleting,
+    Deleted,
+    Rejected,
+    Failed,
+    Expired,
+}
+
+impl PeeringStatus {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::InitiatingRequest => "initiating-request",
+            Self::PendingAcceptance => "pending-acceptance",
+            Self::Provisioning => "provisioning",
+            Self::Active => "active",
+            Self::Deleting => "deleting",
+            Self::Deleted => "deleted",
+            Self::Rejected => "rejected",
+            Self::Failed => "failed",
+            Self::Expired => "expired",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "initiating-request" => Self::InitiatingRequest,
+            "pending-acceptance" => Self::PendingAcceptance,
+            "provisioning" => Self::Provisioning,
+            "active" => Self::Active,
+            "deleting" => Self::Deleting,
+            "deleted" => Self::Deleted,
+            "rejected" => Self::Rejected,
+            "failed" => Self::Failed,
+            "expired" => Self::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// A VPC peering connection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peering {
+    pub id: PeeringId,
+    pub requester_vpc: VpcId,
+    pub requester_owner: AccountId,
+    pub accepter_vpc: VpcId,
+    pub accepter_owner: AccountId,
+    pub status: PeeringStatus,
+    pub tags: Vec<Tag>,
+}
+
+impl Peering {
+    /// True when this peering is active and joins `a` and `b` (either way round).
+    pub fn joins(&self, a: &VpcId, b: &VpcId) -> bool {
+        self.status == PeeringStatus::Active
+            && ((&self.requester_vpc == a && &self.accepter_vpc == b)
+                || (&self.requester_vpc == b && &self.accepter_vpc == a))
+    }
+}
+
+/// One entry of a managed prefix list.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PrefixListEntry {
+    pub cidr: IpNet,
+    pub description: Option<String>,
+}
+
+/// A customer-managed (or AWS-managed) prefix list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrefixList {
+    pub id: PrefixListId,
+    pub name: String,
+    pub owner: AccountId,
+    pub family: AddressFamily,
+    /// What a rule referencing this list weighs against the rule quota ("Security group
+    /// size", VPC UG "Security group rules").
+    pub max_entries: u32,
+    pub version: u64,
+    pub entries: Vec<PrefixListEntry>,
+    pub tags: Vec<Tag>,
+}
+
+impl PrefixList {
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.entries.iter().any(|e| e.cidr.contains(&addr))
+    }
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand: flags (clap) and the wiring behind them.
+
+pub(crate) mod agent;
+pub(crate) mod audit;
+pub(crate) mod bench;
+pub(crate) mod diff;
+pub(crate) mod eval;
+pub(crate) mod graph;
+pub(crate) mod preset;
+pub(crate) mod reach;
+pub(crate) mod render;
+pub(crate) mod serve;
+pub(crate) mod trace;

@@ -1,0 +1,2 @@
+//! `palisade eval --trace`: streams packet and configuration events through the stateful
+//! engine.
