@@ -5,9 +5,10 @@
 //! answers the same question with a plain loop and is the oracle the property tests compare
 //! against. Both return the same [`Decision`]. Pure: no I/O, no clock.
 
+mod compiled;
 mod packet;
 pub mod reference;
 
 pub use packet::{Decision, DecideError, Packet, Payload, RuleMatch, Verdict};
 
-use palisade_model::Snapshot;
+pub use compiled::{Engine, compile};
