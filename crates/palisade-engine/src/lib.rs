@@ -6,9 +6,10 @@
 //! against. Both return the same [`Decision`]. Pure: no I/O, no clock.
 
 mod compiled;
+pub mod flow;
 mod packet;
 pub mod reference;
 
-pub use packet::{Decision, DecideError, Packet, Payload, RuleMatch, Verdict};
+pub use packet::{DecideError, Decision, Packet, Payload, RuleMatch, Verdict};
 
 pub use compiled::{Engine, compile};

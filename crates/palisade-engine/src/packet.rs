@@ -11,10 +11,20 @@ use thiserror::Error;
 pub enum Payload {
     /// `dst_port` is the destination port of the packet (the local port for ingress, the
     /// remote port for egress): the port rules match.
-    Tcp { dst_port: u16 },
-    Udp { dst_port: u16 },
-    Icmp { icmp_type: u8, code: u8 },
-    Icmpv6 { icmp_type: u8, code: u8 },
+    Tcp {
+        dst_port: u16,
+    },
+    Udp {
+        dst_port: u16,
+    },
+    Icmp {
+        icmp_type: u8,
+        code: u8,
+    },
+    Icmpv6 {
+        icmp_type: u8,
+        code: u8,
+    },
     /// Any other IP protocol number.
     Other(u8),
 }
@@ -34,9 +44,8 @@ impl Payload {
     pub fn matched_by(self, traffic: Traffic) -> bool {
         match (traffic, self) {
             (Traffic::All, _) => true,
-            (Traffic::Tcp(r), Self::Tcp { dst_port }) | (Traffic::Udp(r), Self::Udp { dst_port }) => {
-                r.contains(dst_port)
-            }
+            (Traffic::Tcp(r), Self::Tcp { dst_port })
+            | (Traffic::Udp(r), Self::Udp { dst_port }) => r.contains(dst_port),
             (Traffic::Icmp(m), Self::Icmp { icmp_type, code })
             | (Traffic::Icmpv6(m), Self::Icmpv6 { icmp_type, code }) => m.matches(icmp_type, code),
             (Traffic::Protocol(n), p) => p.protocol_number() == n,
@@ -96,7 +105,11 @@ impl Decision {
     pub fn from_matches(mut matches: Vec<RuleMatch>) -> Self {
         matches.sort();
         matches.dedup();
-        let verdict = if matches.is_empty() { Verdict::Deny } else { Verdict::Allow };
+        let verdict = if matches.is_empty() {
+            Verdict::Deny
+        } else {
+            Verdict::Allow
+        };
         Self { verdict, matches }
     }
 }

@@ -22,12 +22,17 @@ pub fn decide(snapshot: &Snapshot, pkt: &Packet) -> Result<Decision, DecideError
         .ok_or_else(|| DecideError::UnknownInterface(pkt.interface.clone()))?;
     let mut matches = Vec::new();
     for group_id in &eni.groups {
-        let Some(group) = snapshot.groups.get(group_id) else { continue };
+        let Some(group) = snapshot.groups.get(group_id) else {
+            continue;
+        };
         for rule in group.rules_in(pkt.direction) {
             if pkt.payload.matched_by(rule.traffic())
                 && peer_matches(snapshot, &group.vpc_id, rule.peer(), pkt.remote)
             {
-                matches.push(RuleMatch { group_id: group.id.clone(), rule_id: rule.id.clone() });
+                matches.push(RuleMatch {
+                    group_id: group.id.clone(),
+                    rule_id: rule.id.clone(),
+                });
             }
         }
     }
@@ -45,9 +50,10 @@ pub fn peer_matches(
         (Peer::Ipv4(net), IpAddr::V4(a)) => net.contains(&a),
         (Peer::Ipv6(net), IpAddr::V6(a)) => net.contains(&a),
         (Peer::Ipv4(_) | Peer::Ipv6(_), _) => false,
-        (Peer::PrefixList(id), addr) => {
-            snapshot.prefix_lists.get(id).is_some_and(|pl| pl.contains(addr))
-        }
+        (Peer::PrefixList(id), addr) => snapshot
+            .prefix_lists
+            .get(id)
+            .is_some_and(|pl| pl.contains(addr)),
         (Peer::Group(gref), addr) => snapshot
             .referenced_members(vpc, gref)
             .any(|eni| eni.private_addrs().any(|a| a == addr)),

@@ -4,6 +4,7 @@
 //! This crate never does I/O, never reads the clock, the environment or a random source:
 //! time ([`Timestamp`]) and new ids ([`IdGen`]) are parameters.
 
+pub mod account;
 mod error;
 mod group;
 mod ids;

@@ -1,1 +1,105 @@
-//! palisade-store.
+//! Persistent EC2 state, one [`AccountState`] per (account, region), behind the [`Store`]
+//! trait. Each API mutation is one transaction: the store loads (or reuses its cached copy
+//! of) the scope's state, runs the caller's closure, and commits exactly the resources the
+//! closure changed — or nothing, when the closure fails.
+//!
+//! The store holds no business rules (those live in `palisade_model::account`) and no SQL
+//! leaves this crate. Backends: SQLite ([`SqliteStore`]); PostgreSQL can follow behind the
+//! same trait.
+#![deny(clippy::unwrap_used)]
+
+mod codec;
+mod sqlite;
+
+use std::fmt;
+
+use palisade_model::account::AccountState;
+use palisade_model::{AccountId, IdGen};
+use thiserror::Error;
+
+pub use sqlite::SqliteStore;
+
+/// Whose state: one account in one region.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Scope {
+    pub account: AccountId,
+    pub region: String,
+}
+
+impl Scope {
+    pub fn new(account: AccountId, region: impl Into<String>) -> Self {
+        Self { account, region: region.into() }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.account, self.region)
+    }
+}
+
+/// A storage failure (never a validation error: those come from the closure).
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored resource {id} is corrupt: {message}")]
+    Corrupt { id: String, message: String },
+    #[error("database schema version {found} is newer than this program's {supported}")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("store lock poisoned by an earlier panic")]
+    Poisoned,
+}
+
+/// A closure over a scope's mutable state: return `true` to commit its changes.
+pub type WriteFn<'a> = dyn FnMut(&mut AccountState, &mut dyn IdGen) -> bool + 'a;
+/// A closure over a scope's state.
+pub type ReadFn<'a> = dyn FnMut(&AccountState) + 'a;
+
+/// A backend. Implementations serialise writes per scope (at least), so checks made inside
+/// a write closure (quotas, duplicates) hold against concurrent requests.
+pub trait Store: Send + Sync + fmt::Debug {
+    /// Runs `f` once inside one transaction on the scope's state (created on first use as
+    /// EC2 creates a new account/region, with `ids`). Commits the changed resources when
+    /// `f` returns `true`; otherwise the state is left exactly as it was.
+    fn write(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut WriteFn<'_>) -> Result<(), StoreError>;
+
+    /// Runs `f` once on a consistent view of the scope's state.
+    fn read(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut ReadFn<'_>) -> Result<(), StoreError>;
+}
+
+/// [`Store::write`] for a closure returning a `Result`: commits on `Ok`.
+pub fn transact<T, E: From<StoreError>>(
+    store: &dyn Store,
+    scope: &Scope,
+    ids: &mut dyn IdGen,
+    f: impl FnOnce(&mut AccountState, &mut dyn IdGen) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.write(scope, ids, &mut |state, ids| {
+        let Some(f) = f.take() else { return false };
+        let res = f(state, ids);
+        let ok = res.is_ok();
+        out = Some(res);
+        ok
+    })?;
+    out.expect("Store::write runs its closure exactly once when it returns Ok")
+}
+
+/// [`Store::read`] returning the closure's value.
+pub fn view<T, E: From<StoreError>>(
+    store: &dyn Store,
+    scope: &Scope,
+    ids: &mut dyn IdGen,
+    f: impl FnOnce(&AccountState) -> T,
+) -> Result<T, E> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.read(scope, ids, &mut |state| {
+        if let Some(f) = f.take() {
+            out = Some(f(state));
+        }
+    })?;
+    Ok(out.expect("Store::read runs its closure exactly once when it returns Ok"))
+}

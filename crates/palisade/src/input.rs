@@ -1,13 +1,85 @@
 //! Reading snapshots from `-i FILE_OR_DIR` arguments (describe-* JSON files or directories
 //! of them).
+//!
+//! A directory contributes every `*.json` file directly inside it, sorted by name; `-i` may
+//! repeat. All documents are imported together (so duplicate ids across files are caught),
+//! and every problem is reported at once, each naming its file, item and field.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use palisade_model::Snapshot;
+use anyhow::Context;
+use palisade_model::{Quotas, Snapshot};
+
+/// The import's quotas: groups per interface at EC2's adjustable maximum (16, with 60
+/// rules per group: 60 × 16 ≤ 1000, "Amazon VPC quotas"), so that snapshots of accounts
+/// whose quota was raised still load; the default-quota check belongs to audits.
+fn import_quotas() -> Quotas {
+    Quotas::new(60, 16).expect("60 rules × 16 groups is within EC2's 1000 limit")
+}
 
 /// Loads and merges every input into one snapshot, failing with a message that names the
 /// file and the offending item.
 pub(crate) fn load_snapshot(inputs: &[PathBuf]) -> anyhow::Result<Snapshot> {
-    let _ = inputs;
-    anyhow::bail!("snapshot input is not implemented yet")
+    if inputs.is_empty() {
+        anyhow::bail!("no input: pass -i FILE_OR_DIR with describe-* JSON (repeatable)");
+    }
+    let files = expand(inputs)?;
+    let mut texts = Vec::new();
+    for file in &files {
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        texts.push((file.display().to_string(), text));
+    }
+    let docs: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let (snapshot, errors) = palisade_ec2::import_texts(&docs, &import_quotas());
+    if errors.is_empty() {
+        return Ok(snapshot);
+    }
+    let n_errors = errors.len();
+    let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+    anyhow::bail!(
+        "invalid input ({n_errors} problem{}):\n{}",
+        if n_errors == 1 { "" } else { "s" },
+        list.join("\n")
+    )
+}
+
+/// Files first as given, directories replaced by their `*.json` files in name order.
+fn expand(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta =
+            std::fs::metadata(input).with_context(|| format!("reading {}", input.display()))?;
+        if !meta.is_dir() {
+            files.push(input.clone());
+            continue;
+        }
+        let mut found = json_files(input)?;
+        if found.is_empty() {
+            anyhow::bail!("{}: no *.json files in this directory", input.display());
+        }
+        found.sort();
+        files.extend(found);
+    }
+    // The same file named twice (`-i dir -i dir/x.json`) is read once, not reported as
+    // duplicating every id it holds.
+    let mut seen = std::collections::HashSet::new();
+    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+    Ok(files)
+}
+
+fn json_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry
+            .with_context(|| format!("reading {}", dir.display()))?
+            .path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "json") {
+            out.push(path);
+        }
+    }
+    Ok(out)
 }

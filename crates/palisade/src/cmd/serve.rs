@@ -1,11 +1,102 @@
-//! `palisade serve`.
+//! `palisade serve`: the EC2 Query API for security groups on an embedded SQLite store.
+//!
+//! Keys come from `--keys FILE` (`ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line) and/or
+//! the environment (`PALISADE_ACCESS_KEY_ID`, `PALISADE_SECRET_ACCESS_KEY`,
+//! `PALISADE_ACCOUNT_ID`). With neither, dev mode: one fixed key pair for account
+//! 123456789012, printed at start-up. The first stdout line is always
+//! `listening on http://ADDR:PORT` (the real port when `--listen` asks for port 0).
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use palisade_api::{AppState, Clock, KeyRing, router};
+use palisade_store::SqliteStore;
+
+use crate::output;
+
+/// Dev mode's access key id.
+pub(crate) const DEV_ACCESS_KEY: &str = "AKIAPALISADEDEV00001";
+/// Dev mode's secret key.
+pub(crate) const DEV_SECRET_KEY: &str = "palisade-dev-secret-access-key";
+/// Dev mode's account.
+pub(crate) const DEV_ACCOUNT: &str = "123456789012";
 
 #[derive(Debug, clap::Args)]
-pub(crate) struct ServeArgs {}
+pub(crate) struct ServeArgs {
+    /// Address and port to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// SQLite database file, created on first start.
+    #[arg(long, default_value = "palisade.db")]
+    db: PathBuf,
+    /// Access keys file: `ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line.
+    #[arg(long)]
+    keys: Option<PathBuf>,
+}
+
+fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
+    let mut ring = match &args.keys {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            KeyRing::parse(&text).with_context(|| format!("parsing {}", path.display()))?
+        }
+        None => KeyRing::new(),
+    };
+    if let (Ok(key), Ok(secret), Ok(account)) = (
+        std::env::var("PALISADE_ACCESS_KEY_ID"),
+        std::env::var("PALISADE_SECRET_ACCESS_KEY"),
+        std::env::var("PALISADE_ACCOUNT_ID"),
+    ) {
+        let account = account.parse().context("PALISADE_ACCOUNT_ID")?;
+        ring.insert(&key, &secret, account);
+    }
+    if ring.is_empty() {
+        ring.insert(DEV_ACCESS_KEY, DEV_SECRET_KEY, DEV_ACCOUNT.parse().context("dev account id")?);
+        output::line(&format!(
+            "dev mode: no --keys; use AWS_ACCESS_KEY_ID={DEV_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={DEV_SECRET_KEY} (account {DEV_ACCOUNT})"
+        ));
+    }
+    Ok(ring)
+}
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let _ = args;
-    anyhow::bail!("`palisade serve` is not implemented yet")
+    let keys = key_ring(&args)?;
+    let store = SqliteStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let state = AppState { store: Arc::new(store), keys: Arc::new(keys), clock: Clock::System };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr().context("reading the bound address")?;
+        output::line(&format!("listening on http://{addr}"));
+        tracing::info!(%addr, db = %args.db.display(), "serving the EC2 API");
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(shutdown())
+            .await
+            .context("serving")
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
 }

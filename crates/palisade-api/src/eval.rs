@@ -1,0 +1,186 @@
+//! The JSON extension endpoints for "would this packet pass?" over live state:
+//! `POST /_palisade/eval` (a packet in, the engine's decision out) and
+//! `POST /_palisade/snapshot` (the caller's state as one describe-* JSON document, which
+//! `palisade eval --endpoint` can evaluate locally with the same flags as `-i`). Both are
+//! SigV4-signed like every other request (service `ec2`); [`fetch_json`] is the client.
+
+use std::net::IpAddr;
+use std::time::SystemTime;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use palisade_engine::{Packet, Payload};
+use palisade_model::{Direction, Ec2ErrorCode, EniId};
+use palisade_store::{Scope, view};
+use serde::{Deserialize, Serialize};
+
+use crate::ctx::RandomIds;
+use crate::error::ApiError;
+use crate::server::{AppState, authenticate};
+
+/// A packet to judge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalRequest {
+    pub interface: String,
+    /// `ingress` or `egress`.
+    pub direction: String,
+    /// The remote address: source for ingress, destination for egress.
+    pub remote: IpAddr,
+    /// `tcp`, `udp`, `icmp`, `icmpv6` or a protocol number.
+    pub protocol: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub icmp_type: Option<u8>,
+    #[serde(default)]
+    pub icmp_code: Option<u8>,
+}
+
+/// One rule that admitted the packet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalMatch {
+    pub group_id: String,
+    pub rule_id: String,
+}
+
+/// The decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvalAnswer {
+    /// `allow` or `deny`.
+    pub verdict: String,
+    pub matches: Vec<EvalMatch>,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::new(Ec2ErrorCode::InvalidParameterValue, message)
+}
+
+fn packet(req: &EvalRequest) -> Result<Packet, ApiError> {
+    let interface: EniId = req.interface.parse()?;
+    let direction: Direction = req.direction.parse().map_err(bad)?;
+    let port = || req.port.ok_or_else(|| bad("tcp and udp packets need a port"));
+    let payload = match req.protocol.to_ascii_lowercase().as_str() {
+        "tcp" | "6" => Payload::Tcp { dst_port: port()? },
+        "udp" | "17" => Payload::Udp { dst_port: port()? },
+        "icmp" | "1" => Payload::Icmp { icmp_type: req.icmp_type.unwrap_or(8), code: req.icmp_code.unwrap_or(0) },
+        "icmpv6" | "58" => Payload::Icmpv6 { icmp_type: req.icmp_type.unwrap_or(128), code: req.icmp_code.unwrap_or(0) },
+        n => Payload::Other(n.parse().map_err(|_| bad(format!("unknown protocol '{n}'")))?),
+    };
+    Ok(Packet { interface, direction, remote: req.remote, payload })
+}
+
+fn json_error(e: &ApiError) -> Response {
+    let body = serde_json::json!({ "code": e.code(), "message": e.message() });
+    (e.status(), axum::Json(body)).into_response()
+}
+
+pub(crate) async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+    match answer(&state, &method, &uri, &headers, &body).await {
+        Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
+        Err(e) => json_error(&e),
+    }
+}
+
+async fn answer(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Value, ApiError> {
+    let caller = authenticate(state, method, uri, headers, body, false)?;
+    let scope = Scope::new(caller.account.clone(), caller.region.clone());
+    let store = state.store.clone();
+    let snapshot_only = body.is_empty() || body == b"{}";
+    let req: Option<EvalRequest> = if snapshot_only {
+        None
+    } else {
+        Some(serde_json::from_slice(body).map_err(|e| bad(format!("invalid eval request: {e}")))?)
+    };
+    tokio::task::spawn_blocking(move || {
+        let mut ids = RandomIds::new();
+        let snapshot = view::<_, ApiError>(store.as_ref(), &scope, &mut ids, |st| st.snapshot().clone())?;
+        let Some(req) = req else {
+            return Ok(palisade_ec2::export(&snapshot));
+        };
+        let pkt = packet(&req)?;
+        let engine = palisade_engine::compile(&snapshot);
+        let decision = engine.decide(&pkt).map_err(|e| {
+            ApiError::new(Ec2ErrorCode::InvalidNetworkInterfaceIdNotFound, e.to_string())
+        })?;
+        let answer = EvalAnswer {
+            verdict: decision.verdict.as_str().to_owned(),
+            matches: decision
+                .matches
+                .iter()
+                .map(|m| EvalMatch { group_id: m.group_id.to_string(), rule_id: m.rule_id.to_string() })
+                .collect(),
+        };
+        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))
+    })
+    .await
+    .map_err(|e| ApiError::internal(e.to_string()))?
+}
+
+/// Client: POSTs `body` (JSON; `{}` asks for the snapshot) to `http://HOST:PORT/_palisade/eval`
+/// signed with SigV4, and returns the response's JSON. Plain HTTP/1.1 over loopback-style
+/// endpoints; `endpoint` is `http://host:port`.
+pub async fn fetch_json(
+    endpoint: &str,
+    access_key: &str,
+    secret: &str,
+    region: &str,
+    body: &str,
+) -> Result<serde_json::Value, std::io::Error> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io_err = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
+    let host = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| io_err(format!("endpoint {endpoint} must start with http://")))?
+        .trim_end_matches('/');
+    let path = "/_palisade/eval";
+    let headers = crate::sigv4::sign_post(
+        access_key,
+        secret,
+        region,
+        "ec2",
+        host,
+        path,
+        "application/json",
+        body.as_bytes(),
+        SystemTime::now(),
+    );
+    let mut req = format!("POST {path} HTTP/1.1\r\n");
+    for (n, v) in &headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await?;
+    stream.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, payload) = text.split_once("\r\n\r\n").ok_or_else(|| io_err("malformed HTTP response".into()))?;
+    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
+    let payload = if chunked { dechunk(payload) } else { payload.to_owned() };
+    let value: serde_json::Value = serde_json::from_str(&payload).map_err(|e| io_err(format!("{e}: {payload}")))?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(io_err(format!("server answered {}: {value}", head.lines().next().unwrap_or(""))));
+    }
+    Ok(value)
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}

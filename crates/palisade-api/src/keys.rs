@@ -1,0 +1,74 @@
+//! Access keys: `ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line (`#` comments and blank
+//! lines ignored), each bound to a 12-digit account.
+
+use std::collections::HashMap;
+
+use palisade_model::AccountId;
+
+/// A secret and the account it acts for.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey {
+    pub secret: String,
+    pub account: AccountId,
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretKey").field("account", &self.account).finish_non_exhaustive()
+    }
+}
+
+/// The configured access keys.
+#[derive(Debug, Clone, Default)]
+pub struct KeyRing {
+    keys: HashMap<String, SecretKey>,
+}
+
+/// A bad line in a keys file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct KeysError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl KeyRing {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses a keys file's text.
+    pub fn parse(text: &str) -> Result<Self, KeysError> {
+        let mut ring = Self::new();
+        for (idx, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let err = |message: String| KeysError { line: idx + 1, message };
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let [key, secret, account] = fields.as_slice() else {
+                return Err(err("expected ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID".into()));
+            };
+            let account: AccountId = account.parse().map_err(|e: palisade_model::IdError| err(e.to_string()))?;
+            ring.insert(key, secret, account);
+        }
+        Ok(ring)
+    }
+
+    pub fn insert(&mut self, access_key: &str, secret: &str, account: AccountId) {
+        self.keys.insert(access_key.to_owned(), SecretKey { secret: secret.to_owned(), account });
+    }
+
+    pub fn get(&self, access_key: &str) -> Option<&SecretKey> {
+        self.keys.get(access_key)
+    }
+
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+}

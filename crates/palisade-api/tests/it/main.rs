@@ -1,0 +1,8 @@
+//! Handler-level tests: `router(state)` driven with tower's `oneshot`, requests signed with
+//! SigV4 exactly as SDKs sign them, time fixed through `Clock::Fixed`.
+#![allow(clippy::unwrap_used)]
+
+mod auth;
+mod groups;
+mod harness;
+mod network;

@@ -1,0 +1,187 @@
+//! Render and apply benchmarks: 1k, 10k and 50k security-group rules over 100 local
+//! interfaces, and a membership change (set elements only). Apply runs only as root with
+//! `nft` present, inside a namespace the bench creates and removes (`palbench<pid>`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
+
+use std::net::Ipv4Addr;
+use std::process::Command;
+
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use palisade_dataplane::{LocalInterface, Nft, render};
+use palisade_model::{
+    AccountId, ConntrackConfig, Direction, Eni, EniId, GroupId, GroupRef, Peer, Rule, RuleId,
+    RuleSpec, SecurityGroup, Snapshot, Traffic, Vpc, VpcId,
+};
+
+const RULES_PER_GROUP: usize = 500;
+const N_ENIS: u32 = 100;
+
+/// `n_rules` rules in groups of 500: distinct /24 CIDRs × ports, one in ten a group reference.
+fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
+    let vpc: VpcId = "vpc-00000001".parse().unwrap();
+    let owner: AccountId = "111122223333".parse().unwrap();
+    let mut snap = Snapshot::default();
+    snap.vpcs.insert(
+        vpc.clone(),
+        Vpc {
+            id: vpc.clone(),
+            owner: owner.clone(),
+            cidrs_v4: vec!["10.0.0.0/8".parse().unwrap()],
+            cidrs_v6: Vec::new(),
+            is_default: false,
+            tags: Vec::new(),
+        },
+    );
+    let n_groups = n_rules.div_ceil(RULES_PER_GROUP);
+    let gid = |g: usize| -> GroupId { format!("sg-{g:08x}").parse().unwrap() };
+    for g in 0..n_groups {
+        let mut group = SecurityGroup::empty(
+            gid(g),
+            format!("g{g}"),
+            "bench".into(),
+            vpc.clone(),
+            owner.clone(),
+        );
+        for r in 0..RULES_PER_GROUP.min(n_rules - g * RULES_PER_GROUP) {
+            let k = g * RULES_PER_GROUP + r;
+            let peer = if r % 10 == 0 {
+                Peer::Group(GroupRef::same_account(gid((g + 1) % n_groups)))
+            } else {
+                let [_, b, c, _] = u32::try_from(k).unwrap().to_be_bytes();
+                Peer::Ipv4(format!("172.{}.{c}.0/24", 16 + (b % 16)).parse().unwrap())
+            };
+            let port = i64::try_from(1000 + k % 50_000).unwrap();
+            let spec = RuleSpec {
+                direction: Direction::Ingress,
+                traffic: Traffic::parse("tcp", Some(port), Some(port)).unwrap(),
+                peer,
+            };
+            let id: RuleId = format!("sgr-{k:08x}").parse().unwrap();
+            let rule = Rule {
+                id,
+                group_id: gid(g),
+                spec,
+                description: None,
+                tags: Vec::new(),
+            };
+            group.insert_existing(rule).unwrap();
+        }
+        snap.groups.insert(gid(g), group);
+    }
+    let mut ifaces = Vec::new();
+    for e in 0..N_ENIS {
+        let id: EniId = format!("eni-{e:08x}").parse().unwrap();
+        let groups = (0..5)
+            .map(|k| gid((e as usize + k) % n_groups))
+            .collect::<Vec<_>>();
+        let mut groups = groups;
+        groups.dedup();
+        groups.sort();
+        groups.dedup();
+        snap.enis.insert(
+            id.clone(),
+            Eni {
+                id: id.clone(),
+                owner: owner.clone(),
+                vpc_id: vpc.clone(),
+                subnet_id: None,
+                private_ipv4: vec![Ipv4Addr::from(0x0a00_0000 + e + 10)],
+                ipv6: Vec::new(),
+                public_ipv4: None,
+                groups,
+                instance_id: None,
+                description: String::new(),
+                conntrack: ConntrackConfig::default(),
+                tags: Vec::new(),
+            },
+        );
+        ifaces.push(LocalInterface::new(id, &format!("b{e}")).unwrap());
+    }
+    (snap, ifaces)
+}
+
+fn bench_render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("render");
+    group.sample_size(10);
+    for n in [1_000, 10_000, 50_000] {
+        let (snap, ifaces) = world(n);
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| render(&snap, &ifaces).unwrap());
+        });
+    }
+    group.finish();
+}
+
+/// A namespace for the apply benches, removed on drop.
+struct Netns(String);
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).status();
+    }
+}
+
+fn can_apply() -> bool {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let nft = Command::new("sh")
+        .args(["-c", "command -v nft"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    root && nft
+}
+
+fn bench_apply(c: &mut Criterion) {
+    if !can_apply() {
+        eprintln!("skipping apply benchmarks: needs root and nft");
+        return;
+    }
+    let ns = Netns(format!("palbench{}", std::process::id()));
+    assert!(
+        Command::new("ip")
+            .args(["netns", "add", &ns.0])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let nft = Nft::in_netns(&ns.0);
+    let mut group = c.benchmark_group("apply_replace");
+    group.sample_size(10);
+    for n in [1_000, 10_000, 50_000] {
+        let (snap, ifaces) = world(n);
+        let ruleset = render(&snap, &ifaces).unwrap();
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| nft.apply(None, &ruleset).unwrap());
+        });
+    }
+    group.finish();
+
+    // Membership change to enforcement: one interface joins and leaves a referenced group
+    // (render + element update in one nft transaction), with 10k rules in force.
+    let (base_snap, ifaces) = world(10_000);
+    let mut joined_snap = base_snap.clone();
+    let outsider: EniId = "eni-0000ffff".parse().unwrap();
+    let mut eni = base_snap.enis.values().next().unwrap().clone();
+    eni.id = outsider.clone();
+    eni.private_ipv4 = vec![Ipv4Addr::new(10, 200, 0, 1)];
+    eni.groups = vec!["sg-00000001".parse().unwrap()];
+    joined_snap.enis.insert(outsider, eni);
+    let mut in_force = render(&base_snap, &ifaces).unwrap();
+    nft.apply(None, &in_force).unwrap();
+    let mut joined = false;
+    c.bench_function("membership_change_10k_rules", |b| {
+        b.iter(|| {
+            joined = !joined;
+            let snap = if joined { &joined_snap } else { &base_snap };
+            let next = render(snap, &ifaces).unwrap();
+            let report = nft.apply(Some(&in_force), &next).unwrap();
+            assert_eq!(report.kind, palisade_dataplane::ApplyKind::Members);
+            in_force = next;
+        });
+    });
+}
+
+criterion_group!(benches, bench_render, bench_apply);
+criterion_main!(benches);

@@ -1,0 +1,178 @@
+//! Untracked flows (EC2 UG "Security group connection tracking"): a TCP or UDP flow is not
+//! tracked when the rule that admits it allows all addresses (`0.0.0.0/0` or `::/0`) and the
+//! other direction has a rule allowing all addresses on all ports of that protocol; per
+//! address family. Its replies pass by rule, not by state, and it stops at once when the
+//! enabling rule goes.
+//!
+//! Rendered as `notrack` in a `prerouting priority raw` chain, from two interval sets of
+//! `address . protocol . port` per family:
+//! - `nt_srv`: a local address that receives such flows on that port (ingress side);
+//! - `nt_cli`: a local address that starts such flows to that port (egress side).
+//!
+//! A flow between two local interfaces is untracked only when it is untracked at both ends:
+//! one host has one conntrack table, and the tracked end's replies need the state. Both
+//! directions of a flow are matched (request by `th dport`, reply by `th sport`) so the reply
+//! is untracked too and judged by the rules, which by construction admit it.
+
+use std::net::IpAddr;
+
+use palisade_model::{AddressFamily, Eni, PortRange, Rule, Snapshot, Traffic};
+
+use super::sg::fam_suffix;
+
+/// Elements of `nt_srv_v4`, `nt_srv_v6` (index 0, 1) and `nt_cli_v4`, `nt_cli_v6`.
+#[derive(Debug, Default)]
+pub(super) struct Untracked {
+    pub(super) srv: [Vec<String>; 2],
+    pub(super) cli: [Vec<String>; 2],
+}
+
+impl Untracked {
+    pub(super) fn is_empty(&self) -> bool {
+        self.srv.iter().chain(&self.cli).all(Vec::is_empty)
+    }
+}
+
+/// `address . protocol . ports`.
+type Element = (IpAddr, &'static str, PortRange);
+
+#[derive(Clone, Copy)]
+enum L4 {
+    Tcp,
+    Udp,
+}
+
+impl L4 {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+        }
+    }
+
+    /// The ports of this protocol a rule's traffic admits.
+    fn ports(self, traffic: Traffic) -> Option<PortRange> {
+        match (self, traffic) {
+            (_, Traffic::All) => Some(PortRange::ALL),
+            (Self::Tcp, Traffic::Tcp(r)) | (Self::Udp, Traffic::Udp(r)) => Some(r),
+            _ => None,
+        }
+    }
+}
+
+pub(super) fn compute(snapshot: &Snapshot, enis: &[&Eni]) -> Untracked {
+    let mut elems: [[Vec<Element>; 2]; 2] = Default::default();
+    for eni in enis {
+        let rules: Vec<&Rule> = eni
+            .groups
+            .iter()
+            .filter_map(|g| snapshot.groups.get(g))
+            .flat_map(|g| g.rules())
+            .collect();
+        for (idx, fam) in [AddressFamily::Ipv4, AddressFamily::Ipv6]
+            .into_iter()
+            .enumerate()
+        {
+            let addrs: Vec<IpAddr> = eni
+                .private_addrs()
+                .filter(|a| AddressFamily::of(*a) == fam)
+                .collect();
+            if addrs.is_empty() {
+                continue;
+            }
+            for l4 in [L4::Tcp, L4::Udp] {
+                let everywhere = |dir| {
+                    rules.iter().filter(move |r| {
+                        r.direction() == dir
+                            && r.peer().is_everywhere()
+                            && peer_family(r) == Some(fam)
+                    })
+                };
+                let all_ports =
+                    |dir| everywhere(dir).any(|r| l4.ports(r.traffic()) == Some(PortRange::ALL));
+                let ports = |dir| {
+                    merge_ports(
+                        everywhere(dir)
+                            .filter_map(|r| l4.ports(r.traffic()))
+                            .collect(),
+                    )
+                };
+                use palisade_model::Direction::{Egress, Ingress};
+                if all_ports(Egress) {
+                    push(&mut elems[0][idx], &addrs, l4, &ports(Ingress));
+                }
+                if all_ports(Ingress) {
+                    push(&mut elems[1][idx], &addrs, l4, &ports(Egress));
+                }
+            }
+        }
+    }
+    let format = |mut list: Vec<Element>| {
+        list.sort();
+        list.dedup();
+        list.into_iter()
+            .map(|(a, p, r)| format!("{a} . {p} . {r}"))
+            .collect::<Vec<_>>()
+    };
+    let [[s4, s6], [c4, c6]] = elems;
+    Untracked {
+        srv: [format(s4), format(s6)],
+        cli: [format(c4), format(c6)],
+    }
+}
+
+/// The `untracked` chain: request packets (`th dport`) and reply packets (`th sport`) of
+/// flows untracked at every local end.
+pub(super) fn chain_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    for fam in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+        let ip = match fam {
+            AddressFamily::Ipv4 => "ip",
+            AddressFamily::Ipv6 => "ip6",
+        };
+        let f = fam_suffix(fam);
+        // Request: client = saddr, server = daddr, port = th dport.
+        // Reply: server = saddr, client = daddr, port = th sport.
+        for (port, src_set, dst_set) in [("dport", "cli", "srv"), ("sport", "srv", "cli")] {
+            let src = format!("{ip} saddr . meta l4proto . th {port} @nt_{src_set}_{f}");
+            let dst = format!("{ip} daddr . meta l4proto . th {port} @nt_{dst_set}_{f}");
+            lines.push(format!("{src} {dst} notrack"));
+            lines.push(format!("{src} {ip} daddr != @local_{f} notrack"));
+            lines.push(format!("{ip} saddr != @local_{f} {dst} notrack"));
+        }
+    }
+    lines
+}
+
+fn peer_family(rule: &Rule) -> Option<AddressFamily> {
+    match rule.peer() {
+        palisade_model::Peer::Ipv4(_) => Some(AddressFamily::Ipv4),
+        palisade_model::Peer::Ipv6(_) => Some(AddressFamily::Ipv6),
+        _ => None,
+    }
+}
+
+fn push(out: &mut Vec<Element>, addrs: &[IpAddr], l4: L4, ports: &[PortRange]) {
+    for addr in addrs {
+        for r in ports {
+            out.push((*addr, l4.name(), *r));
+        }
+    }
+}
+
+/// Sorted, overlapping and adjacent ranges joined (interval sets refuse overlaps).
+fn merge_ports(mut ranges: Vec<PortRange>) -> Vec<PortRange> {
+    ranges.sort();
+    let mut res: Vec<(u16, u16)> = Vec::new();
+    for r in ranges {
+        match res.last_mut() {
+            Some(last) if u32::from(r.from()) <= u32::from(last.1) + 1 => {
+                last.1 = last.1.max(r.to())
+            }
+            _ => res.push((r.from(), r.to())),
+        }
+    }
+    res.into_iter()
+        .filter_map(|(a, b)| PortRange::new(a, b).ok())
+        .collect()
+}

@@ -1,0 +1,259 @@
+use palisade_model::{Ec2ErrorCode, Quotas};
+use serde_json::{Value, json};
+
+use super::*;
+
+fn sample() -> Value {
+    json!({
+        "Vpcs": [{"VpcId": "vpc-00000000000000001", "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16",
+                  "CidrBlockAssociationSet": [{"CidrBlock": "10.0.0.0/16", "CidrBlockState": {"State": "associated"}}],
+                  "Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": "2001:db8::/56", "Ipv6CidrBlockState": {"State": "associated"}}]}],
+        "Subnets": [{"SubnetId": "subnet-00000000000000001", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012",
+                     "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1a"}],
+        "SecurityGroups": [{
+            "GroupId": "sg-00000000000000001", "GroupName": "web", "Description": "web", "VpcId": "vpc-00000000000000001",
+            "OwnerId": "123456789012",
+            "IpPermissions": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                               "Ipv6Ranges": [{"CidrIpv6": "::/0"}], "PrefixListIds": [], "UserIdGroupPairs": []}],
+            "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+            "Tags": [{"Key": "Name", "Value": "web"}]
+        }],
+        "SecurityGroupRules": [{"SecurityGroupRuleId": "sgr-0000000000000000a", "GroupId": "sg-00000000000000001",
+                                "IsEgress": false, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "0.0.0.0/0",
+                                "Tags": [{"Key": "k", "Value": "v"}]}],
+        "NetworkInterfaces": [{"NetworkInterfaceId": "eni-00000000000000001", "VpcId": "vpc-00000000000000001",
+                               "SubnetId": "subnet-00000000000000001", "OwnerId": "123456789012",
+                               "PrivateIpAddress": "10.0.1.10",
+                               "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.11", "Primary": false},
+                                                      {"PrivateIpAddress": "10.0.1.10", "Primary": true,
+                                                       "Association": {"PublicIp": "198.51.100.7"}}],
+                               "Ipv6Addresses": [{"Ipv6Address": "2001:db8::10"}],
+                               "Groups": [{"GroupId": "sg-00000000000000001", "GroupName": "web"}],
+                               "ConnectionTrackingConfiguration": {"TcpEstablishedTimeout": 3600, "UdpStreamTimeout": 120, "UdpTimeout": 30},
+                               "TagSet": []}]
+    })
+}
+
+#[track_caller]
+fn import_ok(docs: &[(&str, Value)]) -> Snapshot {
+    let docs: Vec<Document<'_>> = docs
+        .iter()
+        .map(|(name, json)| Document { name, json })
+        .collect();
+    let (snap, errors) = import(&docs, &Quotas::default());
+    assert!(errors.is_empty(), "{errors:#?}");
+    snap
+}
+
+#[track_caller]
+fn import_errs(docs: &[(&str, Value)]) -> Vec<ImportError> {
+    let docs: Vec<Document<'_>> = docs
+        .iter()
+        .map(|(name, json)| Document { name, json })
+        .collect();
+    let (_, errors) = import(&docs, &Quotas::default());
+    assert!(!errors.is_empty());
+    errors
+}
+
+use palisade_model::Snapshot;
+
+#[test]
+fn imports_every_kind() {
+    let snap = import_ok(&[("all.json", sample())]);
+    let eni = snap.enis.values().next().unwrap();
+    assert_eq!(
+        eni.private_ipv4
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["10.0.1.10", "10.0.1.11"]
+    );
+    assert_eq!(eni.public_ipv4.unwrap().to_string(), "198.51.100.7");
+    assert_eq!(eni.conntrack.tcp_established(), 3600);
+    let g = snap.groups.values().next().unwrap();
+    let ids: Vec<_> = g.rules().iter().map(|r| r.id.to_string()).collect();
+    // The row's id is kept, the other rules get stable hashed ids.
+    assert_eq!(ids[0], "sgr-0000000000000000a");
+    assert_eq!(g.rules()[0].tags.len(), 1);
+    assert_eq!(ids.len(), 3);
+    let again = import_ok(&[("all.json", sample())]);
+    assert_eq!(snap, again, "re-import is stable");
+}
+
+#[test]
+fn export_then_import_is_identity() {
+    let snap = import_ok(&[("all.json", sample())]);
+    let back = import_ok(&[("export.json", export(&snap))]);
+    assert_eq!(back, snap);
+}
+
+#[test]
+fn split_documents_merge() {
+    let all = sample();
+    let docs: Vec<(&str, Value)> = KEYS
+        .iter()
+        .filter_map(|k| all.get(*k).map(|v| (*k, json!({ *k: v }))))
+        .collect();
+    assert_eq!(import_ok(&docs), import_ok(&[("all.json", all)]));
+}
+
+#[test]
+fn collects_every_problem() {
+    let mut bad = sample();
+    bad["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"][0]["CidrIp"] = json!("10.0.0.0/33");
+    bad["NetworkInterfaces"][0]["Groups"] = json!([{"GroupId": "sg-00000000000000009"}]);
+    bad["Subnets"][0]["CidrBlock"] = json!(7);
+    let errors = import_errs(&[("bad.json", bad)]);
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|e| e.contains("bad.json: SecurityGroups[0] (sg-00000000000000001): ip_permissions[0].ip_ranges[0].cidr_ip: CIDR block 10.0.0.0/33 is malformed")), "{text:#?}");
+    assert!(
+        text.iter().any(|e| e.contains("bad.json: Subnets[0]")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter().any(|e| e.contains("sg-00000000000000009")),
+        "{text:#?}"
+    );
+    let cidr = errors
+        .iter()
+        .find(|e| e.field().ends_with("cidr_ip"))
+        .unwrap();
+    assert_eq!(cidr.code(), Some(Ec2ErrorCode::InvalidParameterValue));
+}
+
+#[test]
+fn duplicate_ids_across_documents() {
+    let errors = import_errs(&[("a.json", sample()), ("b.json", sample())]);
+    assert!(
+        errors.iter().any(|e| e.document() == "b.json"
+            && e.message()
+                .contains("duplicate id vpc-00000000000000001 (first seen in a.json")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn validation_codes() {
+    #[track_caller]
+    fn check(patch: impl Fn(&mut Value), code: Ec2ErrorCode) {
+        let mut doc = sample();
+        patch(&mut doc);
+        let errors = import_errs(&[("x.json", doc)]);
+        assert!(
+            errors.iter().any(|e| e.code() == Some(code)),
+            "{code}: {errors:#?}"
+        );
+    }
+    check(
+        |d| {
+            d["NetworkInterfaces"][0]["Groups"] = json!(
+                (1..=6)
+                    .map(|n| json!({"GroupId": format!("sg-{n:017x}")}))
+                    .collect::<Vec<_>>()
+            )
+        },
+        Ec2ErrorCode::SecurityGroupsPerInterfaceLimitExceeded,
+    );
+    check(
+        |d| d["NetworkInterfaces"][0]["NetworkInterfaceId"] = json!("eni-x"),
+        Ec2ErrorCode::InvalidNetworkInterfaceIdMalformed,
+    );
+    check(
+        |d| d["NetworkInterfaces"][0]["SubnetId"] = json!("subnet-00000000000000009"),
+        Ec2ErrorCode::InvalidSubnetIdNotFound,
+    );
+    check(
+        |d| d["NetworkInterfaces"][0]["SubnetId"] = json!("subnet-x"),
+        Ec2ErrorCode::InvalidSubnetIdMalformed,
+    );
+    check(
+        |d| d["NetworkInterfaces"][0]["Attachment"] = json!({"InstanceId": "x-1"}),
+        Ec2ErrorCode::InvalidInstanceIdMalformed,
+    );
+    check(
+        |d| d["NetworkInterfaces"][0]["ConnectionTrackingConfiguration"]["UdpTimeout"] = json!(5),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    check(
+        |d| d["SecurityGroups"][0]["VpcId"] = json!("vpc-00000000000000009"),
+        Ec2ErrorCode::InvalidVpcIdNotFound,
+    );
+    check(
+        |d| d["SecurityGroups"][0]["OwnerId"] = json!("me"),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    check(
+        |d| d["SecurityGroups"][0]["OwnerId"] = Value::Null,
+        Ec2ErrorCode::MissingParameter,
+    );
+    check(
+        |d| {
+            d["SecurityGroups"][0]["IpPermissions"][0]["IpRanges"] =
+                json!([{"CidrIp": "0.0.0.0/0"}, {"CidrIp": "0.0.0.1/0"}])
+        },
+        Ec2ErrorCode::InvalidPermissionDuplicate,
+    );
+    check(
+        |d| d["SecurityGroups"][0]["IpPermissions"][0]["UserIdGroupPairs"] = json!([{"GroupId": "sg-00000000000000002", "VpcPeeringConnectionId": "pcx-00000000000000001"}]),
+        Ec2ErrorCode::InvalidVpcPeeringConnectionIdNotFound,
+    );
+    check(
+        |d| d["SecurityGroupRules"][0]["CidrIpv6"] = json!("::/0"),
+        Ec2ErrorCode::InvalidParameterCombination,
+    );
+    check(
+        |d| d["SecurityGroupRules"][0]["SecurityGroupRuleId"] = json!("sgr-zz"),
+        Ec2ErrorCode::InvalidSecurityGroupRuleIdMalformed,
+    );
+    check(
+        |d| d["Vpcs"][0]["VpcId"] = json!("vpc-q"),
+        Ec2ErrorCode::InvalidVpcIdMalformed,
+    );
+    check(
+        |d| {
+            let mut twin = d["SecurityGroups"][0].clone();
+            twin["GroupId"] = json!("sg-00000000000000002");
+            twin["GroupName"] = json!("WEB");
+            d["SecurityGroups"].as_array_mut().unwrap().push(twin);
+        },
+        Ec2ErrorCode::InvalidGroupDuplicate,
+    );
+    check(
+        |d| d["Vpcs"][0]["OwnerId"] = json!("1"),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    check(
+        |d| d["SecurityGroups"][0]["GroupId"] = json!("sg-q"),
+        Ec2ErrorCode::InvalidGroupIdMalformed,
+    );
+    check(
+        |d| d["PrefixLists"] = json!([{"PrefixListId": "pl-00000000000000001", "AddressFamily": "IPv4", "OwnerId": "123456789012", "Entries": [{"Cidr": "2001:db8::/32"}]}]),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    check(
+        |d| {
+            d["VpcPeeringConnections"] =
+                json!([{"VpcPeeringConnectionId": "pcx-1", "Status": {"Code": "active"}}])
+        },
+        Ec2ErrorCode::InvalidVpcPeeringConnectionIdMalformed,
+    );
+}
+
+#[test]
+fn document_shape_errors() {
+    let errors = import_errs(&[
+        ("a.json", json!([1, 2])),
+        ("b.json", json!({"Foo": []})),
+        ("c.json", json!({"Vpcs": {}})),
+    ]);
+    let docs: Vec<&str> = errors.iter().map(ImportError::document).collect();
+    assert_eq!(docs, ["a.json", "b.json", "c.json"]);
+    let (_, errors) = import_texts(&[("d.json", "{\"Vpcs\": [")], &Quotas::default());
+    assert_eq!(errors.len(), 1);
+    assert!(
+        errors[0].to_string().starts_with("d.json: malformed JSON"),
+        "{}",
+        errors[0]
+    );
+}

@@ -1,0 +1,246 @@
+//! The EC2 Query protocol's request side: flattened form parameters (`Name.N`,
+//! `Name.N.Member`, 1-based) into typed values — `IpPermissions.N.*` into
+//! [`IpPermission`](crate::IpPermission)s, `Filter.N`, `TagSpecification.N`, pagination —
+//! with EC2's `MissingParameter`/`InvalidParameterValue` errors. Pure: the server hands over
+//! already percent-decoded pairs.
+
+mod filter;
+mod page;
+mod perms;
+
+use std::collections::BTreeMap;
+
+use palisade_model::{Ec2ErrorCode, Tag};
+use thiserror::Error;
+
+pub use filter::{
+    Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
+};
+pub use page::{Page, paginate};
+pub use perms::{
+    ip_permissions, legacy_permission, resolve_group_names, rule_changes, rule_descriptions,
+};
+
+/// A request the Query layer refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct QueryError {
+    code: Ec2ErrorCode,
+    message: String,
+}
+
+impl QueryError {
+    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// EC2's `MissingParameter` for `name`.
+    pub fn missing(name: &str) -> Self {
+        Self::new(
+            Ec2ErrorCode::MissingParameter,
+            format!("The request must contain the parameter {name}"),
+        )
+    }
+    fn invalid(name: &str, value: &str) -> Self {
+        Self::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("Invalid value '{value}' for {name}"),
+        )
+    }
+}
+
+/// The form parameters of one request (or one `Name.N.` member of it).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params {
+    map: BTreeMap<String, String>,
+}
+
+impl Params {
+    /// From decoded `(name, value)` pairs; a repeated name keeps its last value.
+    pub fn from_pairs<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self {
+            map: pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.map.get(name).map(String::as_str)
+    }
+
+    pub fn required(&self, name: &str) -> Result<&str, QueryError> {
+        match self.get(name) {
+            Some(v) if !v.is_empty() => Ok(v),
+            _ => Err(QueryError::missing(name)),
+        }
+    }
+
+    /// A required parameter parsed into an id type (its own `Malformed` error).
+    pub fn required_id<T>(&self, name: &str) -> Result<T, QueryError>
+    where
+        T: std::str::FromStr<Err = palisade_model::IdError>,
+    {
+        self.required(name)?
+            .parse()
+            .map_err(|e: palisade_model::IdError| QueryError::new(e.code(), e.to_string()))
+    }
+
+    /// An optional parameter parsed into an id type.
+    pub fn opt_id<T>(&self, name: &str) -> Result<Option<T>, QueryError>
+    where
+        T: std::str::FromStr<Err = palisade_model::IdError>,
+    {
+        match self.get(name) {
+            None | Some("") => Ok(None),
+            Some(v) => v
+                .parse()
+                .map(Some)
+                .map_err(|e: palisade_model::IdError| QueryError::new(e.code(), e.to_string())),
+        }
+    }
+
+    /// `Name.1`, `Name.2`, … in index order.
+    pub fn list(&self, name: &str) -> Vec<String> {
+        let prefix = format!("{name}.");
+        let mut items: Vec<(u32, String)> = self
+            .map
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter_map(|(k, v)| Some((k[prefix.len()..].parse::<u32>().ok()?, v.clone())))
+            .collect();
+        items.sort_by_key(|(n, _)| *n);
+        items.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// `Name.N` parsed into ids.
+    pub fn id_list<T>(&self, name: &str) -> Result<Vec<T>, QueryError>
+    where
+        T: std::str::FromStr<Err = palisade_model::IdError>,
+    {
+        self.list(name)
+            .iter()
+            .map(|v| {
+                v.parse()
+                    .map_err(|e: palisade_model::IdError| QueryError::new(e.code(), e.to_string()))
+            })
+            .collect()
+    }
+
+    /// The members `Name.N.*`, each as its own `Params`, in index order.
+    pub fn members(&self, name: &str) -> Vec<Self> {
+        let prefix = format!("{name}.");
+        let mut out: BTreeMap<u32, Self> = BTreeMap::new();
+        for (k, v) in self
+            .map
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+        {
+            let rest = &k[prefix.len()..];
+            let Some((n, member)) = rest.split_once('.') else {
+                continue;
+            };
+            let Ok(n) = n.parse::<u32>() else { continue };
+            out.entry(n)
+                .or_default()
+                .map
+                .insert(member.to_owned(), v.clone());
+        }
+        out.into_values().collect()
+    }
+
+    /// A sub-structure `Name.*` (not a list).
+    pub fn member(&self, name: &str) -> Self {
+        let prefix = format!("{name}.");
+        Self {
+            map: self
+                .map
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k[prefix.len()..].to_owned(), v.clone()))
+                .collect(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// A boolean (`true`/`false`, any case).
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, QueryError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(Some(true)),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(Some(false)),
+            Some(v) => Err(QueryError::invalid(name, v)),
+        }
+    }
+
+    /// An integer.
+    pub fn int(&self, name: &str) -> Result<Option<i64>, QueryError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| QueryError::invalid(name, v)),
+        }
+    }
+
+    /// `DryRun=true`.
+    pub fn dry_run(&self) -> Result<bool, QueryError> {
+        Ok(self.bool("DryRun")?.unwrap_or(false))
+    }
+
+    /// The tags of `TagSpecification.N` entries for `resource_type` (others are refused as
+    /// EC2 does: "'x' is not a valid taggable resource type for this operation").
+    pub fn tag_specs(&self, resource_type: &str) -> Result<Vec<Tag>, QueryError> {
+        let mut tags = Vec::new();
+        for spec in self.members("TagSpecification") {
+            let kind = spec.get("ResourceType").unwrap_or(resource_type);
+            if kind != resource_type {
+                return Err(QueryError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("'{kind}' is not a valid taggable resource type for this operation."),
+                ));
+            }
+            tags.extend(spec.tags("Tag")?);
+        }
+        Ok(tags)
+    }
+
+    /// `Name.N.Key` / `Name.N.Value` pairs; a missing value is the empty string.
+    pub fn tags(&self, name: &str) -> Result<Vec<Tag>, QueryError> {
+        self.members(name)
+            .into_iter()
+            .map(|t| {
+                let key = t.required("Key")?.to_owned();
+                if key.len() > 128 || key.starts_with("aws:") {
+                    return Err(QueryError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("Tag key '{key}' is invalid"),
+                    ));
+                }
+                Ok(Tag {
+                    key,
+                    value: t.get("Value").unwrap_or("").to_owned(),
+                })
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,444 @@
+//! One account's resources in one region, and the EC2 operations over them: the business
+//! rules the API server applies (name uniqueness, delete dependencies, quotas, default VPC).
+//!
+//! Every mutation goes through methods that record the touched resource in a change set
+//! ([`AccountState::take_changed`]), so a store persists (or rolls back) exactly those rows.
+//! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
+
+mod groups;
+mod network;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use thiserror::Error;
+
+pub use groups::{GroupSelector, RuleUpdate, StaleGroup};
+pub use network::{Instance, InstanceState, NewEni, NewInstances};
+
+use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
+use crate::group::{Quotas, SecurityGroup};
+use crate::ids::{
+    AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
+};
+use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
+use crate::snapshot::Snapshot;
+
+/// Security groups per Region ("Amazon VPC quotas": VPC security groups per Region, 2,500).
+pub const GROUPS_PER_REGION: usize = 2500;
+
+/// Why an account operation was refused; `code()` is the EC2 error code.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{message}")]
+pub struct AccountError {
+    code: Ec2ErrorCode,
+    message: String,
+}
+
+impl AccountError {
+    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+    pub fn code(&self) -> Ec2ErrorCode {
+        self.code
+    }
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+macro_rules! from_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for AccountError {
+            fn from(e: $t) -> Self {
+                Self { code: e.code(), message: e.to_string() }
+            }
+        }
+    )*};
+}
+from_error!(RuleError, GroupError, NetworkError, IdError);
+
+/// The key of one stored resource.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceKey {
+    Vpc(VpcId),
+    Subnet(SubnetId),
+    Group(GroupId),
+    Eni(EniId),
+    Peering(PeeringId),
+    PrefixList(PrefixListId),
+    Instance(InstanceId),
+}
+
+impl ResourceKey {
+    /// The resource id as EC2 prints it.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Vpc(id) => id.as_str(),
+            Self::Subnet(id) => id.as_str(),
+            Self::Group(id) => id.as_str(),
+            Self::Eni(id) => id.as_str(),
+            Self::Peering(id) => id.as_str(),
+            Self::PrefixList(id) => id.as_str(),
+            Self::Instance(id) => id.as_str(),
+        }
+    }
+}
+
+/// One stored resource, by value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    Vpc(Vpc),
+    Subnet(Subnet),
+    Group(SecurityGroup),
+    Eni(Eni),
+    Peering(Peering),
+    PrefixList(PrefixList),
+    Instance(Instance),
+}
+
+impl Resource {
+    pub fn key(&self) -> ResourceKey {
+        match self {
+            Self::Vpc(v) => ResourceKey::Vpc(v.id.clone()),
+            Self::Subnet(v) => ResourceKey::Subnet(v.id.clone()),
+            Self::Group(v) => ResourceKey::Group(v.id.clone()),
+            Self::Eni(v) => ResourceKey::Eni(v.id.clone()),
+            Self::Peering(v) => ResourceKey::Peering(v.id.clone()),
+            Self::PrefixList(v) => ResourceKey::PrefixList(v.id.clone()),
+            Self::Instance(v) => ResourceKey::Instance(v.id.clone()),
+        }
+    }
+}
+
+/// Everything one account owns in one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    owner: AccountId,
+    region: String,
+    quotas: Quotas,
+    snapshot: Snapshot,
+    instances: BTreeMap<InstanceId, Instance>,
+    changed: BTreeSet<ResourceKey>,
+}
+
+impl AccountState {
+    /// An empty state (a store fills it with [`AccountState::insert_loaded`]).
+    pub fn empty(owner: AccountId, region: &str) -> Self {
+        Self {
+            owner,
+            region: region.to_owned(),
+            quotas: Quotas::default(),
+            snapshot: Snapshot::default(),
+            instances: BTreeMap::new(),
+            changed: BTreeSet::new(),
+        }
+    }
+
+    /// A new account/region as EC2 creates it: a default VPC `172.31.0.0/16` with one
+    /// default `/20` subnet in each of three zones, and its default security group
+    /// ("Default VPCs", VPC UG).
+    pub fn bootstrap(owner: AccountId, region: &str, ids: &mut dyn IdGen) -> Self {
+        let mut state = Self::empty(owner, region);
+        let cidr: Ipv4Net = "172.31.0.0/16".parse().expect("literal CIDR is valid");
+        let vpc_id = state.insert_vpc(cidr, None, true, Vec::new(), ids);
+        for (idx, zone) in ["a", "b", "c"].iter().enumerate() {
+            let third = u8::try_from(idx * 16).expect("three zones fit in one octet");
+            let cidr = Ipv4Net::new([172, 31, third, 0].into(), 20).expect("literal CIDR is valid");
+            let subnet = Subnet {
+                id: SubnetId::generate(ids),
+                vpc_id: vpc_id.clone(),
+                owner: state.owner.clone(),
+                cidr_v4: cidr,
+                cidr_v6: None,
+                availability_zone: format!("{region}{zone}"),
+                tags: Vec::new(),
+            };
+            state.put(Resource::Subnet(subnet));
+        }
+        state
+    }
+
+    pub fn owner(&self) -> &AccountId {
+        &self.owner
+    }
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    pub fn quotas(&self) -> &Quotas {
+        &self.quotas
+    }
+    /// Everything, as the engine and analysis see it.
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+    pub fn instances(&self) -> &BTreeMap<InstanceId, Instance> {
+        &self.instances
+    }
+
+    /// The resources changed since the last call (inserted, modified or removed).
+    pub fn take_changed(&mut self) -> BTreeSet<ResourceKey> {
+        std::mem::take(&mut self.changed)
+    }
+
+    /// The current value of a resource; `None` when it does not exist (was removed).
+    pub fn get(&self, key: &ResourceKey) -> Option<Resource> {
+        let s = &self.snapshot;
+        Some(match key {
+            ResourceKey::Vpc(id) => Resource::Vpc(s.vpcs.get(id)?.clone()),
+            ResourceKey::Subnet(id) => Resource::Subnet(s.subnets.get(id)?.clone()),
+            ResourceKey::Group(id) => Resource::Group(s.groups.get(id)?.clone()),
+            ResourceKey::Eni(id) => Resource::Eni(s.enis.get(id)?.clone()),
+            ResourceKey::Peering(id) => Resource::Peering(s.peerings.get(id)?.clone()),
+            ResourceKey::PrefixList(id) => Resource::PrefixList(s.prefix_lists.get(id)?.clone()),
+            ResourceKey::Instance(id) => Resource::Instance(self.instances.get(id)?.clone()),
+        })
+    }
+
+    /// Inserts a resource read from storage, without recording a change.
+    pub fn insert_loaded(&mut self, resource: Resource) {
+        self.put(resource);
+        self.changed.clear();
+    }
+
+    /// Removes a resource without recording a change (a store rolling back an insert).
+    pub fn remove_loaded(&mut self, key: &ResourceKey) {
+        self.remove(key);
+        self.changed.clear();
+    }
+
+    /// Every resource, for a full save.
+    pub fn all_keys(&self) -> Vec<ResourceKey> {
+        let s = &self.snapshot;
+        let mut keys = Vec::new();
+        keys.extend(s.vpcs.keys().cloned().map(ResourceKey::Vpc));
+        keys.extend(s.subnets.keys().cloned().map(ResourceKey::Subnet));
+        keys.extend(s.groups.keys().cloned().map(ResourceKey::Group));
+        keys.extend(s.enis.keys().cloned().map(ResourceKey::Eni));
+        keys.extend(s.peerings.keys().cloned().map(ResourceKey::Peering));
+        keys.extend(s.prefix_lists.keys().cloned().map(ResourceKey::PrefixList));
+        keys.extend(self.instances.keys().cloned().map(ResourceKey::Instance));
+        keys
+    }
+
+    fn put(&mut self, resource: Resource) {
+        self.changed.insert(resource.key());
+        let s = &mut self.snapshot;
+        match resource {
+            Resource::Vpc(v) => drop(s.vpcs.insert(v.id.clone(), v)),
+            Resource::Subnet(v) => drop(s.subnets.insert(v.id.clone(), v)),
+            Resource::Group(v) => drop(s.groups.insert(v.id.clone(), v)),
+            Resource::Eni(v) => drop(s.enis.insert(v.id.clone(), v)),
+            Resource::Peering(v) => drop(s.peerings.insert(v.id.clone(), v)),
+            Resource::PrefixList(v) => drop(s.prefix_lists.insert(v.id.clone(), v)),
+            Resource::Instance(v) => drop(self.instances.insert(v.id.clone(), v)),
+        }
+    }
+
+    fn remove(&mut self, key: &ResourceKey) {
+        self.changed.insert(key.clone());
+        let s = &mut self.snapshot;
+        match key {
+            ResourceKey::Vpc(id) => drop(s.vpcs.remove(id)),
+            ResourceKey::Subnet(id) => drop(s.subnets.remove(id)),
+            ResourceKey::Group(id) => drop(s.groups.remove(id)),
+            ResourceKey::Eni(id) => drop(s.enis.remove(id)),
+            ResourceKey::Peering(id) => drop(s.peerings.remove(id)),
+            ResourceKey::PrefixList(id) => drop(s.prefix_lists.remove(id)),
+            ResourceKey::Instance(id) => drop(self.instances.remove(id)),
+        }
+    }
+
+    fn group_mut(&mut self, id: &GroupId) -> Result<&mut SecurityGroup, AccountError> {
+        self.changed.insert(ResourceKey::Group(id.clone()));
+        self.snapshot.groups.get_mut(id).ok_or_else(|| group_not_found(id))
+    }
+
+    fn eni_mut(&mut self, id: &EniId) -> Result<&mut Eni, AccountError> {
+        self.changed.insert(ResourceKey::Eni(id.clone()));
+        self.snapshot.enis.get_mut(id).ok_or_else(|| eni_not_found(id))
+    }
+
+    /// The default VPC, if the account still has one.
+    pub fn default_vpc(&self) -> Option<&Vpc> {
+        self.snapshot.vpcs.values().find(|v| v.is_default)
+    }
+
+    pub fn vpc(&self, id: &VpcId) -> Result<&Vpc, AccountError> {
+        self.snapshot.vpcs.get(id).ok_or_else(|| {
+            AccountError::new(
+                Ec2ErrorCode::InvalidVpcIdNotFound,
+                format!("The vpc ID '{id}' does not exist"),
+            )
+        })
+    }
+
+    pub fn group(&self, id: &GroupId) -> Result<&SecurityGroup, AccountError> {
+        self.snapshot.groups.get(id).ok_or_else(|| group_not_found(id))
+    }
+
+    pub fn eni(&self, id: &EniId) -> Result<&Eni, AccountError> {
+        self.snapshot.enis.get(id).ok_or_else(|| eni_not_found(id))
+    }
+
+    /// Inserts a VPC and its default security group; returns the VPC id.
+    fn insert_vpc(
+        &mut self,
+        cidr: Ipv4Net,
+        cidr_v6: Option<ipnet::Ipv6Net>,
+        is_default: bool,
+        tags: Vec<Tag>,
+        ids: &mut dyn IdGen,
+    ) -> VpcId {
+        let vpc = Vpc {
+            id: VpcId::generate(ids),
+            owner: self.owner.clone(),
+            cidrs_v4: vec![cidr],
+            cidrs_v6: cidr_v6.into_iter().collect(),
+            is_default,
+            tags,
+        };
+        let group = SecurityGroup::new_default(
+            GroupId::generate(ids),
+            vpc.id.clone(),
+            self.owner.clone(),
+            cidr_v6.is_some(),
+            ids,
+        );
+        let id = vpc.id.clone();
+        self.put(Resource::Vpc(vpc));
+        self.put(Resource::Group(group));
+        id
+    }
+
+    /// CreateTags: every id must exist (rules `sgr-` included) before any tag is set.
+    pub fn create_tags(&mut self, resources: &[String], tags: &[Tag]) -> Result<(), AccountError> {
+        for id in resources {
+            self.tags_mut(id)?;
+        }
+        for id in resources {
+            let list = self.tags_mut(id)?;
+            for tag in tags {
+                match list.iter_mut().find(|t| t.key == tag.key) {
+                    Some(t) => t.value.clone_from(&tag.value),
+                    None => list.push(tag.clone()),
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// DeleteTags: a tag given with a value is removed only when the value matches; with no
+    /// tags at all, every tag goes.
+    pub fn delete_tags(
+        &mut self,
+        resources: &[String],
+        tags: &[(String, Option<String>)],
+    ) -> Result<(), AccountError> {
+        for id in resources {
+            self.tags_mut(id)?;
+        }
+        for id in resources {
+            let list = self.tags_mut(id)?;
+            if tags.is_empty() {
+                list.clear();
+            }
+            for (key, value) in tags {
+                list.retain(|t| !(&t.key == key && value.as_ref().is_none_or(|v| v == &t.value)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Every tagged resource: (resource id, resource type as EC2 names it, tag).
+    pub fn all_tags(&self) -> Vec<(String, &'static str, Tag)> {
+        let s = &self.snapshot;
+        let mut out = Vec::new();
+        let mut add = |id: &str, kind: &'static str, tags: &[Tag]| {
+            out.extend(tags.iter().map(|t| (id.to_owned(), kind, t.clone())));
+        };
+        s.vpcs.values().for_each(|v| add(v.id.as_str(), "vpc", &v.tags));
+        s.subnets.values().for_each(|v| add(v.id.as_str(), "subnet", &v.tags));
+        for g in s.groups.values() {
+            add(g.id.as_str(), "security-group", &g.tags);
+            g.rules().iter().for_each(|r| add(r.id.as_str(), "security-group-rule", &r.tags));
+        }
+        s.enis.values().for_each(|v| add(v.id.as_str(), "network-interface", &v.tags));
+        s.peerings.values().for_each(|v| add(v.id.as_str(), "vpc-peering-connection", &v.tags));
+        s.prefix_lists.values().for_each(|v| add(v.id.as_str(), "prefix-list", &v.tags));
+        self.instances.values().for_each(|v| add(v.id.as_str(), "instance", &v.tags));
+        out.sort();
+        out
+    }
+
+    fn tags_mut(&mut self, id: &str) -> Result<&mut Vec<Tag>, AccountError> {
+        let not_found = || {
+            AccountError::new(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("The ID '{id}' is not valid or does not exist"),
+            )
+        };
+        let s = &mut self.snapshot;
+        if id.starts_with(RuleId::PREFIX) {
+            let rule_id: RuleId = id.parse()?;
+            let Some(group) = s.groups.values_mut().find(|g| g.rule(&rule_id).is_some()) else {
+                return Err(AccountError::new(
+                    Ec2ErrorCode::InvalidSecurityGroupRuleIdNotFound,
+                    format!("The security group rule ID '{id}' does not exist"),
+                ));
+            };
+            self.changed.insert(ResourceKey::Group(group.id.clone()));
+            return group.rule_tags_mut(&rule_id).ok_or_else(not_found);
+        }
+        let (key, tags) = if id.starts_with(GroupId::PREFIX) {
+            let gid: GroupId = id.parse()?;
+            let g = s.groups.get_mut(&gid).ok_or_else(|| group_not_found(&gid))?;
+            (ResourceKey::Group(gid), &mut g.tags)
+        } else if id.starts_with(VpcId::PREFIX) {
+            let vid: VpcId = id.parse()?;
+            let v = s.vpcs.get_mut(&vid).ok_or_else(not_found)?;
+            (ResourceKey::Vpc(vid), &mut v.tags)
+        } else if id.starts_with(SubnetId::PREFIX) {
+            let sid: SubnetId = id.parse()?;
+            let v = s.subnets.get_mut(&sid).ok_or_else(not_found)?;
+            (ResourceKey::Subnet(sid), &mut v.tags)
+        } else if id.starts_with(EniId::PREFIX) {
+            let eid: EniId = id.parse()?;
+            let v = s.enis.get_mut(&eid).ok_or_else(not_found)?;
+            (ResourceKey::Eni(eid), &mut v.tags)
+        } else if id.starts_with(PeeringId::PREFIX) {
+            let pid: PeeringId = id.parse()?;
+            let v = s.peerings.get_mut(&pid).ok_or_else(not_found)?;
+            (ResourceKey::Peering(pid), &mut v.tags)
+        } else if id.starts_with(PrefixListId::PREFIX) {
+            let pid: PrefixListId = id.parse()?;
+            let v = s.prefix_lists.get_mut(&pid).ok_or_else(not_found)?;
+            (ResourceKey::PrefixList(pid), &mut v.tags)
+        } else if id.starts_with(InstanceId::PREFIX) {
+            let iid: InstanceId = id.parse()?;
+            let v = self.instances.get_mut(&iid).ok_or_else(not_found)?;
+            (ResourceKey::Instance(iid), &mut v.tags)
+        } else {
+            return Err(not_found());
+        };
+        self.changed.insert(key);
+        Ok(tags)
+    }
+}
+
+pub(crate) fn group_not_found(id: &GroupId) -> AccountError {
+    AccountError::new(
+        Ec2ErrorCode::InvalidGroupNotFound,
+        format!("The security group '{id}' does not exist"),
+    )
+}
+
+fn eni_not_found(id: &EniId) -> AccountError {
+    AccountError::new(
+        Ec2ErrorCode::InvalidNetworkInterfaceIdNotFound,
+        format!("The networkInterface ID '{id}' does not exist"),
+    )
+}
+
+#[cfg(test)]
+mod tests;

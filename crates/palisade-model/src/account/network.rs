@@ -1,0 +1,551 @@
+//! What groups attach to: VPCs, subnets, interfaces, instances, peerings and prefix lists,
+//! with EC2's containment, dependency and group-set rules.
+
+use std::net::Ipv4Addr;
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+
+use super::{AccountError, AccountState, Resource, ResourceKey};
+use crate::error::Ec2ErrorCode;
+use crate::ids::{
+    EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId,
+};
+use crate::network::{
+    AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
+    Subnet, Tag,
+};
+use crate::peer::Peer;
+
+/// An instance: here only what security groups need, its primary interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub id: InstanceId,
+    pub image_id: String,
+    pub instance_type: String,
+    pub subnet_id: SubnetId,
+    pub vpc_id: VpcId,
+    pub primary_eni: EniId,
+    pub private_ip: Ipv4Addr,
+    pub state: InstanceState,
+    pub tags: Vec<Tag>,
+}
+
+/// Running or terminated (the states in between are not modelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceState {
+    Running,
+    Terminated,
+}
+
+impl InstanceState {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Terminated => "terminated",
+        }
+    }
+    /// EC2's numeric state code.
+    pub fn code(self) -> u16 {
+        match self {
+            Self::Running => 16,
+            Self::Terminated => 48,
+        }
+    }
+}
+
+/// CreateNetworkInterface's inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEni {
+    pub subnet_id: SubnetId,
+    /// Empty means the VPC's default group.
+    pub groups: Vec<GroupId>,
+    pub private_ip: Option<Ipv4Addr>,
+    pub description: String,
+    pub tags: Vec<Tag>,
+}
+
+/// RunInstances' inputs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInstances {
+    pub image_id: String,
+    pub instance_type: String,
+    pub count: u32,
+    /// `None` means the first default subnet.
+    pub subnet_id: Option<SubnetId>,
+    pub groups: Vec<GroupId>,
+    pub group_names: Vec<String>,
+    pub tags: Vec<Tag>,
+}
+
+fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
+    AccountError::new(code, message)
+}
+
+impl AccountState {
+    /// CreateVpc: a /16–/28 IPv4 block; `ipv6` is the Amazon-provided /56 the caller chose.
+    pub fn create_vpc(
+        &mut self,
+        cidr: Ipv4Net,
+        ipv6: Option<Ipv6Net>,
+        tags: Vec<Tag>,
+        ids: &mut dyn IdGen,
+    ) -> Result<VpcId, AccountError> {
+        if !(16..=28).contains(&cidr.prefix_len()) {
+            return Err(err(
+                Ec2ErrorCode::InvalidVpcRange,
+                format!("The CIDR '{cidr}' is invalid."),
+            ));
+        }
+        Ok(self.insert_vpc(cidr.trunc(), ipv6, false, tags, ids))
+    }
+
+    /// DeleteVpc: subnets, interfaces and non-default groups must be gone first; the default
+    /// group goes with the VPC.
+    pub fn delete_vpc(&mut self, id: &VpcId) -> Result<(), AccountError> {
+        self.vpc(id)?;
+        let s = &self.snapshot;
+        let busy = s.subnets.values().any(|x| &x.vpc_id == id)
+            || s.enis.values().any(|x| &x.vpc_id == id)
+            || s.groups.values().any(|g| &g.vpc_id == id && !g.is_default());
+        if busy {
+            return Err(err(
+                Ec2ErrorCode::DependencyViolation,
+                format!("The vpc '{id}' has dependencies and cannot be deleted."),
+            ));
+        }
+        let defaults: Vec<GroupId> =
+            s.groups.values().filter(|g| &g.vpc_id == id).map(|g| g.id.clone()).collect();
+        for g in defaults {
+            self.remove(&ResourceKey::Group(g));
+        }
+        self.remove(&ResourceKey::Vpc(id.clone()));
+        Ok(())
+    }
+
+    /// CreateSubnet: inside the VPC's block, /16–/28, overlapping no other subnet.
+    pub fn create_subnet(
+        &mut self,
+        vpc_id: &VpcId,
+        cidr: Ipv4Net,
+        cidr_v6: Option<Ipv6Net>,
+        zone: Option<String>,
+        tags: Vec<Tag>,
+        ids: &mut dyn IdGen,
+    ) -> Result<SubnetId, AccountError> {
+        let vpc = self.vpc(vpc_id)?;
+        let cidr = cidr.trunc();
+        if !(16..=28).contains(&cidr.prefix_len()) || !vpc.cidrs_v4.iter().any(|n| n.contains(&cidr)) {
+            return Err(err(Ec2ErrorCode::InvalidSubnetRange, format!("The CIDR '{cidr}' is invalid.")));
+        }
+        let clash = self.snapshot.subnets.values().any(|s| {
+            &s.vpc_id == vpc_id && (s.cidr_v4.contains(&cidr) || cidr.contains(&s.cidr_v4))
+        });
+        if clash {
+            return Err(err(Ec2ErrorCode::InvalidSubnetConflict, format!("The CIDR '{cidr}' conflicts with another subnet")));
+        }
+        let subnet = Subnet {
+            id: SubnetId::generate(ids),
+            vpc_id: vpc_id.clone(),
+            owner: self.owner.clone(),
+            cidr_v4: cidr,
+            cidr_v6,
+            availability_zone: zone.unwrap_or_else(|| format!("{}a", self.region)),
+            tags,
+        };
+        let id = subnet.id.clone();
+        self.put(Resource::Subnet(subnet));
+        Ok(id)
+    }
+
+    pub fn subnet(&self, id: &SubnetId) -> Result<&Subnet, AccountError> {
+        self.snapshot.subnets.get(id).ok_or_else(|| {
+            err(Ec2ErrorCode::InvalidSubnetIdNotFound, format!("The subnet ID '{id}' does not exist"))
+        })
+    }
+
+    /// DeleteSubnet: no interface may remain in it.
+    pub fn delete_subnet(&mut self, id: &SubnetId) -> Result<(), AccountError> {
+        self.subnet(id)?;
+        if self.snapshot.enis.values().any(|e| e.subnet_id.as_ref() == Some(id)) {
+            return Err(err(
+                Ec2ErrorCode::DependencyViolation,
+                format!("The subnet '{id}' has dependencies and cannot be deleted."),
+            ));
+        }
+        self.remove(&ResourceKey::Subnet(id.clone()));
+        Ok(())
+    }
+
+    /// Checks an interface's group set: 1..=quota groups, all existing, all in `vpc`.
+    fn check_groups(&self, vpc: &VpcId, groups: &[GroupId]) -> Result<(), AccountError> {
+        self.quotas.check_interface_groups(groups)?;
+        for g in groups {
+            let group = self.group(g)?;
+            if &group.vpc_id != vpc {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameter,
+                    format!("Security group {g} and subnet belong to different networks."),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn default_group_of(&self, vpc: &VpcId) -> Result<GroupId, AccountError> {
+        self.snapshot
+            .groups
+            .values()
+            .find(|g| &g.vpc_id == vpc && g.is_default())
+            .map(|g| g.id.clone())
+            .ok_or_else(|| err(Ec2ErrorCode::InvalidGroupNotFound, format!("VPC {vpc} has no default security group")))
+    }
+
+    /// The first free address of a subnet, skipping the 4 first and the last one that AWS
+    /// reserves ("Subnet CIDR blocks", VPC UG).
+    fn free_address(&self, subnet: &Subnet) -> Result<Ipv4Addr, AccountError> {
+        let base = u32::from(subnet.cidr_v4.network());
+        let last = u32::from(subnet.cidr_v4.broadcast());
+        let used: std::collections::HashSet<Ipv4Addr> = self
+            .snapshot
+            .enis
+            .values()
+            .flat_map(|e| e.private_ipv4.iter().copied())
+            .collect();
+        (base + 4..last)
+            .map(Ipv4Addr::from)
+            .find(|a| !used.contains(a))
+            .ok_or_else(|| err(Ec2ErrorCode::InvalidSubnetRange, format!("no free address left in subnet {}", subnet.id)))
+    }
+
+    /// CreateNetworkInterface.
+    pub fn create_eni(&mut self, new: NewEni, ids: &mut dyn IdGen) -> Result<EniId, AccountError> {
+        let subnet = self.subnet(&new.subnet_id)?.clone();
+        let groups = if new.groups.is_empty() {
+            vec![self.default_group_of(&subnet.vpc_id)?]
+        } else {
+            new.groups
+        };
+        self.check_groups(&subnet.vpc_id, &groups)?;
+        let ip = match new.private_ip {
+            Some(ip) => {
+                let taken = self.snapshot.enis.values().any(|e| e.private_ipv4.contains(&ip));
+                if !subnet.cidr_v4.contains(&ip) || taken {
+                    return Err(err(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("Address {ip} does not fall within the subnet's address range or is in use"),
+                    ));
+                }
+                ip
+            }
+            None => self.free_address(&subnet)?,
+        };
+        let eni = Eni {
+            id: EniId::generate(ids),
+            owner: self.owner.clone(),
+            vpc_id: subnet.vpc_id.clone(),
+            subnet_id: Some(subnet.id.clone()),
+            private_ipv4: vec![ip],
+            ipv6: Vec::new(),
+            public_ipv4: None,
+            groups,
+            instance_id: None,
+            description: new.description,
+            conntrack: ConntrackConfig::default(),
+            tags: new.tags,
+        };
+        let id = eni.id.clone();
+        self.put(Resource::Eni(eni));
+        Ok(id)
+    }
+
+    /// DeleteNetworkInterface: not while an instance uses it.
+    pub fn delete_eni(&mut self, id: &EniId) -> Result<(), AccountError> {
+        if let Some(instance) = &self.eni(id)?.instance_id {
+            return Err(err(
+                Ec2ErrorCode::IncorrectState,
+                format!("Network interface '{id}' is currently in use by instance {instance}."),
+            ));
+        }
+        self.remove(&ResourceKey::Eni(id.clone()));
+        Ok(())
+    }
+
+    /// ModifyNetworkInterfaceAttribute (groups): replaces the whole set.
+    pub fn set_eni_groups(&mut self, id: &EniId, groups: Vec<GroupId>) -> Result<(), AccountError> {
+        let vpc = self.eni(id)?.vpc_id.clone();
+        self.check_groups(&vpc, &groups)?;
+        self.eni_mut(id)?.groups = groups;
+        Ok(())
+    }
+
+    /// RunInstances: one primary interface per instance, in the given (or first default)
+    /// subnet, with the given groups or the VPC's default group.
+    pub fn run_instances(
+        &mut self,
+        new: NewInstances,
+        ids: &mut dyn IdGen,
+    ) -> Result<Vec<InstanceId>, AccountError> {
+        let subnet_id = match new.subnet_id {
+            Some(id) => id,
+            None => {
+                let vpc = self.default_vpc().ok_or_else(|| {
+                    err(Ec2ErrorCode::MissingParameter, "No default VPC for this user. The request must contain the parameter SubnetId")
+                })?;
+                let mut subnets: Vec<&Subnet> =
+                    self.snapshot.subnets.values().filter(|s| s.vpc_id == vpc.id).collect();
+                subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone));
+                subnets.first().map(|s| s.id.clone()).ok_or_else(|| {
+                    err(Ec2ErrorCode::MissingParameter, "The default VPC has no subnet. The request must contain the parameter SubnetId")
+                })?
+            }
+        };
+        let vpc = self.subnet(&subnet_id)?.vpc_id.clone();
+        let mut groups = new.groups;
+        for name in &new.group_names {
+            let g = self.group_by_name(&vpc, name).ok_or_else(|| {
+                err(Ec2ErrorCode::InvalidGroupNotFound, format!("The security group '{name}' does not exist in VPC '{vpc}'"))
+            })?;
+            groups.push(g.id.clone());
+        }
+        if groups.len() > self.quotas.groups_per_interface() as usize {
+            return Err(err(
+                Ec2ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
+                "The maximum number of security groups per instance has been reached.",
+            ));
+        }
+        if new.count == 0 || new.count > 100 {
+            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Invalid value '{}' for MaxCount", new.count)));
+        }
+        let mut out = Vec::new();
+        for _ in 0..new.count {
+            let eni_id = self.create_eni(
+                NewEni {
+                    subnet_id: subnet_id.clone(),
+                    groups: groups.clone(),
+                    private_ip: None,
+                    description: String::new(),
+                    tags: Vec::new(),
+                },
+                ids,
+            )?;
+            let instance_id = InstanceId::generate(ids);
+            let eni = self.eni_mut(&eni_id)?;
+            eni.instance_id = Some(instance_id.clone());
+            let private_ip = eni.private_ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED);
+            self.put(Resource::Instance(Instance {
+                id: instance_id.clone(),
+                image_id: new.image_id.clone(),
+                instance_type: new.instance_type.clone(),
+                subnet_id: subnet_id.clone(),
+                vpc_id: vpc.clone(),
+                primary_eni: eni_id,
+                private_ip,
+                state: InstanceState::Running,
+                tags: new.tags.clone(),
+            }));
+            out.push(instance_id);
+        }
+        Ok(out)
+    }
+
+    pub fn instance(&self, id: &InstanceId) -> Result<&Instance, AccountError> {
+        self.instances.get(id).ok_or_else(|| {
+            err(Ec2ErrorCode::InvalidInstanceIdNotFound, format!("The instance ID '{id}' does not exist"))
+        })
+    }
+
+    /// TerminateInstances: the instance stays, terminated; its primary interface goes.
+    /// Returns (id, previous state) pairs.
+    pub fn terminate_instances(
+        &mut self,
+        ids: &[InstanceId],
+    ) -> Result<Vec<(InstanceId, InstanceState)>, AccountError> {
+        for id in ids {
+            self.instance(id)?;
+        }
+        let mut out = Vec::new();
+        for id in ids {
+            let mut instance = self.instance(id)?.clone();
+            out.push((id.clone(), instance.state));
+            if instance.state == InstanceState::Running {
+                self.remove(&ResourceKey::Eni(instance.primary_eni.clone()));
+                instance.state = InstanceState::Terminated;
+                self.put(Resource::Instance(instance));
+            }
+        }
+        Ok(out)
+    }
+
+    /// ModifyInstanceAttribute (groups): replaces the primary interface's set.
+    pub fn set_instance_groups(&mut self, id: &InstanceId, groups: Vec<GroupId>) -> Result<(), AccountError> {
+        let instance = self.instance(id)?;
+        if instance.state != InstanceState::Running {
+            return Err(err(Ec2ErrorCode::IncorrectState, format!("The instance '{id}' is not in a state from which it can be modified")));
+        }
+        let eni = instance.primary_eni.clone();
+        self.set_eni_groups(&eni, groups)
+    }
+
+    /// CreateVpcPeeringConnection between two VPCs of this account (cross-account peering
+    /// needs the other account's state and is refused).
+    pub fn create_peering(
+        &mut self,
+        vpc: &VpcId,
+        peer_vpc: &VpcId,
+        ids: &mut dyn IdGen,
+    ) -> Result<PeeringId, AccountError> {
+        self.vpc(vpc)?;
+        self.vpc(peer_vpc)?;
+        let peering = Peering {
+            id: PeeringId::generate(ids),
+            requester_vpc: vpc.clone(),
+            requester_owner: self.owner.clone(),
+            accepter_vpc: peer_vpc.clone(),
+            accepter_owner: self.owner.clone(),
+            status: PeeringStatus::PendingAcceptance,
+            tags: Vec::new(),
+        };
+        let id = peering.id.clone();
+        self.put(Resource::Peering(peering));
+        Ok(id)
+    }
+
+    pub fn peering(&self, id: &PeeringId) -> Result<&Peering, AccountError> {
+        self.snapshot.peerings.get(id).ok_or_else(|| {
+            err(Ec2ErrorCode::InvalidVpcPeeringConnectionIdNotFound, format!("The vpcPeeringConnection ID '{id}' does not exist"))
+        })
+    }
+
+    /// AcceptVpcPeeringConnection: pending-acceptance → active.
+    pub fn accept_peering(&mut self, id: &PeeringId) -> Result<(), AccountError> {
+        let mut p = self.peering(id)?.clone();
+        if p.status != PeeringStatus::PendingAcceptance {
+            return Err(err(
+                Ec2ErrorCode::IncorrectState,
+                format!("Cannot accept a VPC peering connection in state {}", p.status.aws_name()),
+            ));
+        }
+        p.status = PeeringStatus::Active;
+        self.put(Resource::Peering(p));
+        Ok(())
+    }
+
+    /// DeleteVpcPeeringConnection: the connection stays visible as `deleted`, which makes
+    /// rules referencing groups across it stale.
+    pub fn delete_peering(&mut self, id: &PeeringId) -> Result<(), AccountError> {
+        let mut p = self.peering(id)?.clone();
+        p.status = PeeringStatus::Deleted;
+        self.put(Resource::Peering(p));
+        Ok(())
+    }
+
+    /// CreateManagedPrefixList.
+    pub fn create_prefix_list(
+        &mut self,
+        name: &str,
+        family: AddressFamily,
+        max_entries: u32,
+        entries: Vec<PrefixListEntry>,
+        tags: Vec<Tag>,
+        ids: &mut dyn IdGen,
+    ) -> Result<PrefixListId, AccountError> {
+        if !(1..=1000).contains(&max_entries) {
+            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Invalid MaxEntries {max_entries}: must be 1..=1000")));
+        }
+        let entries = check_entries(family, max_entries, entries)?;
+        let list = PrefixList {
+            id: PrefixListId::generate(ids),
+            name: name.to_owned(),
+            owner: self.owner.clone(),
+            family,
+            max_entries,
+            version: 1,
+            entries,
+            tags,
+        };
+        let id = list.id.clone();
+        self.put(Resource::PrefixList(list));
+        Ok(id)
+    }
+
+    pub fn prefix_list(&self, id: &PrefixListId) -> Result<&PrefixList, AccountError> {
+        self.snapshot.prefix_lists.get(id).ok_or_else(|| {
+            err(Ec2ErrorCode::InvalidPrefixListIdNotFound, format!("The prefix list ID '{id}' does not exist"))
+        })
+    }
+
+    /// ModifyManagedPrefixList with the optimistic `CurrentVersion` check.
+    pub fn modify_prefix_list(
+        &mut self,
+        id: &PrefixListId,
+        current_version: Option<u64>,
+        add: Vec<PrefixListEntry>,
+        remove: &[IpNet],
+        name: Option<String>,
+    ) -> Result<(), AccountError> {
+        let mut list = self.prefix_list(id)?.clone();
+        if current_version.is_some_and(|v| v != list.version) {
+            return Err(err(
+                Ec2ErrorCode::PrefixListVersionMismatch,
+                format!("The prefix list {id} has version {}, not {}", list.version, current_version.unwrap_or(0)),
+            ));
+        }
+        for cidr in remove {
+            let before = list.entries.len();
+            list.entries.retain(|e| &e.cidr != cidr);
+            if list.entries.len() == before {
+                return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("The prefix list entry {cidr} does not exist")));
+            }
+        }
+        list.entries.retain(|e| !add.iter().any(|a| a.cidr == e.cidr));
+        list.entries.extend(add);
+        list.entries = check_entries(list.family, list.max_entries, list.entries)?;
+        if let Some(name) = name {
+            list.name = name;
+        }
+        list.version += 1;
+        self.put(Resource::PrefixList(list));
+        Ok(())
+    }
+
+    /// DeleteManagedPrefixList: not while a rule references it.
+    pub fn delete_prefix_list(&mut self, id: &PrefixListId) -> Result<(), AccountError> {
+        self.prefix_list(id)?;
+        let used = self.snapshot.groups.values().any(|g| {
+            g.rules().iter().any(|r| matches!(r.peer(), Peer::PrefixList(p) if p == id))
+        });
+        if used {
+            return Err(err(Ec2ErrorCode::DependencyViolation, format!("resource {id} has a dependent object")));
+        }
+        self.remove(&ResourceKey::PrefixList(id.clone()));
+        Ok(())
+    }
+}
+
+fn check_entries(
+    family: AddressFamily,
+    max_entries: u32,
+    entries: Vec<PrefixListEntry>,
+) -> Result<Vec<PrefixListEntry>, AccountError> {
+    if entries.len() > max_entries as usize {
+        return Err(err(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("The prefix list would have {} entries, more than its MaxEntries {max_entries}", entries.len()),
+        ));
+    }
+    let mut out: Vec<PrefixListEntry> = Vec::new();
+    for mut e in entries {
+        if AddressFamily::of(e.cidr.addr()) != family {
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("The CIDR {} is not of address family {}", e.cidr, family.aws_name()),
+            ));
+        }
+        e.cidr = e.cidr.trunc();
+        if out.iter().any(|o| o.cidr == e.cidr) {
+            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Duplicate prefix list entry {}", e.cidr)));
+        }
+        out.push(e);
+    }
+    Ok(out)
+}

@@ -1,0 +1,354 @@
+//! Row bodies: each resource is stored as one JSON document whose shape lives here and only
+//! here (model types carry no serde). Decoding re-validates through the model's parsers, so a
+//! corrupt row is an error, never a panic.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use palisade_model::account::{Instance, InstanceState, Resource};
+use palisade_model::{
+    AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
+    PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::StoreError;
+
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Row {
+    Vpc {
+        id: String,
+        owner: String,
+        v4: Vec<String>,
+        v6: Vec<String>,
+        default: bool,
+        tags: Vec<(String, String)>,
+    },
+    Subnet {
+        id: String,
+        vpc: String,
+        owner: String,
+        v4: String,
+        v6: Option<String>,
+        az: String,
+        tags: Vec<(String, String)>,
+    },
+    Group {
+        id: String,
+        name: String,
+        description: String,
+        vpc: String,
+        owner: String,
+        tags: Vec<(String, String)>,
+        rules: Vec<RuleRow>,
+    },
+    Eni {
+        id: String,
+        owner: String,
+        vpc: String,
+        subnet: Option<String>,
+        v4: Vec<Ipv4Addr>,
+        v6: Vec<Ipv6Addr>,
+        public_v4: Option<Ipv4Addr>,
+        groups: Vec<String>,
+        instance: Option<String>,
+        description: String,
+        conntrack: (u32, u32, u32),
+        tags: Vec<(String, String)>,
+    },
+    Peering {
+        id: String,
+        requester_vpc: String,
+        requester_owner: String,
+        accepter_vpc: String,
+        accepter_owner: String,
+        status: String,
+        tags: Vec<(String, String)>,
+    },
+    PrefixList {
+        id: String,
+        name: String,
+        owner: String,
+        ipv6: bool,
+        max_entries: u32,
+        version: u64,
+        entries: Vec<(String, Option<String>)>,
+        tags: Vec<(String, String)>,
+    },
+    Instance {
+        id: String,
+        image: String,
+        instance_type: String,
+        subnet: String,
+        vpc: String,
+        eni: String,
+        ip: Ipv4Addr,
+        running: bool,
+        tags: Vec<(String, String)>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct RuleRow {
+    id: String,
+    egress: bool,
+    protocol: String,
+    from: Option<i64>,
+    to: Option<i64>,
+    /// `v4`, `v6`, `pl` or `sg`.
+    peer: String,
+    value: String,
+    owner: Option<String>,
+    vpc: Option<String>,
+    pcx: Option<String>,
+    description: Option<String>,
+    tags: Vec<(String, String)>,
+}
+
+fn tags_out(tags: &[Tag]) -> Vec<(String, String)> {
+    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+}
+
+fn tags_in(tags: Vec<(String, String)>) -> Vec<Tag> {
+    tags.into_iter().map(|(key, value)| Tag { key, value }).collect()
+}
+
+/// Encodes a resource as its row body.
+pub(crate) fn encode(resource: &Resource) -> String {
+    let row = match resource {
+        Resource::Vpc(v) => Row::Vpc {
+            id: v.id.to_string(),
+            owner: v.owner.to_string(),
+            v4: v.cidrs_v4.iter().map(ToString::to_string).collect(),
+            v6: v.cidrs_v6.iter().map(ToString::to_string).collect(),
+            default: v.is_default,
+            tags: tags_out(&v.tags),
+        },
+        Resource::Subnet(s) => Row::Subnet {
+            id: s.id.to_string(),
+            vpc: s.vpc_id.to_string(),
+            owner: s.owner.to_string(),
+            v4: s.cidr_v4.to_string(),
+            v6: s.cidr_v6.map(|n| n.to_string()),
+            az: s.availability_zone.clone(),
+            tags: tags_out(&s.tags),
+        },
+        Resource::Group(g) => Row::Group {
+            id: g.id.to_string(),
+            name: g.name.clone(),
+            description: g.description.clone(),
+            vpc: g.vpc_id.to_string(),
+            owner: g.owner.to_string(),
+            tags: tags_out(&g.tags),
+            rules: g.rules().iter().map(rule_row).collect(),
+        },
+        Resource::Eni(e) => Row::Eni {
+            id: e.id.to_string(),
+            owner: e.owner.to_string(),
+            vpc: e.vpc_id.to_string(),
+            subnet: e.subnet_id.as_ref().map(ToString::to_string),
+            v4: e.private_ipv4.clone(),
+            v6: e.ipv6.clone(),
+            public_v4: e.public_ipv4,
+            groups: e.groups.iter().map(ToString::to_string).collect(),
+            instance: e.instance_id.as_ref().map(ToString::to_string),
+            description: e.description.clone(),
+            conntrack: (e.conntrack.tcp_established(), e.conntrack.udp_stream(), e.conntrack.udp()),
+            tags: tags_out(&e.tags),
+        },
+        Resource::Peering(p) => Row::Peering {
+            id: p.id.to_string(),
+            requester_vpc: p.requester_vpc.to_string(),
+            requester_owner: p.requester_owner.to_string(),
+            accepter_vpc: p.accepter_vpc.to_string(),
+            accepter_owner: p.accepter_owner.to_string(),
+            status: p.status.aws_name().to_owned(),
+            tags: tags_out(&p.tags),
+        },
+        Resource::PrefixList(l) => Row::PrefixList {
+            id: l.id.to_string(),
+            name: l.name.clone(),
+            owner: l.owner.to_string(),
+            ipv6: l.family == AddressFamily::Ipv6,
+            max_entries: l.max_entries,
+            version: l.version,
+            entries: l.entries.iter().map(|e| (e.cidr.to_string(), e.description.clone())).collect(),
+            tags: tags_out(&l.tags),
+        },
+        Resource::Instance(i) => Row::Instance {
+            id: i.id.to_string(),
+            image: i.image_id.clone(),
+            instance_type: i.instance_type.clone(),
+            subnet: i.subnet_id.to_string(),
+            vpc: i.vpc_id.to_string(),
+            eni: i.primary_eni.to_string(),
+            ip: i.private_ip,
+            running: i.state == InstanceState::Running,
+            tags: tags_out(&i.tags),
+        },
+    };
+    serde_json::to_string(&row).expect("row bodies are plain data and always serialise")
+}
+
+fn rule_row(r: &Rule) -> RuleRow {
+    let ports = r.spec.traffic.ports();
+    let (peer, value, owner, vpc, pcx) = match &r.spec.peer {
+        Peer::Ipv4(n) => ("v4", n.to_string(), None, None, None),
+        Peer::Ipv6(n) => ("v6", n.to_string(), None, None, None),
+        Peer::PrefixList(p) => ("pl", p.to_string(), None, None, None),
+        Peer::Group(g) => (
+            "sg",
+            g.group_id.to_string(),
+            g.owner.as_ref().map(ToString::to_string),
+            g.vpc_id.as_ref().map(ToString::to_string),
+            g.peering_id.as_ref().map(ToString::to_string),
+        ),
+    };
+    RuleRow {
+        id: r.id.to_string(),
+        egress: r.spec.direction == Direction::Egress,
+        protocol: r.spec.traffic.protocol().aws_name(),
+        from: ports.map(|p| i64::from(p.0)),
+        to: ports.map(|p| i64::from(p.1)),
+        peer: peer.to_owned(),
+        value,
+        owner,
+        vpc,
+        pcx,
+        description: r.description.clone(),
+        tags: tags_out(&r.tags),
+    }
+}
+
+fn corrupt(id: &str, what: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { id: id.to_owned(), message: what.to_string() }
+}
+
+fn p<T: std::str::FromStr>(id: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| corrupt(id, format!("{s}: {e}")))
+}
+
+fn opt<T: std::str::FromStr>(id: &str, s: Option<&String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.map(|s| p(id, s)).transpose()
+}
+
+/// Decodes a row body back into a resource.
+pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
+    let row: Row = serde_json::from_str(body).map_err(|e| corrupt(id, e))?;
+    Ok(match row {
+        Row::Vpc { id, owner, v4, v6, default, tags } => Resource::Vpc(Vpc {
+            owner: p(&id, &owner)?,
+            cidrs_v4: v4.iter().map(|c| p::<Ipv4Net>(&id, c)).collect::<Result<_, _>>()?,
+            cidrs_v6: v6.iter().map(|c| p::<Ipv6Net>(&id, c)).collect::<Result<_, _>>()?,
+            is_default: default,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::Subnet { id, vpc, owner, v4, v6, az, tags } => Resource::Subnet(Subnet {
+            vpc_id: p(&id, &vpc)?,
+            owner: p(&id, &owner)?,
+            cidr_v4: p(&id, &v4)?,
+            cidr_v6: opt(&id, v6.as_ref())?,
+            availability_zone: az,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::Group { id, name, description, vpc, owner, tags, rules } => {
+            let mut g = SecurityGroup::empty(p(&id, &id)?, name, description, p(&id, &vpc)?, p(&id, &owner)?);
+            g.tags = tags_in(tags);
+            for r in rules {
+                let rule = decode_rule(&g, r)?;
+                g.insert_existing(rule).map_err(|e| corrupt(&id, e))?;
+            }
+            Resource::Group(g)
+        }
+        Row::Eni { id, owner, vpc, subnet, v4, v6, public_v4, groups, instance, description, conntrack, tags } => {
+            Resource::Eni(Eni {
+                owner: p(&id, &owner)?,
+                vpc_id: p(&id, &vpc)?,
+                subnet_id: opt(&id, subnet.as_ref())?,
+                private_ipv4: v4,
+                ipv6: v6,
+                public_ipv4: public_v4,
+                groups: groups.iter().map(|g| p(&id, g)).collect::<Result<_, _>>()?,
+                instance_id: opt(&id, instance.as_ref())?,
+                description,
+                conntrack: ConntrackConfig::new(Some(conntrack.0), Some(conntrack.1), Some(conntrack.2))
+                    .map_err(|e| corrupt(&id, e))?,
+                tags: tags_in(tags),
+                id: p(&id, &id)?,
+            })
+        }
+        Row::Peering { id, requester_vpc, requester_owner, accepter_vpc, accepter_owner, status, tags } => {
+            Resource::Peering(Peering {
+                requester_vpc: p(&id, &requester_vpc)?,
+                requester_owner: p(&id, &requester_owner)?,
+                accepter_vpc: p(&id, &accepter_vpc)?,
+                accepter_owner: p(&id, &accepter_owner)?,
+                status: PeeringStatus::parse(&status).ok_or_else(|| corrupt(&id, &status))?,
+                tags: tags_in(tags),
+                id: p(&id, &id)?,
+            })
+        }
+        Row::PrefixList { id, name, owner, ipv6, max_entries, version, entries, tags } => {
+            Resource::PrefixList(PrefixList {
+                name,
+                owner: p(&id, &owner)?,
+                family: if ipv6 { AddressFamily::Ipv6 } else { AddressFamily::Ipv4 },
+                max_entries,
+                version,
+                entries: entries
+                    .into_iter()
+                    .map(|(c, description)| Ok(PrefixListEntry { cidr: p::<IpNet>(&id, &c)?, description }))
+                    .collect::<Result<_, StoreError>>()?,
+                tags: tags_in(tags),
+                id: p(&id, &id)?,
+            })
+        }
+        Row::Instance { id, image, instance_type, subnet, vpc, eni, ip, running, tags } => {
+            Resource::Instance(Instance {
+                image_id: image,
+                instance_type,
+                subnet_id: p(&id, &subnet)?,
+                vpc_id: p(&id, &vpc)?,
+                primary_eni: p(&id, &eni)?,
+                private_ip: ip,
+                state: if running { InstanceState::Running } else { InstanceState::Terminated },
+                tags: tags_in(tags),
+                id: p(&id, &id)?,
+            })
+        }
+    })
+}
+
+fn decode_rule(g: &SecurityGroup, r: RuleRow) -> Result<Rule, StoreError> {
+    let at = g.id.as_str();
+    let traffic = Traffic::parse(&r.protocol, r.from, r.to).map_err(|e| corrupt(at, e))?;
+    let peer = match r.peer.as_str() {
+        "v4" => Peer::Ipv4(p(at, &r.value)?),
+        "v6" => Peer::Ipv6(p(at, &r.value)?),
+        "pl" => Peer::PrefixList(p(at, &r.value)?),
+        "sg" => Peer::Group(GroupRef {
+            group_id: p(at, &r.value)?,
+            owner: opt(at, r.owner.as_ref())?,
+            vpc_id: opt(at, r.vpc.as_ref())?,
+            peering_id: opt(at, r.pcx.as_ref())?,
+        }),
+        other => return Err(corrupt(at, format!("unknown peer kind {other}"))),
+    };
+    let direction = if r.egress { Direction::Egress } else { Direction::Ingress };
+    Ok(Rule {
+        id: p(at, &r.id)?,
+        group_id: g.id.clone(),
+        spec: RuleSpec { direction, traffic, peer },
+        description: r.description,
+        tags: tags_in(r.tags),
+    })
+}

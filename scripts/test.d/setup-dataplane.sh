@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the data-plane end-to-end suite (crates/palisade-dataplane/tests/it) needs:
+# nft (nftables), ip (iproute2), conntrack, ping (iputils-ping) and python3 for the tiny
+# TCP/UDP listeners and probes run inside the test namespaces. Only when something is missing,
+# and only as root (elsewhere the suite skips with a printed reason).
+set -euo pipefail
+
+need=()
+command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
+command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
+command -v python3 >/dev/null 2>&1 || need+=(python3)
+
+if [ "${#need[@]}" -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup-dataplane: missing ${need[*]}; not root, so the data-plane e2e suite will skip" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}"
