@@ -67,7 +67,13 @@ pub fn generate(seed: u64) -> Snapshot {
             owner: owner.clone(),
             cidrs_v4: vec![Ipv4Net::new(Ipv4Addr::new(10, octet, 0, 0), 16).unwrap()],
             cidrs_v6: if v % 10 < 3 {
-                vec![Ipv6Net::new(Ipv6Addr::new(0x2600, 0x1f00, u16::from(octet), 0, 0, 0, 0, 0), 56).unwrap()]
+                vec![
+                    Ipv6Net::new(
+                        Ipv6Addr::new(0x2600, 0x1f00, u16::from(octet), 0, 0, 0, 0, 0),
+                        56,
+                    )
+                    .unwrap(),
+                ]
             } else {
                 Vec::new()
             },
@@ -79,9 +85,18 @@ pub fn generate(seed: u64) -> Snapshot {
     for p in 0..N_PREFIX_LISTS {
         let entries = (0..(1 + rng.below(10)))
             .map(|_| PrefixListEntry {
-                cidr: IpNet::V4(
-                    Ipv4Net::new(Ipv4Addr::from(u32::try_from(rng.next() >> 32).unwrap() & 0xFFFF_FF00), 24).unwrap().trunc(),
-                ),
+                // Most lists name private (on-premises) ranges; two of the fifty name public ones.
+                cidr: IpNet::V4(if p % 25 == 0 {
+                    Ipv4Net::new(
+                        Ipv4Addr::from(u32::try_from(rng.next() >> 32).unwrap() & 0xFFFF_FF00),
+                        24,
+                    )
+                    .unwrap()
+                    .trunc()
+                } else {
+                    let [_, _, x, y] = rng.below(1 << 16).to_be_bytes();
+                    Ipv4Net::new(Ipv4Addr::new(172, 16 + (x & 0x0F), y, 0), 24).unwrap()
+                }),
                 description: None,
             })
             .collect();
@@ -97,48 +112,78 @@ pub fn generate(seed: u64) -> Snapshot {
         };
         snap.prefix_lists.insert(pl.id.clone(), pl);
     }
-    let ports = [22u16, 80, 443, 8080, 5432, 3306, 6379, 9200, 53, 25, 8443, 9000, 11211, 3389];
+    let ports = [
+        22u16, 80, 443, 8080, 5432, 3306, 6379, 9200, 53, 25, 8443, 9000, 11211, 3389,
+    ];
     let mut n_rules = 0u32;
     for g in 0..N_GROUPS {
         let v = g / per_vpc;
         let gid: GroupId = id("sg-", g);
-        let mut group = SecurityGroup::empty(gid.clone(), format!("g{g}"), "generated".into(), id("vpc-", v), owner.clone());
+        let mut group = SecurityGroup::empty(
+            gid.clone(),
+            format!("g{g}"),
+            "generated".into(),
+            id("vpc-", v),
+            owner.clone(),
+        );
         let target = N_RULES / N_GROUPS;
         let mut k = 0u32;
         while k < target {
             n_rules += 1;
             k += 1;
-            let direction = if rng.chance(60) { Direction::Ingress } else { Direction::Egress };
+            let direction = if rng.chance(60) {
+                Direction::Ingress
+            } else {
+                Direction::Egress
+            };
             let traffic = match rng.below(20) {
                 0 => Traffic::All,
                 1..=13 => {
                     let p = ports[rng.below(14) as usize];
                     if rng.chance(20) {
-                        Traffic::Tcp(palisade_model::PortRange::new(p, p.saturating_add(u16::try_from(rng.below(100)).unwrap())).unwrap())
+                        Traffic::Tcp(
+                            palisade_model::PortRange::new(
+                                p,
+                                p.saturating_add(u16::try_from(rng.below(100)).unwrap()),
+                            )
+                            .unwrap(),
+                        )
                     } else {
                         Traffic::Tcp(palisade_model::PortRange::single(p))
                     }
                 }
-                14..=17 => Traffic::Udp(palisade_model::PortRange::single(ports[rng.below(14) as usize])),
+                14..=17 => Traffic::Udp(palisade_model::PortRange::single(
+                    ports[rng.below(14) as usize],
+                )),
                 _ => Traffic::Icmp(palisade_model::IcmpMatch::new(Some(8), None).unwrap()),
             };
             let octet = u8::try_from(v + 1).unwrap();
             let peer = match rng.below(100) {
                 // Internet rules on ~5% of groups.
                 0..=1 if g % 20 == 0 => Peer::parse_cidr("0.0.0.0/0").unwrap(),
-                0..=14 => Peer::Group(GroupRef::same_account(id("sg-", v * per_vpc + rng.below(per_vpc)))),
+                0..=14 => Peer::Group(GroupRef::same_account(id(
+                    "sg-",
+                    v * per_vpc + rng.below(per_vpc),
+                ))),
                 15..=29 => Peer::PrefixList(id("pl-", rng.below(N_PREFIX_LISTS))),
                 30..=39 => Peer::Ipv4(Ipv4Net::new(Ipv4Addr::new(10, octet, 0, 0), 16).unwrap()),
                 _ => Peer::Ipv4(
-                    Ipv4Net::new(Ipv4Addr::new(10, octet, u8::try_from(rng.below(256)).unwrap(), 0), 20 + u8::try_from(rng.below(13)).unwrap())
-                        .unwrap()
-                        .trunc(),
+                    Ipv4Net::new(
+                        Ipv4Addr::new(10, octet, u8::try_from(rng.below(256)).unwrap(), 0),
+                        20 + u8::try_from(rng.below(13)).unwrap(),
+                    )
+                    .unwrap()
+                    .trunc(),
                 ),
             };
             let rule = Rule {
                 id: id::<RuleId>("sgr-", n_rules),
                 group_id: gid.clone(),
-                spec: RuleSpec { direction, traffic, peer },
+                spec: RuleSpec {
+                    direction,
+                    traffic,
+                    peer,
+                },
                 description: None,
                 tags: Vec::new(),
             };
@@ -158,7 +203,10 @@ pub fn generate(seed: u64) -> Snapshot {
         // A tier group, plus often a shared "common" group of the VPC (its first three);
         // the last 2% of each VPC's groups stay unused.
         let base = v * (N_GROUPS / N_VPCS);
-        let mut groups = vec![id::<GroupId>("sg-", base + 3 + rng.below(N_GROUPS / N_VPCS - 5))];
+        let mut groups = vec![id::<GroupId>(
+            "sg-",
+            base + 3 + rng.below(N_GROUPS / N_VPCS - 5),
+        )];
         if rng.chance(70) {
             groups.push(id("sg-", base + rng.below(3)));
         }
@@ -173,7 +221,20 @@ pub fn generate(seed: u64) -> Snapshot {
             vpc_id: id("vpc-", v),
             subnet_id: None,
             private_ipv4: vec![Ipv4Addr::new(10, octet, hi, lo)],
-            ipv6: if has_v6 { vec![Ipv6Addr::new(0x2600, 0x1f00, u16::from(octet), 0, 0, 0, 0, u16::try_from(host).unwrap())] } else { Vec::new() },
+            ipv6: if has_v6 {
+                vec![Ipv6Addr::new(
+                    0x2600,
+                    0x1f00,
+                    u16::from(octet),
+                    0,
+                    0,
+                    0,
+                    0,
+                    u16::try_from(host).unwrap(),
+                )]
+            } else {
+                Vec::new()
+            },
             public_ipv4: None,
             groups,
             instance_id: None,
@@ -195,6 +256,7 @@ fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+#[allow(clippy::print_stderr)] // the benchmark's memory and size report
 fn report(snap: &Snapshot) {
     let before = peak_rss_mib().unwrap_or(0.0);
     let index = Index::new(snap);
@@ -240,7 +302,9 @@ fn benches(c: &mut Criterion) {
         });
     });
     let index = Index::new(&snap);
-    g.bench_function("all-pairs group matrix (built index)", |b| b.iter(|| group_matrix(black_box(&index))));
+    g.bench_function("all-pairs group matrix (built index)", |b| {
+        b.iter(|| group_matrix(black_box(&index)))
+    });
     g.finish();
     let mut g = c.benchmark_group("analysis-10k-query");
     let src = Endpoint::Interface(id("eni-", 17));
@@ -249,7 +313,9 @@ fn benches(c: &mut Criterion) {
     g.bench_function("reach eni->eni + tcp/5432 verdict (built index)", |b| {
         b.iter(|| reach(black_box(&index), &src, &dst).unwrap().allows(key));
     });
-    g.bench_function("index build alone", |b| b.iter(|| Index::new(black_box(&snap))));
+    g.bench_function("index build alone", |b| {
+        b.iter(|| Index::new(black_box(&snap)))
+    });
     g.finish();
 }
 

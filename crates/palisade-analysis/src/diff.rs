@@ -13,8 +13,9 @@ use palisade_model::{AddressFamily, Direction, EniId, GroupId, RuleId, RuleSpec,
 
 use crate::exposure::{ExposedRun, exposure_in, internet_parts};
 use crate::index::Index;
+use crate::matrix::{GroupMatrix, group_matrix};
 use crate::ranges::sweep;
-use crate::space::{AddrSet, describe_keys};
+use crate::space::{AddrSet, TrafficSet, describe_keys, describe_traffic};
 
 /// One configuration change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,7 +132,35 @@ impl fmt::Display for ReachChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diff {
     pub changes: Vec<Change>,
+    /// From the internet, per interface.
     pub reach: Vec<ReachChange>,
+    /// Between groups (members' private addresses, see [`crate::matrix`]), per ordered pair.
+    pub group_reach: Vec<GroupReachChange>,
+}
+
+/// Traffic between two groups that became or stopped being allowed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupReachChange {
+    pub src: GroupId,
+    pub dst: GroupId,
+    pub gained: TrafficSet,
+    pub lost: TrafficSet,
+}
+
+impl fmt::Display for GroupReachChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} -> {}:", self.src, self.dst)?;
+        if !self.gained.is_empty() {
+            write!(f, " now allows {}", describe_traffic(&self.gained))?;
+        }
+        if !self.gained.is_empty() && !self.lost.is_empty() {
+            f.write_str(";")?;
+        }
+        if !self.lost.is_empty() {
+            write!(f, " no longer allows {}", describe_traffic(&self.lost))?;
+        }
+        Ok(())
+    }
 }
 
 /// Compares two snapshots.
@@ -139,7 +168,38 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
     Diff {
         changes: rule_changes(old, new),
         reach: reach_changes(old, new),
+        group_reach: group_changes(old, new),
     }
+}
+
+fn cells(m: &GroupMatrix) -> BTreeMap<(GroupId, GroupId), TrafficSet> {
+    m.iter()
+        .map(|(a, b, t)| ((m.groups[a].clone(), m.groups[b].clone()), t.clone()))
+        .collect()
+}
+
+fn group_changes(old: &Snapshot, new: &Snapshot) -> Vec<GroupReachChange> {
+    let before = cells(&group_matrix(&Index::new(old)));
+    let after = cells(&group_matrix(&Index::new(new)));
+    let empty = TrafficSet::empty();
+    let pairs: BTreeSet<&(GroupId, GroupId)> = before.keys().chain(after.keys()).collect();
+    pairs
+        .into_iter()
+        .filter_map(|pair| {
+            let b = before.get(pair).unwrap_or(&empty);
+            let a = after.get(pair).unwrap_or(&empty);
+            let (gained, lost) = (a.difference(b), b.difference(a));
+            if gained.is_empty() && lost.is_empty() {
+                return None;
+            }
+            Some(GroupReachChange {
+                src: pair.0.clone(),
+                dst: pair.1.clone(),
+                gained,
+                lost,
+            })
+        })
+        .collect()
 }
 
 fn rule_changes(old: &Snapshot, new: &Snapshot) -> Vec<Change> {

@@ -5,7 +5,7 @@
 //! This is a group-level view (each group's own rules; the other groups on the same
 //! interfaces are not added): an over-approximation of "some member of A can reach some
 //! member of B" when a side matches different member addresses, and exact when every member
-//! address is matched alike. Use [`crate::reach`] for exact interface-level answers.
+//! address is matched alike. Use [`crate::reach()`] for exact interface-level answers.
 
 use palisade_model::{Direction, GroupId};
 
@@ -13,21 +13,36 @@ use crate::index::Index;
 use crate::ranges::IntervalSet;
 use crate::space::{AddrSet, TrafficSet};
 
-/// Rows are sources, columns destinations, in `groups` order.
+/// Rows are sources, columns destinations, in `groups` order. Stored sparsely: per source,
+/// the destinations with some traffic, sorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupMatrix {
     pub groups: Vec<GroupId>,
-    cells: Vec<TrafficSet>,
+    rows: Vec<Vec<(usize, TrafficSet)>>,
+    empty: TrafficSet,
 }
 
 impl GroupMatrix {
+    /// The traffic from group `src` to group `dst` (indices into `groups`).
     pub fn cell(&self, src: usize, dst: usize) -> &TrafficSet {
-        &self.cells[src * self.groups.len() + dst]
+        let row = &self.rows[src];
+        match row.binary_search_by_key(&dst, |(d, _)| *d) {
+            Ok(i) => &row[i].1,
+            Err(_) => &self.empty,
+        }
+    }
+
+    /// Every (source, destination, traffic) with some traffic, by source then destination.
+    pub fn iter(&self) -> impl Iterator<Item = (usize, usize, &TrafficSet)> {
+        self.rows
+            .iter()
+            .enumerate()
+            .flat_map(|(a, row)| row.iter().map(move |(b, t)| (a, *b, t)))
     }
 
     /// Number of (source, destination) pairs with some traffic.
     pub fn n_reachable(&self) -> usize {
-        self.cells.iter().filter(|c| !c.is_empty()).count()
+        self.rows.iter().map(Vec::len).sum()
     }
 }
 
@@ -44,7 +59,7 @@ pub fn group_matrix(index: &Index<'_>) -> GroupMatrix {
         .iter()
         .map(|g| index.group_rules(g, Direction::Ingress))
         .collect();
-    let mut cells = vec![TrafficSet::empty(); n * n];
+    let mut rows: Vec<Vec<(usize, TrafficSet)>> = vec![Vec::new(); n];
     let mut e_keys: Vec<(u32, u32)> = Vec::new();
     let mut i_keys: Vec<(u32, u32)> = Vec::new();
     for a in 0..n {
@@ -81,10 +96,16 @@ pub fn group_matrix(index: &Index<'_>) -> GroupMatrix {
                 let i = IntervalSet::from_ranges(i_keys.iter().copied());
                 cell.union_in_place(&e.intersect(&i));
             }
-            cells[a * n + b] = cell;
+            if !cell.is_empty() {
+                rows[a].push((b, cell));
+            }
         }
     }
-    GroupMatrix { groups, cells }
+    GroupMatrix {
+        groups,
+        rows,
+        empty: TrafficSet::empty(),
+    }
 }
 
 fn hits(rule: &AddrSet, members: &AddrSet, v6: bool) -> bool {

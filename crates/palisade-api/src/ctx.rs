@@ -19,14 +19,24 @@ pub(crate) struct RandomIds {
 
 impl RandomIds {
     pub(crate) fn new() -> Self {
-        Self { state: RandomState::new(), counter: 0 }
+        Self {
+            state: RandomState::new(),
+            counter: 0,
+        }
     }
 
     /// A random request id in UUID form.
     pub(crate) fn request_id(&mut self) -> String {
         let b = self.next_bits().to_be_bytes();
         let h = hex::encode(b);
-        format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+        format!(
+            "{}-{}-{}-{}-{}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..16],
+            &h[16..20],
+            &h[20..32]
+        )
     }
 }
 
@@ -62,6 +72,9 @@ impl Ctx {
     }
 
     pub(crate) fn arn(&self, kind: &str, id: &str) -> String {
-        format!("arn:aws:ec2:{}:{}:{kind}/{id}", self.scope.region, self.scope.account)
+        format!(
+            "arn:aws:ec2:{}:{}:{kind}/{id}",
+            self.scope.region, self.scope.account
+        )
     }
 }

@@ -31,20 +31,32 @@ impl ApiError {
             Ec2ErrorCode::RequestLimitExceeded => StatusCode::SERVICE_UNAVAILABLE,
             Ec2ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Ec2ErrorCode::AuthFailure => StatusCode::UNAUTHORIZED,
-            Ec2ErrorCode::InvalidClientTokenId
-            | Ec2ErrorCode::SignatureDoesNotMatch => StatusCode::FORBIDDEN,
+            Ec2ErrorCode::InvalidClientTokenId | Ec2ErrorCode::SignatureDoesNotMatch => {
+                StatusCode::FORBIDDEN
+            }
             _ => StatusCode::BAD_REQUEST,
         };
-        Self { code: Cow::Borrowed(code.as_str()), message: message.into(), status }
+        Self {
+            code: Cow::Borrowed(code.as_str()),
+            message: message.into(),
+            status,
+        }
     }
 
     /// A code the model does not know (`RequestExpired`, `InvalidAction`'s relatives …).
     pub fn other(code: &'static str, status: StatusCode, message: impl Into<String>) -> Self {
-        Self { code: Cow::Borrowed(code), message: message.into(), status }
+        Self {
+            code: Cow::Borrowed(code),
+            message: message.into(),
+            status,
+        }
     }
 
     pub fn dry_run() -> Self {
-        Self::new(Ec2ErrorCode::DryRunOperation, "Request would have succeeded, but DryRun flag is set.")
+        Self::new(
+            Ec2ErrorCode::DryRunOperation,
+            "Request would have succeeded, but DryRun flag is set.",
+        )
     }
 
     pub fn internal(message: impl Into<String>) -> Self {

@@ -60,15 +60,32 @@ fn bad(message: impl Into<String>) -> ApiError {
 fn packet(req: &EvalRequest) -> Result<Packet, ApiError> {
     let interface: EniId = req.interface.parse()?;
     let direction: Direction = req.direction.parse().map_err(bad)?;
-    let port = || req.port.ok_or_else(|| bad("tcp and udp packets need a port"));
+    let port = || {
+        req.port
+            .ok_or_else(|| bad("tcp and udp packets need a port"))
+    };
     let payload = match req.protocol.to_ascii_lowercase().as_str() {
         "tcp" | "6" => Payload::Tcp { dst_port: port()? },
         "udp" | "17" => Payload::Udp { dst_port: port()? },
-        "icmp" | "1" => Payload::Icmp { icmp_type: req.icmp_type.unwrap_or(8), code: req.icmp_code.unwrap_or(0) },
-        "icmpv6" | "58" => Payload::Icmpv6 { icmp_type: req.icmp_type.unwrap_or(128), code: req.icmp_code.unwrap_or(0) },
-        n => Payload::Other(n.parse().map_err(|_| bad(format!("unknown protocol '{n}'")))?),
+        "icmp" | "1" => Payload::Icmp {
+            icmp_type: req.icmp_type.unwrap_or(8),
+            code: req.icmp_code.unwrap_or(0),
+        },
+        "icmpv6" | "58" => Payload::Icmpv6 {
+            icmp_type: req.icmp_type.unwrap_or(128),
+            code: req.icmp_code.unwrap_or(0),
+        },
+        n => Payload::Other(
+            n.parse()
+                .map_err(|_| bad(format!("unknown protocol '{n}'")))?,
+        ),
     };
-    Ok(Packet { interface, direction, remote: req.remote, payload })
+    Ok(Packet {
+        interface,
+        direction,
+        remote: req.remote,
+        payload,
+    })
 }
 
 fn json_error(e: &ApiError) -> Response {
@@ -76,7 +93,13 @@ fn json_error(e: &ApiError) -> Response {
     (e.status(), axum::Json(body)).into_response()
 }
 
-pub(crate) async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     match answer(&state, &method, &uri, &headers, &body).await {
         Ok(v) => (StatusCode::OK, axum::Json(v)).into_response(),
         Err(e) => json_error(&e),
@@ -101,21 +124,28 @@ async fn answer(
     };
     tokio::task::spawn_blocking(move || {
         let mut ids = RandomIds::new();
-        let snapshot = view::<_, ApiError>(store.as_ref(), &scope, &mut ids, |st| st.snapshot().clone())?;
+        let snapshot =
+            view::<_, ApiError>(store.as_ref(), &scope, &mut ids, |st| st.snapshot().clone())?;
         let Some(req) = req else {
             return Ok(palisade_ec2::export(&snapshot));
         };
         let pkt = packet(&req)?;
         let engine = palisade_engine::compile(&snapshot);
         let decision = engine.decide(&pkt).map_err(|e| {
-            ApiError::new(Ec2ErrorCode::InvalidNetworkInterfaceIdNotFound, e.to_string())
+            ApiError::new(
+                Ec2ErrorCode::InvalidNetworkInterfaceIdNotFound,
+                e.to_string(),
+            )
         })?;
         let answer = EvalAnswer {
             verdict: decision.verdict.as_str().to_owned(),
             matches: decision
                 .matches
                 .iter()
-                .map(|m| EvalMatch { group_id: m.group_id.to_string(), rule_id: m.rule_id.to_string() })
+                .map(|m| EvalMatch {
+                    group_id: m.group_id.to_string(),
+                    rule_id: m.rule_id.to_string(),
+                })
                 .collect(),
         };
         serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))
@@ -156,18 +186,33 @@ pub async fn fetch_json(
     for (n, v) in &headers {
         req.push_str(&format!("{n}: {v}\r\n"));
     }
-    req.push_str(&format!("content-length: {}\r\nconnection: close\r\n\r\n{body}", body.len()));
+    req.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    ));
     let mut stream = tokio::net::TcpStream::connect(host).await?;
     stream.write_all(req.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;
     let text = String::from_utf8_lossy(&raw);
-    let (head, payload) = text.split_once("\r\n\r\n").ok_or_else(|| io_err("malformed HTTP response".into()))?;
-    let chunked = head.to_ascii_lowercase().contains("transfer-encoding: chunked");
-    let payload = if chunked { dechunk(payload) } else { payload.to_owned() };
-    let value: serde_json::Value = serde_json::from_str(&payload).map_err(|e| io_err(format!("{e}: {payload}")))?;
+    let (head, payload) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| io_err("malformed HTTP response".into()))?;
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    let payload = if chunked {
+        dechunk(payload)
+    } else {
+        payload.to_owned()
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&payload).map_err(|e| io_err(format!("{e}: {payload}")))?;
     if !head.starts_with("HTTP/1.1 200") {
-        return Err(io_err(format!("server answered {}: {value}", head.lines().next().unwrap_or(""))));
+        return Err(io_err(format!(
+            "server answered {}: {value}",
+            head.lines().next().unwrap_or("")
+        )));
     }
     Ok(value)
 }
@@ -175,7 +220,9 @@ pub async fn fetch_json(
 fn dechunk(mut s: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if n == 0 || rest.len() < n {
             break;
         }

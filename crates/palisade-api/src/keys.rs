@@ -14,7 +14,9 @@ pub struct SecretKey {
 
 impl std::fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SecretKey").field("account", &self.account).finish_non_exhaustive()
+        f.debug_struct("SecretKey")
+            .field("account", &self.account)
+            .finish_non_exhaustive()
     }
 }
 
@@ -45,19 +47,32 @@ impl KeyRing {
             if line.is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |message: String| KeysError { line: idx + 1, message };
+            let err = |message: String| KeysError {
+                line: idx + 1,
+                message,
+            };
             let fields: Vec<&str> = line.split_whitespace().collect();
             let [key, secret, account] = fields.as_slice() else {
-                return Err(err("expected ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID".into()));
+                return Err(err(
+                    "expected ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID".into()
+                ));
             };
-            let account: AccountId = account.parse().map_err(|e: palisade_model::IdError| err(e.to_string()))?;
+            let account: AccountId = account
+                .parse()
+                .map_err(|e: palisade_model::IdError| err(e.to_string()))?;
             ring.insert(key, secret, account);
         }
         Ok(ring)
     }
 
     pub fn insert(&mut self, access_key: &str, secret: &str, account: AccountId) {
-        self.keys.insert(access_key.to_owned(), SecretKey { secret: secret.to_owned(), account });
+        self.keys.insert(
+            access_key.to_owned(),
+            SecretKey {
+                secret: secret.to_owned(),
+                account,
+            },
+        );
     }
 
     pub fn get(&self, access_key: &str) -> Option<&SecretKey> {

@@ -18,6 +18,6 @@ pub mod sigv4;
 mod xml;
 
 pub use error::ApiError;
-pub use eval::{EvalAnswer, EvalRequest, EvalMatch, fetch_json};
+pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};
 pub use server::{AppState, Clock, NAMESPACE, router};

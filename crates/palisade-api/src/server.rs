@@ -85,19 +85,30 @@ pub(crate) fn authenticate(
 fn auth_error(e: &AuthError, sts: bool) -> ApiError {
     let msg = e.to_string();
     match (e, sts) {
-        (AuthError::Expired(_), _) => ApiError::other("RequestExpired", StatusCode::BAD_REQUEST, msg),
-        (AuthError::UnknownKey, true) => {
-            ApiError::new(Ec2ErrorCode::InvalidClientTokenId, "The security token included in the request is invalid.")
+        (AuthError::Expired(_), _) => {
+            ApiError::other("RequestExpired", StatusCode::BAD_REQUEST, msg)
         }
+        (AuthError::UnknownKey, true) => ApiError::new(
+            Ec2ErrorCode::InvalidClientTokenId,
+            "The security token included in the request is invalid.",
+        ),
         (AuthError::BadSignature, true) => ApiError::new(Ec2ErrorCode::SignatureDoesNotMatch, msg),
-        (AuthError::Missing, true) => {
-            ApiError::other("MissingAuthenticationToken", StatusCode::FORBIDDEN, "Request is missing Authentication Token")
-        }
+        (AuthError::Missing, true) => ApiError::other(
+            "MissingAuthenticationToken",
+            StatusCode::FORBIDDEN,
+            "Request is missing Authentication Token",
+        ),
         _ => ApiError::new(Ec2ErrorCode::AuthFailure, msg),
     }
 }
 
-async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let mut ids = RandomIds::new();
     let request_id = ids.request_id();
     let mut pairs: Vec<(String, String)> = uri
@@ -131,7 +142,11 @@ async fn handle(State(state): State<AppState>, method: Method, uri: Uri, headers
         Err(e) => return ApiError::from(e).into_ec2_response(&request_id),
     }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
-    let mut ctx = Ctx { store: state.store.clone(), scope, ids };
+    let mut ctx = Ctx {
+        store: state.store.clone(),
+        scope,
+        ids,
+    };
     let res = tokio::task::spawn_blocking(move || handler(&mut ctx, &params)).await;
     match res {
         Ok(Ok(inner)) => {

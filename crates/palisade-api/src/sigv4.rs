@@ -17,18 +17,26 @@ use crate::keys::{KeyRing, SecretKey};
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 
 /// RFC 3986 unreserved characters stay, everything else is percent-encoded.
-const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const URI_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Why a request was not authenticated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    #[error("AWS was not able to validate the provided access credentials: the request carries no AWS Signature Version 4")]
+    #[error(
+        "AWS was not able to validate the provided access credentials: the request carries no AWS Signature Version 4"
+    )]
     Missing,
     #[error("the authorization is malformed: {0}")]
     Malformed(String),
     #[error("AWS was not able to validate the provided access credentials")]
     UnknownKey,
-    #[error("The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.")]
+    #[error(
+        "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."
+    )]
     BadSignature,
     #[error("Request has expired. X-Amz-Date {0} is more than 15 minutes from the server's time.")]
     Expired(String),
@@ -57,7 +65,10 @@ pub struct RequestParts<'a> {
 
 impl RequestParts<'_> {
     fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -79,20 +90,29 @@ fn malformed(what: &str) -> AuthError {
 fn parse_credential(cred: &str) -> Result<(String, String, String, String), AuthError> {
     let parts: Vec<&str> = cred.split('/').collect();
     match parts.as_slice() {
-        [key, date, region, service, "aws4_request"] => {
-            Ok(((*key).to_owned(), (*date).to_owned(), (*region).to_owned(), (*service).to_owned()))
-        }
-        _ => Err(malformed("Credential must be KEY/DATE/REGION/SERVICE/aws4_request")),
+        [key, date, region, service, "aws4_request"] => Ok((
+            (*key).to_owned(),
+            (*date).to_owned(),
+            (*region).to_owned(),
+            (*service).to_owned(),
+        )),
+        _ => Err(malformed(
+            "Credential must be KEY/DATE/REGION/SERVICE/aws4_request",
+        )),
     }
 }
 
 fn query_pairs(query: &str) -> Vec<(String, String)> {
-    form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 fn parse_auth(req: &RequestParts<'_>) -> Result<Auth, AuthError> {
     if let Some(h) = req.header("authorization") {
-        let rest = h.strip_prefix("AWS4-HMAC-SHA256").ok_or_else(|| malformed("only AWS4-HMAC-SHA256 is supported"))?;
+        let rest = h
+            .strip_prefix("AWS4-HMAC-SHA256")
+            .ok_or_else(|| malformed("only AWS4-HMAC-SHA256 is supported"))?;
         let mut cred = None;
         let mut signed = None;
         let mut sig = None;
@@ -106,12 +126,16 @@ fn parse_auth(req: &RequestParts<'_>) -> Result<Auth, AuthError> {
                 sig = Some(v);
             }
         }
-        let (cred, signed, sig) = match (cred, signed, sig) {
-            (Some(c), Some(h), Some(s)) => (c, h, s),
-            _ => return Err(malformed("Authorization needs Credential, SignedHeaders and Signature")),
+        let (Some(cred), Some(signed), Some(sig)) = (cred, signed, sig) else {
+            return Err(malformed(
+                "Authorization needs Credential, SignedHeaders and Signature",
+            ));
         };
         let (access_key, date, region, service) = parse_credential(cred)?;
-        let amz_date = req.header("x-amz-date").ok_or_else(|| malformed("missing X-Amz-Date"))?.to_owned();
+        let amz_date = req
+            .header("x-amz-date")
+            .ok_or_else(|| malformed("missing X-Amz-Date"))?
+            .to_owned();
         return Ok(Auth {
             access_key,
             date,
@@ -125,7 +149,9 @@ fn parse_auth(req: &RequestParts<'_>) -> Result<Auth, AuthError> {
     }
     let q = query_pairs(req.query);
     let get = |n: &str| q.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
-    let Some(alg) = get("X-Amz-Algorithm") else { return Err(AuthError::Missing) };
+    let Some(alg) = get("X-Amz-Algorithm") else {
+        return Err(AuthError::Missing);
+    };
     if alg != "AWS4-HMAC-SHA256" {
         return Err(malformed("only AWS4-HMAC-SHA256 is supported"));
     }
@@ -136,7 +162,11 @@ fn parse_auth(req: &RequestParts<'_>) -> Result<Auth, AuthError> {
         date,
         region,
         service,
-        signed_headers: get("X-Amz-SignedHeaders").unwrap_or_default().split(';').map(str::to_owned).collect(),
+        signed_headers: get("X-Amz-SignedHeaders")
+            .unwrap_or_default()
+            .split(';')
+            .map(str::to_owned)
+            .collect(),
         signature: get("X-Amz-Signature").ok_or_else(|| malformed("missing X-Amz-Signature"))?,
         amz_date: get("X-Amz-Date").ok_or_else(|| malformed("missing X-Amz-Date"))?,
         expires: get("X-Amz-Expires").and_then(|e| e.parse().ok()),
@@ -179,7 +209,12 @@ pub fn format_amz_date(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn sha256_hex(data: &[u8]) -> String {
@@ -196,10 +231,19 @@ fn canonical_query(query: &str, skip_signature: bool) -> String {
     let mut pairs: Vec<(String, String)> = query_pairs(query)
         .into_iter()
         .filter(|(k, _)| !(skip_signature && k == "X-Amz-Signature"))
-        .map(|(k, v)| (utf8_percent_encode(&k, URI_ENCODE).to_string(), utf8_percent_encode(&v, URI_ENCODE).to_string()))
+        .map(|(k, v)| {
+            (
+                utf8_percent_encode(&k, URI_ENCODE).to_string(),
+                utf8_percent_encode(&v, URI_ENCODE).to_string(),
+            )
+        })
         .collect();
     pairs.sort();
-    pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 fn canonical_headers(req: &RequestParts<'_>, signed: &[String]) -> Result<String, AuthError> {
@@ -220,9 +264,19 @@ fn canonical_headers(req: &RequestParts<'_>, signed: &[String]) -> Result<String
 }
 
 /// The signature of a canonical request (hex), for a secret and scope.
-fn signature(secret: &str, date: &str, region: &str, service: &str, amz_date: &str, canonical_request: &str) -> String {
+fn signature(
+    secret: &str,
+    date: &str,
+    region: &str,
+    service: &str,
+    amz_date: &str,
+    canonical_request: &str,
+) -> String {
     let scope = format!("{date}/{region}/{service}/aws4_request");
-    let to_sign = format!("AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}", sha256_hex(canonical_request.as_bytes()));
+    let to_sign = format!(
+        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
+        sha256_hex(canonical_request.as_bytes())
+    );
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
@@ -235,14 +289,21 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// Verifies a request against the key ring at time `now`.
-pub fn verify(req: &RequestParts<'_>, keys: &KeyRing, now: SystemTime) -> Result<Caller, AuthError> {
+pub fn verify(
+    req: &RequestParts<'_>,
+    keys: &KeyRing,
+    now: SystemTime,
+) -> Result<Caller, AuthError> {
     let auth = parse_auth(req)?;
     let Some(SecretKey { secret, account }) = keys.get(&auth.access_key) else {
         return Err(AuthError::UnknownKey);
     };
-    let t = parse_amz_date(&auth.amz_date).ok_or_else(|| malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ"))?;
+    let t = parse_amz_date(&auth.amz_date)
+        .ok_or_else(|| malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ"))?;
     if !auth.amz_date.starts_with(&auth.date) {
-        return Err(malformed("the credential scope date does not match X-Amz-Date"));
+        return Err(malformed(
+            "the credential scope date does not match X-Amz-Date",
+        ));
     }
     let now = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let skew = MAX_SKEW.as_secs();
@@ -274,7 +335,14 @@ pub fn verify(req: &RequestParts<'_>, keys: &KeyRing, now: SystemTime) -> Result
             req.method,
             auth.signed_headers.join(";")
         );
-        let expected = signature(secret, &auth.date, &auth.region, &auth.service, &auth.amz_date, &canonical);
+        let expected = signature(
+            secret,
+            &auth.date,
+            &auth.region,
+            &auth.service,
+            &auth.amz_date,
+            &canonical,
+        );
         if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
             return Ok(Caller {
                 access_key: auth.access_key,
@@ -312,8 +380,14 @@ pub fn sign_post(
         ("x-amz-date".to_owned(), amz_date.clone()),
     ];
     let signed: Vec<String> = headers.iter().map(|(n, _)| n.clone()).collect();
-    let canonical_hdrs: String = headers.iter().map(|(n, v)| format!("{n}:{}\n", v.trim())).collect();
-    let canonical = format!("POST\n{path}\n\n{canonical_hdrs}\n{}\n{payload}", signed.join(";"));
+    let canonical_hdrs: String = headers
+        .iter()
+        .map(|(n, v)| format!("{n}:{}\n", v.trim()))
+        .collect();
+    let canonical = format!(
+        "POST\n{path}\n\n{canonical_hdrs}\n{}\n{payload}",
+        signed.join(";")
+    );
     let sig = signature(secret, date, region, service, &amz_date, &canonical);
     let mut out = headers;
     out.push((
@@ -348,7 +422,17 @@ mod tests {
             sha256_hex(canonical.as_bytes()),
             "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59"
         );
-        let sig = signature(secret, "20150830", "us-east-1", "iam", "20150830T123600Z", canonical);
-        assert_eq!(sig, "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7");
+        let sig = signature(
+            secret,
+            "20150830",
+            "us-east-1",
+            "iam",
+            "20150830T123600Z",
+            canonical,
+        );
+        assert_eq!(
+            sig,
+            "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+        );
     }
 }

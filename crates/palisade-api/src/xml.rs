@@ -45,7 +45,12 @@ impl Xml {
     }
 
     /// `<tag>` with one `<item>` per element, each written by `f`; `<tag/>` when empty.
-    pub(crate) fn list<T>(&mut self, tag: &str, items: impl IntoIterator<Item = T>, mut f: impl FnMut(&mut Self, T)) -> &mut Self {
+    pub(crate) fn list<T>(
+        &mut self,
+        tag: &str,
+        items: impl IntoIterator<Item = T>,
+        mut f: impl FnMut(&mut Self, T),
+    ) -> &mut Self {
         let mut any = false;
         for item in items {
             if !any {

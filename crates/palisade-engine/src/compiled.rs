@@ -39,7 +39,11 @@ use crate::packet::{DecideError, Decision, Packet, RuleMatch, Verdict};
 /// A snapshot compiled for fast decisions. Build it with [`compile`].
 #[derive(Debug, Clone)]
 pub struct Engine {
-    interfaces: FxHashMap<EniId, u32>,
+    /// Interface → group-set index, keyed by [`eni_key`] (ids are hex numbers).
+    interfaces: FxHashMap<u128, u32>,
+    /// Interfaces whose id does not read as `eni-` + lowercase hex (none, by `EniId`'s
+    /// invariant; kept so that lookups stay exact whatever ids arrive).
+    odd_interfaces: FxHashMap<EniId, u32>,
     policies: Vec<Policy>,
     ref_keys: RefKeys,
     ref_index: RefIndex,
@@ -72,6 +76,7 @@ struct Policy {
 pub fn compile(snapshot: &Snapshot) -> Engine {
     let mut engine = Engine {
         interfaces: FxHashMap::default(),
+        odd_interfaces: FxHashMap::default(),
         policies: Vec::new(),
         ref_keys: RefKeys::default(),
         ref_index: RefIndex::default(),
@@ -137,6 +142,7 @@ impl Engine {
         let mut stats = UpdateStats::default();
         let mut index: HashMap<Vec<GroupId>, u32> = HashMap::new();
         let mut interfaces = FxHashMap::default();
+        let mut odd_interfaces = FxHashMap::default();
         interfaces.reserve(snapshot.enis.len());
         for eni in snapshot.enis.values() {
             let mut groups: Vec<GroupId> = eni
@@ -167,9 +173,13 @@ impl Engine {
                     idx
                 }
             };
-            interfaces.insert(eni.id.clone(), idx);
+            match eni_key(&eni.id) {
+                Some(key) => interfaces.insert(key, idx),
+                None => odd_interfaces.insert(eni.id.clone(), idx),
+            };
         }
         self.interfaces = interfaces;
+        self.odd_interfaces = odd_interfaces;
         self.ref_index = RefIndex::build(snapshot, &self.ref_keys);
         self.prefix_lists = new_lists;
         stats
@@ -178,12 +188,8 @@ impl Engine {
     /// Approximate bytes held by the compiled structure (tables, interface map, reference
     /// index), heap and inline; a measure for benchmarks, not an allocator-exact figure.
     pub fn approx_bytes(&self) -> usize {
-        let interfaces = self.interfaces.capacity() * (size_of::<(EniId, u32)>() + 1)
-            + self
-                .interfaces
-                .keys()
-                .map(|e| e.as_str().len())
-                .sum::<usize>();
+        let interfaces = self.interfaces.capacity() * (size_of::<(u128, u32)>() + 1)
+            + self.odd_interfaces.capacity() * (size_of::<(EniId, u32)>() + 1);
         let policies: usize = self
             .policies
             .iter()
@@ -217,11 +223,36 @@ impl Engine {
     }
 
     fn policy(&self, pkt: &Packet) -> Result<&Policy, DecideError> {
-        match self.interfaces.get(&pkt.interface) {
+        let idx = match eni_key(&pkt.interface) {
+            Some(key) => self.interfaces.get(&key),
+            None => self.odd_interfaces.get(&pkt.interface),
+        };
+        match idx {
             Some(&idx) => Ok(&self.policies[idx as usize]),
             None => Err(DecideError::UnknownInterface(pkt.interface.clone())),
         }
     }
+}
+
+/// An interface id as a number: its hex digits, tagged with their count so that `eni-0001`
+/// and `eni-00001` stay apart. Hashing and comparing it is cheaper than the string. `None`
+/// for anything but `eni-` followed by 1..=29 lowercase hex digits.
+#[inline]
+fn eni_key(id: &EniId) -> Option<u128> {
+    let hex = id.as_str().strip_prefix("eni-")?;
+    if hex.is_empty() || hex.len() > 29 {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for b in hex.bytes() {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        value = value << 4 | u128::from(digit);
+    }
+    Some(value | (hex.len() as u128) << 116)
 }
 
 fn dir_idx(direction: Direction) -> usize {

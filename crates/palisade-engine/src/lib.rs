@@ -1,7 +1,7 @@
 //! The decision engine: "is this packet allowed on this interface in this direction, and by
 //! which rules?".
 //!
-//! [`compile`] turns a [`Snapshot`] into an [`Engine`] that answers fast; [`reference::decide`]
+//! [`compile`] turns a [`Snapshot`](palisade_model::Snapshot) into an [`Engine`] that answers fast; [`reference::decide`]
 //! answers the same question with a plain loop and is the oracle the property tests compare
 //! against. Both return the same [`Decision`]. Pure: no I/O, no clock.
 
@@ -12,4 +12,4 @@ pub mod reference;
 
 pub use packet::{DecideError, Decision, Packet, Payload, RuleMatch, Verdict};
 
-pub use compiled::{Engine, compile};
+pub use compiled::{Engine, UpdateStats, compile};

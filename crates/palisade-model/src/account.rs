@@ -37,7 +37,10 @@ pub struct AccountError {
 
 impl AccountError {
     pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     pub fn code(&self) -> Ec2ErrorCode {
         self.code
@@ -251,12 +254,18 @@ impl AccountState {
 
     fn group_mut(&mut self, id: &GroupId) -> Result<&mut SecurityGroup, AccountError> {
         self.changed.insert(ResourceKey::Group(id.clone()));
-        self.snapshot.groups.get_mut(id).ok_or_else(|| group_not_found(id))
+        self.snapshot
+            .groups
+            .get_mut(id)
+            .ok_or_else(|| group_not_found(id))
     }
 
     fn eni_mut(&mut self, id: &EniId) -> Result<&mut Eni, AccountError> {
         self.changed.insert(ResourceKey::Eni(id.clone()));
-        self.snapshot.enis.get_mut(id).ok_or_else(|| eni_not_found(id))
+        self.snapshot
+            .enis
+            .get_mut(id)
+            .ok_or_else(|| eni_not_found(id))
     }
 
     /// The default VPC, if the account still has one.
@@ -274,7 +283,10 @@ impl AccountState {
     }
 
     pub fn group(&self, id: &GroupId) -> Result<&SecurityGroup, AccountError> {
-        self.snapshot.groups.get(id).ok_or_else(|| group_not_found(id))
+        self.snapshot
+            .groups
+            .get(id)
+            .ok_or_else(|| group_not_found(id))
     }
 
     pub fn eni(&self, id: &EniId) -> Result<&Eni, AccountError> {
@@ -357,16 +369,30 @@ impl AccountState {
         let mut add = |id: &str, kind: &'static str, tags: &[Tag]| {
             out.extend(tags.iter().map(|t| (id.to_owned(), kind, t.clone())));
         };
-        s.vpcs.values().for_each(|v| add(v.id.as_str(), "vpc", &v.tags));
-        s.subnets.values().for_each(|v| add(v.id.as_str(), "subnet", &v.tags));
+        s.vpcs
+            .values()
+            .for_each(|v| add(v.id.as_str(), "vpc", &v.tags));
+        s.subnets
+            .values()
+            .for_each(|v| add(v.id.as_str(), "subnet", &v.tags));
         for g in s.groups.values() {
             add(g.id.as_str(), "security-group", &g.tags);
-            g.rules().iter().for_each(|r| add(r.id.as_str(), "security-group-rule", &r.tags));
+            g.rules()
+                .iter()
+                .for_each(|r| add(r.id.as_str(), "security-group-rule", &r.tags));
         }
-        s.enis.values().for_each(|v| add(v.id.as_str(), "network-interface", &v.tags));
-        s.peerings.values().for_each(|v| add(v.id.as_str(), "vpc-peering-connection", &v.tags));
-        s.prefix_lists.values().for_each(|v| add(v.id.as_str(), "prefix-list", &v.tags));
-        self.instances.values().for_each(|v| add(v.id.as_str(), "instance", &v.tags));
+        s.enis
+            .values()
+            .for_each(|v| add(v.id.as_str(), "network-interface", &v.tags));
+        s.peerings
+            .values()
+            .for_each(|v| add(v.id.as_str(), "vpc-peering-connection", &v.tags));
+        s.prefix_lists
+            .values()
+            .for_each(|v| add(v.id.as_str(), "prefix-list", &v.tags));
+        self.instances
+            .values()
+            .for_each(|v| add(v.id.as_str(), "instance", &v.tags));
         out.sort();
         out
     }
@@ -392,7 +418,10 @@ impl AccountState {
         }
         let (key, tags) = if id.starts_with(GroupId::PREFIX) {
             let gid: GroupId = id.parse()?;
-            let g = s.groups.get_mut(&gid).ok_or_else(|| group_not_found(&gid))?;
+            let g = s
+                .groups
+                .get_mut(&gid)
+                .ok_or_else(|| group_not_found(&gid))?;
             (ResourceKey::Group(gid), &mut g.tags)
         } else if id.starts_with(VpcId::PREFIX) {
             let vid: VpcId = id.parse()?;

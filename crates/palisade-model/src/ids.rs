@@ -112,20 +112,29 @@ id_type!(
     /// An instance id.
     InstanceId, "i-", Ec2ErrorCode::InvalidInstanceIdMalformed, "instance");
 
-/// A 12-digit AWS account id.
+/// A 12-digit AWS account id, or `AWS` itself: the owner EC2 reports for AWS-managed
+/// resources such as the managed prefix lists of AWS services (`"OwnerId": "AWS"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AccountId(String);
 
 impl AccountId {
+    /// The owner of AWS-managed resources.
+    pub const AWS_MANAGED: &'static str = "AWS";
+
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// True for `AWS`, the owner of AWS-managed resources.
+    pub fn is_aws_managed(&self) -> bool {
+        self.0 == Self::AWS_MANAGED
     }
 }
 
 impl FromStr for AccountId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
-        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        if (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) || s == Self::AWS_MANAGED {
             Ok(Self(s.to_owned()))
         } else {
             Err(IdError {
@@ -158,6 +167,8 @@ mod tests {
         );
         assert!("123456789012".parse::<AccountId>().is_ok());
         assert!("12345".parse::<AccountId>().is_err());
+        assert!("AWS".parse::<AccountId>().unwrap().is_aws_managed());
+        assert!("aws".parse::<AccountId>().is_err());
     }
 
     #[test]

@@ -17,7 +17,7 @@ impl Timestamp {
     }
     /// From fractional seconds; negative or non-finite values are `None`.
     pub fn from_secs_f64(s: f64) -> Option<Self> {
-        if !s.is_finite() || s < 0.0 || s > 1.0e15 {
+        if !s.is_finite() || !(0.0..=1.0e15).contains(&s) {
             return None;
         }
         // In range by the check above: 1e18 ms fits u64.

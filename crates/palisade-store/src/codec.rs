@@ -107,11 +107,15 @@ struct RuleRow {
 }
 
 fn tags_out(tags: &[Tag]) -> Vec<(String, String)> {
-    tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect()
+    tags.iter()
+        .map(|t| (t.key.clone(), t.value.clone()))
+        .collect()
 }
 
 fn tags_in(tags: Vec<(String, String)>) -> Vec<Tag> {
-    tags.into_iter().map(|(key, value)| Tag { key, value }).collect()
+    tags.into_iter()
+        .map(|(key, value)| Tag { key, value })
+        .collect()
 }
 
 /// Encodes a resource as its row body.
@@ -154,7 +158,11 @@ pub(crate) fn encode(resource: &Resource) -> String {
             groups: e.groups.iter().map(ToString::to_string).collect(),
             instance: e.instance_id.as_ref().map(ToString::to_string),
             description: e.description.clone(),
-            conntrack: (e.conntrack.tcp_established(), e.conntrack.udp_stream(), e.conntrack.udp()),
+            conntrack: (
+                e.conntrack.tcp_established(),
+                e.conntrack.udp_stream(),
+                e.conntrack.udp(),
+            ),
             tags: tags_out(&e.tags),
         },
         Resource::Peering(p) => Row::Peering {
@@ -173,7 +181,11 @@ pub(crate) fn encode(resource: &Resource) -> String {
             ipv6: l.family == AddressFamily::Ipv6,
             max_entries: l.max_entries,
             version: l.version,
-            entries: l.entries.iter().map(|e| (e.cidr.to_string(), e.description.clone())).collect(),
+            entries: l
+                .entries
+                .iter()
+                .map(|e| (e.cidr.to_string(), e.description.clone()))
+                .collect(),
             tags: tags_out(&l.tags),
         },
         Resource::Instance(i) => Row::Instance {
@@ -222,7 +234,10 @@ fn rule_row(r: &Rule) -> RuleRow {
 }
 
 fn corrupt(id: &str, what: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { id: id.to_owned(), message: what.to_string() }
+    StoreError::Corrupt {
+        id: id.to_owned(),
+        message: what.to_string(),
+    }
 }
 
 fn p<T: std::str::FromStr>(id: &str, s: &str) -> Result<T, StoreError>
@@ -243,15 +258,36 @@ where
 pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
     let row: Row = serde_json::from_str(body).map_err(|e| corrupt(id, e))?;
     Ok(match row {
-        Row::Vpc { id, owner, v4, v6, default, tags } => Resource::Vpc(Vpc {
+        Row::Vpc {
+            id,
+            owner,
+            v4,
+            v6,
+            default,
+            tags,
+        } => Resource::Vpc(Vpc {
             owner: p(&id, &owner)?,
-            cidrs_v4: v4.iter().map(|c| p::<Ipv4Net>(&id, c)).collect::<Result<_, _>>()?,
-            cidrs_v6: v6.iter().map(|c| p::<Ipv6Net>(&id, c)).collect::<Result<_, _>>()?,
+            cidrs_v4: v4
+                .iter()
+                .map(|c| p::<Ipv4Net>(&id, c))
+                .collect::<Result<_, _>>()?,
+            cidrs_v6: v6
+                .iter()
+                .map(|c| p::<Ipv6Net>(&id, c))
+                .collect::<Result<_, _>>()?,
             is_default: default,
             tags: tags_in(tags),
             id: p(&id, &id)?,
         }),
-        Row::Subnet { id, vpc, owner, v4, v6, az, tags } => Resource::Subnet(Subnet {
+        Row::Subnet {
+            id,
+            vpc,
+            owner,
+            v4,
+            v6,
+            az,
+            tags,
+        } => Resource::Subnet(Subnet {
             vpc_id: p(&id, &vpc)?,
             owner: p(&id, &owner)?,
             cidr_v4: p(&id, &v4)?,
@@ -260,8 +296,22 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             tags: tags_in(tags),
             id: p(&id, &id)?,
         }),
-        Row::Group { id, name, description, vpc, owner, tags, rules } => {
-            let mut g = SecurityGroup::empty(p(&id, &id)?, name, description, p(&id, &vpc)?, p(&id, &owner)?);
+        Row::Group {
+            id,
+            name,
+            description,
+            vpc,
+            owner,
+            tags,
+            rules,
+        } => {
+            let mut g = SecurityGroup::empty(
+                p(&id, &id)?,
+                name,
+                description,
+                p(&id, &vpc)?,
+                p(&id, &owner)?,
+            );
             g.tags = tags_in(tags);
             for r in rules {
                 let rule = decode_rule(&g, r)?;
@@ -269,62 +319,111 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             }
             Resource::Group(g)
         }
-        Row::Eni { id, owner, vpc, subnet, v4, v6, public_v4, groups, instance, description, conntrack, tags } => {
-            Resource::Eni(Eni {
-                owner: p(&id, &owner)?,
-                vpc_id: p(&id, &vpc)?,
-                subnet_id: opt(&id, subnet.as_ref())?,
-                private_ipv4: v4,
-                ipv6: v6,
-                public_ipv4: public_v4,
-                groups: groups.iter().map(|g| p(&id, g)).collect::<Result<_, _>>()?,
-                instance_id: opt(&id, instance.as_ref())?,
-                description,
-                conntrack: ConntrackConfig::new(Some(conntrack.0), Some(conntrack.1), Some(conntrack.2))
-                    .map_err(|e| corrupt(&id, e))?,
-                tags: tags_in(tags),
-                id: p(&id, &id)?,
-            })
-        }
-        Row::Peering { id, requester_vpc, requester_owner, accepter_vpc, accepter_owner, status, tags } => {
-            Resource::Peering(Peering {
-                requester_vpc: p(&id, &requester_vpc)?,
-                requester_owner: p(&id, &requester_owner)?,
-                accepter_vpc: p(&id, &accepter_vpc)?,
-                accepter_owner: p(&id, &accepter_owner)?,
-                status: PeeringStatus::parse(&status).ok_or_else(|| corrupt(&id, &status))?,
-                tags: tags_in(tags),
-                id: p(&id, &id)?,
-            })
-        }
-        Row::PrefixList { id, name, owner, ipv6, max_entries, version, entries, tags } => {
-            Resource::PrefixList(PrefixList {
-                name,
-                owner: p(&id, &owner)?,
-                family: if ipv6 { AddressFamily::Ipv6 } else { AddressFamily::Ipv4 },
-                max_entries,
-                version,
-                entries: entries
-                    .into_iter()
-                    .map(|(c, description)| Ok(PrefixListEntry { cidr: p::<IpNet>(&id, &c)?, description }))
-                    .collect::<Result<_, StoreError>>()?,
-                tags: tags_in(tags),
-                id: p(&id, &id)?,
-            })
-        }
-        Row::Instance { id, image, instance_type, subnet, vpc, eni, ip, running, tags } => {
-            Resource::Instance(Instance {
-                image_id: image,
-                instance_type,
-                subnet_id: p(&id, &subnet)?,
-                vpc_id: p(&id, &vpc)?,
-                primary_eni: p(&id, &eni)?,
-                private_ip: ip,
-                state: if running { InstanceState::Running } else { InstanceState::Terminated },
-                tags: tags_in(tags),
-                id: p(&id, &id)?,
-            })
-        }
+        Row::Eni {
+            id,
+            owner,
+            vpc,
+            subnet,
+            v4,
+            v6,
+            public_v4,
+            groups,
+            instance,
+            description,
+            conntrack,
+            tags,
+        } => Resource::Eni(Eni {
+            owner: p(&id, &owner)?,
+            vpc_id: p(&id, &vpc)?,
+            subnet_id: opt(&id, subnet.as_ref())?,
+            private_ipv4: v4,
+            ipv6: v6,
+            public_ipv4: public_v4,
+            groups: groups.iter().map(|g| p(&id, g)).collect::<Result<_, _>>()?,
+            instance_id: opt(&id, instance.as_ref())?,
+            description,
+            conntrack: ConntrackConfig::new(
+                Some(conntrack.0),
+                Some(conntrack.1),
+                Some(conntrack.2),
+            )
+            .map_err(|e| corrupt(&id, e))?,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::Peering {
+            id,
+            requester_vpc,
+            requester_owner,
+            accepter_vpc,
+            accepter_owner,
+            status,
+            tags,
+        } => Resource::Peering(Peering {
+            requester_vpc: p(&id, &requester_vpc)?,
+            requester_owner: p(&id, &requester_owner)?,
+            accepter_vpc: p(&id, &accepter_vpc)?,
+            accepter_owner: p(&id, &accepter_owner)?,
+            status: PeeringStatus::parse(&status).ok_or_else(|| corrupt(&id, &status))?,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::PrefixList {
+            id,
+            name,
+            owner,
+            ipv6,
+            max_entries,
+            version,
+            entries,
+            tags,
+        } => Resource::PrefixList(PrefixList {
+            name,
+            owner: p(&id, &owner)?,
+            family: if ipv6 {
+                AddressFamily::Ipv6
+            } else {
+                AddressFamily::Ipv4
+            },
+            max_entries,
+            version,
+            entries: entries
+                .into_iter()
+                .map(|(c, description)| {
+                    Ok(PrefixListEntry {
+                        cidr: p::<IpNet>(&id, &c)?,
+                        description,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::Instance {
+            id,
+            image,
+            instance_type,
+            subnet,
+            vpc,
+            eni,
+            ip,
+            running,
+            tags,
+        } => Resource::Instance(Instance {
+            image_id: image,
+            instance_type,
+            subnet_id: p(&id, &subnet)?,
+            vpc_id: p(&id, &vpc)?,
+            primary_eni: p(&id, &eni)?,
+            private_ip: ip,
+            state: if running {
+                InstanceState::Running
+            } else {
+                InstanceState::Terminated
+            },
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
     })
 }
 
@@ -343,11 +442,19 @@ fn decode_rule(g: &SecurityGroup, r: RuleRow) -> Result<Rule, StoreError> {
         }),
         other => return Err(corrupt(at, format!("unknown peer kind {other}"))),
     };
-    let direction = if r.egress { Direction::Egress } else { Direction::Ingress };
+    let direction = if r.egress {
+        Direction::Egress
+    } else {
+        Direction::Ingress
+    };
     Ok(Rule {
         id: p(at, &r.id)?,
         group_id: g.id.clone(),
-        spec: RuleSpec { direction, traffic, peer },
+        spec: RuleSpec {
+            direction,
+            traffic,
+            peer,
+        },
         description: r.description,
         tags: tags_in(r.tags),
     })

@@ -28,7 +28,10 @@ pub struct Scope {
 
 impl Scope {
     pub fn new(account: AccountId, region: impl Into<String>) -> Self {
-        Self { account, region: region.into() }
+        Self {
+            account,
+            region: region.into(),
+        }
     }
 }
 
@@ -62,10 +65,20 @@ pub trait Store: Send + Sync + fmt::Debug {
     /// Runs `f` once inside one transaction on the scope's state (created on first use as
     /// EC2 creates a new account/region, with `ids`). Commits the changed resources when
     /// `f` returns `true`; otherwise the state is left exactly as it was.
-    fn write(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut WriteFn<'_>) -> Result<(), StoreError>;
+    fn write(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut WriteFn<'_>,
+    ) -> Result<(), StoreError>;
 
     /// Runs `f` once on a consistent view of the scope's state.
-    fn read(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut ReadFn<'_>) -> Result<(), StoreError>;
+    fn read(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut ReadFn<'_>,
+    ) -> Result<(), StoreError>;
 }
 
 /// [`Store::write`] for a closure returning a `Result`: commits on `Ok`.

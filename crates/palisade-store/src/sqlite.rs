@@ -63,7 +63,12 @@ impl SqliteStore {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         migrate(&conn)?;
-        Ok(Self { inner: Mutex::new(Inner { conn, cache: HashMap::new() }) })
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                conn,
+                cache: HashMap::new(),
+            }),
+        })
     }
 }
 
@@ -72,11 +77,22 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     let res = (|| {
         let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         if found > SCHEMA_VERSION {
-            return Err(StoreError::SchemaTooNew { found, supported: SCHEMA_VERSION });
+            return Err(StoreError::SchemaTooNew {
+                found,
+                supported: SCHEMA_VERSION,
+            });
         }
-        for (idx, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+        for (idx, sql) in MIGRATIONS
+            .iter()
+            .enumerate()
+            .skip(usize::try_from(found).unwrap_or(0))
+        {
             conn.execute_batch(sql)?;
-            conn.pragma_update(None, "user_version", i64::try_from(idx + 1).unwrap_or(i64::MAX))?;
+            conn.pragma_update(
+                None,
+                "user_version",
+                i64::try_from(idx + 1).unwrap_or(i64::MAX),
+            )?;
         }
         Ok(())
     })();
@@ -124,17 +140,25 @@ impl Inner {
         Ok(state)
     }
 
-    fn save(&self, scope: &Scope, state: &AccountState, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
+    fn save(
+        &self,
+        scope: &Scope,
+        state: &AccountState,
+        keys: impl IntoIterator<Item = ResourceKey>,
+    ) -> Result<(), StoreError> {
         let mut upsert = self.conn.prepare_cached(
             "INSERT INTO resources (account, region, id, body) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (account, region, id) DO UPDATE SET body = excluded.body",
         )?;
-        let mut delete =
-            self.conn.prepare_cached("DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3")?;
+        let mut delete = self.conn.prepare_cached(
+            "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
+        )?;
         for key in keys {
             let acct = scope.account.as_str();
             match state.get(&key) {
-                Some(res) => upsert.execute(params![acct, scope.region, key.id(), codec::encode(&res)])?,
+                Some(res) => {
+                    upsert.execute(params![acct, scope.region, key.id(), codec::encode(&res)])?
+                }
                 None => delete.execute(params![acct, scope.region, key.id()])?,
             };
         }
@@ -152,7 +176,11 @@ impl Inner {
 
     /// Inside a transaction: the scope's current state and version, bootstrapping a new
     /// scope and reloading a cache that another writer made stale.
-    fn current(&mut self, scope: &Scope, ids: &mut dyn IdGen) -> Result<(i64, AccountState), StoreError> {
+    fn current(
+        &mut self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+    ) -> Result<(i64, AccountState), StoreError> {
         let Some(version) = self.db_version(scope)? else {
             let mut state = AccountState::bootstrap(scope.account.clone(), &scope.region, ids);
             let keys = state.take_changed();
@@ -167,13 +195,21 @@ impl Inner {
     }
 
     /// Puts back the rows a failed closure touched.
-    fn restore(&self, scope: &Scope, state: &mut AccountState, keys: impl IntoIterator<Item = ResourceKey>) -> Result<(), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3")?;
+    fn restore(
+        &self,
+        scope: &Scope,
+        state: &mut AccountState,
+        keys: impl IntoIterator<Item = ResourceKey>,
+    ) -> Result<(), StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
+        )?;
         for key in keys {
             let body: Option<String> = stmt
-                .query_row(params![scope.account.as_str(), scope.region, key.id()], |r| r.get(0))
+                .query_row(
+                    params![scope.account.as_str(), scope.region, key.id()],
+                    |r| r.get(0),
+                )
                 .optional()?;
             match body {
                 Some(body) => state.insert_loaded(codec::decode(key.id(), &body)?),
@@ -185,7 +221,12 @@ impl Inner {
 }
 
 impl Store for SqliteStore {
-    fn write(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut WriteFn<'_>) -> Result<(), StoreError> {
+    fn write(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut WriteFn<'_>,
+    ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
         inner.conn.execute_batch("BEGIN IMMEDIATE")?;
         let res = (|| {
@@ -215,7 +256,12 @@ impl Store for SqliteStore {
         }
     }
 
-    fn read(&self, scope: &Scope, ids: &mut dyn IdGen, f: &mut ReadFn<'_>) -> Result<(), StoreError> {
+    fn read(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut ReadFn<'_>,
+    ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
         let fresh = match (inner.cache.get(scope), inner.db_version(scope)?) {
             (Some((v, _)), Some(db)) => *v == db,

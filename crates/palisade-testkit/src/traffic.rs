@@ -15,6 +15,8 @@ use crate::rng::Rng;
 pub struct PacketGen<'a> {
     snap: &'a Snapshot,
     enis: Vec<&'a Eni>,
+    /// The interfaces packets are decided on (all, or one host's).
+    local: Vec<&'a Eni>,
     members: HashMap<&'a GroupId, Vec<&'a Eni>>,
     public: HashMap<IpAddr, Ipv4Addr>,
 }
@@ -31,12 +33,25 @@ impl<'a> PacketGen<'a> {
                 members.entry(g).or_default().push(eni);
             }
         }
+        let enis: Vec<&Eni> = snap.enis.values().collect();
         Self {
             snap,
-            enis: snap.enis.values().collect(),
+            local: enis.clone(),
+            enis,
             members,
             public,
         }
+    }
+
+    /// Keeps `n` interfaces, chosen from `seed`, as the only ones packets arrive on: the
+    /// interfaces of one host, whose tables stay in cache (the data plane's case).
+    pub fn on_host(mut self, n: usize, seed: u64) -> Self {
+        let mut rng = Rng::new(seed);
+        let mut pool = self.enis.clone();
+        self.local = (0..n.min(pool.len()))
+            .map(|_| pool.swap_remove(rng.index(pool.len())))
+            .collect();
+        self
     }
 
     /// `n` packets from `seed`; the same arguments always give the same packets.
@@ -48,7 +63,7 @@ impl<'a> PacketGen<'a> {
     /// One packet: 65% built from a rule of the interface (a third of those then nudged into
     /// a near miss), 35% random. Panics only on a snapshot without interfaces.
     pub fn packet(&self, rng: &mut Rng) -> Packet {
-        let eni = *rng.pick(&self.enis);
+        let eni = *rng.pick(&self.local);
         let direction = if rng.percent(50) {
             Direction::Ingress
         } else {

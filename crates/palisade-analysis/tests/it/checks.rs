@@ -13,7 +13,9 @@ fn run(snap: &Snapshot, config: &AuditConfig) -> Vec<Finding> {
 fn fires_with(snap: &Snapshot, config: &AuditConfig, check: CheckId, resource: &str) {
     let findings = run(snap, config);
     assert!(
-        findings.iter().any(|f| f.check == check && f.resource.to_string() == resource && f.severity == check.severity()),
+        findings.iter().any(|f| f.check == check
+            && f.resource.to_string() == resource
+            && f.severity == check.severity()),
         "{check} on {resource} expected, got {findings:#?}"
     );
 }
@@ -46,10 +48,22 @@ fn one_rule(proto: &str, ports: Option<(i64, i64)>, peer: &str) -> Snapshot {
 #[test]
 fn admin_port() {
     let c = CheckId::AdminPortOpenToInternet;
-    fires(&one_rule("tcp", Some((22, 22)), "0.0.0.0/0"), c, "sg-00000001");
-    fires(&one_rule("tcp", Some((3389, 3389)), "::/0"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((22, 22)), "0.0.0.0/0"),
+        c,
+        "sg-00000001",
+    );
+    fires(
+        &one_rule("tcp", Some((3389, 3389)), "::/0"),
+        c,
+        "sg-00000001",
+    );
     // A range covers the port; -1 covers everything.
-    fires(&one_rule("tcp", Some((0, 65535)), "0.0.0.0/0"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((0, 65535)), "0.0.0.0/0"),
+        c,
+        "sg-00000001",
+    );
     fires(&one_rule("-1", None, "0.0.0.0/0"), c, "sg-00000001");
     silent(&one_rule("tcp", Some((22, 22)), "203.0.113.0/24"), c);
     silent(&one_rule("tcp", Some((22, 22)), "10.0.0.0/8"), c);
@@ -68,12 +82,20 @@ fn admin_port_halves_add_up() {
 
     // Split across two groups: only the interface carrying both is open.
     let mut w = World::new();
-    w.group(1).group(2).eni(1, &["10.0.0.10"], &[1, 2]).eni(2, &["10.0.0.11"], &[1]);
+    w.group(1)
+        .group(2)
+        .eni(1, &["10.0.0.10"], &[1, 2])
+        .eni(2, &["10.0.0.11"], &[1]);
     w.ingress(1, "tcp", Some((20, 30)), "0.0.0.0/1");
     w.ingress(2, "tcp", Some((0, 65535)), "128.0.0.0/1");
     fires(&w.snap, c, "eni-00000001");
     let findings = run(&w.snap, &AuditConfig::standard());
-    assert!(!findings.iter().any(|f| f.check == c && f.resource.to_string() != "eni-00000001"), "{findings:#?}");
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f.check == c && f.resource.to_string() != "eni-00000001"),
+        "{findings:#?}"
+    );
 
     // One half only: not the internet.
     let mut w = World::new();
@@ -100,9 +122,21 @@ fn admin_port_needs_the_family_and_a_member() {
 #[test]
 fn high_risk_port() {
     let c = CheckId::HighRiskPortOpenToInternet;
-    fires(&one_rule("tcp", Some((5432, 5432)), "::/0"), c, "sg-00000001");
-    fires(&one_rule("tcp", Some((6000, 6400)), "0.0.0.0/0"), c, "sg-00000001");
-    fires(&one_rule("udp", Some((11211, 11211)), "0.0.0.0/0"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((5432, 5432)), "::/0"),
+        c,
+        "sg-00000001",
+    );
+    fires(
+        &one_rule("tcp", Some((6000, 6400)), "0.0.0.0/0"),
+        c,
+        "sg-00000001",
+    );
+    fires(
+        &one_rule("udp", Some((11211, 11211)), "0.0.0.0/0"),
+        c,
+        "sg-00000001",
+    );
     silent(&one_rule("tcp", Some((5432, 5432)), "sg-00000001"), c);
     silent(&one_rule("tcp", Some((443, 443)), "0.0.0.0/0"), c);
 }
@@ -144,7 +178,10 @@ fn unused_group() {
 #[test]
 fn too_many_rules() {
     let c = CheckId::InterfaceTooManyRules;
-    let config = AuditConfig { max_rules_per_interface: 3, ..AuditConfig::standard() };
+    let config = AuditConfig {
+        max_rules_per_interface: 3,
+        ..AuditConfig::standard()
+    };
     let mut w = World::new();
     w.group(1).group(2).eni(1, &["10.0.0.10"], &[1, 2]);
     for port in [1, 2] {
@@ -188,14 +225,22 @@ fn redundant_union_and_mutual() {
     w.ingress(1, "tcp", Some((22, 22)), "0.0.0.0/0");
     w.ingress(1, "tcp", Some((0, 100)), "0.0.0.0/1");
     w.ingress(1, "tcp", Some((0, 100)), "128.0.0.0/1");
-    let hits: Vec<Finding> = run(&w.snap, &AuditConfig::standard()).into_iter().filter(|f| f.check == c).collect();
+    let hits: Vec<Finding> = run(&w.snap, &AuditConfig::standard())
+        .into_iter()
+        .filter(|f| f.check == c)
+        .collect();
     assert_eq!(hits.len(), 1, "{hits:#?}");
     // Two rules admitting the same thing: exactly one is flagged.
     let mut w = World::new();
-    w.prefix_list(1, &["10.0.0.0/8"]).group(1).eni(1, &["10.0.0.10"], &[1]);
+    w.prefix_list(1, &["10.0.0.0/8"])
+        .group(1)
+        .eni(1, &["10.0.0.10"], &[1]);
     w.ingress(1, "tcp", Some((80, 80)), "pl-00000001");
     w.ingress(1, "tcp", Some((80, 80)), "10.0.0.0/8");
-    let hits: Vec<Finding> = run(&w.snap, &AuditConfig::standard()).into_iter().filter(|f| f.check == c).collect();
+    let hits: Vec<Finding> = run(&w.snap, &AuditConfig::standard())
+        .into_iter()
+        .filter(|f| f.check == c)
+        .collect();
     assert_eq!(hits.len(), 1, "{hits:#?}");
 }
 
@@ -216,7 +261,10 @@ fn redundant_across_groups() {
 fn redundant_group_reference_is_not_covered_by_current_addresses() {
     let c = CheckId::RedundantRule;
     let mut w = World::new();
-    w.group(1).group(2).eni(1, &["10.0.0.10"], &[1]).eni(2, &["10.0.0.20"], &[2]);
+    w.group(1)
+        .group(2)
+        .eni(1, &["10.0.0.10"], &[1])
+        .eni(2, &["10.0.0.20"], &[2]);
     w.ingress(1, "tcp", Some((5432, 5432)), "sg-00000002");
     w.ingress(1, "tcp", Some((5432, 5432)), "10.0.0.20/32");
     silent(&w.snap, c);
@@ -228,8 +276,16 @@ fn redundant_group_reference_is_not_covered_by_current_addresses() {
 #[test]
 fn broad_cidr() {
     let c = CheckId::BroadCidr;
-    fires(&one_rule("tcp", Some((443, 443)), "52.0.0.0/8"), c, "sg-00000001");
-    fires(&one_rule("tcp", Some((443, 443)), "2a00::/16"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((443, 443)), "52.0.0.0/8"),
+        c,
+        "sg-00000001",
+    );
+    fires(
+        &one_rule("tcp", Some((443, 443)), "2a00::/16"),
+        c,
+        "sg-00000001",
+    );
     silent(&one_rule("tcp", Some((443, 443)), "52.1.2.0/24"), c);
     silent(&one_rule("tcp", Some((443, 443)), "10.0.0.0/8"), c);
 }
@@ -239,7 +295,12 @@ fn non_canonical_cidr() {
     let c = CheckId::NonCanonicalCidr;
     let snap = one_rule("tcp", Some((22, 22)), "10.0.0.0/24");
     let raw = |text: &str| AuditConfig {
-        raw_cidrs: vec![RawCidr { group_id: sg(1), direction: Direction::Ingress, rule_id: None, text: text.into() }],
+        raw_cidrs: vec![RawCidr {
+            group_id: sg(1),
+            direction: Direction::Ingress,
+            rule_id: None,
+            text: text.into(),
+        }],
         ..AuditConfig::standard()
     };
     fires_with(&snap, &raw("10.0.0.1/24"), c, "sg-00000001");
@@ -252,13 +313,24 @@ fn non_canonical_cidr() {
 fn stale_references() {
     let c = CheckId::StaleReference;
     // Deleted group.
-    fires(&one_rule("tcp", Some((22, 22)), "sg-00000099"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((22, 22)), "sg-00000099"),
+        c,
+        "sg-00000001",
+    );
     // Missing prefix list.
-    fires(&one_rule("tcp", Some((22, 22)), "pl-00000009"), c, "sg-00000001");
+    fires(
+        &one_rule("tcp", Some((22, 22)), "pl-00000009"),
+        c,
+        "sg-00000001",
+    );
     // A group in another VPC, no peering, then a pending one, then an active one.
     let mut w = World::new();
-    w.vpc(2, "10.1.0.0/16", "2600:1f01::/56").group(1).group_in(2, 2, "other");
-    w.eni(1, &["10.0.0.10"], &[1]).eni_in(2, 2, &["10.1.0.10"], &[2]);
+    w.vpc(2, "10.1.0.0/16", "2600:1f01::/56")
+        .group(1)
+        .group_in(2, 2, "other");
+    w.eni(1, &["10.0.0.10"], &[1])
+        .eni_in(2, 2, &["10.1.0.10"], &[2]);
     w.ingress(1, "tcp", Some((22, 22)), "sg-00000002");
     fires(&w.snap, c, "sg-00000001");
     w.peering(1, 1, 2, PeeringStatus::PendingAcceptance);
@@ -287,16 +359,26 @@ fn data_store_egress() {
     fires(&build(true, true), c, "sg-00000001");
     silent(&build(false, true), c);
     silent(&build(true, false), c);
-    let flagged = AuditConfig { data_store_groups: vec![sg(1)], ..AuditConfig::standard() };
+    let flagged = AuditConfig {
+        data_store_groups: vec![sg(1)],
+        ..AuditConfig::standard()
+    };
     fires_with(&build(true, false), &flagged, c, "sg-00000001");
 }
 
 #[test]
 fn disabled_checks_are_silent_and_order_is_by_severity() {
     let snap = one_rule("-1", None, "0.0.0.0/0");
-    let config = AuditConfig { disabled: vec![CheckId::AdminPortOpenToInternet], ..AuditConfig::standard() };
+    let config = AuditConfig {
+        disabled: vec![CheckId::AdminPortOpenToInternet],
+        ..AuditConfig::standard()
+    };
     silent_with(&snap, &config, CheckId::AdminPortOpenToInternet);
     let findings = run(&snap, &AuditConfig::standard());
     assert!(findings.windows(2).all(|w| w[0].severity >= w[1].severity));
-    assert!(findings.iter().any(|f| f.check == CheckId::HighRiskPortOpenToInternet));
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.check == CheckId::HighRiskPortOpenToInternet)
+    );
 }

@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use palisade_analysis::space::{describe_traffic, payload_key, TrafficSet};
+use palisade_analysis::space::{TrafficSet, describe_traffic, payload_key};
 use palisade_analysis::{Blocker, Endpoint, Index, exposure, reach};
 use palisade_engine::{Packet, Payload, Verdict, compile};
 use palisade_model::{Direction, PeeringStatus, Snapshot};
@@ -19,7 +19,9 @@ fn tiers() -> World {
     // web (sg-1) -> app (sg-2) on tcp/8080; app -> db (sg-3) on tcp/5432; web open to the world on 443.
     let mut w = World::new();
     w.group(1).group(2).group(3);
-    w.eni(1, &["10.0.0.10", "2600:1f00::10"], &[1]).eni(2, &["10.0.1.10"], &[2]).eni(3, &["10.0.2.10"], &[3]);
+    w.eni(1, &["10.0.0.10", "2600:1f00::10"], &[1])
+        .eni(2, &["10.0.1.10"], &[2])
+        .eni(3, &["10.0.2.10"], &[3]);
     w.ingress(1, "tcp", Some((443, 443)), "0.0.0.0/0");
     w.ingress(1, "tcp", Some((443, 443)), "::/0");
     w.egress(1, "-1", None, "0.0.0.0/0");
@@ -48,14 +50,25 @@ fn interface_to_interface_lists_the_exact_traffic_and_rules() {
 
     // app -> db: egress and ingress both by group reference.
     let r = reach(&index, &ep("sg-00000002"), &ep("sg-00000003")).unwrap();
-    assert_eq!(describe_traffic(&TrafficSet::from_ranges(r.flows.iter().map(|f| f.keys))), "tcp/5432");
+    assert_eq!(
+        describe_traffic(&TrafficSet::from_ranges(r.flows.iter().map(|f| f.keys))),
+        "tcp/5432"
+    );
 
     // web -> db: web's egress allows it, db's ingress does not (web is not in sg-2).
     let r = reach(&index, &ep("eni-00000001"), &ep("eni-00000003")).unwrap();
     assert!(!r.allows(tcp(5432)));
     assert_eq!(r.verdicts(tcp(5432))[0].blocked_by, Some(Blocker::Ingress));
     // ICMP echo is allowed from the VPC CIDR.
-    assert!(r.allows(payload_key(Payload::Icmp { icmp_type: 8, code: 0 }).unwrap()));
+    assert!(
+        r.allows(
+            payload_key(Payload::Icmp {
+                icmp_type: 8,
+                code: 0
+            })
+            .unwrap()
+        )
+    );
 
     // db -> app: db has no egress rule at all.
     let r = reach(&index, &ep("eni-00000003"), &ep("eni-00000002")).unwrap();
@@ -74,7 +87,15 @@ fn address_sources_use_only_the_interface_side() {
     assert!(r.flows.is_empty());
     assert_eq!(r.verdicts(tcp(5432))[0].blocked_by, Some(Blocker::Ingress));
     let r = reach(&index, &ep("10.0.5.5"), &ep("eni-00000003")).unwrap();
-    assert!(r.allows(payload_key(Payload::Icmp { icmp_type: 8, code: 3 }).unwrap()));
+    assert!(
+        r.allows(
+            payload_key(Payload::Icmp {
+                icmp_type: 8,
+                code: 3
+            })
+            .unwrap()
+        )
+    );
     assert!(reach(&index, &ep("10.0.0.0/8"), &ep("internet")).is_err());
     assert!("eni-nothex".parse::<Endpoint>().is_err());
 }
@@ -94,13 +115,18 @@ fn exposure_lists_the_open_interface_first() {
 #[test]
 fn group_references_cross_only_active_peerings() {
     let mut w = World::new();
-    w.vpc(2, "10.1.0.0/16", "2600:1f01::/56").group(1).group_in(2, 2, "peer");
-    w.eni(1, &["10.0.0.10"], &[1]).eni_in(2, 2, &["10.1.0.10"], &[2]);
+    w.vpc(2, "10.1.0.0/16", "2600:1f01::/56")
+        .group(1)
+        .group_in(2, 2, "peer");
+    w.eni(1, &["10.0.0.10"], &[1])
+        .eni_in(2, 2, &["10.1.0.10"], &[2]);
     w.ingress(1, "tcp", Some((22, 22)), "sg-00000002");
     w.egress(2, "-1", None, "0.0.0.0/0");
     let check = |snap: &Snapshot| {
         let index = Index::new(snap);
-        reach(&index, &ep("eni-00000002"), &ep("eni-00000001")).unwrap().allows(tcp(22))
+        reach(&index, &ep("eni-00000002"), &ep("eni-00000001"))
+            .unwrap()
+            .allows(tcp(22))
     };
     assert!(!check(&w.snap));
     w.peering(1, 1, 2, PeeringStatus::Active);
@@ -133,8 +159,19 @@ impl Gen {
 const V4: &[&str] = &["10.0.0.1", "10.0.0.2", "10.0.1.7", "10.1.0.1", "10.1.0.9"];
 const V6: &[&str] = &["2600:1f00::1", "2600:1f00::2", "2600:1f01::1"];
 const PEERS: &[&str] = &[
-    "0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/16", "10.0.0.2/32", "10.1.0.0/24", "::/0",
-    "2600:1f00::/64", "2600:1f01::1/128", "sg-00000001", "sg-00000002", "sg-00000003", "sg-00000099",
+    "0.0.0.0/0",
+    "0.0.0.0/1",
+    "128.0.0.0/1",
+    "10.0.0.0/16",
+    "10.0.0.2/32",
+    "10.1.0.0/24",
+    "::/0",
+    "2600:1f00::/64",
+    "2600:1f01::1/128",
+    "sg-00000001",
+    "sg-00000002",
+    "sg-00000003",
+    "sg-00000099",
     "pl-00000001",
 ];
 const TRAFFIC: &[(&str, Option<(i64, i64)>)] = &[
@@ -155,10 +192,22 @@ const PAYLOADS: &[Payload] = &[
     Payload::Tcp { dst_port: 81 },
     Payload::Udp { dst_port: 53 },
     Payload::Udp { dst_port: 22 },
-    Payload::Icmp { icmp_type: 8, code: 0 },
-    Payload::Icmp { icmp_type: 3, code: 4 },
-    Payload::Icmp { icmp_type: 3, code: 3 },
-    Payload::Icmpv6 { icmp_type: 128, code: 0 },
+    Payload::Icmp {
+        icmp_type: 8,
+        code: 0,
+    },
+    Payload::Icmp {
+        icmp_type: 3,
+        code: 4,
+    },
+    Payload::Icmp {
+        icmp_type: 3,
+        code: 3,
+    },
+    Payload::Icmpv6 {
+        icmp_type: 128,
+        code: 0,
+    },
     Payload::Other(47),
     Payload::Other(50),
 ];
@@ -169,26 +218,46 @@ fn random_world(seed: u64) -> World {
     w.vpc(2, "10.1.0.0/16", "2600:1f01::/56");
     w.prefix_list(1, &["10.0.1.0/24", "10.1.0.8/29"]);
     if g.chance(50) {
-        let status = if g.chance(70) { PeeringStatus::Active } else { PeeringStatus::PendingAcceptance };
+        let status = if g.chance(70) {
+            PeeringStatus::Active
+        } else {
+            PeeringStatus::PendingAcceptance
+        };
         w.peering(1, 1, 2, status);
     }
     for n in 1..=3 {
         w.group_in(n, if n == 3 { 2 } else { 1 }, &format!("g{n}"));
         for _ in 0..(g.next() % 5) {
-            let dir = if g.chance(50) { Direction::Ingress } else { Direction::Egress };
+            let dir = if g.chance(50) {
+                Direction::Ingress
+            } else {
+                Direction::Egress
+            };
             let (proto, ports) = *g.pick(TRAFFIC);
             let peer = *g.pick(PEERS);
             // Duplicates are rejected by the model; skip them.
-            let traffic = palisade_model::Traffic::parse(proto, ports.map(|p| p.0), ports.map(|p| p.1)).unwrap();
+            let traffic =
+                palisade_model::Traffic::parse(proto, ports.map(|p| p.0), ports.map(|p| p.1))
+                    .unwrap();
             let peer_v = if peer.starts_with("sg-") {
-                palisade_model::Peer::Group(palisade_model::GroupRef::same_account(peer.parse().unwrap()))
+                palisade_model::Peer::Group(palisade_model::GroupRef::same_account(
+                    peer.parse().unwrap(),
+                ))
             } else if peer.starts_with("pl-") {
                 palisade_model::Peer::PrefixList(peer.parse().unwrap())
             } else {
                 palisade_model::Peer::parse_cidr(peer).unwrap()
             };
-            let spec = palisade_model::RuleSpec { direction: dir, traffic, peer: peer_v.clone() };
-            if w.snap.groups[&sg(n)].rules().iter().any(|r| r.spec.same_rule(&spec)) {
+            let spec = palisade_model::RuleSpec {
+                direction: dir,
+                traffic,
+                peer: peer_v.clone(),
+            };
+            if w.snap.groups[&sg(n)]
+                .rules()
+                .iter()
+                .any(|r| r.spec.same_rule(&spec))
+            {
                 continue;
             }
             w.rule_peer(n, dir, traffic, peer_v);
@@ -214,14 +283,26 @@ fn random_world(seed: u64) -> World {
     w
 }
 
-fn allowed(engine: &palisade_engine::Engine, e: u32, dir: Direction, remote: IpAddr, payload: Payload) -> bool {
-    let d = engine.decide(&Packet { interface: eni(e), direction: dir, remote, payload }).unwrap();
+fn allowed(
+    engine: &palisade_engine::Engine,
+    e: u32,
+    dir: Direction,
+    remote: IpAddr,
+    payload: Payload,
+) -> bool {
+    let d = engine
+        .decide(&Packet {
+            interface: eni(e),
+            direction: dir,
+            remote,
+            payload,
+        })
+        .unwrap();
     d.verdict == Verdict::Allow
 }
 
+// Case count from PROPTEST_CASES (default 256; CI raises it), per the project's test rules.
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
-
     #[test]
     fn reach_agrees_with_the_engine(seed in any::<u64>()) {
         let w = random_world(seed);

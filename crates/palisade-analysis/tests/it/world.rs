@@ -36,7 +36,10 @@ pub(crate) struct World {
 impl World {
     /// One VPC (1): 10.0.0.0/16 and 2600:1f00::/56.
     pub(crate) fn new() -> Self {
-        let mut w = Self { snap: Snapshot::default(), next_rule: 0 };
+        let mut w = Self {
+            snap: Snapshot::default(),
+            next_rule: 0,
+        };
         w.vpc(1, "10.0.0.0/16", "2600:1f00::/56");
         w
     }
@@ -66,12 +69,22 @@ impl World {
     }
 
     pub(crate) fn tag_group(&mut self, n: u32, key: &str, value: &str) -> &mut Self {
-        self.snap.groups.get_mut(&sg(n)).unwrap().tags.push(Tag { key: key.into(), value: value.into() });
+        self.snap.groups.get_mut(&sg(n)).unwrap().tags.push(Tag {
+            key: key.into(),
+            value: value.into(),
+        });
         self
     }
 
     /// Adds a rule: `peer` is a CIDR, `sg-N` style id via [`sg`] text, or `pl-…`.
-    pub(crate) fn rule(&mut self, g: u32, dir: Direction, proto: &str, ports: Option<(i64, i64)>, peer: &str) -> RuleId {
+    pub(crate) fn rule(
+        &mut self,
+        g: u32,
+        dir: Direction,
+        proto: &str,
+        ports: Option<(i64, i64)>,
+        peer: &str,
+    ) -> RuleId {
         let traffic = Traffic::parse(proto, ports.map(|p| p.0), ports.map(|p| p.1)).unwrap();
         let peer = if peer.starts_with("sg-") {
             Peer::Group(GroupRef::same_account(peer.parse().unwrap()))
@@ -83,38 +96,83 @@ impl World {
         self.rule_peer(g, dir, traffic, peer)
     }
 
-    pub(crate) fn rule_peer(&mut self, g: u32, dir: Direction, traffic: Traffic, peer: Peer) -> RuleId {
+    pub(crate) fn rule_peer(
+        &mut self,
+        g: u32,
+        dir: Direction,
+        traffic: Traffic,
+        peer: Peer,
+    ) -> RuleId {
         self.next_rule += 1;
         let id: RuleId = format!("sgr-{:08x}", self.next_rule).parse().unwrap();
         let rule = Rule {
             id: id.clone(),
             group_id: sg(g),
-            spec: RuleSpec { direction: dir, traffic, peer },
+            spec: RuleSpec {
+                direction: dir,
+                traffic,
+                peer,
+            },
             description: None,
             tags: Vec::new(),
         };
-        self.snap.groups.get_mut(&sg(g)).unwrap().insert_existing(rule).unwrap();
+        self.snap
+            .groups
+            .get_mut(&sg(g))
+            .unwrap()
+            .insert_existing(rule)
+            .unwrap();
         id
     }
 
-    pub(crate) fn ingress(&mut self, g: u32, proto: &str, ports: Option<(i64, i64)>, peer: &str) -> RuleId {
+    pub(crate) fn ingress(
+        &mut self,
+        g: u32,
+        proto: &str,
+        ports: Option<(i64, i64)>,
+        peer: &str,
+    ) -> RuleId {
         self.rule(g, Direction::Ingress, proto, ports, peer)
     }
 
-    pub(crate) fn egress(&mut self, g: u32, proto: &str, ports: Option<(i64, i64)>, peer: &str) -> RuleId {
+    pub(crate) fn egress(
+        &mut self,
+        g: u32,
+        proto: &str,
+        ports: Option<(i64, i64)>,
+        peer: &str,
+    ) -> RuleId {
         self.rule(g, Direction::Egress, proto, ports, peer)
     }
 
     /// An interface in VPC `vpc_n` with the given addresses (v4 and/or v6) and groups.
-    pub(crate) fn eni_in(&mut self, n: u32, vpc_n: u32, addrs: &[&str], groups: &[u32]) -> &mut Self {
+    pub(crate) fn eni_in(
+        &mut self,
+        n: u32,
+        vpc_n: u32,
+        addrs: &[&str],
+        groups: &[u32],
+    ) -> &mut Self {
         let addrs: Vec<IpAddr> = addrs.iter().map(|a| a.parse().unwrap()).collect();
         let e = Eni {
             id: eni(n),
             owner: account(),
             vpc_id: vpc(vpc_n),
             subnet_id: None,
-            private_ipv4: addrs.iter().filter_map(|a| match a { IpAddr::V4(x) => Some(*x), _ => None }).collect(),
-            ipv6: addrs.iter().filter_map(|a| match a { IpAddr::V6(x) => Some(*x), _ => None }).collect(),
+            private_ipv4: addrs
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V4(x) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
+            ipv6: addrs
+                .iter()
+                .filter_map(|a| match a {
+                    IpAddr::V6(x) => Some(*x),
+                    _ => None,
+                })
+                .collect(),
             public_ipv4: None,
             groups: groups.iter().map(|g| sg(*g)).collect(),
             instance_id: None,
@@ -152,7 +210,13 @@ impl World {
             family: AddressFamily::Ipv4,
             max_entries: 10,
             version: 1,
-            entries: cidrs.iter().map(|c| PrefixListEntry { cidr: c.parse().unwrap(), description: None }).collect(),
+            entries: cidrs
+                .iter()
+                .map(|c| PrefixListEntry {
+                    cidr: c.parse().unwrap(),
+                    description: None,
+                })
+                .collect(),
             tags: Vec::new(),
         };
         self.snap.prefix_lists.insert(p.id.clone(), p);

@@ -27,7 +27,9 @@ pub(super) fn create(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let description = p.required("GroupDescription")?.to_owned();
     let vpc: Option<VpcId> = p.opt_id("VpcId")?;
     let tags = p.tag_specs("security-group")?;
-    let id = ctx.write(|st, ids| Ok(st.create_group(&name, &description, vpc.as_ref(), tags.clone(), ids)?))?;
+    let id = ctx.write(|st, ids| {
+        Ok(st.create_group(&name, &description, vpc.as_ref(), tags.clone(), ids)?)
+    })?;
     let mut x = Xml::new();
     x.leaf("return", true).leaf("groupId", &id);
     encode::tag_set(&mut x, &tags);
@@ -65,7 +67,9 @@ pub(super) fn describe(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
         let name_of = |g: &GroupId| st.snapshot().groups.get(g).map(|g| g.name.clone());
         let mut out = Vec::new();
         for g in st.snapshot().groups.values() {
-            if (!wanted.is_empty() && !wanted.contains(&g.id)) || !group_matches(g, &filters, &name_of)? {
+            if (!wanted.is_empty() && !wanted.contains(&g.id))
+                || !group_matches(g, &filters, &name_of)?
+            {
                 continue;
             }
             out.push(g.clone());
@@ -74,7 +78,9 @@ pub(super) fn describe(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     })??;
     let page = paginate(groups, |g| g.id.to_string(), p, (5, 1000))?;
     let mut x = Xml::new();
-    x.list("securityGroupInfo", &page.items, |x, g| encode::group(x, g, &format!("{region_arn}{}", g.id)));
+    x.list("securityGroupInfo", &page.items, |x, g| {
+        encode::group(x, g, &format!("{region_arn}{}", g.id))
+    });
     x.opt("nextToken", page.next_token);
     Ok(x)
 }
@@ -87,7 +93,9 @@ pub(super) fn references(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let refs = ctx.read(|st| st.group_references(&ids))??;
     let mut x = Xml::new();
     x.list("securityGroupReferenceSet", &refs, |x, (g, vpc, pcx)| {
-        x.leaf("groupId", g).leaf("referencingVpcId", vpc).opt("vpcPeeringConnectionId", pcx.as_ref());
+        x.leaf("groupId", g)
+            .leaf("referencingVpcId", vpc)
+            .opt("vpcPeeringConnectionId", pcx.as_ref());
     });
     Ok(x)
 }
@@ -101,22 +109,42 @@ pub(super) fn stale(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     })??;
     let page = paginate(groups, |g| g.group_id.to_string(), p, (5, 255))?;
     let status = |pcx: Option<&palisade_model::PeeringId>| {
-        pcx.map(|id| peerings.iter().find(|p| &p.id == id).map_or(PeeringStatus::Deleted, |p| p.status).aws_name())
+        pcx.map(|id| {
+            peerings
+                .iter()
+                .find(|p| &p.id == id)
+                .map_or(PeeringStatus::Deleted, |p| p.status)
+                .aws_name()
+        })
     };
     let mut x = Xml::new();
     x.list("staleSecurityGroupSet", &page.items, |x, g| {
-        x.leaf("description", &g.description).leaf("groupId", &g.group_id).leaf("groupName", &g.name).leaf("vpcId", &g.vpc_id);
-        for (tag, dir) in [("staleIpPermissions", Direction::Ingress), ("staleIpPermissionsEgress", Direction::Egress)] {
+        x.leaf("description", &g.description)
+            .leaf("groupId", &g.group_id)
+            .leaf("groupName", &g.name)
+            .leaf("vpcId", &g.vpc_id);
+        for (tag, dir) in [
+            ("staleIpPermissions", Direction::Ingress),
+            ("staleIpPermissionsEgress", Direction::Egress),
+        ] {
             let rules: Vec<_> = g.stale.iter().filter(|r| r.direction() == dir).collect();
             let perms = rules_to_permissions(rules.iter().copied());
             x.list(tag, perms.iter(), |x, perm| {
-                x.opt("fromPort", perm.from_port).opt("ipProtocol", perm.ip_protocol.as_ref()).opt("toPort", perm.to_port);
+                x.opt("fromPort", perm.from_port)
+                    .opt("ipProtocol", perm.ip_protocol.as_ref())
+                    .opt("toPort", perm.to_port);
                 x.list("groups", &perm.user_id_group_pairs, |x, pair| {
-                    let pcx = pair.vpc_peering_connection_id.as_ref().and_then(|s| s.parse().ok());
+                    let pcx = pair
+                        .vpc_peering_connection_id
+                        .as_ref()
+                        .and_then(|s| s.parse().ok());
                     x.opt("groupId", pair.group_id.as_ref())
                         .leaf("userId", pair.user_id.as_deref().unwrap_or(&owner))
                         .opt("vpcId", pair.vpc_id.as_ref())
-                        .opt("vpcPeeringConnectionId", pair.vpc_peering_connection_id.as_ref())
+                        .opt(
+                            "vpcPeeringConnectionId",
+                            pair.vpc_peering_connection_id.as_ref(),
+                        )
                         .opt("peeringStatus", status(pcx.as_ref()));
                 });
                 x.list("ipRanges", std::iter::empty::<()>(), |_, ()| {});

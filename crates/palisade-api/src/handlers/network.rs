@@ -5,8 +5,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use palisade_ec2::query::{Filter, Params, QueryError, filters, matches_any, paginate, tag_filter};
 use palisade_model::account::{NewEni, NewInstances};
 use palisade_model::{
-    AddressFamily, Ec2ErrorCode, EniId, GroupId, InstanceId, PeeringId, PrefixListEntry, PrefixListId, SubnetId,
-    Tag, VpcId,
+    AddressFamily, Ec2ErrorCode, EniId, GroupId, InstanceId, PeeringId, PrefixListEntry,
+    PrefixListId, SubnetId, Tag, VpcId,
 };
 
 use super::ok_return;
@@ -17,14 +17,21 @@ use crate::xml::Xml;
 
 /// Applies `filters` to one resource: `field(name)` gives the resource's values for a filter
 /// name (`None`: not a filter of this operation).
-fn keep(filters: &[Filter], tags: &[Tag], field: impl Fn(&str) -> Option<Vec<String>>) -> Result<bool, ApiError> {
+fn keep(
+    filters: &[Filter],
+    tags: &[Tag],
+    field: impl Fn(&str) -> Option<Vec<String>>,
+) -> Result<bool, ApiError> {
     for f in filters {
         let ok = match tag_filter(f, tags) {
             Some(ok) => ok,
             None => match field(&f.name) {
                 Some(values) => values.iter().any(|v| matches_any(f, v)),
                 None => {
-                    return Err(ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("The filter '{}' is invalid", f.name)));
+                    return Err(ApiError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("The filter '{}' is invalid", f.name),
+                    ));
                 }
             },
         };
@@ -37,15 +44,28 @@ fn keep(filters: &[Filter], tags: &[Tag], field: impl Fn(&str) -> Option<Vec<Str
 
 fn cidr_v4(p: &Params, name: &str) -> Result<Ipv4Net, ApiError> {
     let v = p.required(name)?;
-    v.parse().map_err(|_| ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("Value ({v}) for parameter cidrBlock is invalid. This is not a valid CIDR block.")))
+    v.parse().map_err(|_| {
+        ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!(
+                "Value ({v}) for parameter cidrBlock is invalid. This is not a valid CIDR block."
+            ),
+        )
+    })
 }
 
 fn cidr_v6(p: &Params, name: &str) -> Result<Option<Ipv6Net>, ApiError> {
     p.get(name)
-        .map(|v| v.parse().map_err(|_| ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("Value ({v}) for parameter ipv6CidrBlock is invalid."))))
+        .map(|v| {
+            v.parse().map_err(|_| {
+                ApiError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("Value ({v}) for parameter ipv6CidrBlock is invalid."),
+                )
+            })
+        })
         .transpose()
 }
-
 
 pub(super) fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let cidr = cidr_v4(p, "CidrBlock")?;
@@ -56,8 +76,11 @@ pub(super) fn create_vpc(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
         // by the id source.
         let v6 = want_v6.then(|| {
             let bits = ids.next_bits();
-            let hi = 0x2600_1f00_0000_0000_u64 | (u64::try_from((bits >> 8) & 0x00ff_ffff_ff00).unwrap_or(0));
-            Ipv6Net::new(std::net::Ipv6Addr::from(u128::from(hi) << 64), 56).expect("56 is a valid prefix length").trunc()
+            let hi = 0x2600_1f00_0000_0000_u64
+                | (u64::try_from((bits >> 8) & 0x00ff_ffff_ff00).unwrap_or(0));
+            Ipv6Net::new(std::net::Ipv6Addr::from(u128::from(hi) << 64), 56)
+                .expect("56 is a valid prefix length")
+                .trunc()
         });
         let id = st.create_vpc(cidr, v6, tags, ids)?;
         Ok(st.vpc(&id)?.clone())
@@ -75,11 +98,20 @@ pub(super) fn describe_vpcs(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
             st.vpc(id)?;
         }
         let mut out = Vec::new();
-        for v in st.snapshot().vpcs.values().filter(|v| ids.is_empty() || ids.contains(&v.id)) {
+        for v in st
+            .snapshot()
+            .vpcs
+            .values()
+            .filter(|v| ids.is_empty() || ids.contains(&v.id))
+        {
             let ok = keep(&filters, &v.tags, |name| match name {
                 "vpc-id" => Some(vec![v.id.to_string()]),
-                "cidr" | "cidr-block-association.cidr-block" => Some(v.cidrs_v4.iter().map(ToString::to_string).collect()),
-                "ipv6-cidr-block-association.ipv6-cidr-block" => Some(v.cidrs_v6.iter().map(ToString::to_string).collect()),
+                "cidr" | "cidr-block-association.cidr-block" => {
+                    Some(v.cidrs_v4.iter().map(ToString::to_string).collect())
+                }
+                "ipv6-cidr-block-association.ipv6-cidr-block" => {
+                    Some(v.cidrs_v6.iter().map(ToString::to_string).collect())
+                }
                 "is-default" => Some(vec![v.is_default.to_string()]),
                 "owner-id" => Some(vec![v.owner.to_string()]),
                 "state" => Some(vec!["available".into()]),
@@ -115,7 +147,9 @@ pub(super) fn create_subnet(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
         let id = st.create_subnet(&vpc, cidr, v6, zone, tags, ids)?;
         let mut x = Xml::new();
         let s = st.subnet(&id)?;
-        x.node("subnet", |x| encode::subnet(x, s, st, &format!("{arn}{id}")));
+        x.node("subnet", |x| {
+            encode::subnet(x, s, st, &format!("{arn}{id}"))
+        });
         Ok(x)
     })?;
     Ok(out)
@@ -131,8 +165,17 @@ pub(super) fn describe_subnets(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiErro
             st.subnet(id)?;
         }
         let mut subnets = Vec::new();
-        for s in st.snapshot().subnets.values().filter(|s| ids.is_empty() || ids.contains(&s.id)) {
-            let default = st.snapshot().vpcs.get(&s.vpc_id).is_some_and(|v| v.is_default);
+        for s in st
+            .snapshot()
+            .subnets
+            .values()
+            .filter(|s| ids.is_empty() || ids.contains(&s.id))
+        {
+            let default = st
+                .snapshot()
+                .vpcs
+                .get(&s.vpc_id)
+                .is_some_and(|v| v.is_default);
             let ok = keep(&filters, &s.tags, |name| match name {
                 "subnet-id" => Some(vec![s.id.to_string()]),
                 "vpc-id" => Some(vec![s.vpc_id.to_string()]),
@@ -150,7 +193,9 @@ pub(super) fn describe_subnets(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiErro
         let page = paginate(subnets, |s| s.id.to_string(), p, (5, 1000))?;
         next = page.next_token;
         let mut x = Xml::new();
-        x.list("subnetSet", page.items, |x, s| encode::subnet(x, s, st, &format!("{arn}{}", s.id)));
+        x.list("subnetSet", page.items, |x, s| {
+            encode::subnet(x, s, st, &format!("{arn}{}", s.id))
+        });
         Ok(x)
     })??;
     let mut x = x;
@@ -170,7 +215,14 @@ pub(super) fn create_eni(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
         groups: p.id_list("SecurityGroupId")?,
         private_ip: p
             .get("PrivateIpAddress")
-            .map(|v| v.parse().map_err(|_| ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("Invalid IPv4 address {v}"))))
+            .map(|v| {
+                v.parse().map_err(|_| {
+                    ApiError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("Invalid IPv4 address {v}"),
+                    )
+                })
+            })
             .transpose()?,
         description: p.get("Description").unwrap_or("").to_owned(),
         tags: p.tag_specs("network-interface")?,
@@ -178,7 +230,9 @@ pub(super) fn create_eni(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     ctx.write(|st, ids| {
         let id = st.create_eni(new, ids)?;
         let mut x = Xml::new();
-        x.node("networkInterface", |x| encode::eni(x, st.eni(&id).expect("just created"), st));
+        x.node("networkInterface", |x| {
+            encode::eni(x, st.eni(&id).expect("just created"), st)
+        });
         Ok(x)
     })
 }
@@ -192,17 +246,31 @@ pub(super) fn describe_enis(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
             st.eni(id)?;
         }
         let mut enis = Vec::new();
-        for e in st.snapshot().enis.values().filter(|e| ids.is_empty() || ids.contains(&e.id)) {
+        for e in st
+            .snapshot()
+            .enis
+            .values()
+            .filter(|e| ids.is_empty() || ids.contains(&e.id))
+        {
             let ok = keep(&filters, &e.tags, |name| match name {
                 "network-interface-id" => Some(vec![e.id.to_string()]),
                 "vpc-id" => Some(vec![e.vpc_id.to_string()]),
                 "subnet-id" => Some(e.subnet_id.iter().map(ToString::to_string).collect()),
                 "group-id" => Some(e.groups.iter().map(ToString::to_string).collect()),
-                "attachment.instance-id" => Some(e.instance_id.iter().map(ToString::to_string).collect()),
+                "attachment.instance-id" => {
+                    Some(e.instance_id.iter().map(ToString::to_string).collect())
+                }
                 "private-ip-address" | "addresses.private-ip-address" => {
                     Some(e.private_ipv4.iter().map(ToString::to_string).collect())
                 }
-                "status" => Some(vec![if e.instance_id.is_some() { "in-use" } else { "available" }.into()]),
+                "status" => Some(vec![
+                    if e.instance_id.is_some() {
+                        "in-use"
+                    } else {
+                        "available"
+                    }
+                    .into(),
+                ]),
                 "owner-id" => Some(vec![e.owner.to_string()]),
                 "description" => Some(vec![e.description.clone()]),
                 _ => None,
@@ -214,7 +282,9 @@ pub(super) fn describe_enis(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
         let page = paginate(enis, |e| e.id.to_string(), p, (5, 1000))?;
         next = page.next_token;
         let mut x = Xml::new();
-        x.list("networkInterfaceSet", page.items, |x, e| encode::eni(x, e, st));
+        x.list("networkInterfaceSet", page.items, |x, e| {
+            encode::eni(x, e, st)
+        });
         Ok(x)
     })??;
     let mut x = x;
@@ -242,21 +312,41 @@ pub(super) fn modify_eni(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
 
 fn count(p: &Params, name: &str) -> Result<u32, ApiError> {
     let n = p.int(name)?.ok_or_else(|| QueryError::missing(name))?;
-    u32::try_from(n).map_err(|_| ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("Invalid value '{n}' for {name}")))
+    u32::try_from(n).map_err(|_| {
+        ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("Invalid value '{n}' for {name}"),
+        )
+    })
 }
 
-fn reservation(x: &mut Xml, owner: &str, st: &palisade_model::account::AccountState, ids: &[InstanceId]) {
-    x.leaf("reservationId", format!("r-{}", ids.first().map_or("0", |i| &i.as_str()[2..])))
-        .leaf("ownerId", owner)
-        .list("groupSet", std::iter::empty::<()>(), |_, ()| {})
-        .list("instancesSet", ids.iter().filter_map(|id| st.instances().get(id)), |x, i| encode::instance(x, i, st));
+fn reservation(
+    x: &mut Xml,
+    owner: &str,
+    st: &palisade_model::account::AccountState,
+    ids: &[InstanceId],
+) {
+    x.leaf(
+        "reservationId",
+        format!("r-{}", ids.first().map_or("0", |i| &i.as_str()[2..])),
+    )
+    .leaf("ownerId", owner)
+    .list("groupSet", std::iter::empty::<()>(), |_, ()| {})
+    .list(
+        "instancesSet",
+        ids.iter().filter_map(|id| st.instances().get(id)),
+        |x, i| encode::instance(x, i, st),
+    );
 }
 
 pub(super) fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let min = count(p, "MinCount")?;
     let max = count(p, "MaxCount")?;
     if min > max || min == 0 {
-        return Err(ApiError::new(Ec2ErrorCode::InvalidParameterValue, "MinCount must be between 1 and MaxCount"));
+        return Err(ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            "MinCount must be between 1 and MaxCount",
+        ));
     }
     let new = NewInstances {
         image_id: p.required("ImageId")?.to_owned(),
@@ -286,7 +376,11 @@ pub(super) fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiEr
             st.instance(id)?;
         }
         let mut found = Vec::new();
-        for i in st.instances().values().filter(|i| ids.is_empty() || ids.contains(&i.id)) {
+        for i in st
+            .instances()
+            .values()
+            .filter(|i| ids.is_empty() || ids.contains(&i.id))
+        {
             let groups: Vec<String> = st
                 .snapshot()
                 .enis
@@ -311,7 +405,9 @@ pub(super) fn describe_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiEr
         let page = paginate(found, ToString::to_string, p, (5, 1000))?;
         next = page.next_token;
         let mut x = Xml::new();
-        x.list("reservationSet", page.items.iter(), |x, id| reservation(x, &owner, st, std::slice::from_ref(id)));
+        x.list("reservationSet", page.items.iter(), |x, id| {
+            reservation(x, &owner, st, std::slice::from_ref(id))
+        });
         Ok(x)
     })??;
     let mut x = x;
@@ -328,8 +424,13 @@ pub(super) fn terminate_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiE
     let mut x = Xml::new();
     x.list("instancesSet", &changes, |x, (id, before)| {
         x.leaf("instanceId", id)
-            .node("currentState", |x| { x.leaf("code", 48).leaf("name", "terminated"); })
-            .node("previousState", |x| { x.leaf("code", before.code()).leaf("name", before.aws_name()); });
+            .node("currentState", |x| {
+                x.leaf("code", 48).leaf("name", "terminated");
+            })
+            .node("previousState", |x| {
+                x.leaf("code", before.code())
+                    .leaf("name", before.aws_name());
+            });
     });
     Ok(x)
 }
@@ -348,7 +449,8 @@ pub(super) fn modify_instance(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError
 pub(super) fn create_peering(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let vpc: VpcId = p.required_id("VpcId")?;
     let peer: VpcId = p.required_id("PeerVpcId")?;
-    if p.get("PeerOwnerId").is_some_and(|o| o != ctx.scope.account.as_str())
+    if p.get("PeerOwnerId")
+        .is_some_and(|o| o != ctx.scope.account.as_str())
         || p.get("PeerRegion").is_some_and(|r| r != ctx.scope.region)
     {
         return Err(ApiError::new(
@@ -359,7 +461,9 @@ pub(super) fn create_peering(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError>
     ctx.write(|st, ids| {
         let id = st.create_peering(&vpc, &peer, ids)?;
         let mut x = Xml::new();
-        x.node("vpcPeeringConnection", |x| encode::peering(x, st.peering(&id).expect("just created"), st));
+        x.node("vpcPeeringConnection", |x| {
+            encode::peering(x, st.peering(&id).expect("just created"), st)
+        });
         Ok(x)
     })
 }
@@ -369,7 +473,9 @@ pub(super) fn accept_peering(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError>
     ctx.write(|st, _| {
         st.accept_peering(&id)?;
         let mut x = Xml::new();
-        x.node("vpcPeeringConnection", |x| encode::peering(x, st.peering(&id).expect("just accepted"), st));
+        x.node("vpcPeeringConnection", |x| {
+            encode::peering(x, st.peering(&id).expect("just accepted"), st)
+        });
         Ok(x)
     })
 }
@@ -388,7 +494,12 @@ pub(super) fn describe_peerings(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiErr
             st.peering(id)?;
         }
         let mut found = Vec::new();
-        for c in st.snapshot().peerings.values().filter(|c| ids.is_empty() || ids.contains(&c.id)) {
+        for c in st
+            .snapshot()
+            .peerings
+            .values()
+            .filter(|c| ids.is_empty() || ids.contains(&c.id))
+        {
             let ok = keep(&filters, &c.tags, |name| match name {
                 "vpc-peering-connection-id" => Some(vec![c.id.to_string()]),
                 "status-code" => Some(vec![c.status.aws_name().into()]),
@@ -401,7 +512,9 @@ pub(super) fn describe_peerings(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiErr
             }
         }
         let mut x = Xml::new();
-        x.list("vpcPeeringConnectionSet", found, |x, c| encode::peering(x, c, st));
+        x.list("vpcPeeringConnectionSet", found, |x, c| {
+            encode::peering(x, c, st)
+        });
         Ok(x)
     })?
 }
@@ -411,10 +524,16 @@ fn entries(p: &Params, name: &str) -> Result<Vec<PrefixListEntry>, ApiError> {
         .iter()
         .map(|e| {
             let c = e.required("Cidr")?;
-            let cidr: IpNet = c
-                .parse()
-                .map_err(|_| ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("The CIDR '{c}' is invalid")))?;
-            Ok(PrefixListEntry { cidr, description: e.get("Description").map(str::to_owned) })
+            let cidr: IpNet = c.parse().map_err(|_| {
+                ApiError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("The CIDR '{c}' is invalid"),
+                )
+            })?;
+            Ok(PrefixListEntry {
+                cidr,
+                description: e.get("Description").map(str::to_owned),
+            })
         })
         .collect()
 }
@@ -424,7 +543,12 @@ pub(super) fn create_prefix_list(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiEr
     let family = match p.required("AddressFamily")? {
         "IPv4" => AddressFamily::Ipv4,
         "IPv6" => AddressFamily::Ipv6,
-        other => return Err(ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("Invalid AddressFamily '{other}'"))),
+        other => {
+            return Err(ApiError::new(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("Invalid AddressFamily '{other}'"),
+            ));
+        }
     };
     let max = count(p, "MaxEntries")?;
     let list_entries = entries(p, "Entry")?;
@@ -433,22 +557,35 @@ pub(super) fn create_prefix_list(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiEr
     ctx.write(|st, ids| {
         let id = st.create_prefix_list(&name, family, max, list_entries, tags, ids)?;
         let mut x = Xml::new();
-        x.node("prefixList", |x| encode::prefix_list(x, st.prefix_list(&id).expect("just created"), &format!("{arn}{id}")));
+        x.node("prefixList", |x| {
+            encode::prefix_list(
+                x,
+                st.prefix_list(&id).expect("just created"),
+                &format!("{arn}{id}"),
+            )
+        });
         Ok(x)
     })
 }
 
 pub(super) fn modify_prefix_list(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let id: PrefixListId = p.required_id("PrefixListId")?;
-    let version = p.int("CurrentVersion")?.map(|v| u64::try_from(v).unwrap_or(0));
+    let version = p
+        .int("CurrentVersion")?
+        .map(|v| u64::try_from(v).unwrap_or(0));
     let add = entries(p, "AddEntry")?;
-    let remove: Vec<IpNet> = entries(p, "RemoveEntry")?.into_iter().map(|e| e.cidr.trunc()).collect();
+    let remove: Vec<IpNet> = entries(p, "RemoveEntry")?
+        .into_iter()
+        .map(|e| e.cidr.trunc())
+        .collect();
     let name = p.get("PrefixListName").map(str::to_owned);
     let arn = ctx.arn("prefix-list", id.as_str());
     ctx.write(|st, _| {
         st.modify_prefix_list(&id, version, add, &remove, name)?;
         let mut x = Xml::new();
-        x.node("prefixList", |x| encode::prefix_list(x, st.prefix_list(&id).expect("just modified"), &arn));
+        x.node("prefixList", |x| {
+            encode::prefix_list(x, st.prefix_list(&id).expect("just modified"), &arn)
+        });
         Ok(x)
     })
 }
@@ -463,7 +600,12 @@ pub(super) fn describe_prefix_lists(ctx: &mut Ctx, p: &Params) -> Result<Xml, Ap
             st.prefix_list(id)?;
         }
         let mut found = Vec::new();
-        for l in st.snapshot().prefix_lists.values().filter(|l| ids.is_empty() || ids.contains(&l.id)) {
+        for l in st
+            .snapshot()
+            .prefix_lists
+            .values()
+            .filter(|l| ids.is_empty() || ids.contains(&l.id))
+        {
             let ok = keep(&filters, &l.tags, |name| match name {
                 "prefix-list-id" => Some(vec![l.id.to_string()]),
                 "prefix-list-name" => Some(vec![l.name.clone()]),
@@ -477,7 +619,9 @@ pub(super) fn describe_prefix_lists(ctx: &mut Ctx, p: &Params) -> Result<Xml, Ap
         let page = paginate(found, |l| l.id.to_string(), p, (1, 100))?;
         next = page.next_token;
         let mut x = Xml::new();
-        x.list("prefixListSet", page.items, |x, l| encode::prefix_list(x, l, &format!("{arn}{}", l.id)));
+        x.list("prefixListSet", page.items, |x, l| {
+            encode::prefix_list(x, l, &format!("{arn}{}", l.id))
+        });
         Ok(x)
     })??;
     let mut x = x;
@@ -493,7 +637,8 @@ pub(super) fn prefix_list_entries(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiE
     let page = paginate(sorted, |e| e.cidr.to_string(), p, (1, 100))?;
     let mut x = Xml::new();
     x.list("entrySet", &page.items, |x, e| {
-        x.leaf("cidr", e.cidr).opt("description", e.description.as_ref());
+        x.leaf("cidr", e.cidr)
+            .opt("description", e.description.as_ref());
     });
     x.opt("nextToken", page.next_token);
     Ok(x)

@@ -33,9 +33,16 @@ fn permissions(p: &Params, dir: Direction) -> Result<Vec<IpPermission>, ApiError
 }
 
 /// Permissions into rules inside a transaction: group names resolve in the rule group's VPC.
-fn to_rules(st: &AccountState, group: &GroupId, mut perms: Vec<IpPermission>, dir: Direction) -> Result<Vec<NewRule>, ApiError> {
+fn to_rules(
+    st: &AccountState,
+    group: &GroupId,
+    mut perms: Vec<IpPermission>,
+    dir: Direction,
+) -> Result<Vec<NewRule>, ApiError> {
     let vpc = st.group(group)?.vpc_id.clone();
-    resolve_group_names(&mut perms, |name| st.group_by_name(&vpc, name).map(|g| g.id.to_string()))?;
+    resolve_group_names(&mut perms, |name| {
+        st.group_by_name(&vpc, name).map(|g| g.id.to_string())
+    })?;
     Ok(permissions_to_rules(&perms, dir)?)
 }
 
@@ -92,12 +99,23 @@ fn revoke(ctx: &mut Ctx, p: &Params, dir: Direction) -> Result<Xml, ApiError> {
         if !rule_ids.is_empty() {
             return Ok(st.revoke_ids(&group, dir, &rule_ids)?);
         }
-        let specs: Vec<_> = to_rules(st, &group, perms, dir)?.into_iter().map(|r| r.spec).collect();
+        let specs: Vec<_> = to_rules(st, &group, perms, dir)?
+            .into_iter()
+            .map(|r| r.spec)
+            .collect();
         Ok(st.revoke_matching(&group, &specs)?)
     })?;
     let mut x = ok_return();
-    x.list("unknownIpPermissionSet", std::iter::empty::<()>(), |_, ()| {});
-    x.list("revokedSecurityGroupRuleSet", &revoked, encode::revoked_rule);
+    x.list(
+        "unknownIpPermissionSet",
+        std::iter::empty::<()>(),
+        |_, ()| {},
+    );
+    x.list(
+        "revokedSecurityGroupRuleSet",
+        &revoked,
+        encode::revoked_rule,
+    );
     Ok(x)
 }
 
@@ -166,7 +184,11 @@ fn descriptions(ctx: &mut Ctx, p: &Params, dir: Direction) -> Result<Xml, ApiErr
         let group = st.resolve_group(&sel)?;
         if !by_id.is_empty() {
             for (id, _) in &by_id {
-                if st.group(&group)?.rule(id).is_none_or(|r| r.direction() != dir) {
+                if st
+                    .group(&group)?
+                    .rule(id)
+                    .is_none_or(|r| r.direction() != dir)
+                {
                     return Err(ApiError::new(
                         Ec2ErrorCode::InvalidSecurityGroupRuleIdNotFound,
                         format!("The security group rule ID '{id}' does not exist"),

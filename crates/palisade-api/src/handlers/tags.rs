@@ -26,7 +26,12 @@ pub(super) fn delete(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let tags: Vec<(String, Option<String>)> = p
         .members("Tag")
         .iter()
-        .map(|t| Ok((t.required("Key")?.to_owned(), t.get("Value").map(str::to_owned))))
+        .map(|t| {
+            Ok((
+                t.required("Key")?.to_owned(),
+                t.get("Value").map(str::to_owned),
+            ))
+        })
         .collect::<Result<_, QueryError>>()?;
     ctx.write(|st, _| Ok(st.delete_tags(&ids, &tags)?))?;
     Ok(ok_return())
@@ -45,7 +50,10 @@ pub(super) fn describe(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
                 "key" => tag.key.as_str(),
                 "value" => tag.value.as_str(),
                 other => {
-                    return Err(ApiError::new(Ec2ErrorCode::InvalidParameterValue, format!("The filter '{other}' is invalid")));
+                    return Err(ApiError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("The filter '{other}' is invalid"),
+                    ));
                 }
             };
             ok &= matches_any(f, value);
@@ -57,7 +65,10 @@ pub(super) fn describe(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let page = paginate(found, |(id, _, t)| format!("{id} {}", t.key), p, (5, 1000))?;
     let mut x = Xml::new();
     x.list("tagSet", &page.items, |x, (id, kind, t)| {
-        x.leaf("resourceId", id).leaf("resourceType", kind).leaf("key", &t.key).leaf("value", &t.value);
+        x.leaf("resourceId", id)
+            .leaf("resourceType", kind)
+            .leaf("key", &t.key)
+            .leaf("value", &t.value);
     });
     x.opt("nextToken", page.next_token);
     Ok(x)

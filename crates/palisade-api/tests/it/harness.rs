@@ -45,7 +45,9 @@ impl Reply {
             .match_indices(&open)
             .filter_map(|(i, _)| {
                 let start = i + open.len();
-                self.body[start..].find(&close).map(|end| self.body[start..start + end].to_owned())
+                self.body[start..]
+                    .find(&close)
+                    .map(|end| self.body[start..start + end].to_owned())
             })
             .collect()
     }
@@ -77,11 +79,20 @@ impl Server {
         let res = router(self.state.clone()).oneshot(req).await.unwrap();
         let status = res.status().as_u16();
         let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        Reply { status, body: String::from_utf8(bytes.to_vec()).unwrap() }
+        Reply {
+            status,
+            body: String::from_utf8(bytes.to_vec()).unwrap(),
+        }
     }
 
     /// A POST signed with `key` at `at` for `service` in `region`.
-    pub(crate) fn request(key: (&str, &str), at: SystemTime, region: &str, service: &str, body: &str) -> Request<Body> {
+    pub(crate) fn request(
+        key: (&str, &str),
+        at: SystemTime,
+        region: &str,
+        service: &str,
+        body: &str,
+    ) -> Request<Body> {
         let headers = sign_post(
             key.0,
             key.1,
@@ -105,13 +116,21 @@ impl Server {
         self.call_as(KEY_A, "us-east-1", action, params).await
     }
 
-    pub(crate) async fn call_as(&self, key: (&str, &str), region: &str, action: &str, params: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn call_as(
+        &self,
+        key: (&str, &str),
+        region: &str,
+        action: &str,
+        params: &[(&str, &str)],
+    ) -> Reply {
         let mut ser = form_urlencoded::Serializer::new(String::new());
-        ser.append_pair("Action", action).append_pair("Version", "2016-11-15");
+        ser.append_pair("Action", action)
+            .append_pair("Version", "2016-11-15");
         for (k, v) in params {
             ser.append_pair(k, v);
         }
         let body = ser.finish();
-        self.raw(Self::request(key, now(), region, "ec2", &body)).await
+        self.raw(Self::request(key, now(), region, "ec2", &body))
+            .await
     }
 }

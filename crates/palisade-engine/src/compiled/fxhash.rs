@@ -1,5 +1,5 @@
 //! A small, fast, non-cryptographic hasher for the engine's look-up maps (interface ids and
-//! addresses), in the manner of rustc's `FxHasher`.
+//! addresses), in the manner of rustc's `FxHasher`, with a final mix of the high bits.
 //!
 //! The keys come from the snapshot the operator loaded, not from packets an attacker chooses
 //! freely, so hash flooding is not a concern here; std's SipHash costs more than the rest of
@@ -72,8 +72,12 @@ impl Hasher for FxHasher {
         self.add(n as u64);
     }
 
+    /// Folds the high bits down: Fx's multiply only carries entropy upwards, while
+    /// hashbrown picks buckets by the low bits, so ids that differ only in their last
+    /// characters (all of `eni-…`) would otherwise share a handful of buckets.
     #[inline]
     fn finish(&self) -> u64 {
-        self.hash
+        let h = self.hash;
+        (h ^ (h >> 32)).wrapping_mul(SEED) ^ (h >> 29)
     }
 }

@@ -120,6 +120,9 @@ pub(crate) struct Table<A> {
     other: Vec<(u8, u32)>,
     /// (reference key, rules naming it), sorted by key.
     refs: Vec<(u32, u32)>,
+    /// Every group-reference rule: when the traffic set misses it, the reference index is
+    /// not consulted at all.
+    refs_any: u32,
 }
 
 impl<A: Family> Table<A> {
@@ -209,6 +212,7 @@ impl<A: Family> Table<A> {
             other.push((chunk[0].0, set));
         }
         refs.sort_unstable();
+        let refs_any = interner.intern_bits(refs.iter().map(|e| e.1));
         let refs = refs
             .chunk_by(|a, b| a.0 == b.0)
             .map(|chunk| (chunk[0].0, interner.intern_bits(chunk.iter().map(|e| e.1))))
@@ -226,6 +230,7 @@ impl<A: Family> Table<A> {
             other_default,
             other,
             refs,
+            refs_any,
         }
     }
 
@@ -255,7 +260,8 @@ impl<A: Family> Table<A> {
         if peer != 0 && self.sets.intersects(peer, traffic) {
             return true;
         }
-        !self.refs.is_empty()
+        self.refs_any != 0
+            && self.sets.intersects(self.refs_any, traffic)
             && self
                 .ref_sets(addr, index)
                 .any(|set| self.sets.intersects(set, traffic))
@@ -267,16 +273,34 @@ impl<A: Family> Table<A> {
         if traffic == 0 {
             return Vec::new();
         }
-        let mut acc = vec![0u64; self.sets.words()];
+        // Tables of up to 512 rules (every real interface: EC2 caps rules × groups at 1000
+        // per family and direction) accumulate on the stack.
+        let words = self.sets.words();
+        let mut stack = [0u64; 8];
+        let mut heap = Vec::new();
+        let acc: &mut [u64] = if words <= stack.len() {
+            &mut stack[..words]
+        } else {
+            heap.resize(words, 0);
+            &mut heap
+        };
         let traffic_words = self.sets.get(traffic);
         let peer = self.addr_sets[locate(&self.addr_starts, addr)];
-        let refs = self.ref_sets(addr, index);
-        for set in std::iter::once(peer).chain(refs) {
+        let refs = if self.refs_any != 0 && self.sets.intersects(self.refs_any, traffic) {
+            Some(self.ref_sets(addr, index))
+        } else {
+            None
+        };
+        for set in std::iter::once(peer).chain(refs.into_iter().flatten()) {
             for ((a, p), t) in acc.iter_mut().zip(self.sets.get(set)).zip(traffic_words) {
                 *a |= p & t;
             }
         }
-        let mut res = Vec::new();
+        let n_matches: u32 = acc.iter().map(|w| w.count_ones()).sum();
+        if n_matches == 0 {
+            return Vec::new();
+        }
+        let mut res = Vec::with_capacity(n_matches as usize);
         for (word_idx, &word) in acc.iter().enumerate() {
             let mut w = word;
             while w != 0 {

@@ -234,6 +234,11 @@ impl Interner {
         id
     }
 
+    /// The id of a pair, if it was ever interned (a look-up that never allocates).
+    pub(crate) fn find(&self, interface_idx: u32, local: IpAddr) -> Option<u32> {
+        self.ids.get(&(interface_idx, local)).copied()
+    }
+
     /// (interface index, local address) of an id.
     pub(crate) fn endpoint(&self, id: u32) -> (u32, IpAddr) {
         self.endpoints[id as usize]

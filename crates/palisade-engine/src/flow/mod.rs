@@ -184,10 +184,11 @@ impl FlowTable {
             });
         }
         let iface = self.interface_idx(&pkt.interface)?;
-        let local_id = self.local_id(iface, pkt.local);
+        // An endpoint never interned has no connection: interning waits for one.
+        let local_id = self.find_local_id(iface, pkt.local);
         let now_rel = self.rel(now);
         let mut expired = false;
-        if let Some(tuple) = flow_tuple(pkt, local_id) {
+        if let Some(tuple) = local_id.and_then(|id| flow_tuple(pkt, id)) {
             let key = AnyKey::pack(&tuple);
             let Self {
                 maps,
@@ -218,7 +219,7 @@ impl FlowTable {
                 expired = true;
             }
         }
-        if self.is_related(pkt, local_id, now_rel) {
+        if local_id.is_some_and(|id| self.is_related(pkt, id, now_rel)) {
             let mut verdict =
                 FlowVerdict::new(Verdict::Allow, FlowReason::TrackedConnection, Vec::new());
             verdict.related = true;
@@ -275,7 +276,7 @@ impl FlowTable {
     fn observe_new(
         &mut self,
         iface: u32,
-        local_id: u32,
+        local_id: Option<u32>,
         pkt: &FlowPacket,
         now: Timestamp,
         expired: bool,
@@ -295,6 +296,10 @@ impl FlowTable {
                 FlowReason::Rule,
                 decision.matches,
             ));
+        };
+        let local_id = match local_id {
+            Some(id) => id,
+            None => self.intern_local_id(iface, pkt.local),
         };
         let Some(tuple) = flow_tuple(pkt, local_id) else {
             return Ok(FlowVerdict::new(
@@ -513,13 +518,20 @@ impl FlowTable {
         }
     }
 
-    fn local_id(&mut self, iface: u32, local: IpAddr) -> u32 {
+    /// The endpoint id of (interface, local address), if any connection ever used it.
+    fn find_local_id(&mut self, iface: u32, local: IpAddr) -> Option<u32> {
         if let Some((i, addr, id)) = self.last_endpoint
             && i == iface
             && addr == local
         {
-            return id;
+            return Some(id);
         }
+        let id = self.endpoints.find(iface, local)?;
+        self.last_endpoint = Some((iface, local, id));
+        Some(id)
+    }
+
+    fn intern_local_id(&mut self, iface: u32, local: IpAddr) -> u32 {
         let id = self.endpoints.intern(iface, local);
         self.last_endpoint = Some((iface, local, id));
         id

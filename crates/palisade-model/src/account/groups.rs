@@ -2,7 +2,9 @@
 //! dependency rules, authorize/revoke/modify with reference checks, stale rules and
 //! cross-VPC references.
 
-use super::{AccountError, AccountState, GROUPS_PER_REGION, Resource, ResourceKey, group_not_found};
+use super::{
+    AccountError, AccountState, GROUPS_PER_REGION, Resource, ResourceKey, group_not_found,
+};
 use crate::error::Ec2ErrorCode;
 use crate::group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
 use crate::ids::{GroupId, IdGen, PeeringId, PrefixListId, RuleId, VpcId};
@@ -51,12 +53,17 @@ impl AccountState {
                         format!("The security group '{name}' does not exist"),
                     ));
                 };
-                self.group_by_name(&vpc.id, name).map(|g| g.id.clone()).ok_or_else(|| {
-                    AccountError::new(
-                        Ec2ErrorCode::InvalidGroupNotFound,
-                        format!("The security group '{name}' does not exist in default VPC '{}'", vpc.id),
-                    )
-                })
+                self.group_by_name(&vpc.id, name)
+                    .map(|g| g.id.clone())
+                    .ok_or_else(|| {
+                        AccountError::new(
+                            Ec2ErrorCode::InvalidGroupNotFound,
+                            format!(
+                                "The security group '{name}' does not exist in default VPC '{}'",
+                                vpc.id
+                            ),
+                        )
+                    })
             }
         }
     }
@@ -128,13 +135,17 @@ impl AccountState {
         if group.is_default() {
             return Err(AccountError::new(
                 Ec2ErrorCode::CannotDelete,
-                format!("the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"),
+                format!(
+                    "the specified group: \"{id}\" name: \"default\" cannot be deleted by a user"
+                ),
             ));
         }
         let in_use = self.snapshot.enis.values().any(|e| e.has_group(&id));
         let referenced = self.snapshot.groups.values().any(|g| {
             g.id != id
-                && g.rules().iter().any(|r| matches!(r.peer(), Peer::Group(gr) if gr.group_id == id))
+                && g.rules()
+                    .iter()
+                    .any(|r| matches!(r.peer(), Peer::Group(gr) if gr.group_id == id))
         });
         if in_use || referenced {
             return Err(AccountError::new(
@@ -161,22 +172,38 @@ impl AccountState {
         let lists = &self.snapshot.prefix_lists;
         let weight = |pl: &PrefixListId| lists.get(pl).map(|l| l.max_entries);
         let quotas = self.quotas;
-        let ctx = AuthorizeCtx { quotas: &quotas, prefix_list_weight: &weight };
-        let group = self.snapshot.groups.get_mut(group_id).ok_or_else(|| group_not_found(group_id))?;
+        let ctx = AuthorizeCtx {
+            quotas: &quotas,
+            prefix_list_weight: &weight,
+        };
+        let group = self
+            .snapshot
+            .groups
+            .get_mut(group_id)
+            .ok_or_else(|| group_not_found(group_id))?;
         let new_ids = group.authorize(rules, &ctx, ids)?;
-        let out = new_ids.iter().filter_map(|id| group.rule(id).cloned()).collect();
+        let out = new_ids
+            .iter()
+            .filter_map(|id| group.rule(id).cloned())
+            .collect();
         self.changed.insert(ResourceKey::Group(group_id.clone()));
         Ok(out)
     }
 
     fn check_peer(&self, vpc_id: &VpcId, peer: &Peer) -> Result<(), AccountError> {
-        let Peer::Group(gref) = peer else { return Ok(()) };
+        let Peer::Group(gref) = peer else {
+            return Ok(());
+        };
         if gref.owner.as_ref().is_some_and(|o| o != &self.owner) {
             // Another account's group: it lives in another state; EC2 allows the reference.
             return Ok(());
         }
         let target = self.group(&gref.group_id)?;
-        if &target.vpc_id == vpc_id || self.snapshot.peered(vpc_id, &target.vpc_id, gref.peering_id.as_ref()) {
+        if &target.vpc_id == vpc_id
+            || self
+                .snapshot
+                .peered(vpc_id, &target.vpc_id, gref.peering_id.as_ref())
+        {
             return Ok(());
         }
         Err(AccountError::new(
@@ -220,7 +247,10 @@ impl AccountState {
         let lists = &self.snapshot.prefix_lists;
         let weight = |pl: &PrefixListId| lists.get(pl).map(|l| l.max_entries);
         let quotas = self.quotas;
-        let ctx = AuthorizeCtx { quotas: &quotas, prefix_list_weight: &weight };
+        let ctx = AuthorizeCtx {
+            quotas: &quotas,
+            prefix_list_weight: &weight,
+        };
         let mut group = self.group(group_id)?.clone();
         for u in updates {
             if let Peer::PrefixList(pl) = &u.peer
@@ -260,7 +290,11 @@ impl AccountState {
     ) -> Result<(), AccountError> {
         let mut group = self.group(group_id)?.clone();
         for new in rules {
-            let Some(id) = group.rules().iter().find(|r| r.spec.same_rule(&new.spec)).map(|r| r.id.clone())
+            let Some(id) = group
+                .rules()
+                .iter()
+                .find(|r| r.spec.same_rule(&new.spec))
+                .map(|r| r.id.clone())
             else {
                 return Err(AccountError::new(
                     Ec2ErrorCode::InvalidPermissionNotFound,
@@ -285,8 +319,12 @@ impl AccountState {
         self.vpc(vpc)?;
         let mut out = Vec::new();
         for g in self.snapshot.groups.values().filter(|g| &g.vpc_id == vpc) {
-            let stale: Vec<Rule> =
-                g.rules().iter().filter(|r| self.is_stale(&g.vpc_id, r.peer())).cloned().collect();
+            let stale: Vec<Rule> = g
+                .rules()
+                .iter()
+                .filter(|r| self.is_stale(&g.vpc_id, r.peer()))
+                .cloned()
+                .collect();
             if !stale.is_empty() {
                 out.push(StaleGroup {
                     group_id: g.id.clone(),
@@ -301,9 +339,15 @@ impl AccountState {
     }
 
     fn is_stale(&self, vpc: &VpcId, peer: &Peer) -> bool {
-        let Peer::Group(gref) = peer else { return false };
+        let Peer::Group(gref) = peer else {
+            return false;
+        };
         if let Some(pcx) = &gref.peering_id {
-            return self.snapshot.peerings.get(pcx).is_none_or(|p| p.status != PeeringStatus::Active);
+            return self
+                .snapshot
+                .peerings
+                .get(pcx)
+                .is_none_or(|p| p.status != PeeringStatus::Active);
         }
         if gref.owner.as_ref().is_some_and(|o| o != &self.owner) {
             return false;
@@ -323,9 +367,21 @@ impl AccountState {
         let mut out = Vec::new();
         for id in groups {
             let target = self.group(id)?;
-            for g in self.snapshot.groups.values().filter(|g| g.vpc_id != target.vpc_id) {
-                let refs = g.rules().iter().any(|r| matches!(r.peer(), Peer::Group(gr) if &gr.group_id == id));
-                let entry = (id.clone(), g.vpc_id.clone(), self.peering_between(&g.vpc_id, &target.vpc_id));
+            for g in self
+                .snapshot
+                .groups
+                .values()
+                .filter(|g| g.vpc_id != target.vpc_id)
+            {
+                let refs = g
+                    .rules()
+                    .iter()
+                    .any(|r| matches!(r.peer(), Peer::Group(gr) if &gr.group_id == id));
+                let entry = (
+                    id.clone(),
+                    g.vpc_id.clone(),
+                    self.peering_between(&g.vpc_id, &target.vpc_id),
+                );
                 if refs && !out.contains(&entry) {
                     out.push(entry);
                 }
@@ -335,6 +391,10 @@ impl AccountState {
     }
 
     fn peering_between(&self, a: &VpcId, b: &VpcId) -> Option<PeeringId> {
-        self.snapshot.peerings.values().find(|p| p.joins(a, b)).map(|p| p.id.clone())
+        self.snapshot
+            .peerings
+            .values()
+            .find(|p| p.joins(a, b))
+            .map(|p| p.id.clone())
     }
 }

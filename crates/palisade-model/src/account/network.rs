@@ -7,9 +7,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::{AccountError, AccountState, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
-use crate::ids::{
-    EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId,
-};
+use crate::ids::{EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId};
 use crate::network::{
     AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
     Subnet, Tag,
@@ -106,15 +104,21 @@ impl AccountState {
         let s = &self.snapshot;
         let busy = s.subnets.values().any(|x| &x.vpc_id == id)
             || s.enis.values().any(|x| &x.vpc_id == id)
-            || s.groups.values().any(|g| &g.vpc_id == id && !g.is_default());
+            || s.groups
+                .values()
+                .any(|g| &g.vpc_id == id && !g.is_default());
         if busy {
             return Err(err(
                 Ec2ErrorCode::DependencyViolation,
                 format!("The vpc '{id}' has dependencies and cannot be deleted."),
             ));
         }
-        let defaults: Vec<GroupId> =
-            s.groups.values().filter(|g| &g.vpc_id == id).map(|g| g.id.clone()).collect();
+        let defaults: Vec<GroupId> = s
+            .groups
+            .values()
+            .filter(|g| &g.vpc_id == id)
+            .map(|g| g.id.clone())
+            .collect();
         for g in defaults {
             self.remove(&ResourceKey::Group(g));
         }
@@ -134,14 +138,22 @@ impl AccountState {
     ) -> Result<SubnetId, AccountError> {
         let vpc = self.vpc(vpc_id)?;
         let cidr = cidr.trunc();
-        if !(16..=28).contains(&cidr.prefix_len()) || !vpc.cidrs_v4.iter().any(|n| n.contains(&cidr)) {
-            return Err(err(Ec2ErrorCode::InvalidSubnetRange, format!("The CIDR '{cidr}' is invalid.")));
+        if !(16..=28).contains(&cidr.prefix_len())
+            || !vpc.cidrs_v4.iter().any(|n| n.contains(&cidr))
+        {
+            return Err(err(
+                Ec2ErrorCode::InvalidSubnetRange,
+                format!("The CIDR '{cidr}' is invalid."),
+            ));
         }
         let clash = self.snapshot.subnets.values().any(|s| {
             &s.vpc_id == vpc_id && (s.cidr_v4.contains(&cidr) || cidr.contains(&s.cidr_v4))
         });
         if clash {
-            return Err(err(Ec2ErrorCode::InvalidSubnetConflict, format!("The CIDR '{cidr}' conflicts with another subnet")));
+            return Err(err(
+                Ec2ErrorCode::InvalidSubnetConflict,
+                format!("The CIDR '{cidr}' conflicts with another subnet"),
+            ));
         }
         let subnet = Subnet {
             id: SubnetId::generate(ids),
@@ -159,14 +171,22 @@ impl AccountState {
 
     pub fn subnet(&self, id: &SubnetId) -> Result<&Subnet, AccountError> {
         self.snapshot.subnets.get(id).ok_or_else(|| {
-            err(Ec2ErrorCode::InvalidSubnetIdNotFound, format!("The subnet ID '{id}' does not exist"))
+            err(
+                Ec2ErrorCode::InvalidSubnetIdNotFound,
+                format!("The subnet ID '{id}' does not exist"),
+            )
         })
     }
 
     /// DeleteSubnet: no interface may remain in it.
     pub fn delete_subnet(&mut self, id: &SubnetId) -> Result<(), AccountError> {
         self.subnet(id)?;
-        if self.snapshot.enis.values().any(|e| e.subnet_id.as_ref() == Some(id)) {
+        if self
+            .snapshot
+            .enis
+            .values()
+            .any(|e| e.subnet_id.as_ref() == Some(id))
+        {
             return Err(err(
                 Ec2ErrorCode::DependencyViolation,
                 format!("The subnet '{id}' has dependencies and cannot be deleted."),
@@ -197,7 +217,12 @@ impl AccountState {
             .values()
             .find(|g| &g.vpc_id == vpc && g.is_default())
             .map(|g| g.id.clone())
-            .ok_or_else(|| err(Ec2ErrorCode::InvalidGroupNotFound, format!("VPC {vpc} has no default security group")))
+            .ok_or_else(|| {
+                err(
+                    Ec2ErrorCode::InvalidGroupNotFound,
+                    format!("VPC {vpc} has no default security group"),
+                )
+            })
     }
 
     /// The first free address of a subnet, skipping the 4 first and the last one that AWS
@@ -214,7 +239,12 @@ impl AccountState {
         (base + 4..last)
             .map(Ipv4Addr::from)
             .find(|a| !used.contains(a))
-            .ok_or_else(|| err(Ec2ErrorCode::InvalidSubnetRange, format!("no free address left in subnet {}", subnet.id)))
+            .ok_or_else(|| {
+                err(
+                    Ec2ErrorCode::InvalidSubnetRange,
+                    format!("no free address left in subnet {}", subnet.id),
+                )
+            })
     }
 
     /// CreateNetworkInterface.
@@ -228,11 +258,17 @@ impl AccountState {
         self.check_groups(&subnet.vpc_id, &groups)?;
         let ip = match new.private_ip {
             Some(ip) => {
-                let taken = self.snapshot.enis.values().any(|e| e.private_ipv4.contains(&ip));
+                let taken = self
+                    .snapshot
+                    .enis
+                    .values()
+                    .any(|e| e.private_ipv4.contains(&ip));
                 if !subnet.cidr_v4.contains(&ip) || taken {
                     return Err(err(
                         Ec2ErrorCode::InvalidParameterValue,
-                        format!("Address {ip} does not fall within the subnet's address range or is in use"),
+                        format!(
+                            "Address {ip} does not fall within the subnet's address range or is in use"
+                        ),
                     ));
                 }
                 ip
@@ -291,8 +327,12 @@ impl AccountState {
                 let vpc = self.default_vpc().ok_or_else(|| {
                     err(Ec2ErrorCode::MissingParameter, "No default VPC for this user. The request must contain the parameter SubnetId")
                 })?;
-                let mut subnets: Vec<&Subnet> =
-                    self.snapshot.subnets.values().filter(|s| s.vpc_id == vpc.id).collect();
+                let mut subnets: Vec<&Subnet> = self
+                    .snapshot
+                    .subnets
+                    .values()
+                    .filter(|s| s.vpc_id == vpc.id)
+                    .collect();
                 subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone));
                 subnets.first().map(|s| s.id.clone()).ok_or_else(|| {
                     err(Ec2ErrorCode::MissingParameter, "The default VPC has no subnet. The request must contain the parameter SubnetId")
@@ -303,7 +343,10 @@ impl AccountState {
         let mut groups = new.groups;
         for name in &new.group_names {
             let g = self.group_by_name(&vpc, name).ok_or_else(|| {
-                err(Ec2ErrorCode::InvalidGroupNotFound, format!("The security group '{name}' does not exist in VPC '{vpc}'"))
+                err(
+                    Ec2ErrorCode::InvalidGroupNotFound,
+                    format!("The security group '{name}' does not exist in VPC '{vpc}'"),
+                )
             })?;
             groups.push(g.id.clone());
         }
@@ -314,7 +357,10 @@ impl AccountState {
             ));
         }
         if new.count == 0 || new.count > 100 {
-            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Invalid value '{}' for MaxCount", new.count)));
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("Invalid value '{}' for MaxCount", new.count),
+            ));
         }
         let mut out = Vec::new();
         for _ in 0..new.count {
@@ -331,7 +377,11 @@ impl AccountState {
             let instance_id = InstanceId::generate(ids);
             let eni = self.eni_mut(&eni_id)?;
             eni.instance_id = Some(instance_id.clone());
-            let private_ip = eni.private_ipv4.first().copied().unwrap_or(Ipv4Addr::UNSPECIFIED);
+            let private_ip = eni
+                .private_ipv4
+                .first()
+                .copied()
+                .unwrap_or(Ipv4Addr::UNSPECIFIED);
             self.put(Resource::Instance(Instance {
                 id: instance_id.clone(),
                 image_id: new.image_id.clone(),
@@ -350,7 +400,10 @@ impl AccountState {
 
     pub fn instance(&self, id: &InstanceId) -> Result<&Instance, AccountError> {
         self.instances.get(id).ok_or_else(|| {
-            err(Ec2ErrorCode::InvalidInstanceIdNotFound, format!("The instance ID '{id}' does not exist"))
+            err(
+                Ec2ErrorCode::InvalidInstanceIdNotFound,
+                format!("The instance ID '{id}' does not exist"),
+            )
         })
     }
 
@@ -377,10 +430,17 @@ impl AccountState {
     }
 
     /// ModifyInstanceAttribute (groups): replaces the primary interface's set.
-    pub fn set_instance_groups(&mut self, id: &InstanceId, groups: Vec<GroupId>) -> Result<(), AccountError> {
+    pub fn set_instance_groups(
+        &mut self,
+        id: &InstanceId,
+        groups: Vec<GroupId>,
+    ) -> Result<(), AccountError> {
         let instance = self.instance(id)?;
         if instance.state != InstanceState::Running {
-            return Err(err(Ec2ErrorCode::IncorrectState, format!("The instance '{id}' is not in a state from which it can be modified")));
+            return Err(err(
+                Ec2ErrorCode::IncorrectState,
+                format!("The instance '{id}' is not in a state from which it can be modified"),
+            ));
         }
         let eni = instance.primary_eni.clone();
         self.set_eni_groups(&eni, groups)
@@ -412,7 +472,10 @@ impl AccountState {
 
     pub fn peering(&self, id: &PeeringId) -> Result<&Peering, AccountError> {
         self.snapshot.peerings.get(id).ok_or_else(|| {
-            err(Ec2ErrorCode::InvalidVpcPeeringConnectionIdNotFound, format!("The vpcPeeringConnection ID '{id}' does not exist"))
+            err(
+                Ec2ErrorCode::InvalidVpcPeeringConnectionIdNotFound,
+                format!("The vpcPeeringConnection ID '{id}' does not exist"),
+            )
         })
     }
 
@@ -422,7 +485,10 @@ impl AccountState {
         if p.status != PeeringStatus::PendingAcceptance {
             return Err(err(
                 Ec2ErrorCode::IncorrectState,
-                format!("Cannot accept a VPC peering connection in state {}", p.status.aws_name()),
+                format!(
+                    "Cannot accept a VPC peering connection in state {}",
+                    p.status.aws_name()
+                ),
             ));
         }
         p.status = PeeringStatus::Active;
@@ -450,7 +516,10 @@ impl AccountState {
         ids: &mut dyn IdGen,
     ) -> Result<PrefixListId, AccountError> {
         if !(1..=1000).contains(&max_entries) {
-            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Invalid MaxEntries {max_entries}: must be 1..=1000")));
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("Invalid MaxEntries {max_entries}: must be 1..=1000"),
+            ));
         }
         let entries = check_entries(family, max_entries, entries)?;
         let list = PrefixList {
@@ -470,7 +539,10 @@ impl AccountState {
 
     pub fn prefix_list(&self, id: &PrefixListId) -> Result<&PrefixList, AccountError> {
         self.snapshot.prefix_lists.get(id).ok_or_else(|| {
-            err(Ec2ErrorCode::InvalidPrefixListIdNotFound, format!("The prefix list ID '{id}' does not exist"))
+            err(
+                Ec2ErrorCode::InvalidPrefixListIdNotFound,
+                format!("The prefix list ID '{id}' does not exist"),
+            )
         })
     }
 
@@ -487,17 +559,25 @@ impl AccountState {
         if current_version.is_some_and(|v| v != list.version) {
             return Err(err(
                 Ec2ErrorCode::PrefixListVersionMismatch,
-                format!("The prefix list {id} has version {}, not {}", list.version, current_version.unwrap_or(0)),
+                format!(
+                    "The prefix list {id} has version {}, not {}",
+                    list.version,
+                    current_version.unwrap_or(0)
+                ),
             ));
         }
         for cidr in remove {
             let before = list.entries.len();
             list.entries.retain(|e| &e.cidr != cidr);
             if list.entries.len() == before {
-                return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("The prefix list entry {cidr} does not exist")));
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("The prefix list entry {cidr} does not exist"),
+                ));
             }
         }
-        list.entries.retain(|e| !add.iter().any(|a| a.cidr == e.cidr));
+        list.entries
+            .retain(|e| !add.iter().any(|a| a.cidr == e.cidr));
         list.entries.extend(add);
         list.entries = check_entries(list.family, list.max_entries, list.entries)?;
         if let Some(name) = name {
@@ -512,10 +592,15 @@ impl AccountState {
     pub fn delete_prefix_list(&mut self, id: &PrefixListId) -> Result<(), AccountError> {
         self.prefix_list(id)?;
         let used = self.snapshot.groups.values().any(|g| {
-            g.rules().iter().any(|r| matches!(r.peer(), Peer::PrefixList(p) if p == id))
+            g.rules()
+                .iter()
+                .any(|r| matches!(r.peer(), Peer::PrefixList(p) if p == id))
         });
         if used {
-            return Err(err(Ec2ErrorCode::DependencyViolation, format!("resource {id} has a dependent object")));
+            return Err(err(
+                Ec2ErrorCode::DependencyViolation,
+                format!("resource {id} has a dependent object"),
+            ));
         }
         self.remove(&ResourceKey::PrefixList(id.clone()));
         Ok(())
@@ -530,7 +615,10 @@ fn check_entries(
     if entries.len() > max_entries as usize {
         return Err(err(
             Ec2ErrorCode::InvalidParameterValue,
-            format!("The prefix list would have {} entries, more than its MaxEntries {max_entries}", entries.len()),
+            format!(
+                "The prefix list would have {} entries, more than its MaxEntries {max_entries}",
+                entries.len()
+            ),
         ));
     }
     let mut out: Vec<PrefixListEntry> = Vec::new();
@@ -538,12 +626,19 @@ fn check_entries(
         if AddressFamily::of(e.cidr.addr()) != family {
             return Err(err(
                 Ec2ErrorCode::InvalidParameterValue,
-                format!("The CIDR {} is not of address family {}", e.cidr, family.aws_name()),
+                format!(
+                    "The CIDR {} is not of address family {}",
+                    e.cidr,
+                    family.aws_name()
+                ),
             ));
         }
         e.cidr = e.cidr.trunc();
         if out.iter().any(|o| o.cidr == e.cidr) {
-            return Err(err(Ec2ErrorCode::InvalidParameterValue, format!("Duplicate prefix list entry {}", e.cidr)));
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("Duplicate prefix list entry {}", e.cidr),
+            ));
         }
         out.push(e);
     }

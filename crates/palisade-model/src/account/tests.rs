@@ -37,12 +37,24 @@ fn bootstrap_makes_default_vpc_subnets_and_group() {
 fn group_names_are_unique_case_insensitively_per_vpc() {
     let (mut st, mut ids) = state();
     st.create_group("Web", "d", None, vec![], &mut ids).unwrap();
-    check_err(st.create_group("web", "d", None, vec![], &mut ids), Ec2ErrorCode::InvalidGroupDuplicate);
-    let vpc = st.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids).unwrap();
-    st.create_group("web", "d", Some(&vpc), vec![], &mut ids).unwrap();
-    check_err(st.create_group("default", "d", None, vec![], &mut ids), Ec2ErrorCode::InvalidGroupReserved);
+    check_err(
+        st.create_group("web", "d", None, vec![], &mut ids),
+        Ec2ErrorCode::InvalidGroupDuplicate,
+    );
+    let vpc = st
+        .create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids)
+        .unwrap();
+    st.create_group("web", "d", Some(&vpc), vec![], &mut ids)
+        .unwrap();
+    check_err(
+        st.create_group("default", "d", None, vec![], &mut ids),
+        Ec2ErrorCode::InvalidGroupReserved,
+    );
     let missing: VpcId = "vpc-0000000000000ffff".parse().unwrap();
-    check_err(st.create_group("x", "d", Some(&missing), vec![], &mut ids), Ec2ErrorCode::InvalidVpcIdNotFound);
+    check_err(
+        st.create_group("x", "d", Some(&missing), vec![], &mut ids),
+        Ec2ErrorCode::InvalidVpcIdNotFound,
+    );
 }
 
 #[test]
@@ -50,7 +62,10 @@ fn delete_group_dependencies() {
     let (mut st, mut ids) = state();
     let vpc = st.default_vpc().unwrap().id.clone();
     let default = st.group_by_name(&vpc, "default").unwrap().id.clone();
-    check_err(st.delete_group(&GroupSelector::Id(default)), Ec2ErrorCode::CannotDelete);
+    check_err(
+        st.delete_group(&GroupSelector::Id(default)),
+        Ec2ErrorCode::CannotDelete,
+    );
     let app = st.create_group("app", "d", None, vec![], &mut ids).unwrap();
     let db = st.create_group("db", "d", None, vec![], &mut ids).unwrap();
     let from_app = NewRule::new(
@@ -59,16 +74,34 @@ fn delete_group_dependencies() {
         Peer::Group(GroupRef::same_account(app.clone())),
     );
     st.authorize(&db, vec![from_app], &mut ids).unwrap();
-    check_err(st.delete_group(&GroupSelector::Name("app".into())), Ec2ErrorCode::DependencyViolation);
+    check_err(
+        st.delete_group(&GroupSelector::Name("app".into())),
+        Ec2ErrorCode::DependencyViolation,
+    );
     st.delete_group(&GroupSelector::Id(db.clone())).unwrap();
     let subnet = st.snapshot().subnets.keys().next().unwrap().clone();
     let eni = st
-        .create_eni(NewEni { subnet_id: subnet, groups: vec![app.clone()], private_ip: None, description: String::new(), tags: vec![] }, &mut ids)
+        .create_eni(
+            NewEni {
+                subnet_id: subnet,
+                groups: vec![app.clone()],
+                private_ip: None,
+                description: String::new(),
+                tags: vec![],
+            },
+            &mut ids,
+        )
         .unwrap();
-    check_err(st.delete_group(&GroupSelector::Id(app.clone())), Ec2ErrorCode::DependencyViolation);
+    check_err(
+        st.delete_group(&GroupSelector::Id(app.clone())),
+        Ec2ErrorCode::DependencyViolation,
+    );
     st.delete_eni(&eni).unwrap();
     st.delete_group(&GroupSelector::Id(app)).unwrap();
-    check_err(st.delete_group(&GroupSelector::Name("nope".into())), Ec2ErrorCode::InvalidGroupNotFound);
+    check_err(
+        st.delete_group(&GroupSelector::Name("nope".into())),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
 }
 
 #[test]
@@ -76,18 +109,41 @@ fn references_need_an_existing_group_in_reach() {
     let (mut st, mut ids) = state();
     let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
     let ghost: GroupId = "sg-0000000000000beef".parse().unwrap();
-    let rule = NewRule::new(Direction::Ingress, Traffic::All, Peer::Group(GroupRef::same_account(ghost)));
-    check_err(st.authorize(&web, vec![rule], &mut ids), Ec2ErrorCode::InvalidGroupNotFound);
-    let other = st.create_vpc("10.1.0.0/16".parse().unwrap(), None, vec![], &mut ids).unwrap();
-    let far = st.create_group("far", "d", Some(&other), vec![], &mut ids).unwrap();
-    let rule = NewRule::new(Direction::Ingress, Traffic::All, Peer::Group(GroupRef::same_account(far.clone())));
-    check_err(st.authorize(&web, vec![rule.clone()], &mut ids), Ec2ErrorCode::InvalidGroupNotFound);
+    let rule = NewRule::new(
+        Direction::Ingress,
+        Traffic::All,
+        Peer::Group(GroupRef::same_account(ghost)),
+    );
+    check_err(
+        st.authorize(&web, vec![rule], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    let other = st
+        .create_vpc("10.1.0.0/16".parse().unwrap(), None, vec![], &mut ids)
+        .unwrap();
+    let far = st
+        .create_group("far", "d", Some(&other), vec![], &mut ids)
+        .unwrap();
+    let rule = NewRule::new(
+        Direction::Ingress,
+        Traffic::All,
+        Peer::Group(GroupRef::same_account(far.clone())),
+    );
+    check_err(
+        st.authorize(&web, vec![rule.clone()], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
     let vpc = st.default_vpc().unwrap().id.clone();
     let pcx = st.create_peering(&vpc, &other, &mut ids).unwrap();
     st.accept_peering(&pcx).unwrap();
     st.authorize(&web, vec![rule], &mut ids).unwrap();
     assert!(st.stale_groups(&vpc).unwrap().is_empty());
-    assert_eq!(st.group_references(&[web.clone()]).unwrap().len(), 0);
+    assert_eq!(
+        st.group_references(std::slice::from_ref(&web))
+            .unwrap()
+            .len(),
+        0
+    );
     st.delete_peering(&pcx).unwrap();
     assert_eq!(st.peering(&pcx).unwrap().status, PeeringStatus::Deleted);
     assert_eq!(st.stale_groups(&vpc).unwrap().len(), 1);
@@ -99,14 +155,32 @@ fn eni_group_sets_are_checked() {
     let subnet = st.snapshot().subnets.keys().next().unwrap().clone();
     let mut groups = Vec::new();
     for n in 0..6 {
-        groups.push(st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids).unwrap());
+        groups.push(
+            st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids)
+                .unwrap(),
+        );
     }
     let eni = st
-        .create_eni(NewEni { subnet_id: subnet, groups: vec![], private_ip: None, description: String::new(), tags: vec![] }, &mut ids)
+        .create_eni(
+            NewEni {
+                subnet_id: subnet,
+                groups: vec![],
+                private_ip: None,
+                description: String::new(),
+                tags: vec![],
+            },
+            &mut ids,
+        )
         .unwrap();
     assert_eq!(st.eni(&eni).unwrap().groups.len(), 1, "default group");
-    assert_eq!(st.eni(&eni).unwrap().private_ipv4[0].to_string(), "172.31.0.4");
-    check_err(st.set_eni_groups(&eni, groups.clone()), Ec2ErrorCode::SecurityGroupsPerInterfaceLimitExceeded);
+    assert_eq!(
+        st.eni(&eni).unwrap().private_ipv4[0].to_string(),
+        "172.31.0.4"
+    );
+    check_err(
+        st.set_eni_groups(&eni, groups.clone()),
+        Ec2ErrorCode::SecurityGroupsPerInterfaceLimitExceeded,
+    );
     st.set_eni_groups(&eni, groups[..5].to_vec()).unwrap();
     assert_eq!(st.eni(&eni).unwrap().groups, groups[..5]);
 }
@@ -127,53 +201,179 @@ fn instances_get_a_primary_interface() {
     let inst = st.run_instances(new, &mut ids).unwrap();
     assert_eq!(inst.len(), 2);
     let eni = st.instance(&inst[0]).unwrap().primary_eni.clone();
-    assert_eq!(st.eni(&eni).unwrap().groups, [web.clone()]);
+    assert_eq!(st.eni(&eni).unwrap().groups, std::slice::from_ref(&web));
     check_err(st.delete_eni(&eni), Ec2ErrorCode::IncorrectState);
     st.terminate_instances(&inst[..1]).unwrap();
     assert!(st.eni(&eni).is_err());
-    check_err(st.set_instance_groups(&inst[0], vec![web]), Ec2ErrorCode::IncorrectState);
+    check_err(
+        st.set_instance_groups(&inst[0], vec![web]),
+        Ec2ErrorCode::IncorrectState,
+    );
 }
 
 #[test]
 fn tags_reach_rules_and_resources() {
     let (mut st, mut ids) = state();
     let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
-    let rules = st.authorize(&web, vec![tcp(80, "0.0.0.0/0")], &mut ids).unwrap();
-    let tag = Tag { key: "k".into(), value: "v".into() };
-    st.create_tags(&[web.to_string(), rules[0].id.to_string()], &[tag.clone()]).unwrap();
+    let rules = st
+        .authorize(&web, vec![tcp(80, "0.0.0.0/0")], &mut ids)
+        .unwrap();
+    let tag = Tag {
+        key: "k".into(),
+        value: "v".into(),
+    };
+    st.create_tags(
+        &[web.to_string(), rules[0].id.to_string()],
+        std::slice::from_ref(&tag),
+    )
+    .unwrap();
     assert_eq!(st.all_tags().len(), 2);
-    st.delete_tags(&[web.to_string()], &[("k".into(), Some("other".into()))]).unwrap();
+    st.delete_tags(&[web.to_string()], &[("k".into(), Some("other".into()))])
+        .unwrap();
     assert_eq!(st.all_tags().len(), 2);
-    st.delete_tags(&[web.to_string()], &[("k".into(), None)]).unwrap();
+    st.delete_tags(&[web.to_string()], &[("k".into(), None)])
+        .unwrap();
     assert_eq!(st.all_tags().len(), 1);
-    check_err(st.create_tags(&["sg-0000000000000beef".into()], &[tag]), Ec2ErrorCode::InvalidGroupNotFound);
+    check_err(
+        st.create_tags(&["sg-0000000000000beef".into()], &[tag]),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
 }
 
 #[test]
 fn vpc_and_subnet_lifecycle() {
     let (mut st, mut ids) = state();
-    let vpc = st.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids).unwrap();
-    check_err(st.create_vpc("10.0.0.0/8".parse().unwrap(), None, vec![], &mut ids), Ec2ErrorCode::InvalidVpcRange);
-    check_err(st.create_subnet(&vpc, "10.1.0.0/24".parse().unwrap(), None, None, vec![], &mut ids), Ec2ErrorCode::InvalidSubnetRange);
-    let sn = st.create_subnet(&vpc, "10.0.0.0/24".parse().unwrap(), None, None, vec![], &mut ids).unwrap();
-    check_err(st.create_subnet(&vpc, "10.0.0.0/25".parse().unwrap(), None, None, vec![], &mut ids), Ec2ErrorCode::InvalidSubnetConflict);
+    let vpc = st
+        .create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids)
+        .unwrap();
+    check_err(
+        st.create_vpc("10.0.0.0/8".parse().unwrap(), None, vec![], &mut ids),
+        Ec2ErrorCode::InvalidVpcRange,
+    );
+    check_err(
+        st.create_subnet(
+            &vpc,
+            "10.1.0.0/24".parse().unwrap(),
+            None,
+            None,
+            vec![],
+            &mut ids,
+        ),
+        Ec2ErrorCode::InvalidSubnetRange,
+    );
+    let sn = st
+        .create_subnet(
+            &vpc,
+            "10.0.0.0/24".parse().unwrap(),
+            None,
+            None,
+            vec![],
+            &mut ids,
+        )
+        .unwrap();
+    check_err(
+        st.create_subnet(
+            &vpc,
+            "10.0.0.0/25".parse().unwrap(),
+            None,
+            None,
+            vec![],
+            &mut ids,
+        ),
+        Ec2ErrorCode::InvalidSubnetConflict,
+    );
     check_err(st.delete_vpc(&vpc), Ec2ErrorCode::DependencyViolation);
     st.delete_subnet(&sn).unwrap();
     st.delete_vpc(&vpc).unwrap();
-    assert!(st.snapshot().groups.values().all(|g| g.vpc_id != vpc), "default group goes with its VPC");
+    assert!(
+        st.snapshot().groups.values().all(|g| g.vpc_id != vpc),
+        "default group goes with its VPC"
+    );
 }
 
 #[test]
 fn prefix_lists_version_and_dependencies() {
     let (mut st, mut ids) = state();
-    let entry = |c: &str| crate::network::PrefixListEntry { cidr: c.parse().unwrap(), description: None };
-    let pl = st.create_prefix_list("office", crate::network::AddressFamily::Ipv4, 2, vec![entry("10.0.0.1/24")], vec![], &mut ids).unwrap();
-    assert_eq!(st.prefix_list(&pl).unwrap().entries[0].cidr.to_string(), "10.0.0.0/24");
-    check_err(st.modify_prefix_list(&pl, Some(7), vec![], &[], None), Ec2ErrorCode::PrefixListVersionMismatch);
-    check_err(st.modify_prefix_list(&pl, Some(1), vec![entry("10.1.0.0/24"), entry("10.2.0.0/24")], &[], None), Ec2ErrorCode::InvalidParameterValue);
-    st.modify_prefix_list(&pl, Some(1), vec![entry("10.1.0.0/24")], &[], None).unwrap();
+    let entry = |c: &str| crate::network::PrefixListEntry {
+        cidr: c.parse().unwrap(),
+        description: None,
+    };
+    let pl = st
+        .create_prefix_list(
+            "office",
+            crate::network::AddressFamily::Ipv4,
+            2,
+            vec![entry("10.0.0.1/24")],
+            vec![],
+            &mut ids,
+        )
+        .unwrap();
+    assert_eq!(
+        st.prefix_list(&pl).unwrap().entries[0].cidr.to_string(),
+        "10.0.0.0/24"
+    );
+    check_err(
+        st.modify_prefix_list(&pl, Some(7), vec![], &[], None),
+        Ec2ErrorCode::PrefixListVersionMismatch,
+    );
+    check_err(
+        st.modify_prefix_list(
+            &pl,
+            Some(1),
+            vec![entry("10.1.0.0/24"), entry("10.2.0.0/24")],
+            &[],
+            None,
+        ),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    st.modify_prefix_list(&pl, Some(1), vec![entry("10.1.0.0/24")], &[], None)
+        .unwrap();
     let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
-    let rule = NewRule::new(Direction::Ingress, Traffic::All, Peer::PrefixList(pl.clone()));
+    let rule = NewRule::new(
+        Direction::Ingress,
+        Traffic::All,
+        Peer::PrefixList(pl.clone()),
+    );
     st.authorize(&web, vec![rule], &mut ids).unwrap();
-    check_err(st.delete_prefix_list(&pl), Ec2ErrorCode::DependencyViolation);
+    check_err(
+        st.delete_prefix_list(&pl),
+        Ec2ErrorCode::DependencyViolation,
+    );
+}
+
+#[test]
+fn region_group_quota() {
+    let (mut st, mut ids) = state();
+    for n in 1..GROUPS_PER_REGION {
+        st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids)
+            .unwrap();
+    }
+    check_err(
+        st.create_group("one-too-many", "d", None, vec![], &mut ids),
+        Ec2ErrorCode::SecurityGroupLimitExceeded,
+    );
+}
+
+#[test]
+fn instance_group_quota() {
+    let (mut st, mut ids) = state();
+    let groups: Vec<GroupId> = (0..6)
+        .map(|n| {
+            st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids)
+                .unwrap()
+        })
+        .collect();
+    let new = NewInstances {
+        image_id: "ami-12345678".into(),
+        instance_type: "t3.micro".into(),
+        count: 1,
+        subnet_id: None,
+        groups,
+        group_names: vec![],
+        tags: vec![],
+    };
+    check_err(
+        st.run_instances(new, &mut ids),
+        Ec2ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
+    );
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::thread;
 
 use palisade_model::account::{AccountError, AccountState};
-use palisade_model::{AccountId, Direction, Ec2ErrorCode, GroupId, NewRule, Peer, SeqIdGen, Traffic};
+use palisade_model::{
+    AccountId, Direction, Ec2ErrorCode, GroupId, NewRule, Peer, SeqIdGen, Traffic,
+};
 use palisade_store::{Scope, SqliteStore, Store, StoreError, transact, view};
 
 const CLIENTS: u16 = 32;
@@ -41,25 +43,57 @@ fn code(res: &Result<impl std::fmt::Debug, E>) -> Option<Ec2ErrorCode> {
 }
 
 /// Client `i`'s work on groups (a, b, c).
-fn client(store: &dyn Store, s: &Scope, i: u16, (a, b, c): (&GroupId, &GroupId, &GroupId)) -> (usize, usize, Vec<Option<Ec2ErrorCode>>) {
+fn client(
+    store: &dyn Store,
+    s: &Scope,
+    i: u16,
+    (a, b, c): (&GroupId, &GroupId, &GroupId),
+) -> (usize, usize, Vec<Option<Ec2ErrorCode>>) {
     let mut ids = SeqIdGen::starting_at(u128::from(i) << 32);
-    let mut run = |f: &dyn Fn(&mut AccountState, &mut dyn palisade_model::IdGen) -> Result<(), AccountError>| {
+    let mut run = |f: &dyn Fn(
+        &mut AccountState,
+        &mut dyn palisade_model::IdGen,
+    ) -> Result<(), AccountError>| {
         transact::<(), E>(store, s, &mut ids, |st, ids| Ok(f(st, ids)?))
     };
     // Group a: add two rules, take one back.
-    assert_eq!(code(&run(&|st, ids| st.authorize(a, vec![rule(1000 + i, "10.0.0.0/8")], ids).map(drop))), None);
-    assert_eq!(code(&run(&|st, ids| st.authorize(a, vec![rule(2000 + i, "10.0.0.0/8")], ids).map(drop))), None);
+    assert_eq!(
+        code(&run(&|st, ids| st
+            .authorize(a, vec![rule(1000 + i, "10.0.0.0/8")], ids)
+            .map(drop))),
+        None
+    );
+    assert_eq!(
+        code(&run(&|st, ids| st
+            .authorize(a, vec![rule(2000 + i, "10.0.0.0/8")], ids)
+            .map(drop))),
+        None
+    );
     let spec = rule(2000 + i, "10.0.0.0/8").spec;
-    assert_eq!(code(&run(&|st, _| st.revoke_matching(a, std::slice::from_ref(&spec)).map(drop))), None);
+    assert_eq!(
+        code(&run(&|st, _| st
+            .revoke_matching(a, std::slice::from_ref(&spec))
+            .map(drop))),
+        None
+    );
     // Group b: three distinct rules in one call; the quota (60 IPv4 inbound) admits 20 calls.
     let three = |st: &mut AccountState, ids: &mut dyn palisade_model::IdGen| {
-        let rules = (0..3).map(|k| rule(3000 + i * 3 + k, "192.168.0.0/16")).collect();
+        let rules = (0..3)
+            .map(|k| rule(3000 + i * 3 + k, "192.168.0.0/16"))
+            .collect();
         st.authorize(b, rules, ids).map(drop)
     };
     let quota = code(&run(&three));
     // Group c: everybody adds the same rule; exactly one wins.
-    let dup = code(&run(&|st, ids| st.authorize(c, vec![rule(5432, "172.16.0.0/12")], ids).map(drop)));
-    (usize::from(quota.is_none()), usize::from(dup.is_none()), vec![quota, dup])
+    let dup = code(&run(&|st, ids| {
+        st.authorize(c, vec![rule(5432, "172.16.0.0/12")], ids)
+            .map(drop)
+    }));
+    (
+        usize::from(quota.is_none()),
+        usize::from(dup.is_none()),
+        vec![quota, dup],
+    )
 }
 
 fn setup(store: &dyn Store, s: &Scope) -> (GroupId, GroupId, GroupId) {
@@ -77,7 +111,12 @@ fn setup(store: &dyn Store, s: &Scope) -> (GroupId, GroupId, GroupId) {
 fn specs(store: &dyn Store, s: &Scope, g: &GroupId) -> Vec<String> {
     let mut ids = SeqIdGen::default();
     let mut v: Vec<String> = view::<_, E>(store, s, &mut ids, |st| {
-        st.group(g).unwrap().rules().iter().map(|r| r.spec.to_string()).collect::<Vec<_>>()
+        st.group(g)
+            .unwrap()
+            .rules()
+            .iter()
+            .map(|r| r.spec.to_string())
+            .collect::<Vec<_>>()
     })
     .unwrap();
     v.sort();
@@ -88,8 +127,10 @@ fn specs(store: &dyn Store, s: &Scope, g: &GroupId) -> Vec<String> {
 fn thirty_two_clients_match_the_serial_result() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("conc.db");
-    let servers: [Arc<dyn Store>; 2] =
-        [Arc::new(SqliteStore::open(&path).unwrap()), Arc::new(SqliteStore::open(&path).unwrap())];
+    let servers: [Arc<dyn Store>; 2] = [
+        Arc::new(SqliteStore::open(&path).unwrap()),
+        Arc::new(SqliteStore::open(&path).unwrap()),
+    ];
     let acct: AccountId = "000000000032".parse().unwrap();
     let s = Scope::new(acct, "us-east-1");
     let (a, b, c) = setup(servers[0].as_ref(), &s);
@@ -108,8 +149,14 @@ fn thirty_two_clients_match_the_serial_result() {
     assert_eq!(quota_ok, 20, "60 rules / 3 per call");
     assert_eq!(dup_ok, 1, "the same rule is added exactly once");
     for (_, _, codes) in &results {
-        assert!(matches!(codes[0], None | Some(Ec2ErrorCode::RulesPerSecurityGroupLimitExceeded)));
-        assert!(matches!(codes[1], None | Some(Ec2ErrorCode::InvalidPermissionDuplicate)));
+        assert!(matches!(
+            codes[0],
+            None | Some(Ec2ErrorCode::RulesPerSecurityGroupLimitExceeded)
+        ));
+        assert!(matches!(
+            codes[1],
+            None | Some(Ec2ErrorCode::InvalidPermissionDuplicate)
+        ));
     }
 
     // The serial result, computed on a fresh account with the same operations in order.
@@ -121,10 +168,20 @@ fn thirty_two_clients_match_the_serial_result() {
         client(&serial_store, &s2, i, (&a2, &b2, &c2));
     }
     for store in &servers {
-        assert_eq!(specs(store.as_ref(), &s, &a), specs(&serial_store, &s2, &a2));
-        assert_eq!(specs(store.as_ref(), &s, &c), specs(&serial_store, &s2, &c2));
+        assert_eq!(
+            specs(store.as_ref(), &s, &a),
+            specs(&serial_store, &s2, &a2)
+        );
+        assert_eq!(
+            specs(store.as_ref(), &s, &c),
+            specs(&serial_store, &s2, &c2)
+        );
         let b_rules = specs(store.as_ref(), &s, &b);
-        assert_eq!(b_rules.iter().filter(|r| r.starts_with("ingress")).count(), 60, "quota reached, never exceeded");
+        assert_eq!(
+            b_rules.iter().filter(|r| r.starts_with("ingress")).count(),
+            60,
+            "quota reached, never exceeded"
+        );
     }
 }
 
@@ -132,5 +189,8 @@ fn thirty_two_clients_match_the_serial_result() {
 /// compared).
 fn setup_b_serial(store: &dyn Store, s: &Scope) -> GroupId {
     let mut ids = SeqIdGen::starting_at(9);
-    transact::<_, E>(store, s, &mut ids, |st, ids| Ok(st.create_group("b2", "d", None, vec![], ids)?)).unwrap()
+    transact::<_, E>(store, s, &mut ids, |st, ids| {
+        Ok(st.create_group("b2", "d", None, vec![], ids)?)
+    })
+    .unwrap()
 }

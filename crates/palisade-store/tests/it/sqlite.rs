@@ -20,10 +20,20 @@ fn sqlite_in_memory_conforms_within_one_handle() {
     #[derive(Debug)]
     struct Shared(std::sync::Arc<SqliteStore>);
     impl Store for Shared {
-        fn write(&self, s: &palisade_store::Scope, ids: &mut dyn palisade_model::IdGen, f: &mut palisade_store::WriteFn<'_>) -> Result<(), palisade_store::StoreError> {
+        fn write(
+            &self,
+            s: &palisade_store::Scope,
+            ids: &mut dyn palisade_model::IdGen,
+            f: &mut palisade_store::WriteFn<'_>,
+        ) -> Result<(), palisade_store::StoreError> {
             self.0.write(s, ids, f)
         }
-        fn read(&self, s: &palisade_store::Scope, ids: &mut dyn palisade_model::IdGen, f: &mut palisade_store::ReadFn<'_>) -> Result<(), palisade_store::StoreError> {
+        fn read(
+            &self,
+            s: &palisade_store::Scope,
+            ids: &mut dyn palisade_model::IdGen,
+            f: &mut palisade_store::ReadFn<'_>,
+        ) -> Result<(), palisade_store::StoreError> {
             self.0.read(s, ids, f)
         }
     }
@@ -39,6 +49,11 @@ fn newer_schema_is_refused() {
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
     let err = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(err, palisade_store::StoreError::SchemaTooNew { found: 99, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            palisade_store::StoreError::SchemaTooNew { found: 99, .. }
+        ),
+        "{err}"
+    );
 }
-

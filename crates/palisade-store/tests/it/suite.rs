@@ -2,9 +2,7 @@
 //! database each call (so reopening is observable); every check uses its own account.
 
 use palisade_model::account::AccountState;
-use palisade_model::{
-    AccountId, Direction, Ec2ErrorCode, NewRule, Peer, SeqIdGen, Traffic,
-};
+use palisade_model::{AccountId, Direction, Ec2ErrorCode, NewRule, Peer, SeqIdGen, Traffic};
 use palisade_store::{Scope, Store, transact, view};
 
 type Make<'a> = &'a dyn Fn() -> Box<dyn Store>;
@@ -16,7 +14,11 @@ fn scope(n: u32, region: &str) -> Scope {
 
 fn web_rule(port: u16) -> NewRule {
     let t = Traffic::parse("tcp", Some(i64::from(port)), Some(i64::from(port))).unwrap();
-    NewRule::new(Direction::Ingress, t, Peer::parse_cidr("0.0.0.0/0").unwrap())
+    NewRule::new(
+        Direction::Ingress,
+        t,
+        Peer::parse_cidr("0.0.0.0/0").unwrap(),
+    )
 }
 
 type Err = palisade_model::account::AccountError;
@@ -60,7 +62,11 @@ fn bootstrap_once(make: Make<'_>) {
     assert_eq!(a.snapshot().subnets.len(), 3);
     assert_eq!(a.snapshot().groups.len(), 1);
     let b = snapshot(make().as_ref(), &s);
-    assert_eq!(a.snapshot(), b.snapshot(), "a second handle sees the same bootstrap");
+    assert_eq!(
+        a.snapshot(),
+        b.snapshot(),
+        "a second handle sees the same bootstrap"
+    );
 }
 
 fn commit_and_reopen(make: Make<'_>) {
@@ -79,7 +85,14 @@ fn commit_and_reopen(make: Make<'_>) {
     let g = reopened.group(&group).unwrap();
     assert_eq!(g.name, "web");
     let specs: Vec<String> = g.rules().iter().map(|r| r.spec.to_string()).collect();
-    assert_eq!(specs, ["egress all traffic to 0.0.0.0/0", "ingress tcp/80 from 0.0.0.0/0", "ingress tcp/443 from 0.0.0.0/0"]);
+    assert_eq!(
+        specs,
+        [
+            "egress all traffic to 0.0.0.0/0",
+            "ingress tcp/80 from 0.0.0.0/0",
+            "ingress tcp/443 from 0.0.0.0/0"
+        ]
+    );
 }
 
 fn failed_write_changes_nothing(make: Make<'_>) {
@@ -89,19 +102,39 @@ fn failed_write_changes_nothing(make: Make<'_>) {
     let mut ids = SeqIdGen::starting_at(200);
     let res = transact::<(), TestErr>(store.as_ref(), &s, &mut ids, |st, ids| {
         st.create_group("web", "d", None, vec![], ids)?;
-        Err(Err::new(Ec2ErrorCode::InvalidParameterValue, "refused after a change").into())
+        Err(Err::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            "refused after a change",
+        )
+        .into())
     });
-    assert!(matches!(res, Err(TestErr::Model(ref e)) if e.code() == Ec2ErrorCode::InvalidParameterValue));
-    assert_eq!(snapshot(store.as_ref(), &s).snapshot(), before.snapshot(), "the cached state rolled back");
-    assert_eq!(snapshot(make().as_ref(), &s).snapshot(), before.snapshot(), "nothing was persisted");
+    assert!(
+        matches!(res, Err(TestErr::Model(ref e)) if e.code() == Ec2ErrorCode::InvalidParameterValue)
+    );
+    assert_eq!(
+        snapshot(store.as_ref(), &s).snapshot(),
+        before.snapshot(),
+        "the cached state rolled back"
+    );
+    assert_eq!(
+        snapshot(make().as_ref(), &s).snapshot(),
+        before.snapshot(),
+        "nothing was persisted"
+    );
 }
 
 fn accounts_and_regions_are_isolated(make: Make<'_>) {
     let store = make();
-    let (a, b, a2) = (scope(4, "us-east-1"), scope(5, "us-east-1"), scope(4, "eu-west-1"));
+    let (a, b, a2) = (
+        scope(4, "us-east-1"),
+        scope(5, "us-east-1"),
+        scope(4, "eu-west-1"),
+    );
     let mut ids = SeqIdGen::starting_at(300);
-    let g = transact::<_, TestErr>(store.as_ref(), &a, &mut ids, |st, ids| Ok(st.create_group("only-a", "d", None, vec![], ids)?))
-        .unwrap();
+    let g = transact::<_, TestErr>(store.as_ref(), &a, &mut ids, |st, ids| {
+        Ok(st.create_group("only-a", "d", None, vec![], ids)?)
+    })
+    .unwrap();
     for other in [&b, &a2] {
         let st = snapshot(store.as_ref(), other);
         assert!(st.group(&g).is_err(), "{other} must not see {g}");
@@ -114,8 +147,10 @@ fn partial_failure_rolls_back_every_touched_resource(make: Make<'_>) {
     let store = make();
     let s = scope(6, "us-east-1");
     let mut ids = SeqIdGen::starting_at(400);
-    let g = transact::<_, TestErr>(store.as_ref(), &s, &mut ids, |st, ids| Ok(st.create_group("web", "d", None, vec![], ids)?))
-        .unwrap();
+    let g = transact::<_, TestErr>(store.as_ref(), &s, &mut ids, |st, ids| {
+        Ok(st.create_group("web", "d", None, vec![], ids)?)
+    })
+    .unwrap();
     let before = snapshot(store.as_ref(), &s);
     // The first authorize succeeds inside the closure, the second is a duplicate: the whole
     // transaction must vanish, including the first rule.
@@ -124,6 +159,8 @@ fn partial_failure_rolls_back_every_touched_resource(make: Make<'_>) {
         st.authorize(&g, vec![web_rule(22)], ids)?;
         Ok(())
     });
-    assert!(matches!(res, Err(TestErr::Model(ref e)) if e.code() == Ec2ErrorCode::InvalidPermissionDuplicate));
+    assert!(
+        matches!(res, Err(TestErr::Model(ref e)) if e.code() == Ec2ErrorCode::InvalidPermissionDuplicate)
+    );
     assert_eq!(snapshot(store.as_ref(), &s).snapshot(), before.snapshot());
 }

@@ -72,7 +72,12 @@ struct JsonFinding {
 pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     if args.list_checks {
         for c in CheckId::ALL {
-            output::line(&format!("{:<34} {:<8} {}", c.as_str(), c.severity().as_str(), c.title()));
+            output::line(&format!(
+                "{:<34} {:<8} {}",
+                c.as_str(),
+                c.severity().as_str(),
+                c.title()
+            ));
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -85,12 +90,16 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     };
     let mut disabled = Vec::new();
     for d in &args.disable {
-        let c = CheckId::parse(d).with_context(|| format!("--disable {d}: unknown check id (see --list-checks)"))?;
+        let c = CheckId::parse(d)
+            .with_context(|| format!("--disable {d}: unknown check id (see --list-checks)"))?;
         disabled.push(c);
     }
     let mut data_store_groups = Vec::new();
     for g in &args.data_store {
-        data_store_groups.push(g.parse::<GroupId>().with_context(|| format!("--data-store {g}"))?);
+        data_store_groups.push(
+            g.parse::<GroupId>()
+                .with_context(|| format!("--data-store {g}"))?,
+        );
     }
     let snapshot = crate::input::load_snapshot(&args.inputs)?;
     let config = AuditConfig {
@@ -116,12 +125,22 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
             output::line(&serde_json::to_string_pretty(&doc).context("encoding findings")?);
         }
         Format::Sarif => {
-            let uri = args.inputs.first().map(|p| p.display().to_string()).unwrap_or_default();
-            output::line(&serde_json::to_string_pretty(&sarif(&findings, &uri)).context("encoding SARIF")?);
+            // The first input file: code-scanning UIs attach results to a file.
+            let uri = json_files(&args.inputs)
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            output::line(
+                &serde_json::to_string_pretty(&sarif(&findings, &uri)).context("encoding SARIF")?,
+            );
         }
     }
     let failing = fail_on.is_some_and(|min| findings.iter().any(|f| f.severity >= min));
-    Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_table(findings: &[Finding]) {
@@ -129,9 +148,22 @@ fn print_table(findings: &[Finding]) {
         output::line("no findings");
         return;
     }
-    let w_check = findings.iter().map(|f| f.check.as_str().len()).max().unwrap_or(5).max(5);
-    let w_res = findings.iter().map(|f| f.resource.to_string().len()).max().unwrap_or(8).max(8);
-    output::line(&format!("{:<8}  {:<w_check$}  {:<w_res$}  MESSAGE", "SEVERITY", "CHECK", "RESOURCE"));
+    let w_check = findings
+        .iter()
+        .map(|f| f.check.as_str().len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let w_res = findings
+        .iter()
+        .map(|f| f.resource.to_string().len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    output::line(&format!(
+        "{:<8}  {:<w_check$}  {:<w_res$}  MESSAGE",
+        "SEVERITY", "CHECK", "RESOURCE"
+    ));
     for f in findings {
         output::line(&format!(
             "{:<8}  {:<w_check$}  {:<w_res$}  {}",
@@ -148,7 +180,11 @@ fn print_table(findings: &[Finding]) {
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    output::line(&format!("\n{} finding(s): {}", findings.len(), counts.join(", ")));
+    output::line(&format!(
+        "\n{} finding(s): {}",
+        findings.len(),
+        counts.join(", ")
+    ));
     output::line("\nremediation:");
     let mut seen = Vec::new();
     for f in findings {
@@ -257,8 +293,12 @@ pub(crate) fn sarif(findings: &[Finding], uri: &str) -> Value {
 fn raw_cidrs(inputs: &[PathBuf]) -> Vec<RawCidr> {
     let mut out = Vec::new();
     for file in json_files(inputs) {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
-        let Ok(value) = serde_json::from_str::<Value>(&text) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
         walk(&value, &mut out);
     }
     out
@@ -271,7 +311,9 @@ fn json_files(inputs: &[PathBuf]) -> Vec<PathBuf> {
             files.push(input.clone());
             continue;
         }
-        let Ok(dir) = std::fs::read_dir(input) else { continue };
+        let Ok(dir) = std::fs::read_dir(input) else {
+            continue;
+        };
         let mut found: Vec<PathBuf> = dir
             .filter_map(Result::ok)
             .map(|e| e.path())
@@ -287,9 +329,15 @@ fn walk(v: &Value, out: &mut Vec<RawCidr>) {
     match v {
         Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
         Value::Object(map) => {
-            let group = map.get("GroupId").and_then(Value::as_str).and_then(|g| g.parse::<GroupId>().ok());
+            let group = map
+                .get("GroupId")
+                .and_then(Value::as_str)
+                .and_then(|g| g.parse::<GroupId>().ok());
             if let Some(group) = &group {
-                for (key, direction) in [("IpPermissions", Direction::Ingress), ("IpPermissionsEgress", Direction::Egress)] {
+                for (key, direction) in [
+                    ("IpPermissions", Direction::Ingress),
+                    ("IpPermissionsEgress", Direction::Egress),
+                ] {
                     for perm in map.get(key).and_then(Value::as_array).into_iter().flatten() {
                         permission_cidrs(perm, group, direction, out);
                     }
@@ -297,11 +345,20 @@ fn walk(v: &Value, out: &mut Vec<RawCidr>) {
                 // describe-security-group-rules shape.
                 let egress = map.get("IsEgress").and_then(Value::as_bool);
                 for field in ["CidrIpv4", "CidrIpv6"] {
-                    if let (Some(text), Some(egress)) = (map.get(field).and_then(Value::as_str), egress) {
+                    if let (Some(text), Some(egress)) =
+                        (map.get(field).and_then(Value::as_str), egress)
+                    {
                         out.push(RawCidr {
                             group_id: group.clone(),
-                            direction: if egress { Direction::Egress } else { Direction::Ingress },
-                            rule_id: map.get("SecurityGroupRuleId").and_then(Value::as_str).and_then(|r| r.parse().ok()),
+                            direction: if egress {
+                                Direction::Egress
+                            } else {
+                                Direction::Ingress
+                            },
+                            rule_id: map
+                                .get("SecurityGroupRuleId")
+                                .and_then(Value::as_str)
+                                .and_then(|r| r.parse().ok()),
                             text: text.to_owned(),
                         });
                     }
@@ -315,9 +372,19 @@ fn walk(v: &Value, out: &mut Vec<RawCidr>) {
 
 fn permission_cidrs(perm: &Value, group: &GroupId, direction: Direction, out: &mut Vec<RawCidr>) {
     for (list, field) in [("IpRanges", "CidrIp"), ("Ipv6Ranges", "CidrIpv6")] {
-        for r in perm.get(list).and_then(Value::as_array).into_iter().flatten() {
+        for r in perm
+            .get(list)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if let Some(text) = r.get(field).and_then(Value::as_str) {
-                out.push(RawCidr { group_id: group.clone(), direction, rule_id: None, text: text.to_owned() });
+                out.push(RawCidr {
+                    group_id: group.clone(),
+                    direction,
+                    rule_id: None,
+                    text: text.to_owned(),
+                });
             }
         }
     }
@@ -327,7 +394,9 @@ fn permission_cidrs(perm: &Value, group: &GroupId, direction: Direction, out: &m
 mod tests {
     use palisade_analysis::{AuditConfig, Index, audit};
     use palisade_engine::RuleMatch;
-    use palisade_model::{AccountId, GroupId, NewRule, Peer, SecurityGroup, SeqIdGen, Snapshot, Traffic};
+    use palisade_model::{
+        AccountId, GroupId, NewRule, Peer, SecurityGroup, SeqIdGen, Snapshot, Traffic,
+    };
 
     use std::path::Path;
 
@@ -335,17 +404,33 @@ mod tests {
 
     /// The OASIS SARIF 2.1.0 schema (the `sarif-2.1.0-rtm.5` JSON schema as shipped in npm
     /// `@microsoft/jest-sarif` 1.0.0-beta.0, MIT).
-    const SCHEMA: &str = include_str!("../../../palisade-analysis/test_data/sarif-2.1.0-rtm.5.json");
+    const SCHEMA: &str =
+        include_str!("../../../palisade-analysis/test_data/sarif-2.1.0-rtm.5.json");
 
     fn findings() -> Vec<Finding> {
         let mut snap = Snapshot::default();
         let owner: AccountId = "111122223333".parse().unwrap();
         let gid: GroupId = "sg-00000001".parse().unwrap();
         let mut ids = SeqIdGen::default();
-        let mut g = SecurityGroup::new(gid.clone(), "web".into(), "d".into(), "vpc-00000001".parse().unwrap(), owner, false, &mut ids);
+        let mut g = SecurityGroup::new(
+            gid.clone(),
+            "web".into(),
+            "d".into(),
+            "vpc-00000001".parse().unwrap(),
+            owner,
+            false,
+            &mut ids,
+        );
         let quotas = palisade_model::Quotas::default();
-        let ctx = palisade_model::AuthorizeCtx { quotas: &quotas, prefix_list_weight: &|_| None };
-        let rule = NewRule::new(Direction::Ingress, Traffic::All, Peer::parse_cidr("0.0.0.0/0").unwrap());
+        let ctx = palisade_model::AuthorizeCtx {
+            quotas: &quotas,
+            prefix_list_weight: &|_| None,
+        };
+        let rule = NewRule::new(
+            Direction::Ingress,
+            Traffic::All,
+            Peer::parse_cidr("0.0.0.0/0").unwrap(),
+        );
         g.authorize(vec![rule], &ctx, &mut ids).unwrap();
         snap.groups.insert(gid, g);
         let mut out = audit(&Index::new(&snap), &AuditConfig::standard());
@@ -354,7 +439,10 @@ mod tests {
             severity: Severity::Critical,
             resource: palisade_analysis::Resource::Interface("eni-00000001".parse().unwrap()),
             message: "synthetic \"quoted\" message".into(),
-            rules: vec![RuleMatch { group_id: "sg-00000001".parse().unwrap(), rule_id: "sgr-00000001".parse().unwrap() }],
+            rules: vec![RuleMatch {
+                group_id: "sg-00000001".parse().unwrap(),
+                rule_id: "sgr-00000001".parse().unwrap(),
+            }],
         });
         out
     }
@@ -364,16 +452,25 @@ mod tests {
         // The published schema's `run.language` pattern ends in an unescaped `]`, a literal
         // under ECMA-262 Annex B but rejected by the Rust regex engine; escape it, same meaning.
         let schema_text = SCHEMA.replace(r#"[a-zA-Z]{2}]?$"#, r#"[a-zA-Z]{2}\\]?$"#);
-        assert_ne!(schema_text, SCHEMA, "the language pattern was found and escaped");
+        assert_ne!(
+            schema_text, SCHEMA,
+            "the language pattern was found and escaped"
+        );
         let schema: Value = serde_json::from_str(&schema_text).unwrap();
         let validator = jsonschema::validator_for(&schema).unwrap();
         let list = findings();
         assert!(list.len() >= 2, "{list:#?}");
         for uri in ["input.json", ""] {
             let log = sarif(&list, uri);
-            let errors: Vec<String> = validator.iter_errors(&log).map(|e| format!("{e} at {}", e.instance_path())).collect();
+            let errors: Vec<String> = validator
+                .iter_errors(&log)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{errors:#?}");
-            assert_eq!(log["runs"][0]["results"].as_array().unwrap().len(), list.len());
+            assert_eq!(
+                log["runs"][0]["results"].as_array().unwrap().len(),
+                list.len()
+            );
         }
         // The validator does reject a broken log (the test can fail).
         let mut broken = sarif(&list, "x");
@@ -398,11 +495,82 @@ mod tests {
         });
         let mut out = Vec::new();
         walk(&doc, &mut out);
-        let mut texts: Vec<(&str, &str)> = out.iter().map(|r| (r.group_id.as_str(), r.text.as_str())).collect();
+        let mut texts: Vec<(&str, &str)> = out
+            .iter()
+            .map(|r| (r.group_id.as_str(), r.text.as_str()))
+            .collect();
         texts.sort_unstable();
-        assert_eq!(texts, [("sg-00000001", "10.0.0.1/24"), ("sg-00000001", "::/0"), ("sg-00000002", "1.2.3.4/8")]);
-        let egress: Vec<&str> = out.iter().filter(|r| r.direction == Direction::Egress).map(|r| r.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                ("sg-00000001", "10.0.0.1/24"),
+                ("sg-00000001", "::/0"),
+                ("sg-00000002", "1.2.3.4/8")
+            ]
+        );
+        let egress: Vec<&str> = out
+            .iter()
+            .filter(|r| r.direction == Direction::Egress)
+            .map(|r| r.text.as_str())
+            .collect();
         assert_eq!(egress, ["1.2.3.4/8"]);
+    }
+
+    const TIERS: &str = include_str!("../../../palisade-analysis/test_data/tiers.json");
+
+    fn audit_args(input: PathBuf, fail_on: Option<&str>, disable: &[&str]) -> AuditArgs {
+        AuditArgs {
+            inputs: vec![input],
+            format: Format::Json,
+            fail_on: fail_on.map(Into::into),
+            disable: disable.iter().map(|s| (*s).to_owned()).collect(),
+            data_store: Vec::new(),
+            max_rules: 100,
+            list_checks: false,
+        }
+    }
+
+    #[test]
+    fn fail_on_sets_the_exit_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("snap.json");
+        std::fs::write(&file, TIERS).unwrap();
+        // tiers.json has high, medium and low findings but nothing critical.
+        assert_eq!(
+            run(audit_args(file.clone(), None, &[])).unwrap(),
+            ExitCode::from(1)
+        );
+        assert_eq!(
+            run(audit_args(file.clone(), Some("high"), &[])).unwrap(),
+            ExitCode::from(1)
+        );
+        assert_eq!(
+            run(audit_args(file.clone(), Some("critical"), &[])).unwrap(),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            run(audit_args(file.clone(), Some("never"), &[])).unwrap(),
+            ExitCode::SUCCESS
+        );
+        let highs = ["default-group-has-rules", "data-store-egress-open"];
+        assert_eq!(
+            run(audit_args(file.clone(), Some("high"), &highs)).unwrap(),
+            ExitCode::SUCCESS
+        );
+        assert!(run(audit_args(file.clone(), Some("severe"), &[])).is_err());
+        assert!(run(audit_args(file, None, &["no-such-check"])).is_err());
+    }
+
+    #[test]
+    fn non_canonical_cidr_is_read_from_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("snap.json"), TIERS).unwrap();
+        let raw = raw_cidrs(&[dir.path().to_path_buf()]);
+        assert!(
+            raw.iter()
+                .any(|r| r.text == "203.0.113.7/24" && r.group_id.as_str() == "sg-00000001"),
+            "{raw:#?}"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use palisade_analysis::diff::diff;
-use palisade_analysis::space::describe_keys;
+use palisade_analysis::space::{describe_keys, describe_traffic};
 use serde_json::json;
 
 use crate::output;
@@ -31,8 +31,10 @@ pub(crate) struct DiffArgs {
 
 pub(crate) fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let old = crate::input::load_snapshot(&args.inputs).context("loading the old snapshot (-i)")?;
-    let new = crate::input::load_snapshot(&args.against).context("loading the new snapshot (--against)")?;
+    let new = crate::input::load_snapshot(&args.against)
+        .context("loading the new snapshot (--against)")?;
     let d = diff(&old, &new);
+    let unchanged = d.changes.is_empty() && d.reach.is_empty() && d.group_reach.is_empty();
     if args.json {
         let changes: Vec<String> = d.changes.iter().map(ToString::to_string).collect();
         let reach: Vec<serde_json::Value> = d
@@ -52,8 +54,26 @@ pub(crate) fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 })
             })
             .collect();
-        output::line(&serde_json::to_string_pretty(&json!({ "changes": changes, "reachability": reach })).context("encoding the diff")?);
-    } else if d.changes.is_empty() && d.reach.is_empty() {
+        let groups: Vec<serde_json::Value> = d
+            .group_reach
+            .iter()
+            .map(|g| {
+                json!({
+                    "from": g.src.to_string(),
+                    "to": g.dst.to_string(),
+                    "now_allows": describe_traffic(&g.gained),
+                    "no_longer_allows": describe_traffic(&g.lost),
+                    "message": g.to_string(),
+                })
+            })
+            .collect();
+        output::line(
+            &serde_json::to_string_pretty(
+                &json!({ "changes": changes, "reachability": reach, "group_reachability": groups }),
+            )
+            .context("encoding the diff")?,
+        );
+    } else if unchanged {
         output::line("no changes");
     } else {
         if !d.changes.is_empty() {
@@ -68,6 +88,42 @@ pub(crate) fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
                 output::line(&format!("  {r}"));
             }
         }
+        if !d.group_reach.is_empty() {
+            output::line("reachability between groups:");
+            for g in &d.group_reach {
+                output::line(&format!("  {g}"));
+            }
+        }
     }
-    Ok(if d.changes.is_empty() && d.reach.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if unchanged {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIERS: &str = include_str!("../../../palisade-analysis/test_data/tiers.json");
+
+    #[test]
+    fn exit_codes_follow_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        let new = dir.path().join("new.json");
+        std::fs::write(&old, TIERS).unwrap();
+        std::fs::write(&new, TIERS.replace("203.0.113.7/24", "0.0.0.0/0")).unwrap();
+        let run_diff = |a: &PathBuf, b: &PathBuf| {
+            run(DiffArgs {
+                inputs: vec![a.clone()],
+                against: vec![b.clone()],
+                json: true,
+            })
+            .unwrap()
+        };
+        assert_eq!(run_diff(&old, &old), ExitCode::SUCCESS);
+        assert_eq!(run_diff(&old, &new), ExitCode::from(1));
+    }
 }

@@ -109,10 +109,16 @@ struct JsonExposure {
 pub(crate) fn run(args: ReachArgs) -> anyhow::Result<ExitCode> {
     let snapshot = crate::input::load_snapshot(&args.inputs)?;
     let index = Index::new(&snapshot);
-    let src: Endpoint = args.from.parse().with_context(|| format!("--from {}", args.from))?;
+    let src: Endpoint = args
+        .from
+        .parse()
+        .with_context(|| format!("--from {}", args.from))?;
     let key = packet_key(&args)?;
     let Some(to) = &args.to else {
-        anyhow::ensure!(src == Endpoint::Internet, "--to is required unless --from internet (exposure report)");
+        anyhow::ensure!(
+            src == Endpoint::Internet,
+            "--to is required unless --from internet (exposure report)"
+        );
         return exposure_report(&snapshot, &index, key, args.json);
     };
     let dst: Endpoint = to.parse().with_context(|| format!("--to {to}"))?;
@@ -147,31 +153,57 @@ pub(crate) fn run(args: ReachArgs) -> anyhow::Result<ExitCode> {
         };
         output::line(&serde_json::to_string_pretty(&out).context("encoding the answer")?);
     } else {
-        print_reach(&snapshot, &src, &dst, key.as_ref().map(|(_, w)| w.as_str()), &flows, &verdicts);
+        print_reach(
+            &snapshot,
+            &src,
+            &dst,
+            key.as_ref().map(|(_, w)| w.as_str()),
+            &flows,
+            &verdicts,
+        );
     }
-    Ok(if reachable { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if reachable {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The traffic key of the asked packet, and its text.
 fn packet_key(args: &ReachArgs) -> anyhow::Result<Option<(u32, String)>> {
     let Some(protocol) = &args.protocol else {
-        anyhow::ensure!(args.port.is_none() && args.icmp_type.is_none(), "--port and --icmp-type need --protocol");
+        anyhow::ensure!(
+            args.port.is_none() && args.icmp_type.is_none(),
+            "--port and --icmp-type need --protocol"
+        );
         return Ok(None);
     };
     let protocol = Protocol::parse(protocol).with_context(|| format!("--protocol {protocol}"))?;
     let icmp = |name: &str| -> anyhow::Result<(u8, u8)> {
-        anyhow::ensure!(args.port.is_none(), "--port applies to tcp and udp, not {name}");
-        let t = args.icmp_type.with_context(|| format!("{name} needs --icmp-type"))?;
+        anyhow::ensure!(
+            args.port.is_none(),
+            "--port applies to tcp and udp, not {name}"
+        );
+        let t = args
+            .icmp_type
+            .with_context(|| format!("{name} needs --icmp-type"))?;
         Ok((t, args.icmp_code.unwrap_or(0)))
     };
     let port = |name: &str| -> anyhow::Result<u16> {
-        anyhow::ensure!(args.icmp_type.is_none(), "--icmp-type applies to icmp and icmpv6, not {name}");
+        anyhow::ensure!(
+            args.icmp_type.is_none(),
+            "--icmp-type applies to icmp and icmpv6, not {name}"
+        );
         args.port.with_context(|| format!("{name} needs --port"))
     };
     let payload = match protocol {
         Protocol::All => anyhow::bail!("--protocol -1 is a rule wildcard, not a packet's protocol"),
-        Protocol::Tcp => Payload::Tcp { dst_port: port("tcp")? },
-        Protocol::Udp => Payload::Udp { dst_port: port("udp")? },
+        Protocol::Tcp => Payload::Tcp {
+            dst_port: port("tcp")?,
+        },
+        Protocol::Udp => Payload::Udp {
+            dst_port: port("udp")?,
+        },
         Protocol::Icmp => {
             let (icmp_type, code) = icmp("icmp")?;
             Payload::Icmp { icmp_type, code }
@@ -181,7 +213,10 @@ fn packet_key(args: &ReachArgs) -> anyhow::Result<Option<(u32, String)>> {
             Payload::Icmpv6 { icmp_type, code }
         }
         Protocol::Number(n) => {
-            anyhow::ensure!(args.port.is_none() && args.icmp_type.is_none(), "protocol {n} has no ports or ICMP types");
+            anyhow::ensure!(
+                args.port.is_none() && args.icmp_type.is_none(),
+                "protocol {n} has no ports or ICMP types"
+            );
             Payload::Other(n)
         }
     };
@@ -208,7 +243,9 @@ fn why(b: Blocker, src: &str, dst: &str) -> String {
     match b {
         Blocker::Egress => format!("no egress rule of {src} allows it to {dst}"),
         Blocker::Ingress => format!("no ingress rule of {dst} allows it from {src}"),
-        Blocker::Both => format!("neither an egress rule of {src} nor an ingress rule of {dst} allows it"),
+        Blocker::Both => {
+            format!("neither an egress rule of {src} nor an ingress rule of {dst} allows it")
+        }
         Blocker::NoCommonAddressPair => {
             format!("{src}'s egress and {dst}'s ingress each allow it, but for different addresses")
         }
@@ -260,15 +297,30 @@ fn print_reach(
 ) {
     match (packet, flows.is_empty()) {
         (Some(p), false) => output::line(&format!("reachable: {p} can flow from {src} to {dst}")),
-        (Some(p), true) => output::line(&format!("not reachable: {p} cannot flow from {src} to {dst}")),
+        (Some(p), true) => output::line(&format!(
+            "not reachable: {p} cannot flow from {src} to {dst}"
+        )),
         (None, false) => output::line(&format!("reachable: from {src} to {dst}:")),
-        (None, true) => output::line(&format!("not reachable: nothing can flow from {src} to {dst}")),
+        (None, true) => output::line(&format!(
+            "not reachable: nothing can flow from {src} to {dst}"
+        )),
     }
     for f in flows {
-        output::line(&format!("  {} -> {} [{}]: {}", f.src, f.dst, family_name(f.family), describe_keys(f.keys.0, f.keys.1).join(", ")));
+        output::line(&format!(
+            "  {} -> {} [{}]: {}",
+            f.src,
+            f.dst,
+            family_name(f.family),
+            describe_keys(f.keys.0, f.keys.1).join(", ")
+        ));
         for (side, rules) in [("egress", &f.egress), ("ingress", &f.ingress)] {
             for m in rules.iter() {
-                output::line(&format!("      {side}: {} {} ({})", m.group_id, m.rule_id, rule_text(snapshot, m)));
+                output::line(&format!(
+                    "      {side}: {} {} ({})",
+                    m.group_id,
+                    m.rule_id,
+                    rule_text(snapshot, m)
+                ));
             }
         }
     }
@@ -308,18 +360,28 @@ fn exposure_report(
                         sources: if r.world_open {
                             vec!["internet".into()]
                         } else {
-                            r.sources.to_cidrs().iter().map(ToString::to_string).collect()
+                            r.sources
+                                .to_cidrs()
+                                .iter()
+                                .map(ToString::to_string)
+                                .collect()
                         },
                         rules: json_rules(snapshot, &r.rules),
                     })
                     .collect(),
             })
             .collect();
-        output::line(&serde_json::to_string_pretty(&serde_json::json!({ "exposed": out })).context("encoding the report")?);
+        output::line(
+            &serde_json::to_string_pretty(&serde_json::json!({ "exposed": out }))
+                .context("encoding the report")?,
+        );
     } else if exposed.is_empty() {
         output::line("no interface is reachable from the internet");
     } else {
-        output::line(&format!("{} interface(s) reachable from the internet, riskiest first:", exposed.len()));
+        output::line(&format!(
+            "{} interface(s) reachable from the internet, riskiest first:",
+            exposed.len()
+        ));
         for e in &exposed {
             output::line(&format!("{} (risk {})", e.eni, e.risk));
             for r in &e.runs {
@@ -328,7 +390,11 @@ fn exposure_report(
                 } else {
                     r.sources.describe(4)
                 };
-                let via: Vec<String> = r.rules.iter().map(|m| format!("{} {}", m.group_id, m.rule_id)).collect();
+                let via: Vec<String> = r
+                    .rules
+                    .iter()
+                    .map(|m| format!("{} {}", m.group_id, m.rule_id))
+                    .collect();
                 output::line(&format!(
                     "  {} from {from} via {}",
                     describe_keys(r.keys.0, r.keys.1).join(", "),
@@ -337,5 +403,84 @@ fn exposure_report(
             }
         }
     }
-    Ok(if exposed.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if exposed.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIERS: &str = include_str!("../../../palisade-analysis/test_data/tiers.json");
+
+    fn args(
+        dir: &std::path::Path,
+        from: &str,
+        to: Option<&str>,
+        packet: Option<(&str, u16)>,
+    ) -> ReachArgs {
+        ReachArgs {
+            inputs: vec![dir.to_path_buf()],
+            from: from.into(),
+            to: to.map(Into::into),
+            protocol: packet.map(|p| p.0.into()),
+            port: packet.map(|p| p.1),
+            icmp_type: None,
+            icmp_code: None,
+            json: true,
+        }
+    }
+
+    #[test]
+    fn exit_codes_follow_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("snap.json"), TIERS).unwrap();
+        let p = dir.path();
+        let code = |a| run(a).unwrap();
+        assert_eq!(
+            code(args(
+                p,
+                "sg-00000001",
+                Some("sg-00000002"),
+                Some(("tcp", 5432))
+            )),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            code(args(
+                p,
+                "sg-00000001",
+                Some("sg-00000002"),
+                Some(("tcp", 5433))
+            )),
+            ExitCode::from(1)
+        );
+        assert_eq!(
+            code(args(
+                p,
+                "internet",
+                Some("eni-00000001"),
+                Some(("tcp", 443))
+            )),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            code(args(p, "internet", Some("eni-00000002"), None)),
+            ExitCode::from(1)
+        );
+        assert_eq!(
+            code(args(p, "internet", None, Some(("tcp", 443)))),
+            ExitCode::SUCCESS
+        );
+        assert_eq!(
+            code(args(p, "internet", None, Some(("tcp", 3306)))),
+            ExitCode::from(1)
+        );
+        assert!(run(args(p, "eni-00000001", None, None)).is_err());
+        assert!(run(args(p, "not-an-endpoint", Some("eni-00000001"), None)).is_err());
+        assert!(run(args(p, "eni-0000000f", Some("eni-00000001"), None)).is_err());
+    }
 }

@@ -40,7 +40,8 @@ pub(crate) struct ServeArgs {
 fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
     let mut ring = match &args.keys {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             KeyRing::parse(&text).with_context(|| format!("parsing {}", path.display()))?
         }
         None => KeyRing::new(),
@@ -54,7 +55,11 @@ fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
         ring.insert(&key, &secret, account);
     }
     if ring.is_empty() {
-        ring.insert(DEV_ACCESS_KEY, DEV_SECRET_KEY, DEV_ACCOUNT.parse().context("dev account id")?);
+        ring.insert(
+            DEV_ACCESS_KEY,
+            DEV_SECRET_KEY,
+            DEV_ACCOUNT.parse().context("dev account id")?,
+        );
         output::line(&format!(
             "dev mode: no --keys; use AWS_ACCESS_KEY_ID={DEV_ACCESS_KEY} AWS_SECRET_ACCESS_KEY={DEV_SECRET_KEY} (account {DEV_ACCOUNT})"
         ));
@@ -64,9 +69,17 @@ fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
-    let store = SqliteStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
-    let state = AppState { store: Arc::new(store), keys: Arc::new(keys), clock: Clock::System };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the runtime")?;
+    let store =
+        SqliteStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let state = AppState {
+        store: Arc::new(store),
+        keys: Arc::new(keys),
+        clock: Clock::System,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -56,7 +56,7 @@ pub(crate) fn run(snapshot: Snapshot, path: &Path, json: bool) -> anyhow::Result
             &mut output::text,
         )?
     };
-    tracing::info!(
+    tracing::debug!(
         packets = summary.packets,
         allowed = summary.allowed,
         denied = summary.denied,

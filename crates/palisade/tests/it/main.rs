@@ -1,6 +1,7 @@
 //! The `palisade` binary's integration tests (one test binary): the CLI contract of
 //! `palisade eval` and `palisade preset`, and the USE-CASES table tests.
 
+mod agent;
 mod cli;
 mod fixture;
 mod use_cases;
