@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::error::{Ec2ErrorCode, IdError};
 
@@ -39,8 +40,10 @@ fn is_hex_id(rest: &str) -> bool {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident, $prefix:literal, $code:expr, $what:literal) => {
         $(#[$doc])*
+        // Shared, immutable text: ids are cloned into every decision's matches, so a clone
+        // must not allocate.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// The prefix every id of this kind starts with.
@@ -49,7 +52,7 @@ macro_rules! id_type {
             /// A fresh id: the prefix and 17 lowercase hex digits.
             pub fn generate(ids: &mut dyn IdGen) -> Self {
                 let bits = ids.next_bits() & ((1u128 << 68) - 1);
-                Self(format!("{}{:017x}", $prefix, bits))
+                Self(format!("{}{:017x}", $prefix, bits).into())
             }
 
             pub fn as_str(&self) -> &str {
@@ -61,7 +64,7 @@ macro_rules! id_type {
             type Err = IdError;
             fn from_str(s: &str) -> Result<Self, IdError> {
                 match s.strip_prefix($prefix) {
-                    Some(rest) if is_hex_id(rest) => Ok(Self(s.to_owned())),
+                    Some(rest) if is_hex_id(rest) => Ok(Self(s.into())),
                     _ => Err(IdError {
                         code: $code,
                         message: format!(

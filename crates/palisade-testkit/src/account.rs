@@ -432,3 +432,36 @@ impl Gen {
             .trunc()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_are_deterministic_consistent_and_of_the_asked_size() {
+        let config = AccountConfig {
+            rules: 2_000,
+            seed: 5,
+        };
+        let snap = account(config);
+        assert_eq!(snap, account(config));
+        assert_ne!(snap, account(AccountConfig { seed: 6, ..config }));
+        assert_eq!(snap.check(), vec![]);
+        let n_rules: usize = snap.groups.values().map(|g| g.rules().len()).sum();
+        assert_eq!(n_rules, 2_000);
+        let statuses: Vec<PeeringStatus> = snap.peerings.values().map(|p| p.status).collect();
+        assert!(statuses.contains(&PeeringStatus::Active));
+        assert!(statuses.iter().any(|s| *s != PeeringStatus::Active));
+        let biggest = snap.groups.keys().map(|g| snap.members(g).count()).max();
+        assert!(biggest >= Some(100), "{biggest:?}");
+        let peers: Vec<&Peer> = snap
+            .groups
+            .values()
+            .flat_map(|g| g.rules())
+            .map(|r| r.peer())
+            .collect();
+        assert!(peers.iter().any(|p| matches!(p, Peer::Group(_))));
+        assert!(peers.iter().any(|p| matches!(p, Peer::PrefixList(_))));
+        assert!(peers.iter().any(|p| matches!(p, Peer::Ipv6(_))));
+    }
+}

@@ -4,7 +4,7 @@
 //!
 //! Build-time only, except [`Bitsets`], which the tables keep for look-ups.
 
-use std::collections::HashMap;
+use super::fxhash::FxHashMap;
 
 /// Interned bitsets of `words` 64-bit words each, stored back to back. Set 0 is always the
 /// empty set, so "no rule" is the id 0 and lookups can short-circuit on it.
@@ -41,7 +41,7 @@ impl Bitsets {
 #[derive(Debug)]
 pub(crate) struct Interner {
     sets: Bitsets,
-    ids: HashMap<Vec<u64>, u32>,
+    ids: FxHashMap<Vec<u64>, u32>,
 }
 
 impl Interner {
@@ -52,7 +52,7 @@ impl Interner {
                 words,
                 data: Vec::new(),
             },
-            ids: HashMap::new(),
+            ids: FxHashMap::default(),
         };
         let empty = vec![0; words];
         res.intern(&empty);
@@ -117,7 +117,7 @@ pub(crate) fn sweep(spans: &[Span], max: u128, interner: &mut Interner) -> Eleme
     }
     events.sort_unstable();
     let words = interner.words();
-    let mut counts: HashMap<u32, u32> = HashMap::new();
+    let mut counts = vec![0u32; words * 64];
     let mut current = vec![0u64; words];
     let mut res = Elementary {
         starts: vec![0],
@@ -128,7 +128,7 @@ pub(crate) fn sweep(spans: &[Span], max: u128, interner: &mut Interner) -> Eleme
         let point = events[i].0;
         while i < events.len() && events[i].0 == point {
             let (_, is_start, bit) = events[i];
-            let count = counts.entry(bit).or_insert(0);
+            let count = &mut counts[bit as usize];
             if is_start {
                 *count += 1;
             } else {
@@ -157,4 +157,54 @@ pub(crate) fn sweep(spans: &[Span], max: u128, interner: &mut Interner) -> Eleme
 #[inline]
 pub(crate) fn locate<K: Copy + Ord>(starts: &[K], key: K) -> usize {
     starts.partition_point(|s| *s <= key).saturating_sub(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sweeps spans over `0..=max` and renders each elementary interval as `start:bits`.
+    #[track_caller]
+    fn check(spans: &[(u128, u128, u32)], max: u128, want: &str) {
+        let spans: Vec<Span> = spans
+            .iter()
+            .map(|&(lo, hi, bit)| Span { lo, hi, bit })
+            .collect();
+        let mut interner = Interner::new(3);
+        let e = sweep(&spans, max, &mut interner);
+        let sets = interner.finish();
+        let got: Vec<String> = e
+            .starts
+            .iter()
+            .zip(&e.sets)
+            .map(|(s, id)| format!("{s}:{:b}", sets.get(*id)[0]))
+            .collect();
+        assert_eq!(got.join(" "), want);
+    }
+
+    #[test]
+    fn disjoint_overlapping_nested_and_full() {
+        check(&[], 9, "0:0");
+        check(&[(2, 4, 0)], 9, "0:0 2:1 5:0");
+        check(&[(0, 9, 1)], 9, "0:10");
+        check(&[(2, 6, 0), (4, 9, 1)], 9, "0:0 2:1 4:11 7:10");
+        check(
+            &[(2, 8, 0), (4, 5, 1), (5, 5, 2)],
+            9,
+            "0:0 2:1 4:11 5:111 6:1 9:0",
+        );
+        // One rule from two overlapping spans (prefix-list entries): counted, not toggled.
+        check(&[(1, 5, 0), (3, 7, 0)], 9, "0:0 1:1 8:0");
+        // Adjacent spans of one rule merge; the domain's top has no end event.
+        check(&[(1, 3, 0), (4, 9, 0)], 9, "0:0 1:1");
+    }
+
+    #[test]
+    fn locate_finds_the_interval() {
+        let starts = [0u32, 10, 20];
+        assert_eq!(
+            [0, 9, 10, 19, 20, u32::MAX].map(|k| locate(&starts, k)),
+            [0, 0, 1, 1, 2, 2]
+        );
+    }
 }

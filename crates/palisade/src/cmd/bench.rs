@@ -5,8 +5,9 @@
 //!
 //! Two traces: a *host* trace (packets on the 16 interfaces of one host, the data plane's
 //! case: that host's tables stay in cache) and an *account* trace (every packet on a random
-//! interface of the whole account, so tables mostly miss the cache). The ratio compares
-//! `decide` (verdict plus matched rules) of both engines on the host trace.
+//! interface of the whole account, so tables mostly miss the cache). The ratios divide the
+//! compiled engine's `decide` (verdict and matched rules, owned) and `allows` (verdict only)
+//! by the reference's `decide`, all on the host trace.
 //!
 //! Every size is first checked: the compiled engine must agree with the reference on a
 //! sample of the measured packets, or the run fails. Timings use the wall clock of this one
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use palisade_engine::{Engine, Packet, compile, reference};
-use palisade_model::Snapshot;
+use palisade_model::{Direction, Peer, PortRange, Rule, RuleSpec, Snapshot, Traffic};
 use palisade_testkit::{AccountConfig, PacketGen, account};
 
 use crate::output;
@@ -53,6 +54,7 @@ struct Row {
     host_decide: f64,
     account_allows: f64,
     reference: Option<f64>,
+    update_ms: f64,
     bytes: usize,
 }
 
@@ -92,6 +94,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
                 reference::decide(&snap, p).is_ok_and(|d| d.matches.is_empty())
             })
         });
+        let update_ms = time_update(&engine, &snap)?;
         rows.push(Row {
             rules,
             interfaces: snap.enis.len(),
@@ -101,6 +104,7 @@ pub(crate) fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             host_decide,
             account_allows,
             reference,
+            update_ms,
             bytes: engine.approx_bytes(),
         });
     }
@@ -123,6 +127,37 @@ fn time_compile(snap: &Snapshot, budget: Duration) -> (Engine, f64) {
     }
     times.sort_by(f64::total_cmp);
     (engine, times[times.len() / 2])
+}
+
+/// Authorizes one rule in the most widely attached group and times `Engine::update`.
+fn time_update(engine: &Engine, snap: &Snapshot) -> anyhow::Result<f64> {
+    let Some(group_id) = snap
+        .groups
+        .keys()
+        .max_by_key(|g| snap.members(g).count())
+        .cloned()
+    else {
+        bail!("the generated account has no groups");
+    };
+    let mut new = snap.clone();
+    let rule = Rule {
+        id: "sgr-fffffffffffffffff".parse()?,
+        group_id: group_id.clone(),
+        spec: RuleSpec {
+            direction: Direction::Ingress,
+            traffic: Traffic::Tcp(PortRange::single(4242)),
+            peer: Peer::parse_ipv4("198.51.100.0/24")?,
+        },
+        description: None,
+        tags: Vec::new(),
+    };
+    if let Some(group) = new.groups.get_mut(&group_id) {
+        group.insert_existing(rule)?;
+    }
+    let mut engine = engine.clone();
+    let started = Instant::now();
+    engine.update(&new, &[group_id]);
+    Ok(started.elapsed().as_secs_f64() * 1e3)
 }
 
 /// The compiled engine must agree with the reference on a sample of the packets.
@@ -158,16 +193,20 @@ fn rate(packets: &[Packet], budget: Duration, decide: impl Fn(&Packet) -> bool) 
 
 fn table(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| rules | interfaces | group sets | compile | allows/s, host | decide/s, host | allows/s, account | decide/s, reference | ratio | memory |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| rules | interfaces | group sets | compile | allows/s, host | decide/s, host | allows/s, account | decide/s, reference | ratio decide | ratio allows | update | memory |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in rows {
-        let (reference, ratio) = match r.reference {
-            Some(x) => (si(x), format!("{:.0}×", r.host_decide / x)),
-            None => ("—".into(), "—".into()),
+        let (reference, ratio_decide, ratio_allows) = match r.reference {
+            Some(x) => (
+                si(x),
+                format!("{:.0}×", r.host_decide / x),
+                format!("{:.0}×", r.host_allows / x),
+            ),
+            None => ("—".into(), "—".into(), "—".into()),
         };
         out.push_str(&format!(
-            "| {} | {} | {} | {:.1} ms | {} | {} | {} | {} | {} | {:.1} MiB |\n",
+            "| {} | {} | {} | {:.1} ms | {} | {} | {} | {} | {} | {} | {:.1} ms | {:.1} MiB |\n",
             r.rules,
             r.interfaces,
             r.group_sets,
@@ -176,7 +215,9 @@ fn table(rows: &[Row]) -> String {
             si(r.host_decide),
             si(r.account_allows),
             reference,
-            ratio,
+            ratio_decide,
+            ratio_allows,
+            r.update_ms,
             r.bytes as f64 / (1024.0 * 1024.0),
         ));
     }
