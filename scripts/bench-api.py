@@ -8,8 +8,8 @@ Needs .venv with boto3 and moto[server] (scripts/bench-api.sh installs both). Th
 sequential from one client: CreateSecurityGroup ×N, AuthorizeSecurityGroupIngress ×N (one
 rule each), DescribeSecurityGroups(GroupIds=[one]) ×N, DescribeSecurityGroupRules(group-id
 filter) ×N, RevokeSecurityGroupIngress ×N. `--preload K` first creates K extra groups in
-palisade (2,500 per region, the EC2 quota, spread over regions; the measured region holds
-min(K, 2500) of them) to see how latency holds at scale; moto is not preloaded (it would
+palisade (the measured region is filled up to EC2's quota of 2,500 groups, the rest goes to
+other regions) to see how latency holds at scale; moto is not preloaded (it would
 take hours). Timings include boto3's own ~1 ms of client overhead per call.
 """
 import argparse
@@ -80,21 +80,81 @@ def workload(ec2, n, tag):
     return samples
 
 
+class RawClient:
+    """Form-encoded, SigV4-signed requests over one keep-alive connection: measures the
+    server, not boto3 (whose parsing and signing cost ~1 ms a call)."""
+
+    def __init__(self, endpoint, region="us-east-1"):
+        import http.client
+        import urllib.parse
+        self.host = urllib.parse.urlparse(endpoint).netloc
+        self.conn = http.client.HTTPConnection(self.host)
+        self.region = region
+
+    def call(self, action, **params):
+        import datetime
+        import hashlib
+        import hmac
+        import urllib.parse
+        body = urllib.parse.urlencode({"Action": action, "Version": "2016-11-15", **params})
+        amz = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        ctype = "application/x-www-form-urlencoded; charset=utf-8"
+        payload = hashlib.sha256(body.encode()).hexdigest()
+        canonical = f"POST\n/\n\ncontent-type:{ctype}\nhost:{self.host}\nx-amz-date:{amz}\n\ncontent-type;host;x-amz-date\n{payload}"
+        scope = f"{amz[:8]}/{self.region}/ec2/aws4_request"
+        to_sign = f"AWS4-HMAC-SHA256\n{amz}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
+        k = ("AWS4" + SECRET).encode()
+        for part in (amz[:8], self.region, "ec2", "aws4_request"):
+            k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+        sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        self.conn.request("POST", "/", body=body, headers={
+            "Content-Type": ctype, "X-Amz-Date": amz,
+            "Authorization": f"AWS4-HMAC-SHA256 Credential={KEY}/{scope}, SignedHeaders=content-type;host;x-amz-date, Signature={sig}"})
+        res = self.conn.getresponse()
+        text = res.read().decode()
+        if res.status != 200:
+            raise RuntimeError(f"{action}: {res.status} {text[:300]}")
+        return text
+
+
+def raw_workload(raw, n, tag):
+    samples = {}
+    ids = []
+    for i in range(n):
+        text = timed(samples, "CreateSecurityGroup", raw.call, action="CreateSecurityGroup", GroupName=f"raw-{tag}-{i}", GroupDescription="bench")
+        ids.append(text.split("<groupId>")[1].split("</groupId>")[0])
+    perm = lambda gid, i: {"GroupId": gid, "IpPermissions.1.IpProtocol": "tcp", "IpPermissions.1.FromPort": str(1000 + i),
+                           "IpPermissions.1.ToPort": str(1000 + i), "IpPermissions.1.IpRanges.1.CidrIp": "10.0.0.0/8"}
+    for i, gid in enumerate(ids):
+        timed(samples, "AuthorizeSecurityGroupIngress", raw.call, action="AuthorizeSecurityGroupIngress", **perm(gid, i))
+    for gid in ids:
+        timed(samples, "DescribeSecurityGroups(1 id)", raw.call, action="DescribeSecurityGroups", **{"GroupId.1": gid})
+    for gid in ids:
+        timed(samples, "DescribeSecurityGroupRules(group-id)", raw.call, action="DescribeSecurityGroupRules",
+              **{"Filter.1.Name": "group-id", "Filter.1.Value.1": gid})
+    for i, gid in enumerate(ids):
+        timed(samples, "RevokeSecurityGroupIngress", raw.call, action="RevokeSecurityGroupIngress", **perm(gid, i))
+    return samples
+
+
 def summary(xs):
     xs = sorted(xs)
     p = lambda q: xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
     return len(xs) / sum(xs), p(0.50), p(0.99)
 
 
-def preload(endpoint, k):
+def preload(endpoint, k, measured):
+    """Creates k groups: first filling the measured region (us-east-1) up to the EC2 quota
+    of 2,500 minus what the workload will add, then the other regions."""
     left = k
-    for region in REGIONS:
+    for idx, region in enumerate(REGIONS):
         if left <= 0:
             break
-        ec2 = client(endpoint, region)
-        for i in range(min(left, 2499)):
-            ec2.create_security_group(GroupName=f"preload-{i}", Description="preload")
-        left -= 2499
+        cap = 2499 - measured if idx == 0 else 2499
+        raw = RawClient(endpoint, region)
+        for i in range(min(left, cap)):
+            raw.call("CreateSecurityGroup", GroupName=f"preload-{i}", GroupDescription="preload")
+        left -= cap
     if left > 0:
         raise SystemExit(f"--preload {k} needs more than {len(REGIONS)} regions")
 
@@ -105,6 +165,7 @@ def main():
     ap.add_argument("--preload", type=int, default=0)
     ap.add_argument("--bin", default="target/release/palisade" if os.path.exists("target/release/palisade") else "target/debug/palisade")
     ap.add_argument("--skip-moto", action="store_true")
+    ap.add_argument("--raw", action="store_true", help="raw signed HTTP instead of boto3")
     args = ap.parse_args()
 
     tmp = tempfile.mkdtemp()
@@ -122,16 +183,18 @@ def main():
         results = {}
         if args.preload:
             t0 = time.time()
-            preload(pal_ep, args.preload)
+            preload(pal_ep, args.preload, args.groups)
             print(f"preloaded {args.preload} groups into palisade in {time.time() - t0:.1f}s", file=sys.stderr)
-        results["palisade"] = workload(client(pal_ep), args.groups, "p")
+        run = (lambda ep, tag: raw_workload(RawClient(ep), args.groups, tag)) if args.raw else \
+            (lambda ep, tag: workload(client(ep), args.groups, tag))
+        results["palisade"] = run(pal_ep, "p")
         if not args.skip_moto:
             mport = free_port()
             moto_bin = shutil.which("moto_server", path=os.path.dirname(sys.executable)) or "moto_server"
             moto = subprocess.Popen([moto_bin, "-H", "127.0.0.1", "-p", str(mport)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             procs.append(moto)
             wait_port(mport, moto)
-            results["moto"] = workload(client(f"http://127.0.0.1:{mport}"), args.groups, "m")
+            results["moto"] = run(f"http://127.0.0.1:{mport}", "m")
         ops = list(results["palisade"])
         head = f"{'operation':40} " + " ".join(f"{name + ' calls/s':>16} {'p50 ms':>8} {'p99 ms':>8}" for name in results)
         print(head)
@@ -146,7 +209,7 @@ def main():
         if "moto" in results:
             pr = summary(sum(results["palisade"].values(), []))[0]
             mr = summary(sum(results["moto"].values(), []))[0]
-            print(f"\npalisade/moto calls/s: {pr / mr:.1f}x  (groups={args.groups}, preload={args.preload}, bin={args.bin})")
+            print(f"\npalisade/moto calls/s: {pr / mr:.1f}x  (groups={args.groups}, preload={args.preload}, raw={args.raw}, bin={args.bin})")
     finally:
         for p in procs:
             p.terminate()

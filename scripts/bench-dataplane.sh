@@ -115,14 +115,21 @@ else:
     print(round(total / secs))
 EOF
 
-in_ns s iperf3 -s -q >/dev/null 2>&1 &
+# Started with `ip netns exec` directly (it execs), so $! is the server's own pid.
+ip netns exec "$p-s" iperf3 -s >"$tmp/iperf3.out" 2>&1 &
 pids+=($!)
-in_ns s python3 "$tmp/connect.py" serve 5202 >"$tmp/serve.out" &
+ip netns exec "$p-s" python3 "$tmp/connect.py" serve 5202 >"$tmp/serve.out" 2>&1 &
 pids+=($!)
+ready=0
 for _ in $(seq 100); do
-  grep -q ready "$tmp/serve.out" 2>/dev/null && in_ns s ss -ltn | grep -q ':5201' && break
+  if grep -q ready "$tmp/serve.out" && in_ns s ss -ltn | grep -q ':5201 '; then ready=1; break; fi
   sleep 0.1
 done
+if [ "$ready" -ne 1 ]; then
+  echo "bench-dataplane: servers did not start:" >&2
+  cat "$tmp/iperf3.out" "$tmp/serve.out" >&2
+  exit 1
+fi
 
 load() {
   in_ns host nft delete table inet palisade 2>/dev/null || true
@@ -136,8 +143,14 @@ load() {
 }
 
 bulk() {
-  in_ns c iperf3 -c 10.0.2.10 -t "$SECS" -J |
-    python3 -c 'import json,sys; print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9, 2))'
+  in_ns c iperf3 -c 10.0.2.10 -t "$SECS" -J >"$tmp/bulk.json" || true
+  python3 - "$tmp/bulk.json" <<'EOF'
+import json, sys
+r = json.load(open(sys.argv[1]))
+if "error" in r:
+    sys.exit("iperf3: " + r["error"])
+print(round(r["end"]["sum_received"]["bits_per_second"] / 1e9, 2))
+EOF
 }
 
 connects() { in_ns c python3 "$tmp/connect.py" blast 10.0.2.10 5202 "$SECS" 2; }
@@ -148,7 +161,7 @@ udp_count() {
 }
 
 udp_new() {
-  in_ns c hping3 --udp --flood -q -p 9 10.0.2.10 >/dev/null 2>&1 &
+  ip netns exec "$p-c" hping3 --udp --flood -q -p 9 10.0.2.10 >/dev/null 2>&1 &
   local hp=$!
   sleep 0.5
   local a t0 b t1

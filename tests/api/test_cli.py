@@ -2,7 +2,10 @@
 
 
 def test_cli_round_trip(aws, uniq):
-    status, out = aws("ec2", "create-security-group", "--group-name", uniq, "--description", "from the cli")
+    status, out = aws("ec2", "create-vpc", "--cidr-block", "10.77.0.0/16")
+    assert status == 0, out
+    vpc = out["Vpc"]["VpcId"]
+    status, out = aws("ec2", "create-security-group", "--group-name", uniq, "--description", "from the cli", "--vpc-id", vpc)
     assert status == 0, out
     gid = out["GroupId"]
     status, out = aws("ec2", "authorize-security-group-ingress", "--group-id", gid, "--protocol", "tcp", "--port", "22",
@@ -23,7 +26,7 @@ def test_cli_round_trip(aws, uniq):
     status, err = aws("ec2", "revoke-security-group-ingress", "--group-id", gid, "--protocol", "tcp", "--port", "22",
                       "--cidr", "203.0.113.0/24")
     assert status != 0 and "InvalidPermission.NotFound" in err
-    status, err = aws("ec2", "create-security-group", "--group-name", uniq, "--description", "again")
+    status, err = aws("ec2", "create-security-group", "--group-name", uniq, "--description", "again", "--vpc-id", vpc)
     assert status != 0 and "InvalidGroup.Duplicate" in err
     status, out = aws("ec2", "delete-security-group", "--group-id", gid)
     assert status == 0, out

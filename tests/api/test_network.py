@@ -93,6 +93,11 @@ def test_instances(ec2, uniq):
     assert [g["GroupId"] for g in got["Groups"]] == [web, ssh], "the primary interface follows the instance"
     by_group = ec2.describe_instances(Filters=[{"Name": "instance.group-id", "Values": [ssh]}])["Reservations"]
     assert [r["Instances"][0]["InstanceId"] for r in by_group] == [ids[0]]
+    subnet = inst["SubnetId"]
+    via_nic = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1, NetworkInterfaces=[
+        {"DeviceIndex": 0, "SubnetId": subnet, "Groups": [ssh]}])["Instances"][0]
+    assert [g["GroupId"] for g in via_nic["SecurityGroups"]] == [ssh]
+    ids.append(via_nic["InstanceId"])
     defaulted = ec2.run_instances(ImageId="ami-12345678", MinCount=1, MaxCount=1)["Instances"][0]
     assert [g["GroupName"] for g in defaulted["SecurityGroups"]] == ["default"]
     expect("DependencyViolation", ec2.delete_security_group, GroupId=ssh)

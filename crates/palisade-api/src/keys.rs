@@ -60,6 +60,11 @@ impl KeyRing {
             let account: AccountId = account
                 .parse()
                 .map_err(|e: palisade_model::IdError| err(e.to_string()))?;
+            if account.is_aws_managed() {
+                return Err(err(
+                    "ACCOUNT_ID must be a 12-digit account id, not 'AWS'".into()
+                ));
+            }
             ring.insert(key, secret, account);
         }
         Ok(ring)
@@ -85,5 +90,20 @@ impl KeyRing {
 
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_file_parses_and_rejects() {
+        let ring = KeyRing::parse("# comment\nAKID1 secret1 111111111111\n").unwrap();
+        assert_eq!(ring.get("AKID1").unwrap().account.as_str(), "111111111111");
+        assert_eq!(KeyRing::parse("AKID1 secret1").unwrap_err().line, 1);
+        assert_eq!(KeyRing::parse("\nAKID1 s 12345").unwrap_err().line, 2);
+        // `AWS` is an owner of managed resources, never a caller's account.
+        assert!(KeyRing::parse("AKID1 secret1 AWS").is_err());
     }
 }

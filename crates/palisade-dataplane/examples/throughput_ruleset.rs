@@ -96,7 +96,7 @@ fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
         vpc.clone(),
         owner.clone(),
     );
-    let mut add = |group: &mut SecurityGroup, k: usize, dir, traffic, peer: &str| {
+    let add = |group: &mut SecurityGroup, k: usize, dir, traffic, peer: &str| {
         let rule = Rule {
             id: format!("sgr-{k:08x}").parse::<RuleId>().unwrap(),
             group_id: group.id.clone(),

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use ipnet::Ipv4Net;
 use thiserror::Error;
 
-pub use groups::{GroupSelector, RuleUpdate, StaleGroup};
+pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
 
 use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};

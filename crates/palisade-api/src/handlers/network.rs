@@ -348,12 +348,24 @@ pub(super) fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
             "MinCount must be between 1 and MaxCount",
         ));
     }
+    // `NetworkInterface.1.*` (device 0) may carry the subnet and groups instead; only the
+    // primary interface is modelled.
+    let nics = p.members("NetworkInterface");
+    let primary = nics
+        .iter()
+        .find(|n| n.get("DeviceIndex").is_none_or(|d| d == "0"));
+    let mut subnet_id = p.opt_id("SubnetId")?;
+    let mut groups: Vec<GroupId> = p.id_list("SecurityGroupId")?;
+    if let Some(nic) = primary {
+        subnet_id = subnet_id.or(nic.opt_id("SubnetId")?);
+        groups.extend(nic.id_list::<GroupId>("SecurityGroupId")?);
+    }
     let new = NewInstances {
         image_id: p.required("ImageId")?.to_owned(),
         instance_type: p.get("InstanceType").unwrap_or("m1.small").to_owned(),
         count: max,
-        subnet_id: p.opt_id("SubnetId")?,
-        groups: p.id_list("SecurityGroupId")?,
+        subnet_id,
+        groups,
         group_names: p.list("SecurityGroup"),
         tags: p.tag_specs("instance")?,
     };

@@ -6,7 +6,7 @@ use palisade_ec2::query::{
     Params, QueryError, filters, ip_permissions, legacy_permission, paginate, resolve_group_names,
     rule_changes, rule_descriptions, rule_matches,
 };
-use palisade_ec2::{IpPermission, permissions_to_rules};
+use palisade_ec2::{IpPermission, permissions_to_rules, rules_to_permissions};
 use palisade_model::account::{AccountState, GroupSelector};
 use palisade_model::{Direction, Ec2ErrorCode, GroupId, NewRule, Rule, RuleId};
 
@@ -94,23 +94,29 @@ fn revoke(ctx: &mut Ctx, p: &Params, dir: Direction) -> Result<Xml, ApiError> {
     if rule_ids.is_empty() && perms.is_empty() {
         return Err(QueryError::missing("IpPermissions").into());
     }
-    let revoked = ctx.write(|st, _| {
+    let owner = ctx.scope.account.to_string();
+    let (revoked, unknown) = ctx.write(|st, _| {
         let group = st.resolve_group(&sel)?;
         if !rule_ids.is_empty() {
-            return Ok(st.revoke_ids(&group, dir, &rule_ids)?);
+            return Ok((st.revoke_ids(&group, dir, &rule_ids)?, Vec::new()));
         }
         let specs: Vec<_> = to_rules(st, &group, perms, dir)?
             .into_iter()
             .map(|r| r.spec)
             .collect();
-        Ok(st.revoke_matching(&group, &specs)?)
+        let done = st.revoke_matching(&group, &specs)?;
+        let unknown: Vec<NewRule> = done
+            .unknown
+            .into_iter()
+            .map(|spec| NewRule::new(spec.direction, spec.traffic, spec.peer))
+            .collect();
+        Ok((done.rules, unknown))
     })?;
     let mut x = ok_return();
-    x.list(
-        "unknownIpPermissionSet",
-        std::iter::empty::<()>(),
-        |_, ()| {},
-    );
+    let unknown = rules_to_permissions(&unknown);
+    x.list("unknownIpPermissionSet", &unknown, |x, p| {
+        encode::permission(x, p, &owner)
+    });
     x.list(
         "revokedSecurityGroupRuleSet",
         &revoked,

@@ -266,7 +266,16 @@ async fn authorize_revoke_and_rule_ids() {
             ],
         )
         .await;
-    assert_eq!(code(&missing), "InvalidPermission.NotFound");
+    // Default VPC: a miss is no error; the response lists what was not revoked.
+    let missing = missing.ok();
+    assert!(
+        missing
+            .body
+            .contains("<unknownIpPermissionSet><item><ipProtocol>udp</ipProtocol>"),
+        "{}",
+        missing.body
+    );
+    assert!(missing.body.contains("<revokedSecurityGroupRuleSet/>"));
     assert_eq!(
         code(
             &s.call(
@@ -285,26 +294,44 @@ async fn authorize_revoke_and_rule_ids() {
 #[tokio::test]
 async fn terraform_revokes_default_egress_with_zero_ports() {
     let s = Server::new();
-    let web = group(&s, "web").await;
-    let r = s
+    let vpc = s
+        .call("CreateVpc", &[("CidrBlock", "10.5.0.0/16")])
+        .await
+        .ok()
+        .text("vpcId")
+        .unwrap();
+    let web = s
         .call(
-            "RevokeSecurityGroupEgress",
+            "CreateSecurityGroup",
             &[
-                ("GroupId", &web),
-                ("IpPermissions.1.IpProtocol", "-1"),
-                ("IpPermissions.1.FromPort", "0"),
-                ("IpPermissions.1.ToPort", "0"),
-                ("IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0"),
+                ("GroupName", "web"),
+                ("GroupDescription", "d"),
+                ("VpcId", &vpc),
             ],
         )
         .await
-        .ok();
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let revoke = [
+        ("GroupId", web.as_str()),
+        ("IpPermissions.1.IpProtocol", "-1"),
+        ("IpPermissions.1.FromPort", "0"),
+        ("IpPermissions.1.ToPort", "0"),
+        ("IpPermissions.1.IpRanges.1.CidrIp", "0.0.0.0/0"),
+    ];
+    let r = s.call("RevokeSecurityGroupEgress", &revoke).await.ok();
     assert_eq!(r.all("isEgress"), ["true"]);
     let d = s
         .call("DescribeSecurityGroups", &[("GroupId.1", &web)])
         .await
         .ok();
     assert!(d.body.contains("<ipPermissionsEgress/>"), "{}", d.body);
+    // Nondefault VPC: a miss is an error and revokes nothing.
+    assert_eq!(
+        code(&s.call("RevokeSecurityGroupEgress", &revoke).await),
+        "InvalidPermission.NotFound"
+    );
 }
 
 #[tokio::test]

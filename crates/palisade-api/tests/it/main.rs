@@ -6,3 +6,4 @@ mod auth;
 mod groups;
 mod harness;
 mod network;
+mod snapshots;

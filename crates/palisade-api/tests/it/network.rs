@@ -463,3 +463,51 @@ async fn fetch_json_client_over_a_socket() {
     assert!(err.to_string().contains("AuthFailure"), "{err}");
     server.abort();
 }
+
+/// What `palisade eval --endpoint` will do: fetch the live snapshot document and import it
+/// exactly like `-i` files; the round trip keeps every group, rule and interface.
+#[tokio::test]
+async fn live_snapshot_document_imports_like_describe_files() {
+    let s = Server::new();
+    let web = s
+        .call(
+            "CreateSecurityGroup",
+            &[("GroupName", "web"), ("GroupDescription", "d")],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    s.call(
+        "AuthorizeSecurityGroupIngress",
+        &[
+            ("GroupId", &web),
+            ("IpPermissions.1.IpProtocol", "tcp"),
+            ("IpPermissions.1.FromPort", "443"),
+            ("IpPermissions.1.ToPort", "443"),
+            ("IpPermissions.1.Groups.1.GroupId", &web),
+        ],
+    )
+    .await
+    .ok();
+    let subnet = s.call("DescribeSubnets", &[]).await.ok().all("subnetId")[0].clone();
+    s.call(
+        "CreateNetworkInterface",
+        &[("SubnetId", &subnet), ("SecurityGroupId.1", &web)],
+    )
+    .await
+    .ok();
+    let doc = eval(&s, "{}").await.to_string();
+    let (snap, errors) =
+        palisade_ec2::import_texts(&[("live", &doc)], &palisade_model::Quotas::default());
+    assert!(errors.is_empty(), "{errors:?}");
+    let groups: Vec<String> = snap.groups.keys().map(ToString::to_string).collect();
+    assert_eq!(groups.len(), 2, "default and web");
+    assert!(groups.contains(&web));
+    assert_eq!(
+        snap.groups.values().map(|g| g.rules().len()).sum::<usize>(),
+        4,
+        "default: self + egress, web: egress + 443"
+    );
+    assert_eq!(snap.enis.len(), 1);
+}

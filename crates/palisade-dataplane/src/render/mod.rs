@@ -158,16 +158,17 @@ pub fn render(snapshot: &Snapshot, interfaces: &[LocalInterface]) -> Result<Rule
     for (name, lines) in &sg_chains {
         out.chain(name, None, lines);
     }
+    let one_end_untracked = !nt.is_empty();
     for (_, eni) in &local {
         out.chain(
             &format!("{}_out", ident(eni.id.as_str())),
             None,
-            &eni_out(snapshot, eni),
+            &eni_out(snapshot, eni, one_end_untracked),
         );
         out.chain(
             &format!("{}_in", ident(eni.id.as_str())),
             None,
-            &eni_in(snapshot, eni),
+            &eni_in(snapshot, eni, one_end_untracked),
         );
     }
     if !nt.is_empty() {
@@ -180,11 +181,12 @@ pub fn render(snapshot: &Snapshot, interfaces: &[LocalInterface]) -> Result<Rule
         );
     }
     let hook = "type filter hook prerouting priority filter; policy accept;";
-    out.chain(
-        "filter_prerouting",
-        Some(hook),
-        &["iifname vmap @eni_out".into()],
-    );
+    let mut prerouting = Vec::new();
+    if one_end_untracked {
+        prerouting.extend(untracked::mark_lines());
+    }
+    prerouting.push("iifname vmap @eni_out".into());
+    out.chain("filter_prerouting", Some(hook), &prerouting);
     let hook = "type filter hook forward priority filter; policy accept;";
     out.chain(
         "filter_forward",
@@ -375,8 +377,9 @@ fn addr_list(items: &[String]) -> String {
     }
 }
 
-/// What an instance sends through this interface.
-fn eni_out(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
+/// What an instance sends through this interface. `one_end_untracked`: some local flow may
+/// be untracked at one end only (see `untracked`), so accepting by state looks at `ct mark`.
+fn eni_out(snapshot: &Snapshot, eni: &Eni, one_end_untracked: bool) -> Vec<String> {
     let mut lines = vec![
         // DHCP before the instance has an address (RFC 2131 §4.1: source 0.0.0.0).
         "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept".to_owned(),
@@ -401,13 +404,20 @@ fn eni_out(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
         eni,
         "platform_out",
         Direction::Egress,
+        one_end_untracked,
     ));
     lines
 }
 
 /// What this interface receives.
-fn eni_in(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
-    stateful_and_groups(snapshot, eni, "platform_in", Direction::Ingress)
+fn eni_in(snapshot: &Snapshot, eni: &Eni, one_end_untracked: bool) -> Vec<String> {
+    stateful_and_groups(
+        snapshot,
+        eni,
+        "platform_in",
+        Direction::Ingress,
+        one_end_untracked,
+    )
 }
 
 fn stateful_and_groups(
@@ -415,12 +425,13 @@ fn stateful_and_groups(
     eni: &Eni,
     platform: &str,
     dir: Direction,
+    one_end_untracked: bool,
 ) -> Vec<String> {
-    let mut lines = vec![
-        "ct state established,related accept".to_owned(),
-        "ct state invalid drop".to_owned(),
-        format!("jump {platform}"),
-    ];
+    let mut lines = match one_end_untracked {
+        true => untracked::stateful_lines(dir),
+        false => vec!["ct state established,related accept".to_owned()],
+    };
+    lines.extend(["ct state invalid drop".to_owned(), format!("jump {platform}")]);
     for group_id in eni
         .groups
         .iter()

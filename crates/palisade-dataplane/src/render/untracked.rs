@@ -13,10 +13,18 @@
 //! one host has one conntrack table, and the tracked end's replies need the state. Both
 //! directions of a flow are matched (request by `th dport`, reply by `th sport`) so the reply
 //! is untracked too and judged by the rules, which by construction admit it.
+//!
+//! A local flow untracked at one end only keeps its conntrack entry (the tracked end needs
+//! it), but EC2 tracks per interface: at the untracked end its packets are judged by the
+//! current rules, so revoking the rule there cuts it at once. So its first packet marks the
+//! entry ([`mark_lines`]: `ct mark` bit [`UNTRACKED_AT_SERVER`] when the end that received the
+//! first packet is untracked, [`UNTRACKED_AT_CLIENT`] when the end that sent it is), and the
+//! interface chains accept by state only packets whose own end is not marked
+//! ([`stateful_lines`]); the others go on to the rules.
 
 use std::net::IpAddr;
 
-use palisade_model::{AddressFamily, Eni, PortRange, Rule, Snapshot, Traffic};
+use palisade_model::{AddressFamily, Direction, Eni, PortRange, Rule, Snapshot, Traffic};
 
 use super::sg::fam_suffix;
 
@@ -97,7 +105,7 @@ pub(super) fn compute(snapshot: &Snapshot, enis: &[&Eni]) -> Untracked {
                             .collect(),
                     )
                 };
-                use palisade_model::Direction::{Egress, Ingress};
+                use Direction::{Egress, Ingress};
                 if all_ports(Egress) {
                     push(&mut elems[0][idx], &addrs, l4, &ports(Ingress));
                 }
@@ -142,6 +150,53 @@ pub(super) fn chain_lines() -> Vec<String> {
         }
     }
     lines
+}
+
+/// `ct mark` bit: the flow's original destination (its server) is an untracked end.
+pub(super) const UNTRACKED_AT_SERVER: u32 = 0x1000_0000;
+/// `ct mark` bit: the flow's original source (its client) is an untracked end.
+pub(super) const UNTRACKED_AT_CLIENT: u32 = 0x2000_0000;
+
+/// For `filter_prerouting`, before the interface dispatch: mark new tracked flows that are
+/// untracked at one local end (flows untracked at every end never get here as `new`: the raw
+/// chain took them out of conntrack). Other bits of `ct mark` are left alone.
+pub(super) fn mark_lines() -> Vec<String> {
+    let mut lines = Vec::new();
+    for fam in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+        let ip = match fam {
+            AddressFamily::Ipv4 => "ip",
+            AddressFamily::Ipv6 => "ip6",
+        };
+        let f = fam_suffix(fam);
+        for (addr, set, bit) in [
+            ("daddr", "srv", UNTRACKED_AT_SERVER),
+            ("saddr", "cli", UNTRACKED_AT_CLIENT),
+        ] {
+            lines.push(format!(
+                "ct state new {ip} {addr} . meta l4proto . th dport @nt_{set}_{f} ct mark set ct mark | {bit:#010x}"
+            ));
+        }
+    }
+    lines
+}
+
+/// The "accept by state" lines of an interface chain when some local flow may be untracked
+/// at one end: a packet is accepted by state unless its flow is untracked at this interface's
+/// end. Ingress (to the interface): original direction = this end is the server, reply = the
+/// client; egress the other way round.
+pub(super) fn stateful_lines(dir: Direction) -> Vec<String> {
+    let (original, reply) = match dir {
+        Direction::Ingress => (UNTRACKED_AT_SERVER, UNTRACKED_AT_CLIENT),
+        Direction::Egress => (UNTRACKED_AT_CLIENT, UNTRACKED_AT_SERVER),
+    };
+    [("original", original), ("reply", reply)]
+        .into_iter()
+        .map(|(ct_dir, bit)| {
+            format!(
+                "ct direction {ct_dir} ct mark & {bit:#010x} == 0x00000000 ct state established,related accept"
+            )
+        })
+        .collect()
 }
 
 fn peer_family(rule: &Rule) -> Option<AddressFamily> {

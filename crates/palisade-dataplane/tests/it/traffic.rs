@@ -440,3 +440,59 @@ fn traffic_rendered_snapshots_load() {
     let _ = ADMIN_V6;
     let _ = ADMIN_V4;
 }
+
+/// Issue 5 (data plane), follow-up: a flow between two local interfaces that is untracked at
+/// one end only keeps its conntrack entry (the tracked end needs it), yet EC2 tracks per
+/// interface, so at the untracked end its packets are judged by the rules and revoking the
+/// rule there cuts it at once. It used to go on, accepted by the shared conntrack state.
+#[test]
+fn regression_5_local_flow_untracked_at_one_end_stops_on_revoke() {
+    let Some(mut lab) = lab("one_end") else { return };
+    for n in [inst::WEB, inst::OTHER] {
+        lab.instance(n, true);
+    }
+    lab.serve(&i(inst::WEB), &["tcp:80", "tcp:22"]);
+    let mut w = use_cases();
+    // SSH from the client's address: tracked at both ends (not from everywhere).
+    w.rule(
+        &gid(sg::WEB),
+        Direction::Ingress,
+        "tcp",
+        Some(22),
+        Some(22),
+        "10.0.9.10/32",
+    );
+    lab.apply(&w.snap);
+    let web = v4(inst::WEB).to_string();
+    // Web's 80 from everywhere with all egress: untracked at web's end; the client (no
+    // inbound rule for everywhere) is tracked, so the flow has a conntrack entry.
+    let mut one_end = lab.stream(&i(inst::OTHER), &web, 80);
+    let mut tracked = lab.stream(&i(inst::OTHER), &web, 22);
+    assert!(one_end.exchange() && tracked.exchange());
+    assert_eq!(
+        lab.conntrack_count(&["-p", "tcp", "--dport", "80", "-d", &web]),
+        1,
+        "the tracked client end keeps a conntrack entry"
+    );
+    let rule_of = |w: &crate::fixtures::World, port: u16, peer: &str| {
+        w.snap.groups[&gid(sg::WEB)]
+            .rules_in(Direction::Ingress)
+            .find(|r| r.traffic().ports() == Some((port, port)) && r.peer().to_string() == peer)
+            .unwrap()
+            .id
+            .clone()
+    };
+    let http_v4 = rule_of(&w, 80, "0.0.0.0/0");
+    let ssh = rule_of(&w, 22, "10.0.9.10/32");
+    w.revoke(&gid(sg::WEB), &http_v4);
+    w.revoke(&gid(sg::WEB), &ssh);
+    lab.apply(&w.snap);
+    assert!(
+        !one_end.exchange(),
+        "a flow untracked at the web end stops at once when web's rule goes"
+    );
+    assert!(
+        tracked.exchange(),
+        "a flow tracked at both ends survives the revoke"
+    );
+}

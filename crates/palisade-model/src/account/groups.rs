@@ -30,6 +30,14 @@ pub struct RuleUpdate {
     pub description: Option<String>,
 }
 
+/// What a revoke by rule properties did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Revoked {
+    pub rules: Vec<Rule>,
+    /// Specs that matched no rule (default VPC only; elsewhere a miss is an error).
+    pub unknown: Vec<RuleSpec>,
+}
+
 /// A group with stale rules (DescribeStaleSecurityGroups).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaleGroup {
@@ -215,13 +223,31 @@ impl AccountState {
         ))
     }
 
-    /// Revoke by rule properties (all-or-nothing, `InvalidPermission.NotFound`).
+    /// Revoke by rule properties. In a nondefault VPC any miss is
+    /// `InvalidPermission.NotFound` and nothing is revoked; in the default VPC "no error is
+    /// returned, and the output describes the security group rules that were not revoked"
+    /// (botocore model, `RevokeSecurityGroupIngress`).
     pub fn revoke_matching(
         &mut self,
         group_id: &GroupId,
         specs: &[RuleSpec],
-    ) -> Result<Vec<Rule>, AccountError> {
-        Ok(self.group_mut(group_id)?.revoke_matching(specs)?)
+    ) -> Result<Revoked, AccountError> {
+        let group = self.group(group_id)?;
+        let lenient = self
+            .snapshot
+            .vpcs
+            .get(&group.vpc_id)
+            .is_some_and(|v| v.is_default);
+        let (known, unknown): (Vec<RuleSpec>, Vec<RuleSpec>) = if lenient {
+            specs
+                .iter()
+                .cloned()
+                .partition(|s| group.rules().iter().any(|r| r.spec.same_rule(s)))
+        } else {
+            (specs.to_vec(), Vec::new())
+        };
+        let rules = self.group_mut(group_id)?.revoke_matching(&known)?;
+        Ok(Revoked { rules, unknown })
     }
 
     /// Revoke by `SecurityGroupRuleId` (all-or-nothing).
