@@ -140,14 +140,18 @@ impl Ec2ErrorCode {
             Self::InvalidSubnetRange => "InvalidSubnet.Range",
             Self::InvalidVpcIdMalformed => "InvalidVpcID.Malformed",
             Self::InvalidVpcIdNotFound => "InvalidVpcID.NotFound",
-            Self::InvalidVpcPeeringConnectionIdMalformed => "InvalidVpcPeeringConnectionId.Malformed",
+            Self::InvalidVpcPeeringConnectionIdMalformed => {
+                "InvalidVpcPeeringConnectionId.Malformed"
+            }
             Self::InvalidVpcPeeringConnectionIdNotFound => "InvalidVpcPeeringConnectionID.NotFound",
             Self::InvalidVpcRange => "InvalidVpc.Range",
             Self::MissingParameter => "MissingParameter",
             Self::PrefixListVersionMismatch => "PrefixListVersionMismatch",
             Self::RulesPerSecurityGroupLimitExceeded => "RulesPerSecurityGroupLimitExceeded",
             Self::SecurityGroupLimitExceeded => "SecurityGroupLimitExceeded",
-            Self::SecurityGroupsPerInstanceLimitExceeded => "SecurityGroupsPerInstanceLimitExceeded",
+            Self::SecurityGroupsPerInstanceLimitExceeded => {
+                "SecurityGroupsPerInstanceLimitExceeded"
+            }
             Self::SecurityGroupsPerInterfaceLimitExceeded => {
                 "SecurityGroupsPerInterfaceLimitExceeded"
             }
@@ -189,7 +193,10 @@ pub struct RuleError {
 
 impl RuleError {
     pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     pub fn code(&self) -> Ec2ErrorCode {
         self.code
@@ -201,7 +208,10 @@ impl RuleError {
 
 impl From<IdError> for RuleError {
     fn from(e: IdError) -> Self {
-        Self { code: e.code, message: e.message }
+        Self {
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
@@ -215,7 +225,10 @@ pub struct GroupError {
 
 impl GroupError {
     pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     pub fn code(&self) -> Ec2ErrorCode {
         self.code
@@ -235,7 +248,10 @@ pub struct NetworkError {
 
 impl NetworkError {
     pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self {
+            code,
+            message: message.into(),
+        }
     }
     pub fn code(&self) -> Ec2ErrorCode {
         self.code

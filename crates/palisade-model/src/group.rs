@@ -19,7 +19,10 @@ pub struct Quotas {
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { rules_per_group: 60, groups_per_interface: 5 }
+        Self {
+            rules_per_group: 60,
+            groups_per_interface: 5,
+        }
     }
 }
 
@@ -44,7 +47,10 @@ impl Quotas {
                 ),
             ));
         }
-        Ok(Self { rules_per_group, groups_per_interface })
+        Ok(Self {
+            rules_per_group,
+            groups_per_interface,
+        })
     }
 
     pub fn rules_per_group(&self) -> u32 {
@@ -79,7 +85,8 @@ impl Quotas {
 const NAME_EXTRA: &str = " ._-:/()#,@[]+=&;{}!$*";
 
 fn valid_chars(s: &str) -> bool {
-    s.chars().all(|c| c.is_ascii_alphanumeric() || NAME_EXTRA.contains(c))
+    s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || NAME_EXTRA.contains(c))
 }
 
 /// EC2's group-name rules (botocore model, `CreateSecurityGroup.GroupName`): 1–255
@@ -140,7 +147,9 @@ pub struct AuthorizeCtx<'a> {
 
 impl std::fmt::Debug for AuthorizeCtx<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuthorizeCtx").field("quotas", self.quotas).finish_non_exhaustive()
+        f.debug_struct("AuthorizeCtx")
+            .field("quotas", self.quotas)
+            .finish_non_exhaustive()
     }
 }
 
@@ -191,7 +200,10 @@ impl SecurityGroup {
             owner,
         );
         let self_ref = Peer::Group(GroupRef::same_account(id));
-        group.push(NewRule::new(Direction::Ingress, Traffic::All, self_ref), ids);
+        group.push(
+            NewRule::new(Direction::Ingress, Traffic::All, self_ref),
+            ids,
+        );
         group.push_default_egress(vpc_has_ipv6, ids);
         group
     }
@@ -204,7 +216,15 @@ impl SecurityGroup {
         vpc_id: VpcId,
         owner: AccountId,
     ) -> Self {
-        Self { id, name, description, vpc_id, owner, tags: Vec::new(), rules: Vec::new() }
+        Self {
+            id,
+            name,
+            description,
+            vpc_id,
+            owner,
+            tags: Vec::new(),
+            rules: Vec::new(),
+        }
     }
 
     pub fn is_default(&self) -> bool {
@@ -216,7 +236,9 @@ impl SecurityGroup {
     }
 
     pub fn rules_in(&self, direction: Direction) -> impl Iterator<Item = &Rule> {
-        self.rules.iter().filter(move |r| r.spec.direction == direction)
+        self.rules
+            .iter()
+            .filter(move |r| r.spec.direction == direction)
     }
 
     pub fn rule(&self, id: &RuleId) -> Option<&Rule> {
@@ -255,7 +277,10 @@ impl SecurityGroup {
         if let Some(twin) = self.rules.iter().find(|r| r.spec.same_rule(&rule.spec)) {
             return Err(duplicate(&twin.spec));
         }
-        self.rules.push(Rule { group_id: self.id.clone(), ..rule });
+        self.rules.push(Rule {
+            group_id: self.id.clone(),
+            ..rule
+        });
         Ok(())
     }
 
@@ -304,7 +329,12 @@ impl SecurityGroup {
             (spec.direction, v6, u64::from(w))
         };
         let mut buckets = std::collections::HashMap::<(Direction, bool), u64>::new();
-        for spec in self.rules.iter().map(|r| &r.spec).chain(new.iter().map(|r| &r.spec)) {
+        for spec in self
+            .rules
+            .iter()
+            .map(|r| &r.spec)
+            .chain(new.iter().map(|r| &r.spec))
+        {
             let (dir, v6, w) = weight(spec);
             *buckets.entry((dir, v6)).or_default() += w;
         }
@@ -345,7 +375,11 @@ impl SecurityGroup {
         ids: &[RuleId],
     ) -> Result<Vec<Rule>, RuleError> {
         for id in ids {
-            if !self.rules.iter().any(|r| &r.id == id && r.spec.direction == direction) {
+            if !self
+                .rules
+                .iter()
+                .any(|r| &r.id == id && r.spec.direction == direction)
+            {
                 return Err(RuleError::new(
                     Ec2ErrorCode::InvalidSecurityGroupRuleIdNotFound,
                     format!("The security group rule ID '{id}' does not exist"),
@@ -379,8 +413,16 @@ impl SecurityGroup {
                 format!("The security group rule ID '{id}' does not exist"),
             ));
         };
-        let spec = RuleSpec { direction: self.rules[idx].spec.direction, traffic, peer };
-        if self.rules.iter().any(|r| &r.id != id && r.spec.same_rule(&spec)) {
+        let spec = RuleSpec {
+            direction: self.rules[idx].spec.direction,
+            traffic,
+            peer,
+        };
+        if self
+            .rules
+            .iter()
+            .any(|r| &r.id != id && r.spec.same_rule(&spec))
+        {
             return Err(duplicate(&spec));
         }
         if let Some(d) = &description {
@@ -418,7 +460,10 @@ impl SecurityGroup {
 
     /// Sets the tags of an existing rule.
     pub fn rule_tags_mut(&mut self, id: &RuleId) -> Option<&mut Vec<Tag>> {
-        self.rules.iter_mut().find(|r| &r.id == id).map(|r| &mut r.tags)
+        self.rules
+            .iter_mut()
+            .find(|r| &r.id == id)
+            .map(|r| &mut r.tags)
     }
 }
 

@@ -34,7 +34,9 @@ impl IdGen for SeqIdGen {
 
 fn is_hex_id(rest: &str) -> bool {
     (rest.len() == 8 || rest.len() == 17)
-        && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && rest
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 macro_rules! id_type {

@@ -81,7 +81,11 @@ pub struct ConntrackConfig {
 
 impl Default for ConntrackConfig {
     fn default() -> Self {
-        Self { tcp_established: 432_000, udp_stream: 180, udp: 30 }
+        Self {
+            tcp_established: 432_000,
+            udp_stream: 180,
+            udp: 30,
+        }
     }
 }
 
@@ -112,7 +116,12 @@ impl ConntrackConfig {
                 d.tcp_established,
                 Self::TCP_ESTABLISHED_RANGE,
             )?,
-            udp_stream: check("UdpStreamTimeout", udp_stream, d.udp_stream, Self::UDP_STREAM_RANGE)?,
+            udp_stream: check(
+                "UdpStreamTimeout",
+                udp_stream,
+                d.udp_stream,
+                Self::UDP_STREAM_RANGE,
+            )?,
             udp: check("UdpTimeout", udp, d.udp, Self::UDP_RANGE)?,
         })
     }

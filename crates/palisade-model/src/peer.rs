@@ -24,7 +24,12 @@ pub struct GroupRef {
 
 impl GroupRef {
     pub fn same_account(group_id: GroupId) -> Self {
-        Self { group_id, owner: None, vpc_id: None, peering_id: None }
+        Self {
+            group_id,
+            owner: None,
+            vpc_id: None,
+            peering_id: None,
+        }
     }
 }
 
@@ -115,14 +120,30 @@ mod tests {
 
     #[test]
     fn cidrs_canonicalise() {
-        assert_eq!(Peer::parse_ipv4("10.0.0.1/24").unwrap().to_string(), "10.0.0.0/24");
-        assert_eq!(Peer::parse_ipv6("2001:db8::1/64").unwrap().to_string(), "2001:db8::/64");
-        assert_eq!(Peer::parse_ipv4("5.0.0.0/0").unwrap().to_string(), "0.0.0.0/0");
+        assert_eq!(
+            Peer::parse_ipv4("10.0.0.1/24").unwrap().to_string(),
+            "10.0.0.0/24"
+        );
+        assert_eq!(
+            Peer::parse_ipv6("2001:db8::1/64").unwrap().to_string(),
+            "2001:db8::/64"
+        );
+        assert_eq!(
+            Peer::parse_ipv4("5.0.0.0/0").unwrap().to_string(),
+            "0.0.0.0/0"
+        );
     }
 
     #[test]
     fn cidrs_reject() {
-        for bad in ["::/0", "123.123.123.123", "300.0.0.0/8", "10.0.0.0/33", "", "abc"] {
+        for bad in [
+            "::/0",
+            "123.123.123.123",
+            "300.0.0.0/8",
+            "10.0.0.0/33",
+            "",
+            "abc",
+        ] {
             let err = Peer::parse_ipv4(bad).unwrap_err();
             assert_eq!(err.code(), Ec2ErrorCode::InvalidParameterValue, "{bad}");
         }

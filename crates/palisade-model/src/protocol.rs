@@ -111,7 +111,10 @@ impl PortRange {
     }
 
     pub fn single(port: u16) -> Self {
-        Self { from: port, to: port }
+        Self {
+            from: port,
+            to: port,
+        }
     }
 
     pub fn from(self) -> u16 {
@@ -148,7 +151,10 @@ pub struct IcmpMatch {
 }
 
 impl IcmpMatch {
-    pub const ANY: Self = Self { icmp_type: None, code: None };
+    pub const ANY: Self = Self {
+        icmp_type: None,
+        code: None,
+    };
 
     pub fn new(icmp_type: Option<u8>, code: Option<u8>) -> Result<Self, RuleError> {
         if icmp_type.is_none() && code.is_some() {

@@ -39,7 +39,9 @@ impl std::str::FromStr for Direction {
         match s.to_ascii_lowercase().as_str() {
             "ingress" | "inbound" | "in" => Ok(Self::Ingress),
             "egress" | "outbound" | "out" => Ok(Self::Egress),
-            other => Err(format!("unknown direction '{other}' (expected ingress or egress)")),
+            other => Err(format!(
+                "unknown direction '{other}' (expected ingress or egress)"
+            )),
         }
     }
 }
@@ -73,7 +75,11 @@ impl fmt::Display for RuleSpec {
             Direction::Ingress => "from",
             Direction::Egress => "to",
         };
-        write!(f, "{} {} {} {}", self.direction, self.traffic, word, self.peer)
+        write!(
+            f,
+            "{} {} {} {}",
+            self.direction, self.traffic, word, self.peer
+        )
     }
 }
 
@@ -87,7 +93,15 @@ pub struct NewRule {
 
 impl NewRule {
     pub fn new(direction: Direction, traffic: Traffic, peer: Peer) -> Self {
-        Self { spec: RuleSpec { direction, traffic, peer }, description: None, tags: Vec::new() }
+        Self {
+            spec: RuleSpec {
+                direction,
+                traffic,
+                peer,
+            },
+            description: None,
+            tags: Vec::new(),
+        }
     }
 
     pub fn with_description(mut self, description: impl Into<String>) -> Self {

@@ -27,10 +27,23 @@ pub struct Snapshot {
 pub enum SnapshotError {
     #[error("network interface {eni} uses security group {group}, which is not in the input")]
     UnknownGroupOnInterface { eni: EniId, group: GroupId },
-    #[error("network interface {eni} (VPC {eni_vpc}) uses security group {group} of VPC {group_vpc}")]
-    GroupOfOtherVpc { eni: EniId, eni_vpc: VpcId, group: GroupId, group_vpc: VpcId },
-    #[error("security group {group} rule {rule} references prefix list {prefix_list}, which is not in the input")]
-    UnknownPrefixList { group: GroupId, rule: String, prefix_list: PrefixListId },
+    #[error(
+        "network interface {eni} (VPC {eni_vpc}) uses security group {group} of VPC {group_vpc}"
+    )]
+    GroupOfOtherVpc {
+        eni: EniId,
+        eni_vpc: VpcId,
+        group: GroupId,
+        group_vpc: VpcId,
+    },
+    #[error(
+        "security group {group} rule {rule} references prefix list {prefix_list}, which is not in the input"
+    )]
+    UnknownPrefixList {
+        group: GroupId,
+        rule: String,
+        prefix_list: PrefixListId,
+    },
     #[error("network interface {eni} has no security group")]
     InterfaceWithoutGroup { eni: EniId },
 }
@@ -43,7 +56,9 @@ impl Snapshot {
         let mut errors = Vec::new();
         for eni in self.enis.values() {
             if eni.groups.is_empty() {
-                errors.push(SnapshotError::InterfaceWithoutGroup { eni: eni.id.clone() });
+                errors.push(SnapshotError::InterfaceWithoutGroup {
+                    eni: eni.id.clone(),
+                });
             }
             for group_id in &eni.groups {
                 match self.groups.get(group_id) {

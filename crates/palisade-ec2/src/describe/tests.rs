@@ -1,3 +1,5 @@
+//! Tests of describe-* import and export.
+
 use palisade_model::{Ec2ErrorCode, Quotas};
 use serde_json::{Value, json};
 

@@ -1,3 +1,5 @@
+//! Tests of IpPermission conversions, with the round-trip property.
+
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};

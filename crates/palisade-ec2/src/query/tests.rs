@@ -1,3 +1,5 @@
+//! Tests of the Query protocol: parameters, permissions, filters, pagination.
+
 use palisade_model::{Direction, Ec2ErrorCode};
 
 use super::*;

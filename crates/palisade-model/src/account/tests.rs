@@ -1,3 +1,5 @@
+//! Tests of one account's state: EC2 operations and their business rules.
+
 use super::*;
 use crate::ids::SeqIdGen;
 use crate::network::PeeringStatus;
