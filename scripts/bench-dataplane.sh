@@ -19,8 +19,9 @@
 #             source port per packet: none is ever answered, so every packet is `ct state
 #             new` and walks the ruleset (this is the ruleset's packet-classification rate);
 #   load      wall time of the one `nft -f` that loads the ruleset.
-# Needs root, nft, ip, iperf3, hping3, python3 and cargo (scripts/test.d/setup-dataplane.sh
-# installs the packages). Only namespace-internal addresses are used.
+# Needs root, nft, ip, iperf3, hping3, python3 and cargo (it runs
+# `scripts/test.d/setup-dataplane.sh --bench` to install the packages). Only
+# namespace-internal addresses are used.
 set -euo pipefail
 
 N_RULES=${N_RULES:-10000}
@@ -31,7 +32,8 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "bench-dataplane: must run as root (it creates network namespaces)" >&2
   exit 2
 fi
-for tool in nft ip iperf3 hping3 python3 cargo timeout; do
+"$(dirname "$0")/test.d/setup-dataplane.sh" --bench
+for tool in nft ip iperf3 hping3 python3 cargo; do
   if ! command -v "$tool" >/dev/null 2>&1; then
     echo "bench-dataplane: $tool is missing (scripts/test.d/setup-dataplane.sh installs it)" >&2
     exit 2

@@ -3,6 +3,8 @@
 # nft (nftables), ip (iproute2), conntrack, ping (iputils-ping) and python3 for the tiny
 # TCP/UDP listeners and probes run inside the test namespaces. Only when something is missing,
 # and only as root (elsewhere the suite skips with a printed reason).
+# With --bench it also installs what scripts/bench-dataplane.sh needs (iperf3, hping3); the
+# test run does not, so CI does not pay for them.
 set -euo pipefail
 
 need=()
@@ -11,6 +13,10 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+if [ "${1:-}" = "--bench" ]; then
+  command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
+  command -v hping3 >/dev/null 2>&1 || need+=(hping3)
+fi
 
 if [ "${#need[@]}" -eq 0 ]; then
   exit 0

@@ -1,8 +1,8 @@
-//! The JSON extension endpoints for "would this packet pass?" over live state:
-//! `POST /_palisade/eval` (a packet in, the engine's decision out) and
-//! `POST /_palisade/snapshot` (the caller's state as one describe-* JSON document, which
-//! `palisade eval --endpoint` can evaluate locally with the same flags as `-i`). Both are
-//! SigV4-signed like every other request (service `ec2`); [`fetch_json`] is the client.
+//! The JSON extension endpoint for "would this packet pass?" over live state,
+//! `POST /_palisade/eval`: a packet in, the engine's decision out; an empty object `{}` in,
+//! the caller's state out as one describe-* JSON document (which `palisade eval --endpoint`
+//! evaluates locally with the same flags as `-i`). SigV4-signed like every other request
+//! (service `ec2`); [`fetch_json`] is the client.
 
 use std::net::IpAddr;
 use std::time::SystemTime;

@@ -1,7 +1,7 @@
 //! The nftables data plane: enforces security groups on a Linux host the way a hypervisor
 //! does, outside the instance.
 //!
-//! - [`render`] (pure) turns a snapshot and the interfaces local to one host into one complete
+//! - [`render()`] (pure) turns a snapshot and the interfaces local to one host into one complete
 //!   `inet` ruleset ([`Ruleset`]): per-interface chains dispatched by verdict maps, one chain
 //!   per security group, group references as named sets of member private addresses, prefix
 //!   lists and CIDRs as interval sets, anti-spoofing, the traffic EC2 never filters, and

@@ -10,7 +10,7 @@ use palisade_model::EniId;
 
 use crate::render::TABLE;
 
-/// One complete ruleset for one host (see [`crate::render`]).
+/// One complete ruleset for one host (see [`crate::render()`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ruleset {
     pub(crate) text: String,

@@ -4,11 +4,14 @@
 //! closure changed — or nothing, when the closure fails.
 //!
 //! The store holds no business rules (those live in `palisade_model::account`) and no SQL
-//! leaves this crate. Backends: SQLite ([`SqliteStore`]); PostgreSQL can follow behind the
-//! same trait.
+//! leaves this crate. Backends: SQLite ([`SqliteStore`], the default: one file) and
+//! PostgreSQL ([`PgStore`]: several servers sharing one database); both share the row codec
+//! and the per-scope transaction logic (`scoped`).
 #![deny(clippy::unwrap_used)]
 
 mod codec;
+mod postgres;
+mod scoped;
 mod sqlite;
 
 use std::fmt;
@@ -17,6 +20,7 @@ use palisade_model::account::AccountState;
 use palisade_model::{AccountId, IdGen};
 use thiserror::Error;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Whose state: one account in one region.
@@ -46,6 +50,8 @@ impl fmt::Display for Scope {
 pub enum StoreError {
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    #[error("postgres: {0}")]
+    Postgres(#[from] ::postgres::Error),
     #[error("stored resource {id} is corrupt: {message}")]
     Corrupt { id: String, message: String },
     #[error("database schema version {found} is newer than this program's {supported}")]

@@ -6,15 +6,14 @@
 //! Durability: `synchronous=NORMAL` in WAL mode loses nothing when the process stops or
 //! crashes; only an OS crash or power cut may drop the last commits (SQLite docs, "WAL").
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Mutex;
 
 use palisade_model::IdGen;
-use palisade_model::account::{AccountState, ResourceKey};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::{ReadFn, Scope, Store, StoreError, WriteFn, codec};
+use crate::scoped::{self, Cache, Rows};
+use crate::{ReadFn, Scope, Store, StoreError, WriteFn};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -43,7 +42,7 @@ pub struct SqliteStore {
 #[derive(Debug)]
 struct Inner {
     conn: Connection,
-    cache: HashMap<Scope, (i64, AccountState)>,
+    cache: Cache,
 }
 
 impl SqliteStore {
@@ -66,7 +65,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Mutex::new(Inner {
                 conn,
-                cache: HashMap::new(),
+                cache: Cache::new(),
             }),
         })
     }
@@ -113,60 +112,16 @@ fn finish<T>(conn: &Connection, res: Result<T, StoreError>) -> Result<T, StoreEr
     }
 }
 
-impl Inner {
-    fn db_version(&self, scope: &Scope) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT version FROM scopes WHERE account = ?1 AND region = ?2",
-                params![scope.account.as_str(), scope.region],
-                |r| r.get(0),
-            )
-            .optional()?)
+/// [`Rows`] on a connection inside a transaction.
+struct SqliteRows<'a>(&'a Connection);
+
+impl Rows for SqliteRows<'_> {
+    fn version(&mut self, scope: &Scope) -> Result<Option<i64>, StoreError> {
+        db_version(self.0, scope)
     }
 
-    fn load(&self, scope: &Scope) -> Result<AccountState, StoreError> {
-        let mut state = AccountState::empty(scope.account.clone(), &scope.region);
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT id, body FROM resources WHERE account = ?1 AND region = ?2")?;
-        let rows = stmt.query_map(params![scope.account.as_str(), scope.region], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-        })?;
-        for row in rows {
-            let (id, body) = row?;
-            state.insert_loaded(codec::decode(&id, &body)?);
-        }
-        Ok(state)
-    }
-
-    fn save(
-        &self,
-        scope: &Scope,
-        state: &AccountState,
-        keys: impl IntoIterator<Item = ResourceKey>,
-    ) -> Result<(), StoreError> {
-        let mut upsert = self.conn.prepare_cached(
-            "INSERT INTO resources (account, region, id, body) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (account, region, id) DO UPDATE SET body = excluded.body",
-        )?;
-        let mut delete = self.conn.prepare_cached(
-            "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
-        )?;
-        for key in keys {
-            let acct = scope.account.as_str();
-            match state.get(&key) {
-                Some(res) => {
-                    upsert.execute(params![acct, scope.region, key.id(), codec::encode(&res)])?
-                }
-                None => delete.execute(params![acct, scope.region, key.id()])?,
-            };
-        }
-        Ok(())
-    }
-
-    fn bump(&self, scope: &Scope, version: i64) -> Result<(), StoreError> {
-        self.conn.execute(
+    fn set_version(&mut self, scope: &Scope, version: i64) -> Result<(), StoreError> {
+        self.0.execute(
             "INSERT INTO scopes (account, region, version) VALUES (?1, ?2, ?3)
              ON CONFLICT (account, region) DO UPDATE SET version = excluded.version",
             params![scope.account.as_str(), scope.region, version],
@@ -174,50 +129,61 @@ impl Inner {
         Ok(())
     }
 
-    /// Inside a transaction: the scope's current state and version, bootstrapping a new
-    /// scope and reloading a cache that another writer made stale.
-    fn current(
+    fn each_body(
         &mut self,
         scope: &Scope,
-        ids: &mut dyn IdGen,
-    ) -> Result<(i64, AccountState), StoreError> {
-        let Some(version) = self.db_version(scope)? else {
-            let mut state = AccountState::bootstrap(scope.account.clone(), &scope.region, ids);
-            let keys = state.take_changed();
-            self.save(scope, &state, keys)?;
-            self.bump(scope, 1)?;
-            return Ok((1, state));
-        };
-        match self.cache.remove(scope) {
-            Some((v, state)) if v == version => Ok((v, state)),
-            _ => Ok((version, self.load(scope)?)),
-        }
-    }
-
-    /// Puts back the rows a failed closure touched.
-    fn restore(
-        &self,
-        scope: &Scope,
-        state: &mut AccountState,
-        keys: impl IntoIterator<Item = ResourceKey>,
+        each: &mut dyn FnMut(&str, &str) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
-        )?;
-        for key in keys {
-            let body: Option<String> = stmt
-                .query_row(
-                    params![scope.account.as_str(), scope.region, key.id()],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            match body {
-                Some(body) => state.insert_loaded(codec::decode(key.id(), &body)?),
-                None => state.remove_loaded(&key),
-            }
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id, body FROM resources WHERE account = ?1 AND region = ?2")?;
+        let rows = stmt.query_map(params![scope.account.as_str(), scope.region], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (id, body) = row?;
+            each(&id, &body)?;
         }
         Ok(())
     }
+
+    fn body(&mut self, scope: &Scope, id: &str) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.0.prepare_cached(
+            "SELECT body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
+        )?;
+        Ok(stmt
+            .query_row(params![scope.account.as_str(), scope.region, id], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    fn put(&mut self, scope: &Scope, id: &str, body: &str) -> Result<(), StoreError> {
+        let mut upsert = self.0.prepare_cached(
+            "INSERT INTO resources (account, region, id, body) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (account, region, id) DO UPDATE SET body = excluded.body",
+        )?;
+        upsert.execute(params![scope.account.as_str(), scope.region, id, body])?;
+        Ok(())
+    }
+
+    fn delete(&mut self, scope: &Scope, id: &str) -> Result<(), StoreError> {
+        let mut delete = self.0.prepare_cached(
+            "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
+        )?;
+        delete.execute(params![scope.account.as_str(), scope.region, id])?;
+        Ok(())
+    }
+}
+
+fn db_version(conn: &Connection, scope: &Scope) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT version FROM scopes WHERE account = ?1 AND region = ?2",
+            params![scope.account.as_str(), scope.region],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 impl Store for SqliteStore {
@@ -228,29 +194,16 @@ impl Store for SqliteStore {
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
-        inner.conn.execute_batch("BEGIN IMMEDIATE")?;
-        let res = (|| {
-            let (version, mut state) = inner.current(scope, ids)?;
-            state.take_changed();
-            let commit = f(&mut state, ids);
-            let changed = state.take_changed();
-            if !commit || changed.is_empty() {
-                inner.restore(scope, &mut state, changed)?;
-                // The bootstrap (if any) still commits: a new scope exists from first use.
-                return Ok((version, state));
-            }
-            inner.save(scope, &state, changed)?;
-            inner.bump(scope, version + 1)?;
-            Ok((version + 1, state))
-        })();
-        let res = finish(&inner.conn, res);
-        match res {
+        let Inner { conn, cache } = &mut *inner;
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let res = scoped::mutate(&mut SqliteRows(conn), cache, scope, ids, f);
+        match finish(conn, res) {
             Ok((version, state)) => {
-                inner.cache.insert(scope.clone(), (version, state));
+                cache.insert(scope.clone(), (version, state));
                 Ok(())
             }
             Err(e) => {
-                inner.cache.remove(scope);
+                cache.remove(scope);
                 Err(e)
             }
         }
@@ -263,17 +216,18 @@ impl Store for SqliteStore {
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
-        let fresh = match (inner.cache.get(scope), inner.db_version(scope)?) {
+        let Inner { conn, cache } = &mut *inner;
+        let fresh = match (cache.get(scope), db_version(conn, scope)?) {
             (Some((v, _)), Some(db)) => *v == db,
             _ => false,
         };
         if !fresh {
-            inner.conn.execute_batch("BEGIN IMMEDIATE")?;
-            let res = inner.current(scope, ids);
-            let (version, state) = finish(&inner.conn, res)?;
-            inner.cache.insert(scope.clone(), (version, state));
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let res = scoped::current(&mut SqliteRows(conn), cache, scope, ids);
+            let (version, state) = finish(conn, res)?;
+            cache.insert(scope.clone(), (version, state));
         }
-        let (_, state) = inner.cache.get(scope).ok_or(StoreError::Poisoned)?;
+        let (_, state) = cache.get(scope).ok_or(StoreError::Poisoned)?;
         f(state);
         Ok(())
     }

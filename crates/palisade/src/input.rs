@@ -1,5 +1,5 @@
 //! Reading snapshots from `-i FILE_OR_DIR` arguments (describe-* JSON files or directories
-//! of them).
+//! of them), or from one document in memory (the live state `eval --endpoint` fetches).
 //!
 //! A directory contributes every `*.json` file directly inside it, sorted by name; `-i` may
 //! repeat. All documents are imported together (so duplicate ids across files are caught),
@@ -34,7 +34,18 @@ pub(crate) fn load_snapshot(inputs: &[PathBuf]) -> anyhow::Result<Snapshot> {
         .iter()
         .map(|(n, t)| (n.as_str(), t.as_str()))
         .collect();
-    let (snapshot, errors) = palisade_ec2::import_texts(&docs, &import_quotas());
+    import(&docs)
+}
+
+/// Imports one describe-* JSON document held in memory (such as the live state
+/// `palisade serve` returns) exactly as a `-i` file, `source` naming it in messages.
+pub(crate) fn import_text(source: &str, text: &str) -> anyhow::Result<Snapshot> {
+    import(&[(source, text)])
+}
+
+/// The one import path: every document together, every problem reported at once.
+fn import(docs: &[(&str, &str)]) -> anyhow::Result<Snapshot> {
+    let (snapshot, errors) = palisade_ec2::import_texts(docs, &import_quotas());
     if errors.is_empty() {
         return Ok(snapshot);
     }

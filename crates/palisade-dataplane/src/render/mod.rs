@@ -7,7 +7,8 @@
 //!   the sender's egress and the receiver's ingress, as in EC2. Other links (uplinks) are not
 //!   in the maps: they are the outside world, judged only at the interface they reach.
 //! - each interface chain: link-level and DHCP traffic, anti-spoofing, `ct state
-//!   established,related accept`, `ct state invalid drop`, the platform allow-list, one
+//!   established,related accept` (unless the flow is untracked at this end: `ct mark`, see
+//!   `untracked`), `ct state invalid drop`, the platform allow-list, one
 //!   `jump` per security group (union: the first `accept` wins), then `drop`;
 //! - an interface that is mapped but missing from the snapshot has `drop` as its verdict.
 //!
@@ -158,17 +159,16 @@ pub fn render(snapshot: &Snapshot, interfaces: &[LocalInterface]) -> Result<Rule
     for (name, lines) in &sg_chains {
         out.chain(name, None, lines);
     }
-    let one_end_untracked = !nt.is_empty();
     for (_, eni) in &local {
         out.chain(
             &format!("{}_out", ident(eni.id.as_str())),
             None,
-            &eni_out(snapshot, eni, one_end_untracked),
+            &eni_out(snapshot, eni),
         );
         out.chain(
             &format!("{}_in", ident(eni.id.as_str())),
             None,
-            &eni_in(snapshot, eni, one_end_untracked),
+            &eni_in(snapshot, eni),
         );
     }
     if !nt.is_empty() {
@@ -182,7 +182,7 @@ pub fn render(snapshot: &Snapshot, interfaces: &[LocalInterface]) -> Result<Rule
     }
     let hook = "type filter hook prerouting priority filter; policy accept;";
     let mut prerouting = Vec::new();
-    if one_end_untracked {
+    if !nt.is_empty() {
         prerouting.extend(untracked::mark_lines());
     }
     prerouting.push("iifname vmap @eni_out".into());
@@ -377,9 +377,8 @@ fn addr_list(items: &[String]) -> String {
     }
 }
 
-/// What an instance sends through this interface. `one_end_untracked`: some local flow may
-/// be untracked at one end only (see `untracked`), so accepting by state looks at `ct mark`.
-fn eni_out(snapshot: &Snapshot, eni: &Eni, one_end_untracked: bool) -> Vec<String> {
+/// What an instance sends through this interface.
+fn eni_out(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
     let mut lines = vec![
         // DHCP before the instance has an address (RFC 2131 §4.1: source 0.0.0.0).
         "ip saddr 0.0.0.0 ip daddr 255.255.255.255 udp sport 68 udp dport 67 accept".to_owned(),
@@ -404,20 +403,13 @@ fn eni_out(snapshot: &Snapshot, eni: &Eni, one_end_untracked: bool) -> Vec<Strin
         eni,
         "platform_out",
         Direction::Egress,
-        one_end_untracked,
     ));
     lines
 }
 
 /// What this interface receives.
-fn eni_in(snapshot: &Snapshot, eni: &Eni, one_end_untracked: bool) -> Vec<String> {
-    stateful_and_groups(
-        snapshot,
-        eni,
-        "platform_in",
-        Direction::Ingress,
-        one_end_untracked,
-    )
+fn eni_in(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
+    stateful_and_groups(snapshot, eni, "platform_in", Direction::Ingress)
 }
 
 fn stateful_and_groups(
@@ -425,13 +417,15 @@ fn stateful_and_groups(
     eni: &Eni,
     platform: &str,
     dir: Direction,
-    one_end_untracked: bool,
 ) -> Vec<String> {
-    let mut lines = match one_end_untracked {
-        true => untracked::stateful_lines(dir),
-        false => vec!["ct state established,related accept".to_owned()],
-    };
-    lines.extend(["ct state invalid drop".to_owned(), format!("jump {platform}")]);
+    // Accept by state, unless the flow is untracked at this end (`untracked`). Always
+    // rendered this way, also with no untracked flow in sight: entries marked under an older
+    // ruleset keep their meaning after the last untracked rule goes.
+    let mut lines = untracked::stateful_lines(dir);
+    lines.extend([
+        "ct state invalid drop".to_owned(),
+        format!("jump {platform}"),
+    ]);
     for group_id in eni
         .groups
         .iter()

@@ -180,9 +180,8 @@ pub(super) fn mark_lines() -> Vec<String> {
     lines
 }
 
-/// The "accept by state" lines of an interface chain when some local flow may be untracked
-/// at one end: a packet is accepted by state unless its flow is untracked at this interface's
-/// end. Ingress (to the interface): original direction = this end is the server, reply = the
+/// The "accept by state" lines of an interface chain: a packet is accepted by state unless
+/// its flow is untracked at this interface's end. Ingress (to the interface): original direction = this end is the server, reply = the
 /// client; egress the other way round.
 pub(super) fn stateful_lines(dir: Direction) -> Vec<String> {
     let (original, reply) = match dir {

@@ -447,7 +447,9 @@ fn traffic_rendered_snapshots_load() {
 /// rule there cuts it at once. It used to go on, accepted by the shared conntrack state.
 #[test]
 fn regression_5_local_flow_untracked_at_one_end_stops_on_revoke() {
-    let Some(mut lab) = lab("one_end") else { return };
+    let Some(mut lab) = lab("one_end") else {
+        return;
+    };
     for n in [inst::WEB, inst::OTHER] {
         lab.instance(n, true);
     }
@@ -474,7 +476,7 @@ fn regression_5_local_flow_untracked_at_one_end_stops_on_revoke() {
         1,
         "the tracked client end keeps a conntrack entry"
     );
-    let rule_of = |w: &crate::fixtures::World, port: u16, peer: &str| {
+    let rule_of = |w: &crate::fixtures::World, port, peer: &str| {
         w.snap.groups[&gid(sg::WEB)]
             .rules_in(Direction::Ingress)
             .find(|r| r.traffic().ports() == Some((port, port)) && r.peer().to_string() == peer)

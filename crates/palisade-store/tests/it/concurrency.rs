@@ -1,6 +1,7 @@
-//! 32 clients on one SQLite file through two store handles (two "servers"), authorizing and
+//! Many clients through two store handles on one database (two "servers"), authorizing and
 //! revoking on the same groups at once: the final rule set equals the serial result,
-//! duplicates are refused exactly once, and the rule quota is never exceeded.
+//! duplicates are refused exactly once, and the rule quota is never exceeded. Run here with
+//! 32 clients on one SQLite file; `postgres.rs` runs the same check on PostgreSQL.
 
 use std::sync::Arc;
 use std::thread;
@@ -10,8 +11,6 @@ use palisade_model::{
     AccountId, Direction, Ec2ErrorCode, GroupId, NewRule, Peer, SeqIdGen, Traffic,
 };
 use palisade_store::{Scope, SqliteStore, Store, StoreError, transact, view};
-
-const CLIENTS: u16 = 32;
 
 #[derive(Debug)]
 enum E {
@@ -42,11 +41,11 @@ fn code(res: &Result<impl std::fmt::Debug, E>) -> Option<Ec2ErrorCode> {
     }
 }
 
-/// Client `i`'s work on groups (a, b, c).
+/// Client `i`'s work on groups (a, b, c), adding `per_call` rules to b in one call.
 fn client(
     store: &dyn Store,
     s: &Scope,
-    i: u16,
+    (i, per_call): (u16, u16),
     (a, b, c): (&GroupId, &GroupId, &GroupId),
 ) -> (usize, usize, Vec<Option<Ec2ErrorCode>>) {
     let mut ids = SeqIdGen::starting_at(u128::from(i) << 32);
@@ -76,14 +75,15 @@ fn client(
             .map(drop))),
         None
     );
-    // Group b: three distinct rules in one call; the quota (60 IPv4 inbound) admits 20 calls.
-    let three = |st: &mut AccountState, ids: &mut dyn palisade_model::IdGen| {
-        let rules = (0..3)
-            .map(|k| rule(3000 + i * 3 + k, "192.168.0.0/16"))
+    // Group b: `per_call` distinct rules in one call; the quota (60 IPv4 inbound) admits
+    // 60 / per_call calls.
+    let some = |st: &mut AccountState, ids: &mut dyn palisade_model::IdGen| {
+        let rules = (0..per_call)
+            .map(|k| rule(3000 + i * per_call + k, "192.168.0.0/16"))
             .collect();
         st.authorize(b, rules, ids).map(drop)
     };
-    let quota = code(&run(&three));
+    let quota = code(&run(&some));
     // Group c: everybody adds the same rule; exactly one wins.
     let dup = code(&run(&|st, ids| {
         st.authorize(c, vec![rule(5432, "172.16.0.0/12")], ids)
@@ -131,22 +131,36 @@ fn thirty_two_clients_match_the_serial_result() {
         Arc::new(SqliteStore::open(&path).unwrap()),
         Arc::new(SqliteStore::open(&path).unwrap()),
     ];
+    check_clients(&servers, 32, 3);
+}
+
+/// `clients` threads split over two handles on one database; each adds `per_call` rules to
+/// group b at once, so `60 / per_call` (fewer than `clients`) of those calls must win.
+pub(crate) fn check_clients(servers: &[Arc<dyn Store>; 2], clients: u16, per_call: u16) {
+    assert!(
+        60 % per_call == 0 && 60 / per_call < clients,
+        "the quota must be hit"
+    );
     let acct: AccountId = "000000000032".parse().unwrap();
     let s = Scope::new(acct, "us-east-1");
     let (a, b, c) = setup(servers[0].as_ref(), &s);
 
-    let handles: Vec<_> = (0..CLIENTS)
+    let handles: Vec<_> = (0..clients)
         .map(|i| {
             let store = servers[usize::from(i % 2)].clone();
             let (s, a, b, c) = (s.clone(), a.clone(), b.clone(), c.clone());
-            thread::spawn(move || client(store.as_ref(), &s, i, (&a, &b, &c)))
+            thread::spawn(move || client(store.as_ref(), &s, (i, per_call), (&a, &b, &c)))
         })
         .collect();
     let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
 
     let quota_ok: usize = results.iter().map(|r| r.0).sum();
     let dup_ok: usize = results.iter().map(|r| r.1).sum();
-    assert_eq!(quota_ok, 20, "60 rules / 3 per call");
+    assert_eq!(
+        quota_ok,
+        usize::from(60 / per_call),
+        "60 rules / {per_call} per call"
+    );
     assert_eq!(dup_ok, 1, "the same rule is added exactly once");
     for (_, _, codes) in &results {
         assert!(matches!(
@@ -164,10 +178,10 @@ fn thirty_two_clients_match_the_serial_result() {
     let s2 = Scope::new("000000000033".parse().unwrap(), "us-east-1");
     let (a2, _, c2) = setup(&serial_store, &s2);
     let b2 = setup_b_serial(&serial_store, &s2);
-    for i in 0..CLIENTS {
-        client(&serial_store, &s2, i, (&a2, &b2, &c2));
+    for i in 0..clients {
+        client(&serial_store, &s2, (i, per_call), (&a2, &b2, &c2));
     }
-    for store in &servers {
+    for store in servers {
         assert_eq!(
             specs(store.as_ref(), &s, &a),
             specs(&serial_store, &s2, &a2)

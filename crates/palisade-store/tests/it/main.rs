@@ -1,8 +1,9 @@
-//! Store integration tests: the backend conformance suite (SQLite always; PostgreSQL would
-//! join when `PALISADE_PG_URL` is set and a backend exists), persistence across reopen, and
-//! concurrency under 32 clients.
-#![allow(clippy::unwrap_used)]
+//! Store integration tests: the backend conformance suite (SQLite always; PostgreSQL when
+//! `PALISADE_PG_URL` is set), persistence across reopen, two handles on one database acting
+//! as two servers, and concurrency under many clients.
+#![allow(clippy::unwrap_used, clippy::print_stderr)]
 
 mod concurrency;
+mod postgres;
 mod sqlite;
 mod suite;

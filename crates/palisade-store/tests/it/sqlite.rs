@@ -1,5 +1,5 @@
-//! The conformance suite on SQLite files; PostgreSQL has no backend yet, so
-//! `PALISADE_PG_URL` is reported and not used.
+//! The conformance suite on SQLite files and in memory, and the schema-version check
+//! (`postgres.rs` runs the same suite on PostgreSQL).
 
 use palisade_store::{SqliteStore, Store};
 

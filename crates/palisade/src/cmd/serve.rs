@@ -1,4 +1,6 @@
-//! `palisade serve`: the EC2 Query API for security groups on an embedded SQLite store.
+//! `palisade serve`: the EC2 Query API for security groups on an embedded SQLite store
+//! (`--db PATH`, the default) or on PostgreSQL (`--db postgres://…`), where several servers
+//! share one database and stay consistent (the store serialises writers per account/region).
 //!
 //! Keys come from `--keys FILE` (`ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line) and/or
 //! the environment (`PALISADE_ACCESS_KEY_ID`, `PALISADE_SECRET_ACCESS_KEY`,
@@ -6,14 +8,16 @@
 //! 123456789012, printed at start-up. The first stdout line is always
 //! `listening on http://ADDR:PORT` (the real port when `--listen` asks for port 0).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use palisade_api::{AppState, Clock, KeyRing, router};
-use palisade_store::SqliteStore;
+use palisade_store::{PgStore, SqliteStore, Store};
 
 use crate::output;
 
@@ -29,9 +33,11 @@ pub(crate) struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// SQLite database file, created on first start.
-    #[arg(long, default_value = "palisade.db")]
-    db: PathBuf,
+    /// Where state lives: a SQLite file, created on first start; or a PostgreSQL URL
+    /// (`postgres://USER:PASSWORD@HOST:PORT/DBNAME`, no TLS: use a unix socket or loopback)
+    /// that several servers can share; its tables are created on first connect.
+    #[arg(long, default_value = "palisade.db", value_name = "PATH|URL")]
+    db: Db,
     /// Access keys file: `ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line.
     #[arg(long)]
     keys: Option<PathBuf>,
@@ -67,12 +73,64 @@ fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
     Ok(ring)
 }
 
+/// `--db`: a SQLite file path, or a PostgreSQL URL.
+#[derive(Debug, Clone)]
+enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl FromStr for Db {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+                Self::Postgres(s.to_owned())
+            } else {
+                Self::Sqlite(PathBuf::from(s))
+            },
+        )
+    }
+}
+
+/// Shows the database without a URL's password.
+impl fmt::Display for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => {
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    return f.write_str(url);
+                };
+                let Some((userinfo, host)) = rest.rsplit_once('@') else {
+                    return f.write_str(url);
+                };
+                match userinfo.split_once(':') {
+                    Some((user, _password)) => write!(f, "{scheme}://{user}:***@{host}"),
+                    None => f.write_str(url),
+                }
+            }
+        }
+    }
+}
+
+fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
+    Ok(match db {
+        Db::Sqlite(path) => Arc::new(
+            SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?,
+        ),
+        Db::Postgres(url) => {
+            Arc::new(PgStore::connect(url).with_context(|| format!("connecting to {db}"))?)
+        }
+    })
+}
+
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
-    let store =
-        SqliteStore::open(&args.db).with_context(|| format!("opening {}", args.db.display()))?;
+    let store = open_store(&args.db)?;
     let state = AppState {
-        store: Arc::new(store),
+        store,
         keys: Arc::new(keys),
         clock: Clock::System,
     };
@@ -86,7 +144,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         output::line(&format!("listening on http://{addr}"));
-        tracing::info!(%addr, db = %args.db.display(), "serving the EC2 API");
+        tracing::info!(%addr, db = %args.db, "serving the EC2 API");
         axum::serve(listener, router(state))
             .with_graceful_shutdown(shutdown())
             .await
@@ -111,5 +169,33 @@ async fn shutdown() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Db;
+
+    #[track_caller]
+    fn check(arg: &str, shown: &str, postgres: bool) {
+        let db: Db = arg.parse().unwrap_or_else(|e| match e {});
+        assert_eq!(db.to_string(), shown);
+        assert_eq!(matches!(db, Db::Postgres(_)), postgres);
+    }
+
+    #[test]
+    fn db_is_a_sqlite_path_unless_a_postgres_url() {
+        check("palisade.db", "palisade.db", false);
+        check("/tmp/postgres://x", "/tmp/postgres://x", false);
+        check(
+            "postgres://app:s3cret@127.0.0.1:5432/palisade",
+            "postgres://app:***@127.0.0.1:5432/palisade",
+            true,
+        );
+        check(
+            "postgresql://app@localhost/palisade",
+            "postgresql://app@localhost/palisade",
+            true,
+        );
     }
 }

@@ -3,5 +3,7 @@
 
 mod agent;
 mod cli;
+mod endpoint;
 mod fixture;
+mod tidy;
 mod use_cases;

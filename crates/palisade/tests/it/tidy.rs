@@ -1,5 +1,5 @@
 //! Tidy checks that run as ordinary tests: file headers, ARCHITECTURE.md coverage, pure
-//! crates' dependency allowlist, and no `#[ignore]`/`#[should_panic]`/`dbg!` in the tree.
+//! crates' dependency allowlist, and no ignored, should-panic or debug-print leftovers.
 
 use std::path::{Path, PathBuf};
 

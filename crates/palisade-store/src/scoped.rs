@@ -1,0 +1,123 @@
+//! What every backend does inside one transaction on one scope, written once over [`Rows`]
+//! (the handful of row operations a backend provides): bootstrap a new scope, reuse or
+//! reload the cached state by version, run the caller's closure, then write exactly the
+//! resources it touched and bump the version — or put the touched resources back.
+//!
+//! Callers hold the scope's write lock (SQLite's `BEGIN IMMEDIATE`, PostgreSQL's advisory
+//! lock) for the whole call; nothing here commits, rolls back or locks.
+
+use std::collections::HashMap;
+
+use palisade_model::IdGen;
+use palisade_model::account::{AccountState, ResourceKey};
+
+use crate::{Scope, StoreError, WriteFn, codec};
+
+/// Each handle's copy of the scopes it has seen, tagged with their version.
+pub(crate) type Cache = HashMap<Scope, (i64, AccountState)>;
+
+/// The row operations of one backend, inside a transaction that holds the scope's lock.
+pub(crate) trait Rows {
+    /// The scope's version, `None` before its first use.
+    fn version(&mut self, scope: &Scope) -> Result<Option<i64>, StoreError>;
+    /// Records the scope's version (inserting the scope row when new).
+    fn set_version(&mut self, scope: &Scope, version: i64) -> Result<(), StoreError>;
+    /// Calls `each(id, body)` for every stored resource of the scope.
+    fn each_body(
+        &mut self,
+        scope: &Scope,
+        each: &mut dyn FnMut(&str, &str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+    /// One resource's stored body.
+    fn body(&mut self, scope: &Scope, id: &str) -> Result<Option<String>, StoreError>;
+    /// Inserts or replaces one resource's body.
+    fn put(&mut self, scope: &Scope, id: &str, body: &str) -> Result<(), StoreError>;
+    /// Deletes one resource.
+    fn delete(&mut self, scope: &Scope, id: &str) -> Result<(), StoreError>;
+}
+
+/// Loads a scope's whole state from its rows.
+fn load(rows: &mut dyn Rows, scope: &Scope) -> Result<AccountState, StoreError> {
+    let mut state = AccountState::empty(scope.account.clone(), &scope.region);
+    rows.each_body(scope, &mut |id, body| {
+        state.insert_loaded(codec::decode(id, body)?);
+        Ok(())
+    })?;
+    Ok(state)
+}
+
+/// Writes the resources named by `keys` as they are in `state` (absent ones are deleted).
+fn save(
+    rows: &mut dyn Rows,
+    scope: &Scope,
+    state: &AccountState,
+    keys: impl IntoIterator<Item = ResourceKey>,
+) -> Result<(), StoreError> {
+    for key in keys {
+        match state.get(&key) {
+            Some(res) => rows.put(scope, key.id(), &codec::encode(&res))?,
+            None => rows.delete(scope, key.id())?,
+        }
+    }
+    Ok(())
+}
+
+/// Puts back the resources a failed closure touched, from their rows.
+fn restore(
+    rows: &mut dyn Rows,
+    scope: &Scope,
+    state: &mut AccountState,
+    keys: impl IntoIterator<Item = ResourceKey>,
+) -> Result<(), StoreError> {
+    for key in keys {
+        match rows.body(scope, key.id())? {
+            Some(body) => state.insert_loaded(codec::decode(key.id(), &body)?),
+            None => state.remove_loaded(&key),
+        }
+    }
+    Ok(())
+}
+
+/// The scope's current state and version, bootstrapping a new scope (as EC2 creates a new
+/// account/region) and reloading a cached copy that another writer made stale.
+pub(crate) fn current(
+    rows: &mut dyn Rows,
+    cache: &mut Cache,
+    scope: &Scope,
+    ids: &mut dyn IdGen,
+) -> Result<(i64, AccountState), StoreError> {
+    let Some(version) = rows.version(scope)? else {
+        let mut state = AccountState::bootstrap(scope.account.clone(), &scope.region, ids);
+        let keys = state.take_changed();
+        save(rows, scope, &state, keys)?;
+        rows.set_version(scope, 1)?;
+        return Ok((1, state));
+    };
+    match cache.remove(scope) {
+        Some((v, state)) if v == version => Ok((v, state)),
+        _ => Ok((version, load(rows, scope)?)),
+    }
+}
+
+/// Runs `f` on the scope's current state and writes what it changed when it returns
+/// `true`; returns the state and version to cache once the caller has committed.
+pub(crate) fn mutate(
+    rows: &mut dyn Rows,
+    cache: &mut Cache,
+    scope: &Scope,
+    ids: &mut dyn IdGen,
+    f: &mut WriteFn<'_>,
+) -> Result<(i64, AccountState), StoreError> {
+    let (version, mut state) = current(rows, cache, scope, ids)?;
+    state.take_changed();
+    let commit = f(&mut state, ids);
+    let changed = state.take_changed();
+    if !commit || changed.is_empty() {
+        restore(rows, scope, &mut state, changed)?;
+        // The bootstrap (if any) still commits: a new scope exists from first use.
+        return Ok((version, state));
+    }
+    save(rows, scope, &state, changed)?;
+    rows.set_version(scope, version + 1)?;
+    Ok((version + 1, state))
+}
