@@ -1,7 +1,7 @@
 //! `ApiError`: every failure a request can meet, and the ONLY place errors become EC2's XML
 //! envelope (`<Response><Errors><Error><Code>…`) and an HTTP status. Client errors are 400,
-//! `DryRunOperation` 412, throttling 503 ("Error codes for the Amazon EC2 API"); a 5xx means
-//! a bug or a storage failure, never bad input.
+//! `DryRunOperation` 412 ("Error codes for the Amazon EC2 API"); a 5xx means a bug or a
+//! storage failure, never bad input.
 
 use std::borrow::Cow;
 
@@ -28,7 +28,6 @@ impl ApiError {
     pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
         let status = match code {
             Ec2ErrorCode::DryRunOperation => StatusCode::PRECONDITION_FAILED,
-            Ec2ErrorCode::RequestLimitExceeded => StatusCode::SERVICE_UNAVAILABLE,
             Ec2ErrorCode::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
             Ec2ErrorCode::AuthFailure => StatusCode::UNAUTHORIZED,
             Ec2ErrorCode::InvalidClientTokenId | Ec2ErrorCode::SignatureDoesNotMatch => {

@@ -11,7 +11,6 @@ mod network;
 use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
-use thiserror::Error;
 
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
@@ -27,28 +26,10 @@ use crate::snapshot::Snapshot;
 /// Security groups per Region ("Amazon VPC quotas": VPC security groups per Region, 2,500).
 pub const GROUPS_PER_REGION: usize = 2500;
 
-/// Why an account operation was refused; `code()` is the EC2 error code.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct AccountError {
-    code: Ec2ErrorCode,
-    message: String,
-}
-
-impl AccountError {
-    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
+crate::ec2_error!(
+    /// Why an account operation was refused; `code()` is the EC2 error code.
+    AccountError
+);
 
 macro_rules! from_error {
     ($($t:ty),*) => {$(

@@ -3,8 +3,6 @@
 //! Messages follow EC2's wording where it is known (see `shared/research/aws-api.md` §3);
 //! callers branch on [`Ec2ErrorCode`], never on message text.
 
-use thiserror::Error;
-
 /// An EC2 API error code, as sent in `<Error><Code>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Ec2ErrorCode {
@@ -28,7 +26,6 @@ pub enum Ec2ErrorCode {
     InvalidParameterCombination,
     InvalidParameterValue,
     InvalidPermissionDuplicate,
-    InvalidPermissionMalformed,
     InvalidPermissionNotFound,
     InvalidPrefixListIdMalformed,
     InvalidPrefixListIdNotFound,
@@ -51,7 +48,6 @@ pub enum Ec2ErrorCode {
     SecurityGroupsPerInterfaceLimitExceeded,
     SignatureDoesNotMatch,
     InternalError,
-    RequestLimitExceeded,
     UnsupportedOperation,
 }
 
@@ -78,7 +74,6 @@ impl Ec2ErrorCode {
         Self::InvalidParameterCombination,
         Self::InvalidParameterValue,
         Self::InvalidPermissionDuplicate,
-        Self::InvalidPermissionMalformed,
         Self::InvalidPermissionNotFound,
         Self::InvalidPrefixListIdMalformed,
         Self::InvalidPrefixListIdNotFound,
@@ -101,7 +96,6 @@ impl Ec2ErrorCode {
         Self::SecurityGroupsPerInterfaceLimitExceeded,
         Self::SignatureDoesNotMatch,
         Self::InternalError,
-        Self::RequestLimitExceeded,
         Self::UnsupportedOperation,
     ];
 
@@ -128,7 +122,6 @@ impl Ec2ErrorCode {
             Self::InvalidParameterCombination => "InvalidParameterCombination",
             Self::InvalidParameterValue => "InvalidParameterValue",
             Self::InvalidPermissionDuplicate => "InvalidPermission.Duplicate",
-            Self::InvalidPermissionMalformed => "InvalidPermission.Malformed",
             Self::InvalidPermissionNotFound => "InvalidPermission.NotFound",
             Self::InvalidPrefixListIdMalformed => "InvalidPrefixListId.Malformed",
             Self::InvalidPrefixListIdNotFound => "InvalidPrefixListID.NotFound",
@@ -157,7 +150,6 @@ impl Ec2ErrorCode {
             }
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Self::InternalError => "InternalError",
-            Self::RequestLimitExceeded => "RequestLimitExceeded",
             Self::UnsupportedOperation => "UnsupportedOperation",
         }
     }
@@ -169,94 +161,54 @@ impl std::fmt::Display for Ec2ErrorCode {
     }
 }
 
-/// A malformed resource id.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct IdError {
-    pub(crate) code: Ec2ErrorCode,
-    pub(crate) message: String,
-}
-
-impl IdError {
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-}
-
-/// Why a rule (or a set of rules) was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct RuleError {
-    pub(crate) code: Ec2ErrorCode,
-    pub(crate) message: String,
-}
-
-impl RuleError {
-    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
+/// Declares an error type that carries an EC2 error code and a message: the shape of every
+/// validation error (model, account operations, Query decoding), so each stays a distinct,
+/// named type while sharing one definition.
+#[macro_export]
+macro_rules! ec2_error {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, ::thiserror::Error)]
+        #[error("{message}")]
+        pub struct $name {
+            code: $crate::Ec2ErrorCode,
+            message: String,
         }
-    }
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-    pub fn message(&self) -> &str {
-        &self.message
-    }
+
+        impl $name {
+            pub fn new(code: $crate::Ec2ErrorCode, message: impl Into<String>) -> Self {
+                Self { code, message: message.into() }
+            }
+            /// The EC2 error code clients see.
+            pub fn code(&self) -> $crate::Ec2ErrorCode {
+                self.code
+            }
+            pub fn message(&self) -> &str {
+                &self.message
+            }
+        }
+    };
 }
+
+ec2_error!(
+    /// A malformed resource id.
+    IdError
+);
+ec2_error!(
+    /// Why a rule (or a set of rules) was refused.
+    RuleError
+);
+ec2_error!(
+    /// Why a group could not be created, named or changed.
+    GroupError
+);
+ec2_error!(
+    /// Why a VPC, subnet, interface, peering or prefix list was refused.
+    NetworkError
+);
 
 impl From<IdError> for RuleError {
     fn from(e: IdError) -> Self {
-        Self {
-            code: e.code,
-            message: e.message,
-        }
-    }
-}
-
-/// Why a group could not be created, named or changed.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct GroupError {
-    pub(crate) code: Ec2ErrorCode,
-    pub(crate) message: String,
-}
-
-impl GroupError {
-    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-    pub fn message(&self) -> &str {
-        &self.message
-    }
-}
-
-/// Why a VPC, subnet, interface, peering or prefix list was refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct NetworkError {
-    pub(crate) code: Ec2ErrorCode,
-    pub(crate) message: String,
-}
-
-impl NetworkError {
-    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-    pub fn message(&self) -> &str {
-        &self.message
+        Self::new(e.code, e.message)
     }
 }

@@ -67,13 +67,10 @@ macro_rules! id_type {
             fn from_str(s: &str) -> Result<Self, IdError> {
                 match s.strip_prefix($prefix) {
                     Some(rest) if is_hex_id(rest) => Ok(Self(s.into())),
-                    _ => Err(IdError {
-                        code: $code,
-                        message: format!(
+                    _ => Err(IdError::new($code, format!(
                             "Invalid id: \"{}\" (expecting \"{}...\")",
                             s, $prefix
-                        ),
-                    }),
+                        ))),
                 }
             }
         }
@@ -142,10 +139,10 @@ impl FromStr for AccountId {
         if (s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())) || s == Self::AWS_MANAGED {
             Ok(Self(s.to_owned()))
         } else {
-            Err(IdError {
-                code: Ec2ErrorCode::InvalidParameterValue,
-                message: format!("Invalid account id: \"{s}\" (expecting 12 digits)"),
-            })
+            Err(IdError::new(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!("Invalid account id: \"{s}\" (expecting 12 digits)"),
+            ))
         }
     }
 }

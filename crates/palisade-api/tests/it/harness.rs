@@ -8,7 +8,7 @@ use axum::http::Request;
 use http_body_util::BodyExt;
 use palisade_api::sigv4::sign_post;
 use palisade_api::{AppState, Clock, KeyRing, router};
-use palisade_store::SqliteStore;
+use palisade_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
 /// The server's fixed "now": 2026-01-02T03:04:05Z.
@@ -64,11 +64,16 @@ impl Reply {
 
 impl Server {
     pub(crate) fn new() -> Self {
+        Self::with_store(Arc::new(SqliteStore::in_memory().unwrap()))
+    }
+
+    /// A server over `store` (a test double, or a store seeded beforehand).
+    pub(crate) fn with_store(store: Arc<dyn Store>) -> Self {
         let mut keys = KeyRing::new();
         keys.insert(KEY_A.0, KEY_A.1, "111111111111".parse().unwrap());
         keys.insert(KEY_B.0, KEY_B.1, "222222222222".parse().unwrap());
         let state = AppState {
-            store: Arc::new(SqliteStore::in_memory().unwrap()),
+            store,
             keys: Arc::new(keys),
             clock: Clock::Fixed(now()),
         };

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod auth;
+mod codes;
 mod groups;
 mod harness;
 mod network;

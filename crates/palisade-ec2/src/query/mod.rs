@@ -11,7 +11,6 @@ mod perms;
 use std::collections::BTreeMap;
 
 use palisade_model::{Ec2ErrorCode, Tag};
-use thiserror::Error;
 
 pub use filter::{
     Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
@@ -21,27 +20,12 @@ pub use perms::{
     ip_permissions, legacy_permission, resolve_group_names, rule_changes, rule_descriptions,
 };
 
-/// A request the Query layer refused.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("{message}")]
-pub struct QueryError {
-    code: Ec2ErrorCode,
-    message: String,
-}
+palisade_model::ec2_error!(
+    /// Why a Query request could not be decoded; `code()` is the EC2 error code.
+    QueryError
+);
 
 impl QueryError {
-    pub fn new(code: Ec2ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
-    }
-    pub fn code(&self) -> Ec2ErrorCode {
-        self.code
-    }
-    pub fn message(&self) -> &str {
-        &self.message
-    }
     /// EC2's `MissingParameter` for `name`.
     pub fn missing(name: &str) -> Self {
         Self::new(

@@ -1,21 +1,36 @@
 //! `palisade agent`: keeps one host's nftables ruleset in step with the desired state.
 //!
 //! ```text
-//! palisade agent --snapshot-dir DIR --map ENI_ID=IFNAME [--map …] [--config FILE]
+//! palisade agent (--snapshot-dir DIR | --endpoint http://HOST:PORT [--region R])
+//!                --map ENI_ID=IFNAME [--map …] [--config FILE]
 //!                --state-file PATH [--interval-ms 500] [--netns NAME] [--once]
 //! palisade agent status --state-file PATH [--json]
 //! ```
 //! On start it loads the fail-closed ruleset (every mapped interface drops everything), so
-//! nothing passes until a real ruleset is in. Then it polls the snapshot directory (names,
-//! sizes, modification times and contents of its `*.json` files) every interval; on every
-//! change it loads the snapshot, renders, and applies: set element updates when only
-//! memberships changed, else one atomic whole-table replace. A failed load, render or apply
-//! keeps the previous ruleset in force and is recorded. Each applied generation is logged and
-//! written to the state file (JSON), with the ruleset text next to it (`PATH.nft`);
-//! `palisade agent status` reads them.
+//! nothing passes until a real ruleset is in. Then, every interval, it reads the desired
+//! state from one of two sources:
+//! - `--snapshot-dir`: the names and contents of the directory's `*.json` files;
+//! - `--endpoint`: a running `palisade serve`, asked for the account's whole state in the
+//!   region (one SigV4-signed `POST /_palisade/eval` with `{}`, see `crate::remote`), imported
+//!   exactly like a `-i` file.
 //!
-//! Desired state from `palisade serve` (Describe calls) is not implemented: export the
-//! server's describe-* JSON into the directory instead.
+//! Both are polled; there is no long-poll or watch. Polling keeps the server stateless
+//! about its agents and needs no new API, and every poll is idempotent, so a lost answer
+//! costs nothing but the next interval. The price is latency: a change is in force at most
+//! one interval plus one fetch, import, render and apply after it was made (measured in the
+//! data plane's benchmark: well under a second for 10,000 rules), and every poll transfers the
+//! account's whole state.
+//!
+//! The content read is fingerprinted; only when it differs from what was last applied does
+//! the agent load, render and apply: set element updates when only memberships changed, else
+//! one atomic whole-table replace. A failed read, fetch, import, render or apply keeps the
+//! previous ruleset in force, is recorded as `last_error` (logged once per distinct message)
+//! and is retried on the next tick, since the fingerprint is recorded only once applied; a
+//! retry after a failed apply replaces the whole table rather than trusting a delta.
+//! When the content read again is the one in force (the server is back, a broken file is
+//! gone) the error is cleared without a new generation. Each applied generation is logged
+//! and written to the state file (JSON), with the ruleset text next to it (`PATH.nft`);
+//! `palisade agent status` reads them.
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
@@ -24,12 +39,27 @@ use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use palisade_dataplane::{LocalInterface, Nft, Ruleset};
+use palisade_dataplane::{ApplyError, ApplyKind, ApplyReport, LocalInterface, Nft, Ruleset};
+use palisade_model::Snapshot;
 
 use crate::output;
+use crate::remote::{Fetched, Remote};
+
+/// How long one poll of `--endpoint` waits for the server's answer.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the agent follows its source, shown after `palisade agent --help`.
+const SOURCES_HELP: &str = "\
+Desired state: --snapshot-dir DIR (describe-* JSON files) or --endpoint http://HOST:PORT (a
+running `palisade serve`, which returns the account's whole state in the region). Both are
+polled every --interval-ms; there is no long-poll or watch, so a change is enforced at most
+one interval plus one fetch, render and apply after it was made. Content that did not change
+is not re-applied. A failed read, fetch, import, render or apply keeps the previous ruleset in
+force, is recorded as last_error in the state file and is retried on the next tick; until the
+first ruleset is in, the mapped interfaces drop everything (fail closed).";
 
 #[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, after_help = SOURCES_HELP)]
 pub(crate) struct AgentArgs {
     #[command(subcommand)]
     command: Option<AgentCommand>,
@@ -48,6 +78,15 @@ struct RunArgs {
     /// Directory of describe-* JSON files holding the desired state.
     #[arg(long, value_name = "DIR")]
     snapshot_dir: Option<PathBuf>,
+    /// Follow a running `palisade serve` (http://HOST:PORT) instead of a directory, polling
+    /// it every --interval-ms. Requests are SigV4-signed with AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY from the environment.
+    #[arg(long, value_name = "URL", conflicts_with = "snapshot_dir")]
+    endpoint: Option<String>,
+    /// The region whose state --endpoint follows [default: AWS_REGION, else
+    /// AWS_DEFAULT_REGION, else us-east-1].
+    #[arg(long, requires = "endpoint")]
+    region: Option<String>,
     /// A local interface: ENI id = host-side Linux interface name (repeatable).
     #[arg(long = "map", value_name = "ENI_ID=IFNAME")]
     maps: Vec<LocalInterface>,
@@ -57,7 +96,8 @@ struct RunArgs {
     /// Where the state of the ruleset in force is recorded (and `PATH.nft`, its text).
     #[arg(long, value_name = "PATH", default_value = "/run/palisade/agent.json")]
     state_file: PathBuf,
-    /// Poll interval in milliseconds.
+    /// Poll interval in milliseconds (of the directory or the server): the bound on how
+    /// long a change waits before it is picked up.
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
     /// Run nft and conntrack inside this named network namespace (`ip netns exec`).
@@ -84,10 +124,65 @@ pub(crate) fn run(args: AgentArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Where the desired state comes from.
+#[derive(Debug)]
+enum Source {
+    Dir(PathBuf),
+    Server(Remote),
+}
+
+/// The desired state as read on one tick, before it is loaded.
+#[derive(Debug)]
+enum Content {
+    Files(PathBuf),
+    Document(Fetched),
+}
+
+impl Source {
+    fn new(args: &RunArgs) -> anyhow::Result<Self> {
+        match (&args.snapshot_dir, &args.endpoint) {
+            (Some(dir), None) => Ok(Self::Dir(dir.clone())),
+            (None, Some(endpoint)) => Ok(Self::Server(Remote::new(
+                endpoint,
+                args.region.as_deref(),
+                FETCH_TIMEOUT,
+            )?)),
+            _ => anyhow::bail!(
+                "pass the desired state's source: --snapshot-dir DIR or --endpoint http://HOST:PORT"
+            ),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Dir(dir) => dir.display().to_string(),
+            Self::Server(remote) => format!("{} ({})", remote.endpoint(), remote.region()),
+        }
+    }
+
+    /// The content's fingerprint, and the content to load if it changed.
+    fn read(&self) -> anyhow::Result<(u64, Content)> {
+        match self {
+            Self::Dir(dir) => Ok((fingerprint_dir(dir)?, Content::Files(dir.clone()))),
+            Self::Server(remote) => {
+                let fetched = remote.fetch()?;
+                Ok((fingerprint(&fetched.text), Content::Document(fetched)))
+            }
+        }
+    }
+}
+
+impl Content {
+    fn load(&self) -> anyhow::Result<Snapshot> {
+        match self {
+            Self::Files(dir) => crate::input::load_snapshot(std::slice::from_ref(dir)),
+            Self::Document(fetched) => fetched.import(),
+        }
+    }
+}
+
 fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let Some(dir) = args.snapshot_dir.clone() else {
-        anyhow::bail!("--snapshot-dir is required (the server source is not implemented)");
-    };
+    let source = Source::new(&args)?;
     let interfaces = interfaces(&args)?;
     let nft = match &args.netns {
         Some(ns) => Nft::in_netns(ns),
@@ -103,81 +198,132 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         .context("loading the fail-closed ruleset")?;
     tracing::info!(
         interfaces = interfaces.len(),
+        source = source.describe(),
+        interval_ms = args.interval_ms,
         "fail-closed ruleset in force"
     );
     let mut state = State {
         generation: 0,
         current: closed,
         fingerprint: None,
+        applied: "closed",
+        flushed: Vec::new(),
+        error: None,
+        in_doubt: false,
     };
-    write_state(&args.state_file, &state, "closed", &[], None)?;
+    write_state(&args.state_file, &state)?;
     loop {
-        match fingerprint(&dir) {
-            Ok(fp) if Some(fp) == state.fingerprint => {}
-            Ok(fp) => {
-                let res = step(&nft, &dir, &interfaces, &mut state);
-                state.fingerprint = Some(fp);
-                if let Err(err) = &res {
-                    tracing::error!(
-                        "generation {} not applied, previous ruleset kept: {err:#}",
-                        state.generation + 1
+        match tick(&source, &nft, &interfaces, &mut state) {
+            Ok(true) => write_state(&args.state_file, &state)?,
+            Ok(false) => {
+                if let Some(error) = state.error.take() {
+                    tracing::info!(
+                        generation = state.generation,
+                        "the source is readable again and unchanged, generation in force: \
+                         cleared {error}"
                     );
-                    write_state(
-                        &args.state_file,
-                        &state,
-                        "error",
-                        &[],
-                        Some(&format!("{err:#}")),
-                    )?;
-                } else if let Ok((kind, flushed)) = &res {
-                    write_state(&args.state_file, &state, kind, flushed, None)?;
-                }
-                if args.once {
-                    return Ok(if res.is_ok() {
-                        ExitCode::SUCCESS
-                    } else {
-                        ExitCode::from(2)
-                    });
+                    write_state(&args.state_file, &state)?;
                 }
             }
-            Err(err) => tracing::error!("reading {}: {err:#}", dir.display()),
+            Err(err) => {
+                let message = format!("{err:#}");
+                // Logged and recorded once per distinct message, not on every tick.
+                if state.error.as_deref() != Some(message.as_str()) {
+                    tracing::error!(
+                        "generation {} not applied, previous ruleset kept (retried every \
+                         {} ms): {message}",
+                        state.generation + 1,
+                        args.interval_ms
+                    );
+                    state.error = Some(message);
+                    write_state(&args.state_file, &state)?;
+                }
+            }
+        }
+        if args.once {
+            return Ok(if state.error.is_none() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(2)
+            });
         }
         std::thread::sleep(Duration::from_millis(args.interval_ms));
     }
 }
 
+/// What is in force, and what the state file says about it.
 #[derive(Debug)]
 struct State {
     generation: u64,
     current: Ruleset,
+    /// The fingerprint of the content `current` was rendered from; `None` before the first.
     fingerprint: Option<u64>,
+    /// How the last generation went in (`closed`, `replace`, `members`, `unchanged`).
+    applied: &'static str,
+    flushed: Vec<String>,
+    /// Why the source's latest content is not in force, if it is not.
+    error: Option<String>,
+    /// The last apply failed: the kernel's table may differ from `current`.
+    in_doubt: bool,
 }
 
-/// Load, render, apply one generation.
-fn step(
+/// One poll: read the source and, when its content changed, load, render and apply it as
+/// the next generation. `Ok(true)` when a generation was applied, `Ok(false)` when the
+/// content is the one in force. The fingerprint is recorded only once applied, so any
+/// failure is retried on the next tick.
+fn tick(
+    source: &Source,
     nft: &Nft,
-    dir: &Path,
     interfaces: &[LocalInterface],
     state: &mut State,
-) -> anyhow::Result<(&'static str, Vec<String>)> {
-    let snapshot = crate::input::load_snapshot(&[dir.to_path_buf()])?;
+) -> anyhow::Result<bool> {
+    let (fp, content) = source.read()?;
+    if state.fingerprint == Some(fp) {
+        return Ok(false);
+    }
+    let snapshot = content.load()?;
     let next = palisade_dataplane::render(&snapshot, interfaces)?;
     for warning in next.warnings() {
         tracing::warn!("{warning}");
     }
-    let report = nft.apply(Some(&state.current), &next)?;
+    let report = apply(nft, state, &next);
+    state.in_doubt = report.is_err();
+    let report = report?;
     state.generation += 1;
     state.current = next;
-    let flushed: Vec<String> = report.flushed.iter().map(ToString::to_string).collect();
+    state.fingerprint = Some(fp);
+    state.applied = report.kind.as_str();
+    state.flushed = report.flushed.iter().map(ToString::to_string).collect();
+    state.error = None;
     tracing::info!(
         generation = state.generation,
-        kind = report.kind.as_str(),
+        kind = state.applied,
         rules = state.current.n_rules(),
         interfaces = state.current.n_interfaces(),
-        flushed = flushed.join(","),
+        flushed = state.flushed.join(","),
+        source = source.describe(),
         "applied"
     );
-    Ok((report.kind.as_str(), flushed))
+    Ok(true)
+}
+
+/// Applies `next` over the generation in force. After a failed apply the kernel may hold
+/// part of it (the table loaded but a conntrack flush failed, or the table changed behind
+/// the agent's back), so the retry replaces the whole table, which is idempotent, instead
+/// of sending a set element delta computed against what may no longer be there.
+fn apply(nft: &Nft, state: &State, next: &Ruleset) -> Result<ApplyReport, ApplyError> {
+    if !state.in_doubt {
+        return nft.apply(Some(&state.current), next);
+    }
+    nft.load(next.text())?;
+    let flushed = state.current.moved_addresses(next);
+    for addr in &flushed {
+        nft.flush_conntrack(*addr)?;
+    }
+    Ok(ApplyReport {
+        kind: ApplyKind::Replace,
+        flushed,
+    })
 }
 
 fn interfaces(args: &RunArgs) -> anyhow::Result<Vec<LocalInterface>> {
@@ -211,7 +357,7 @@ fn interfaces(args: &RunArgs) -> anyhow::Result<Vec<LocalInterface>> {
 }
 
 /// Changes whenever a `*.json` file in `dir` is added, removed or rewritten.
-fn fingerprint(dir: &Path) -> anyhow::Result<u64> {
+fn fingerprint_dir(dir: &Path) -> anyhow::Result<u64> {
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
         let path = entry?.path();
@@ -221,31 +367,31 @@ fn fingerprint(dir: &Path) -> anyhow::Result<u64> {
             files.insert(path, text);
         }
     }
-    let mut hasher = std::hash::DefaultHasher::new();
-    files.hash(&mut hasher);
-    Ok(hasher.finish())
+    Ok(fingerprint(&files))
 }
 
-fn write_state(
-    path: &Path,
-    state: &State,
-    kind: &str,
-    flushed: &[String],
-    error: Option<&str>,
-) -> anyhow::Result<()> {
+/// The fingerprint of a source's content: equal contents, equal fingerprints (SipHash with
+/// fixed keys, so stable for the agent's lifetime).
+fn fingerprint(content: &impl Hash) -> u64 {
+    let mut hasher = std::hash::DefaultHasher::new();
+    content.hash(&mut hasher);
+    hasher.finish()
+}
+
+fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     let nft_path = path.with_extension("nft");
     let json = serde_json::json!({
         "generation": state.generation,
-        "applied": kind,
+        "applied": state.applied,
         "updated_at_unix": now,
         "interfaces": state.current.n_interfaces(),
         "rules": state.current.n_rules(),
         "warnings": state.current.warnings(),
-        "flushed_conntrack": flushed,
-        "last_error": error,
+        "flushed_conntrack": state.flushed,
+        "last_error": state.error,
         "ruleset": nft_path.display().to_string(),
     });
     // Written then renamed, so a reader never sees half a file.
@@ -253,7 +399,7 @@ fn write_state(
     std::fs::write(&tmp, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    if error.is_none() {
+    if state.error.is_none() {
         std::fs::write(&nft_path, state.current.text())
             .with_context(|| format!("writing {}", nft_path.display()))?;
     }

@@ -12,9 +12,8 @@
 //! `--endpoint` asks a running `palisade serve` for the caller's live state (one SigV4-signed
 //! `POST /_palisade/eval` with `{}`, answered by a describe-* JSON document), imports it through
 //! the same path as `-i` files and decides locally, so output and exit codes are the same.
-//! This module builds the small current-thread runtime that one request needs.
+//! The request itself (endpoint, credentials, region, error messages) is `crate::remote`'s.
 
-use std::io::ErrorKind;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -39,9 +38,6 @@ const PACKET: &[&str] = &[
 
 /// How long `--endpoint` waits for the server's answer.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The region `--endpoint` asks about when neither `--region` nor the environment names one.
-const DEFAULT_REGION: &str = "us-east-1";
 
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("source").required(true).args(["inputs", "endpoint"])))]
@@ -104,7 +100,10 @@ struct JsonMatch {
 
 pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let snapshot = match &args.endpoint {
-        Some(endpoint) => live_snapshot(endpoint, args.region.as_deref())?,
+        Some(endpoint) => {
+            crate::remote::Remote::new(endpoint, args.region.as_deref(), FETCH_TIMEOUT)?
+                .snapshot()?
+        }
         None => crate::input::load_snapshot(&args.inputs)?,
     };
     if let Some(trace) = &args.trace {
@@ -127,103 +126,6 @@ pub(crate) fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Verdict::Allow => ExitCode::SUCCESS,
         Verdict::Deny => ExitCode::from(1),
     })
-}
-
-/// The caller's state in `region` as `palisade serve` at `endpoint` holds it, imported like
-/// a `-i` file.
-fn live_snapshot(endpoint: &str, region: Option<&str>) -> anyhow::Result<Snapshot> {
-    // The client speaks plain HTTP to one host and port, and takes no path.
-    let host_port = endpoint
-        .strip_prefix("http://")
-        .map(|h| h.trim_end_matches('/'))
-        .filter(|h| !h.contains('/'))
-        .and_then(|h| h.rsplit_once(':'))
-        .filter(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
-    anyhow::ensure!(
-        host_port.is_some(),
-        "--endpoint {endpoint}: expected http://HOST:PORT (palisade serve speaks plain HTTP)"
-    );
-    let (key, secret) = credentials()?;
-    let region = region.map_or_else(region_from_env, ToOwned::to_owned);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    // The timer is created inside the runtime: `timeout` needs its time driver.
-    let fetched = runtime.block_on(async {
-        let fetch = palisade_api::fetch_json(endpoint, &key, &secret, &region, "{}");
-        tokio::time::timeout(FETCH_TIMEOUT, fetch).await
-    });
-    let doc = match fetched {
-        Ok(Ok(doc)) => doc,
-        Ok(Err(e)) => return Err(fetch_error(endpoint, &e)),
-        Err(_) => anyhow::bail!("{endpoint}: no answer within {} s", FETCH_TIMEOUT.as_secs()),
-    };
-    let text = serde_json::to_string(&doc).context("re-encoding the live state")?;
-    crate::input::import_text(&format!("{endpoint} (live state, {region})"), &text)
-}
-
-/// `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY`, both required and non-empty.
-fn credentials() -> anyhow::Result<(String, String)> {
-    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
-        (Some(key), Some(secret)) => Ok((key, secret)),
-        _ => anyhow::bail!(
-            "--endpoint signs its request with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; \
-             set both (`palisade serve` without --keys prints its dev-mode pair at start-up)"
-        ),
-    }
-}
-
-/// `AWS_REGION`, else `AWS_DEFAULT_REGION`, else us-east-1, as the AWS CLI resolves it.
-fn region_from_env() -> String {
-    ["AWS_REGION", "AWS_DEFAULT_REGION"]
-        .iter()
-        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
-        .unwrap_or_else(|| DEFAULT_REGION.to_owned())
-}
-
-/// A failed fetch as the user needs it: unreachable server, or the error code the server
-/// answered (JSON `{"code","message"}` or EC2's XML envelope).
-fn fetch_error(endpoint: &str, e: &std::io::Error) -> anyhow::Error {
-    if matches!(
-        e.kind(),
-        ErrorKind::ConnectionRefused | ErrorKind::ConnectionReset | ErrorKind::TimedOut
-    ) {
-        return anyhow::anyhow!(
-            "cannot reach {endpoint}: {e} (is `palisade serve` running there?)"
-        );
-    }
-    let text = e.to_string();
-    match server_error(&text) {
-        Some((code, message)) => {
-            let hint = if code == "AuthFailure" {
-                " (check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)"
-            } else {
-                ""
-            };
-            anyhow::anyhow!("{endpoint} answered {code}: {message}{hint}")
-        }
-        None => anyhow::anyhow!("asking {endpoint} for its state: {text}"),
-    }
-}
-
-/// The error code and message in a failed answer, when it carries one.
-fn server_error(text: &str) -> Option<(String, String)> {
-    if let Some(start) = text.find('{')
-        && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text[start..])
-        && let Some(code) = v.get("code").and_then(|c| c.as_str())
-    {
-        let message = v.get("message").and_then(|m| m.as_str()).unwrap_or("");
-        return Some((code.to_owned(), message.to_owned()));
-    }
-    let between = |open: &str, close: &str| -> Option<String> {
-        let from = text.find(open)? + open.len();
-        let len = text[from..].find(close)?;
-        Some(text[from..from + len].to_owned())
-    };
-    let code = between("<Code>", "</Code>")?;
-    Some((code, between("<Message>", "</Message>").unwrap_or_default()))
 }
 
 /// The packet the flags describe, checked for consistency (ports only for tcp/udp, ICMP

@@ -3,7 +3,9 @@
 //! directory and state file. It checks the fail-closed start, generation 1 in force and shown
 //! by `palisade agent status --json`, a rule authorized and a membership change picked up from
 //! the files (in `nft list` and with real TCP connects between two instance namespaces), and
-//! a malformed snapshot that keeps the previous ruleset and reports `last_error`.
+//! a malformed snapshot that keeps the previous ruleset and reports `last_error` until it is
+//! removed, and a transient nft failure retried on the next tick. The lab is shared with
+//! `agent_server` (the same agent following `palisade serve`).
 //!
 //! Gated like the data-plane traffic suite: needs root, `nft`, `ip`, `conntrack` and
 //! `python3`; skipped with a printed reason otherwise, and failed when `CI` is set. Every wait
@@ -23,7 +25,7 @@ use palisade_model::{
 use serde_json::Value;
 
 /// The data plane's probe tool (TCP listeners and connects), shared with its traffic suite.
-const PROBE: &str = concat!(
+pub(crate) const PROBE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../palisade-dataplane/tests/it/probe.py"
 );
@@ -36,8 +38,8 @@ const DB_ENI: &str = "eni-00000002";
 /// An interface on another host (its link is not mapped): its memberships reach this host
 /// only as set elements.
 const REMOTE_ENI: &str = "eni-00000003";
-const CLIENT: &str = "10.0.1.10";
-const DB: &str = "10.0.2.10";
+pub(crate) const CLIENT: &str = "10.0.1.10";
+pub(crate) const DB: &str = "10.0.2.10";
 const REMOTE: &str = "10.0.3.10";
 
 #[test]
@@ -132,13 +134,47 @@ fn agent_applies_generations_from_a_snapshot_dir() {
     let out = lab.palisade(&["agent", "status", "--state-file", lab.state_file()]);
     assert_eq!(out.status.code(), Some(1), "status reports the failure");
 
-    // Fixed again: a new generation, nothing to change in the kernel.
+    // Fixed again: the content is the one in force, so the error clears without a new
+    // generation.
     std::fs::remove_file(lab.snapshot_dir().join("broken.json")).unwrap();
+    let state = lab.wait_state("the error cleared", |s| s["last_error"].is_null());
+    assert_eq!(state["generation"], 3, "{state}");
+    assert_eq!(state["applied"], "members", "{state}");
+    let out = lab.palisade(&["agent", "status", "--state-file", lab.state_file()]);
+    assert_eq!(out.status.code(), Some(0));
+
+    // A rewrite that changes nothing on this host: a new generation, nothing to change in
+    // the kernel.
+    world
+        .enis
+        .get_mut(&REMOTE_ENI.parse::<EniId>().unwrap())
+        .unwrap()
+        .description = "renamed".into();
+    lab.write_snapshot(&world);
     let state = lab.wait_state("generation 4", |s| s["generation"] == 4);
     assert_eq!(state["applied"], "unchanged", "{state}");
     assert!(state["last_error"].is_null(), "{state}");
-    let out = lab.palisade(&["agent", "status", "--state-file", lab.state_file()]);
-    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(lab.nft_list(), before);
+
+    // A transient nft failure: the table vanishes behind the agent's back, so the next
+    // membership delta fails to load. The same content is retried on the next tick, as a
+    // whole replace, without waiting for the inputs to change again.
+    lab.nft(&["delete", "table", "inet", "palisade"]);
+    set_groups(&mut world, REMOTE_ENI, &[gid(9)]);
+    lab.write_snapshot(&world);
+    let state = lab.wait_state("generation 5, retried", |s| s["generation"] == 5);
+    assert_eq!(state["applied"], "replace", "{state}");
+    assert!(state["last_error"].is_null(), "{state}");
+    assert!(
+        lab.log().contains("generation 5 not applied"),
+        "the first attempt failed:\n{}",
+        lab.log()
+    );
+    lab.expect(&[
+        ("client", 7000, true),
+        ("remote", 5432, false),
+        ("client", 5432, false),
+    ]);
 }
 
 /// A VPC with a web group (1), a database group (2) admitting tcp/5432 from the web group, a
@@ -266,7 +302,7 @@ static SEQ: AtomicU32 = AtomicU32::new(0);
 /// A routed host namespace with a client (`eni1`), a database (`eni2`) and a remote instance
 /// (`eni3`, not mapped: like a link to another host) behind it, a snapshot directory, the
 /// agent and the listeners: all removed on drop.
-struct AgentLab {
+pub(crate) struct AgentLab {
     prefix: String,
     namespaces: Vec<String>,
     children: Vec<Child>,
@@ -277,7 +313,7 @@ struct AgentLab {
 
 impl AgentLab {
     /// `None` (with the reason printed) when the test cannot run here; with `CI` set it must.
-    fn new() -> Option<Self> {
+    pub(crate) fn new() -> Option<Self> {
         if let Some(reason) = unusable() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -351,7 +387,7 @@ impl AgentLab {
         self.dir.path().join("snapshot")
     }
 
-    fn state_file(&self) -> &str {
+    pub(crate) fn state_file(&self) -> &str {
         &self.state_file
     }
 
@@ -370,15 +406,34 @@ impl AgentLab {
     }
 
     fn start_agent(&mut self) {
-        let log = std::fs::File::create(self.log_file()).unwrap();
         let dir = self.snapshot_dir();
+        self.start_agent_with(
+            &["--snapshot-dir", dir.to_str().unwrap()],
+            (CLIENT_ENI, DB_ENI),
+            &[],
+        );
+    }
+
+    /// Starts the agent on the host namespace with `source` flags, the client's and the
+    /// database's interface ids mapped to `eni1` and `eni2`, and `env` set.
+    pub(crate) fn start_agent_with(
+        &mut self,
+        source: &[&str],
+        (client_eni, db_eni): (&str, &str),
+        env: &[(&str, &str)],
+    ) {
+        let log = std::fs::File::create(self.log_file()).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(["agent", "--snapshot-dir", dir.to_str().unwrap()])
-            .args(["--map", &format!("{CLIENT_ENI}=eni1")])
-            .args(["--map", &format!("{DB_ENI}=eni2")])
+            .arg("agent")
+            .args(source)
+            .args(["--map", &format!("{client_eni}=eni1")])
+            .args(["--map", &format!("{db_eni}=eni2")])
             .args(["--state-file", &self.state_file])
             .args(["--interval-ms", "50", "--netns", &self.ns("host")])
+            .envs(env.iter().copied())
             .env("PALISADE_LOG", "info")
+            // Plain text, so that the log can be searched and read in failure messages.
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -387,7 +442,7 @@ impl AgentLab {
         self.agent = Some(child);
     }
 
-    fn palisade(&self, args: &[&str]) -> Output {
+    pub(crate) fn palisade(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_palisade"))
             .args(args)
             .env("PALISADE_LOG", "warn")
@@ -398,7 +453,7 @@ impl AgentLab {
     /// Polls `palisade agent status --json` until `done` holds, failing at the deadline (or
     /// when the agent exits) with the last state and the agent's log.
     #[track_caller]
-    fn wait_state(&mut self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    pub(crate) fn wait_state(&mut self, what: &str, done: impl Fn(&Value) -> bool) -> Value {
         let start = Instant::now();
         let mut last = Value::Null;
         while start.elapsed() < DEADLINE {
@@ -431,7 +486,7 @@ impl AgentLab {
         );
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(self.log_file()).unwrap_or_default()
     }
 
@@ -441,12 +496,12 @@ impl AgentLab {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    fn nft_list(&self) -> String {
+    pub(crate) fn nft_list(&self) -> String {
         self.nft(&["list", "table", "inet", "palisade"])
     }
 
     /// Starts the probe's listeners in `role` and waits until they listen.
-    fn serve(&mut self, role: &str, specs: &[&str]) {
+    pub(crate) fn serve(&mut self, role: &str, specs: &[&str]) {
         let mut child = Command::new("ip")
             .args(["netns", "exec", &self.ns(role), "python3", PROBE, "serve"])
             .args(specs)
@@ -463,7 +518,7 @@ impl AgentLab {
 
     /// TCP connects to the database, all at once: `(from, port, should pass)`.
     #[track_caller]
-    fn expect(&self, cases: &[(&str, u16, bool)]) {
+    pub(crate) fn expect(&self, cases: &[(&str, u16, bool)]) {
         let running: Vec<Child> = cases
             .iter()
             .map(|(from, port, allow)| {

@@ -12,23 +12,24 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::Value;
 
-const KEY: &str = "AKIAPALISADETEST0001";
-const SECRET: &str = "endpoint-test-secret";
+pub(crate) const KEY: &str = "AKIAPALISADETEST0001";
+pub(crate) const SECRET: &str = "endpoint-test-secret";
 const ACCOUNT: &str = "111122223333";
-const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 
 /// How long the server may take to print its address (a shared 2-core CI machine).
 const START_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// A `palisade serve` child with its own database and keys file.
-struct Server {
+/// A `palisade serve` child with its own database and keys file (also used by the agent's
+/// server-source test).
+pub(crate) struct Server {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
     dir: tempfile::TempDir,
 }
 
 impl Server {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         std::fs::write(&keys, format!("{KEY} {SECRET} {ACCOUNT}\n")).unwrap();
@@ -73,7 +74,7 @@ impl Server {
     }
 
     /// One EC2 Query API call; returns the XML body, panicking on a non-200 answer.
-    fn call(&self, action: &str, params: &[(&str, &str)]) -> String {
+    pub(crate) fn call(&self, action: &str, params: &[(&str, &str)]) -> String {
         let mut body = format!("Action={action}&Version=2016-11-15");
         for (name, value) in params {
             body.push_str(&format!("&{name}={}", form_encode(value)));
@@ -160,7 +161,7 @@ fn form_encode(value: &str) -> String {
 }
 
 /// The text of the first `<tag>` in an XML answer.
-fn xml_text(xml: &str, tag: &str) -> String {
+pub(crate) fn xml_text(xml: &str, tag: &str) -> String {
     let open = format!("<{tag}>");
     let from = xml
         .find(&open)

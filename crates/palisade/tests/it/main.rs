@@ -2,6 +2,7 @@
 //! `palisade eval` and `palisade preset`, and the USE-CASES table tests.
 
 mod agent;
+mod agent_server;
 mod cli;
 mod endpoint;
 mod fixture;
