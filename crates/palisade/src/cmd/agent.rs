@@ -141,6 +141,10 @@ enum Content {
 impl Source {
     fn new(args: &RunArgs) -> anyhow::Result<Self> {
         match (&args.snapshot_dir, &args.endpoint) {
+            // clap's `requires` is not checked here (the command also has a subcommand).
+            (Some(_), None) if args.region.is_some() => {
+                anyhow::bail!("--region applies to --endpoint, not to --snapshot-dir")
+            }
             (Some(dir), None) => Ok(Self::Dir(dir.clone())),
             (None, Some(endpoint)) => Ok(Self::Server(Remote::new(
                 endpoint,

@@ -8,7 +8,8 @@
 //! says why.
 //!
 //! Gated like `agent`: root, `nft`, `ip`, `conntrack` and `python3`, mandatory when `CI` is
-//! set. Every wait is bounded; the server, the agent and the namespaces go on drop.
+//! set. Every wait is bounded; the server, the agent and the namespaces go on drop. The
+//! source flags' usage errors are checked without root.
 
 use crate::agent::{AgentLab, CLIENT, DB};
 use crate::endpoint::{KEY, REGION, SECRET, Server, xml_text};
@@ -169,5 +170,56 @@ fn agent_follows_palisade_serve() {
             log.contains(&format!("generation={generation}")),
             "generation {generation} is logged:\n{log}"
         );
+    }
+}
+
+/// Source flags are checked before anything is loaded (needs no root: every case exits
+/// first; `--netns` names no namespace, so even a regression could not touch the host).
+#[test]
+fn agent_source_usage_errors() {
+    let run = |args: &[&str], creds: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.arg("agent")
+            .args(args)
+            .args(["--map", "eni-00000001=eni1", "--once"])
+            .args(["--netns", "palisade-no-such-namespace"])
+            .args(["--state-file", "/nonexistent/palisade/agent.json"])
+            .env_remove("AWS_SESSION_TOKEN");
+        if creds {
+            cmd.env("AWS_ACCESS_KEY_ID", KEY)
+                .env("AWS_SECRET_ACCESS_KEY", SECRET);
+        } else {
+            cmd.env_remove("AWS_ACCESS_KEY_ID")
+                .env_remove("AWS_SECRET_ACCESS_KEY");
+        }
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    for (args, creds, expected) in [
+        (
+            &["--snapshot-dir", "/tmp", "--endpoint", "http://127.0.0.1:9"][..],
+            true,
+            "cannot be used with",
+        ),
+        (&[][..], true, "--snapshot-dir DIR or --endpoint"),
+        (
+            &["--snapshot-dir", "/tmp", "--region", "eu-west-1"][..],
+            true,
+            "--region applies to --endpoint",
+        ),
+        (
+            &["--endpoint", "127.0.0.1:9"][..],
+            true,
+            "expected http://HOST:PORT",
+        ),
+        (
+            &["--endpoint", "http://127.0.0.1:9"][..],
+            false,
+            "AWS_ACCESS_KEY_ID",
+        ),
+    ] {
+        let (code, err) = run(args, creds);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "{args:?}: {err}");
     }
 }
