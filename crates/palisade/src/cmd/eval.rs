@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use palisade_engine::{Decision, Packet, Payload, Verdict};
-use palisade_model::{Direction, EniId, Protocol, Snapshot};
+use palisade_model::{Direction, EniId, Snapshot};
 use serde::Serialize;
 
 use crate::output;
@@ -139,56 +139,19 @@ fn packet(args: &EvalArgs) -> anyhow::Result<Packet> {
     let interface: EniId = interface
         .parse()
         .with_context(|| format!("--interface {interface}"))?;
-    let protocol = Protocol::parse(protocol).with_context(|| format!("--protocol {protocol}"))?;
-    let icmp = |name: &str| -> anyhow::Result<(u8, u8)> {
-        anyhow::ensure!(
-            args.port.is_none(),
-            "--port applies to tcp and udp, not {name}"
-        );
-        let t = args
-            .icmp_type
-            .with_context(|| format!("{name} needs --icmp-type"))?;
-        Ok((t, args.icmp_code.unwrap_or(0)))
-    };
-    let port = |name: &str| -> anyhow::Result<u16> {
-        anyhow::ensure!(
-            args.icmp_type.is_none(),
-            "--icmp-type applies to icmp and icmpv6, not {name}"
-        );
-        args.port.with_context(|| format!("{name} needs --port"))
-    };
-    let payload = match protocol {
-        Protocol::All => anyhow::bail!("--protocol -1 is a rule wildcard, not a packet's protocol"),
-        Protocol::Tcp => Payload::Tcp {
-            dst_port: port("tcp")?,
-        },
-        Protocol::Udp => Payload::Udp {
-            dst_port: port("udp")?,
-        },
-        Protocol::Icmp => {
-            anyhow::ensure!(
-                remote.is_ipv4(),
-                "icmp is IPv4; use icmpv6 with an IPv6 --peer"
-            );
-            let (icmp_type, code) = icmp("icmp")?;
-            Payload::Icmp { icmp_type, code }
-        }
-        Protocol::Icmpv6 => {
-            anyhow::ensure!(
-                remote.is_ipv6(),
-                "icmpv6 is IPv6; use icmp with an IPv4 --peer"
-            );
-            let (icmp_type, code) = icmp("icmpv6")?;
-            Payload::Icmpv6 { icmp_type, code }
-        }
-        Protocol::Number(n) => {
-            anyhow::ensure!(
-                args.port.is_none() && args.icmp_type.is_none(),
-                "protocol {n} has no ports or ICMP types"
-            );
-            Payload::Other(n)
-        }
-    };
+    let payload =
+        super::packet_flags::payload(protocol, args.port, args.icmp_type, args.icmp_code)?;
+    match payload {
+        Payload::Icmp { .. } => anyhow::ensure!(
+            remote.is_ipv4(),
+            "icmp is IPv4; use icmpv6 with an IPv6 --peer"
+        ),
+        Payload::Icmpv6 { .. } => anyhow::ensure!(
+            remote.is_ipv6(),
+            "icmpv6 is IPv6; use icmp with an IPv4 --peer"
+        ),
+        _ => {}
+    }
     Ok(Packet {
         interface,
         direction,

@@ -6,6 +6,7 @@ pub(crate) mod bench;
 pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod graph;
+mod packet_flags;
 pub(crate) mod preset;
 pub(crate) mod reach;
 pub(crate) mod render;

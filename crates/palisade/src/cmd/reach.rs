@@ -18,7 +18,7 @@ use anyhow::Context;
 use palisade_analysis::space::{describe_keys, payload_key};
 use palisade_analysis::{Blocker, Endpoint, Index, InterfaceExposure, exposure, reach};
 use palisade_engine::{Payload, RuleMatch};
-use palisade_model::{AddressFamily, Protocol, Snapshot};
+use palisade_model::{AddressFamily, Snapshot};
 use serde::Serialize;
 
 use crate::output;
@@ -178,48 +178,8 @@ fn packet_key(args: &ReachArgs) -> anyhow::Result<Option<(u32, String)>> {
         );
         return Ok(None);
     };
-    let protocol = Protocol::parse(protocol).with_context(|| format!("--protocol {protocol}"))?;
-    let icmp = |name: &str| -> anyhow::Result<(u8, u8)> {
-        anyhow::ensure!(
-            args.port.is_none(),
-            "--port applies to tcp and udp, not {name}"
-        );
-        let t = args
-            .icmp_type
-            .with_context(|| format!("{name} needs --icmp-type"))?;
-        Ok((t, args.icmp_code.unwrap_or(0)))
-    };
-    let port = |name: &str| -> anyhow::Result<u16> {
-        anyhow::ensure!(
-            args.icmp_type.is_none(),
-            "--icmp-type applies to icmp and icmpv6, not {name}"
-        );
-        args.port.with_context(|| format!("{name} needs --port"))
-    };
-    let payload = match protocol {
-        Protocol::All => anyhow::bail!("--protocol -1 is a rule wildcard, not a packet's protocol"),
-        Protocol::Tcp => Payload::Tcp {
-            dst_port: port("tcp")?,
-        },
-        Protocol::Udp => Payload::Udp {
-            dst_port: port("udp")?,
-        },
-        Protocol::Icmp => {
-            let (icmp_type, code) = icmp("icmp")?;
-            Payload::Icmp { icmp_type, code }
-        }
-        Protocol::Icmpv6 => {
-            let (icmp_type, code) = icmp("icmpv6")?;
-            Payload::Icmpv6 { icmp_type, code }
-        }
-        Protocol::Number(n) => {
-            anyhow::ensure!(
-                args.port.is_none() && args.icmp_type.is_none(),
-                "protocol {n} has no ports or ICMP types"
-            );
-            Payload::Other(n)
-        }
-    };
+    let payload =
+        super::packet_flags::payload(protocol, args.port, args.icmp_type, args.icmp_code)?;
     let key = payload_key(payload).context("no such packet")?;
     let what = match payload {
         Payload::Icmp { icmp_type, code } => format!("icmp type {icmp_type} code {code}"),
