@@ -6,5 +6,6 @@ mod agent_server;
 mod cli;
 mod endpoint;
 mod fixture;
+mod help;
 mod tidy;
 mod use_cases;
