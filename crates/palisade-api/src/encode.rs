@@ -199,16 +199,28 @@ pub(crate) fn subnet(x: &mut Xml, s: &Subnet, st: &AccountState, arn: &str) {
         .leaf("defaultForAz", default)
         .leaf("mapPublicIpOnLaunch", default)
         .list("ipv6CidrBlockAssociationSet", s.cidr_v6.iter(), |x, c| {
-            x.leaf(
-                "associationId",
-                format!("subnet-cidr-assoc-{}", &s.id.as_str()[7..]),
-            )
-            .leaf("ipv6CidrBlock", c)
-            .node("ipv6CidrBlockState", |x| {
-                x.leaf("state", "associated");
-            });
+            subnet_ipv6_association(x, &s.id, *c);
         });
     tag_set(x, &s.tags);
+}
+
+/// One `SubnetIpv6CidrBlockAssociation` (DescribeSubnets, AssociateSubnetCidrBlock).
+pub(crate) fn subnet_ipv6_association(
+    x: &mut Xml,
+    subnet: &palisade_model::SubnetId,
+    cidr: ipnet::Ipv6Net,
+) {
+    x.leaf(
+        "associationId",
+        format!(
+            "subnet-cidr-assoc-{}",
+            subnet.as_str().get(7..).unwrap_or_default()
+        ),
+    )
+    .leaf("ipv6CidrBlock", cidr)
+    .node("ipv6CidrBlockState", |x| {
+        x.leaf("state", "associated");
+    });
 }
 
 fn group_set(x: &mut Xml, groups: &[palisade_model::GroupId], st: &AccountState) {
@@ -273,9 +285,14 @@ pub(crate) fn eni(x: &mut Xml, e: &Eni, st: &AccountState) {
             x.leaf("privateIpAddress", ip).leaf("primary", idx == 0);
         },
     );
+    // `NetworkInterface.Ipv6Addresses` items are `NetworkInterfaceIpv6Address`
+    // (`ipv6Address`, `isPrimaryIpv6`); no address is made primary (EnablePrimaryIpv6 is not
+    // modelled). `ipv6Address` ("The IPv6 globally unique address associated with the
+    // network interface", botocore `NetworkInterface`) carries the first one.
     x.list("ipv6AddressesSet", &e.ipv6, |x, ip| {
-        x.leaf("ipv6Address", ip);
+        x.leaf("ipv6Address", ip).leaf("isPrimaryIpv6", false);
     });
+    x.opt("ipv6Address", e.ipv6.first());
     tag_set(x, &e.tags);
 }
 

@@ -36,6 +36,14 @@ impl Xml {
         self
     }
 
+    /// Bare escaped text: the content of an `<item>` of a list of strings
+    /// (`<assignedIpv6Addresses><item>2600:…</item></assignedIpv6Addresses>`).
+    pub(crate) fn text(&mut self, value: impl Display) -> &mut Self {
+        let text = value.to_string();
+        self.buf.push_str(&escape(&text));
+        self
+    }
+
     /// A leaf only when there is a value.
     pub(crate) fn opt(&mut self, tag: &str, value: Option<impl Display>) -> &mut Self {
         if let Some(v) = value {

@@ -5,6 +5,7 @@
 //! ([`AccountState::take_changed`]), so a store persists (or rolls back) exactly those rows.
 //! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
 
+mod addresses;
 mod groups;
 mod network;
 
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
 
+pub use addresses::{ADDRESSES_PER_INTERFACE, AddressSpec};
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
 

@@ -1,6 +1,7 @@
 //! Action handlers: each decodes its parameters, runs one model operation inside one store
 //! transaction (or a read), and encodes the result. No business rule lives here.
 
+mod addresses;
 mod groups;
 mod network;
 mod rules;
@@ -57,6 +58,11 @@ pub(crate) fn lookup(action: &str) -> Option<Handler> {
         "DescribeManagedPrefixLists" => network::describe_prefix_lists,
         "GetManagedPrefixListEntries" => network::prefix_list_entries,
         "DeleteManagedPrefixList" => network::delete_prefix_list,
+        "AssignPrivateIpAddresses" => addresses::assign_private,
+        "UnassignPrivateIpAddresses" => addresses::unassign_private,
+        "AssignIpv6Addresses" => addresses::assign_ipv6,
+        "UnassignIpv6Addresses" => addresses::unassign_ipv6,
+        "AssociateSubnetCidrBlock" => addresses::associate_subnet_cidr,
         "CreateTags" => tags::create,
         "DeleteTags" => tags::delete,
         "DescribeTags" => tags::describe,

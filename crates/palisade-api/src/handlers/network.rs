@@ -2,7 +2,10 @@
 //! lists: what security groups attach to and reference.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use palisade_ec2::query::{Filter, Params, QueryError, filters, matches_any, paginate, tag_filter};
+use palisade_ec2::query::{
+    Filter, Params, QueryError, address_spec, filters, matches_any, paginate, run_instances_spec,
+    tag_filter,
+};
 use palisade_model::account::{NewEni, NewInstances};
 use palisade_model::{
     AddressFamily, Ec2ErrorCode, EniId, GroupId, InstanceId, PeeringId, PrefixListEntry,
@@ -54,7 +57,7 @@ fn cidr_v4(p: &Params, name: &str) -> Result<Ipv4Net, ApiError> {
     })
 }
 
-fn cidr_v6(p: &Params, name: &str) -> Result<Option<Ipv6Net>, ApiError> {
+pub(super) fn cidr_v6(p: &Params, name: &str) -> Result<Option<Ipv6Net>, ApiError> {
     p.get(name)
         .map(|v| {
             v.parse().map_err(|_| {
@@ -213,17 +216,7 @@ pub(super) fn create_eni(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> {
     let new = NewEni {
         subnet_id: p.required_id("SubnetId")?,
         groups: p.id_list("SecurityGroupId")?,
-        private_ip: p
-            .get("PrivateIpAddress")
-            .map(|v| {
-                v.parse().map_err(|_| {
-                    ApiError::new(
-                        Ec2ErrorCode::InvalidParameterValue,
-                        format!("Invalid IPv4 address {v}"),
-                    )
-                })
-            })
-            .transpose()?,
+        addresses: address_spec(p, "Ipv6Addresses")?,
         description: p.get("Description").unwrap_or("").to_owned(),
         tags: p.tag_specs("network-interface")?,
     };
@@ -260,8 +253,18 @@ pub(super) fn describe_enis(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
                 "attachment.instance-id" => {
                     Some(e.instance_id.iter().map(ToString::to_string).collect())
                 }
-                "private-ip-address" | "addresses.private-ip-address" => {
+                "private-ip-address" => Some(
+                    e.private_ipv4
+                        .iter()
+                        .take(1)
+                        .map(ToString::to_string)
+                        .collect(),
+                ),
+                "addresses.private-ip-address" => {
                     Some(e.private_ipv4.iter().map(ToString::to_string).collect())
+                }
+                "ipv6-addresses.ipv6-address" => {
+                    Some(e.ipv6.iter().map(ToString::to_string).collect())
                 }
                 "status" => Some(vec![
                     if e.instance_id.is_some() {
@@ -360,6 +363,7 @@ pub(super) fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
         subnet_id = subnet_id.or(nic.opt_id("SubnetId")?);
         groups.extend(nic.id_list::<GroupId>("SecurityGroupId")?);
     }
+    let addresses = run_instances_spec(p, primary)?;
     let new = NewInstances {
         image_id: p.required("ImageId")?.to_owned(),
         instance_type: p.get("InstanceType").unwrap_or("m1.small").to_owned(),
@@ -367,6 +371,7 @@ pub(super) fn run_instances(ctx: &mut Ctx, p: &Params) -> Result<Xml, ApiError> 
         subnet_id,
         groups,
         group_names: p.list("SecurityGroup"),
+        addresses,
         tags: p.tag_specs("instance")?,
     };
     let owner = ctx.scope.account.to_string();

@@ -92,6 +92,20 @@ fn trigger(code: C) -> Case {
                 ],
             ),
         ),
+        // A /28 holds 16 - 5 reserved = 11 usable addresses: a primary and 11 more do not fit.
+        C::InsufficientFreeAddressesInSubnet => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                subnet("subnet", "$vpc", "10.0.0.0/28"),
+            ],
+            ec2(
+                "CreateNetworkInterface",
+                &[
+                    ("SubnetId", "$subnet"),
+                    ("SecondaryPrivateIpAddressCount", "11"),
+                ],
+            ),
+        ),
         C::IncorrectState => case(
             vec![
                 vpc("a", "10.0.0.0/16"),
@@ -123,6 +137,22 @@ fn trigger(code: C) -> Case {
             ec2("DescribeSecurityGroups", &[("GroupId.1", NO_GROUP)]),
         ),
         C::InvalidGroupReserved => case(vec![], create_group("default")),
+        C::InvalidIpAddressInUse => {
+            let eni = || {
+                ec2(
+                    "CreateNetworkInterface",
+                    &[("SubnetId", "$subnet"), ("PrivateIpAddress", "10.0.0.10")],
+                )
+            };
+            case(
+                vec![
+                    vpc("vpc", "10.0.0.0/16"),
+                    subnet("subnet", "$vpc", "10.0.0.0/24"),
+                    eni(),
+                ],
+                eni(),
+            )
+        }
         C::InvalidInstanceIdMalformed => case(
             vec![],
             ec2("DescribeInstances", &[("InstanceId.1", "i-web")]),
@@ -267,6 +297,19 @@ fn trigger(code: C) -> Case {
             ),
         ),
         // One permission with 61 ranges: 61 rules against the default quota of 60.
+        C::PrivateIpAddressLimitExceeded => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                subnet("subnet", "$vpc", "10.0.0.0/24"),
+            ],
+            ec2(
+                "CreateNetworkInterface",
+                &[
+                    ("SubnetId", "$subnet"),
+                    ("SecondaryPrivateIpAddressCount", "50"),
+                ],
+            ),
+        ),
         C::RulesPerSecurityGroupLimitExceeded => {
             let mut fail = ssh("AuthorizeSecurityGroupIngress");
             fail.params

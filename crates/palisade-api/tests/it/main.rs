@@ -2,6 +2,7 @@
 //! SigV4 exactly as SDKs sign them, time fixed through `Clock::Fixed`.
 #![allow(clippy::unwrap_used)]
 
+mod addresses;
 mod auth;
 mod codes;
 mod groups;

@@ -359,7 +359,7 @@ async fn prefix_lists_and_tags() {
     );
 }
 
-async fn eval(s: &Server, json: &str) -> serde_json::Value {
+pub(crate) async fn eval(s: &Server, json: &str) -> serde_json::Value {
     let headers = sign_post(
         KEY_A.0,
         KEY_A.1,

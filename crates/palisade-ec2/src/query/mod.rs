@@ -4,6 +4,7 @@
 //! with EC2's `MissingParameter`/`InvalidParameterValue` errors. Pure: the server hands over
 //! already percent-decoded pairs.
 
+mod addresses;
 mod filter;
 mod page;
 mod perms;
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 
 use palisade_model::{Ec2ErrorCode, Tag};
 
+pub use addresses::{address_spec, addresses_or_count, ipv4_list, ipv6_list, run_instances_spec};
 pub use filter::{
     Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
 };

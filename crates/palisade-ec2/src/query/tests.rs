@@ -162,3 +162,127 @@ fn tag_specs_check_resource_type() {
         Ec2ErrorCode::InvalidParameterValue
     );
 }
+
+#[track_caller]
+fn check_spec_err(pairs: &[(&str, &str)], code: Ec2ErrorCode) {
+    assert_eq!(
+        address_spec(&params(pairs), "Ipv6Addresses")
+            .unwrap_err()
+            .code(),
+        code
+    );
+}
+
+#[test]
+fn address_spec_reads_create_network_interface_names() {
+    // Wire names as botocore 1.44.8 serialises CreateNetworkInterface.
+    let p = params(&[
+        ("PrivateIpAddresses.1.PrivateIpAddress", "10.0.0.6"),
+        ("PrivateIpAddresses.1.Primary", "false"),
+        ("PrivateIpAddresses.2.PrivateIpAddress", "10.0.0.5"),
+        ("PrivateIpAddresses.2.Primary", "true"),
+        ("Ipv6Addresses.1.Ipv6Address", "2600:1f00::10"),
+    ]);
+    let spec = address_spec(&p, "Ipv6Addresses").unwrap();
+    assert_eq!(spec.primary_v4, Some("10.0.0.5".parse().unwrap()));
+    assert_eq!(
+        spec.secondary_v4,
+        ["10.0.0.6".parse::<std::net::Ipv4Addr>().unwrap()]
+    );
+    assert_eq!(
+        spec.ipv6,
+        ["2600:1f00::10".parse::<std::net::Ipv6Addr>().unwrap()]
+    );
+    let p = params(&[
+        ("PrivateIpAddress", "10.0.0.5"),
+        ("SecondaryPrivateIpAddressCount", "2"),
+        ("Ipv6AddressCount", "1"),
+    ]);
+    let spec = address_spec(&p, "Ipv6Addresses").unwrap();
+    assert_eq!((spec.secondary_v4_count, spec.ipv6_count), (2, 1));
+}
+
+#[test]
+fn address_spec_refuses_combinations() {
+    use Ec2ErrorCode::{InvalidParameterCombination as Comb, InvalidParameterValue as Bad};
+    check_spec_err(
+        &[
+            ("PrivateIpAddress", "10.0.0.5"),
+            ("PrivateIpAddresses.1.PrivateIpAddress", "10.0.0.6"),
+            ("PrivateIpAddresses.1.Primary", "true"),
+        ],
+        Comb,
+    );
+    check_spec_err(
+        &[
+            ("PrivateIpAddresses.1.PrivateIpAddress", "10.0.0.6"),
+            ("PrivateIpAddresses.2.PrivateIpAddress", "10.0.0.7"),
+            ("SecondaryPrivateIpAddressCount", "1"),
+        ],
+        Comb,
+    );
+    check_spec_err(
+        &[
+            ("Ipv6Addresses.1.Ipv6Address", "2600::1"),
+            ("Ipv6AddressCount", "1"),
+        ],
+        Comb,
+    );
+    check_spec_err(&[("PrivateIpAddress", "10.0.0.300")], Bad);
+    check_spec_err(&[("Ipv6Addresses.1.Ipv6Address", "10.0.0.1")], Bad);
+    check_spec_err(&[("Ipv6AddressCount", "-1")], Bad);
+}
+
+#[test]
+fn run_instances_takes_top_level_or_primary_interface_addresses() {
+    let top = params(&[
+        ("PrivateIpAddress", "10.0.0.9"),
+        ("Ipv6Address.1.Ipv6Address", "2600::2"),
+    ]);
+    let spec = run_instances_spec(&top, None).unwrap();
+    assert_eq!(
+        spec.ipv6,
+        ["2600::2".parse::<std::net::Ipv6Addr>().unwrap()]
+    );
+    let nic = params(&[("PrivateIpAddress", "10.0.0.3"), ("Ipv6AddressCount", "1")]);
+    let spec = run_instances_spec(&params(&[]), Some(&nic)).unwrap();
+    assert_eq!(
+        (spec.primary_v4, spec.ipv6_count),
+        (Some("10.0.0.3".parse().unwrap()), 1)
+    );
+    assert_eq!(
+        run_instances_spec(&top, Some(&nic)).unwrap_err().code(),
+        Ec2ErrorCode::InvalidParameterCombination
+    );
+}
+
+#[test]
+fn assign_needs_addresses_or_count() {
+    let p = params(&[
+        ("PrivateIpAddress.1", "10.0.0.7"),
+        ("SecondaryPrivateIpAddressCount", "1"),
+    ]);
+    let addrs = ipv4_list(&p, "PrivateIpAddress").unwrap();
+    let code = |r: Result<(Vec<std::net::Ipv4Addr>, u32), QueryError>| r.unwrap_err().code();
+    assert_eq!(
+        code(addresses_or_count(
+            addrs.clone(),
+            "SecondaryPrivateIpAddressCount",
+            &p
+        )),
+        Ec2ErrorCode::InvalidParameterCombination
+    );
+    assert_eq!(
+        code(addresses_or_count(
+            vec![],
+            "SecondaryPrivateIpAddressCount",
+            &params(&[])
+        )),
+        Ec2ErrorCode::MissingParameter
+    );
+    let p = params(&[
+        ("Ipv6Addresses.1", "2600::1"),
+        ("Ipv6Addresses.2", "2600::2"),
+    ]);
+    assert_eq!(ipv6_list(&p, "Ipv6Addresses").unwrap().len(), 2);
+}

@@ -1,16 +1,22 @@
-//! Compact storage of connections: packed keys, 8-byte entries, one hash map per address
-//! family, and a fast non-cryptographic hasher.
+//! Compact storage of connections: packed byte-array keys, 5-byte entries, one hash map per
+//! address family (plus a rarely used wide map), and a fast non-cryptographic hasher.
 //!
-//! A connection is stored as (key, entry). The key packs the interned *local endpoint*
-//! (interface + local address, see `Interner`), the remote address, both ports and the
-//! protocol: 13 bytes for IPv4 (16 with padding), 25 for IPv6 (28). The entry packs the
-//! deadline, the protocol state and two flags into 8 bytes. With hashbrown's one control byte
-//! per slot an IPv4 connection costs 25 bytes per slot, divided by the load factor
-//! (0.44–0.875). Keys never hold pointers, so the map is one allocation.
+//! A connection is stored as (key, entry). The key packs the remote address, both ports, the
+//! protocol and the interned *local endpoint* id (interface + local address, see `Interner`)
+//! in its low 24 bits: 12 bytes for IPv4, 24 for IPv6. The entry packs the deadline, the
+//! protocol state and two flags into 5 bytes. Keys and entries are byte arrays (alignment 1),
+//! so a slot has no padding: with hashbrown's one control byte per slot an IPv4 connection
+//! costs 18 bytes per slot and an IPv6 one 30, divided by the load factor (0.44–0.875).
+//! Endpoint ids of 2^24 and above (never seen in practice, but representable) go to a third
+//! map keyed by the unpacked [`Tuple`]: which map holds a connection is a function of its key
+//! alone, so every look-up probes exactly one map. Keys never hold pointers, so each map is
+//! one allocation.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use crate::flow::state::State;
 
 /// The decoded key: what a connection is, from its interface's point of view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,54 +28,50 @@ pub(crate) struct Tuple {
     pub(crate) protocol: u8,
 }
 
-/// An IPv4 connection key: 13 bytes of data.
+/// Endpoint ids below this fit the packed keys' 24 bits.
+pub(crate) const PACKED_LOCAL_IDS: u32 = 1 << 24;
+
+/// An IPv4 connection key, 12 bytes: remote address (4, big-endian), ports (4, local port
+/// high), `local_id << 8 | protocol` (4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct KeyV4 {
-    local_id: u32,
-    remote: u32,
-    ports: u32,
-    protocol: u8,
+pub(crate) struct KeyV4([u8; 12]);
+
+/// An IPv6 connection key, 24 bytes: remote address (16, big-endian), ports (4),
+/// `local_id << 8 | protocol` (4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyV6([u8; 24]);
+
+fn word64(b: &[u8], at: usize) -> u64 {
+    let mut w = [0u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
 }
 
-/// An IPv6 connection key: 25 bytes of data (4-byte aligned, so 28 in memory).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct KeyV6 {
-    local_id: u32,
-    remote: [u32; 4],
-    ports: u32,
-    protocol: u8,
+fn word32(b: &[u8], at: usize) -> u32 {
+    let mut w = [0u8; 4];
+    w.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(w)
 }
 
 impl Hash for KeyV4 {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64((u64::from(self.local_id) << 32) | u64::from(self.remote));
-        state.write_u64((u64::from(self.ports) << 8) | u64::from(self.protocol));
+        state.write_u64(word64(&self.0, 0));
+        state.write_u64(u64::from(word32(&self.0, 8)));
     }
 }
 
 impl Hash for KeyV6 {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let [a, b, c, d] = self.remote;
-        state.write_u64((u64::from(a) << 32) | u64::from(b));
-        state.write_u64((u64::from(c) << 32) | u64::from(d));
-        state.write_u64(
-            (u64::from(self.local_id) << 40)
-                ^ (u64::from(self.ports) << 8)
-                ^ u64::from(self.protocol),
-        );
+        state.write_u64(word64(&self.0, 0));
+        state.write_u64(word64(&self.0, 8));
+        state.write_u64(word64(&self.0, 16));
     }
 }
 
-/// One connection's state: 8 bytes.
+/// One connection's state, 5 bytes: the deadline (4, little-endian) and one byte holding the
+/// `State` (low 4 bits) and the flags (high 4 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry {
-    /// Milliseconds after the table's epoch at which the connection dies (dead when
-    /// `now >= deadline`, as Linux's `nf_ct_is_expired`).
-    pub(crate) deadline: u32,
-    /// A `state::State` encoded by `State::to_u8`.
-    pub(crate) state: u8,
-    pub(crate) flags: u8,
-}
+pub(crate) struct Entry([u8; 5]);
 
 impl Entry {
     /// The connection was started by an ingress packet (else by an egress one).
@@ -78,95 +80,135 @@ impl Entry {
     /// packets, judged by rules, not counted against the interface's allowance.
     pub(crate) const UNTRACKED: u8 = 0x02;
 
+    /// `deadline`: milliseconds after the table's epoch at which the connection dies (dead
+    /// when `now >= deadline`, as Linux's `nf_ct_is_expired`). `flags` is a set of the
+    /// constants above.
+    pub(crate) fn new(deadline: u32, state: State, flags: u8) -> Self {
+        debug_assert!(flags < 0x10, "flags fit 4 bits");
+        let d = deadline.to_le_bytes();
+        Self([d[0], d[1], d[2], d[3], state.to_u8() | (flags << 4)])
+    }
+
+    pub(crate) fn deadline(self) -> u32 {
+        word32(&self.0, 0)
+    }
+
+    pub(crate) fn set_deadline(&mut self, deadline: u32) {
+        self.0[..4].copy_from_slice(&deadline.to_le_bytes());
+    }
+
+    pub(crate) fn state(self) -> State {
+        State::from_u8(self.0[4] & 0x0f)
+    }
+
+    pub(crate) fn set_state(&mut self, state: State) {
+        self.0[4] = (self.0[4] & 0xf0) | state.to_u8();
+    }
+
     pub(crate) fn has(self, flag: u8) -> bool {
-        self.flags & flag != 0
+        (self.0[4] >> 4) & flag != 0
     }
 }
 
 /// Bytes one stored connection occupies in a map slot, plus hashbrown's control byte.
 pub(crate) const SLOT_BYTES_V4: usize = size_of::<(KeyV4, Entry)>() + 1;
 pub(crate) const SLOT_BYTES_V6: usize = size_of::<(KeyV6, Entry)>() + 1;
+pub(crate) const SLOT_BYTES_WIDE: usize = size_of::<(Tuple, Entry)>() + 1;
 
-/// Both families' maps.
+/// Both families' maps, and the wide map for endpoint ids beyond 24 bits.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Maps {
     pub(crate) v4: HashMap<KeyV4, Entry, FlowHasher>,
     pub(crate) v6: HashMap<KeyV6, Entry, FlowHasher>,
+    pub(crate) wide: HashMap<Tuple, Entry, FlowHasher>,
 }
 
-/// A packed key of either family.
+/// A packed key of either family, or a wide one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum AnyKey {
     V4(KeyV4),
     V6(KeyV6),
+    Wide(Tuple),
 }
 
 impl AnyKey {
-    /// Packs a tuple. The remote address's family picks the map.
+    /// Packs a tuple. The remote address's family picks the map, or the wide map when the
+    /// endpoint id does not fit 24 bits.
+    #[inline]
     pub(crate) fn pack(t: &Tuple) -> Self {
-        let ports = (u32::from(t.local_port) << 16) | u32::from(t.remote_port);
+        if t.local_id >= PACKED_LOCAL_IDS {
+            return Self::Wide(*t);
+        }
+        let ports = ((u32::from(t.local_port) << 16) | u32::from(t.remote_port)).to_le_bytes();
+        let tail = ((t.local_id << 8) | u32::from(t.protocol)).to_le_bytes();
         match t.remote {
-            IpAddr::V4(a) => Self::V4(KeyV4 {
-                local_id: t.local_id,
-                remote: u32::from(a),
-                ports,
-                protocol: t.protocol,
-            }),
+            IpAddr::V4(a) => {
+                let r = a.octets();
+                Self::V4(KeyV4([
+                    r[0], r[1], r[2], r[3], ports[0], ports[1], ports[2], ports[3], tail[0],
+                    tail[1], tail[2], tail[3],
+                ]))
+            }
             IpAddr::V6(a) => {
-                let o = a.octets();
-                let word = |i: usize| u32::from_be_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
-                Self::V6(KeyV6 {
-                    local_id: t.local_id,
-                    remote: [word(0), word(4), word(8), word(12)],
-                    ports,
-                    protocol: t.protocol,
-                })
+                let mut k = [0u8; 24];
+                k[..16].copy_from_slice(&a.octets());
+                k[16..20].copy_from_slice(&ports);
+                k[20..].copy_from_slice(&tail);
+                Self::V6(KeyV6(k))
             }
         }
     }
 }
 
-fn split_ports(ports: u32) -> (u16, u16) {
-    // Two halves of a u32: each fits a u16 by construction.
+/// Decodes the ports word and the `local_id << 8 | protocol` word of a packed key.
+fn unpack_tail(remote: IpAddr, ports: u32, tail: u32) -> Tuple {
+    // Two halves of a u32 and its low byte: each fits by construction.
     #[allow(clippy::cast_possible_truncation)]
-    let res = ((ports >> 16) as u16, (ports & 0xffff) as u16);
-    res
+    let (local_port, remote_port, protocol) = (
+        (ports >> 16) as u16,
+        (ports & 0xffff) as u16,
+        (tail & 0xff) as u8,
+    );
+    Tuple {
+        local_id: tail >> 8,
+        remote,
+        local_port,
+        remote_port,
+        protocol,
+    }
 }
 
 impl KeyV4 {
     pub(crate) fn unpack(&self) -> Tuple {
-        let (local_port, remote_port) = split_ports(self.ports);
-        Tuple {
-            local_id: self.local_id,
-            remote: IpAddr::V4(Ipv4Addr::from(self.remote)),
-            local_port,
-            remote_port,
-            protocol: self.protocol,
-        }
+        let mut r = [0u8; 4];
+        r.copy_from_slice(&self.0[..4]);
+        unpack_tail(
+            IpAddr::V4(Ipv4Addr::from(r)),
+            word32(&self.0, 4),
+            word32(&self.0, 8),
+        )
     }
 }
 
 impl KeyV6 {
     pub(crate) fn unpack(&self) -> Tuple {
-        let (local_port, remote_port) = split_ports(self.ports);
-        let [a, b, c, d] = self.remote;
-        let bits =
-            (u128::from(a) << 96) | (u128::from(b) << 64) | (u128::from(c) << 32) | u128::from(d);
-        Tuple {
-            local_id: self.local_id,
-            remote: IpAddr::V6(Ipv6Addr::from(bits)),
-            local_port,
-            remote_port,
-            protocol: self.protocol,
-        }
+        let mut r = [0u8; 16];
+        r.copy_from_slice(&self.0[..16]);
+        unpack_tail(
+            IpAddr::V6(Ipv6Addr::from(r)),
+            word32(&self.0, 16),
+            word32(&self.0, 20),
+        )
     }
 }
 
 impl Maps {
+    #[inline]
     pub(crate) fn get_mut(&mut self, key: &AnyKey) -> Option<&mut Entry> {
         match key {
             AnyKey::V4(k) => self.v4.get_mut(k),
             AnyKey::V6(k) => self.v6.get_mut(k),
+            AnyKey::Wide(k) => self.wide.get_mut(k),
         }
     }
 
@@ -174,6 +216,7 @@ impl Maps {
         match key {
             AnyKey::V4(k) => self.v4.get(k),
             AnyKey::V6(k) => self.v6.get(k),
+            AnyKey::Wide(k) => self.wide.get(k),
         }
     }
 
@@ -181,6 +224,7 @@ impl Maps {
         match key {
             AnyKey::V4(k) => self.v4.insert(k, entry),
             AnyKey::V6(k) => self.v6.insert(k, entry),
+            AnyKey::Wide(k) => self.wide.insert(k, entry),
         };
     }
 
@@ -188,17 +232,19 @@ impl Maps {
         match key {
             AnyKey::V4(k) => self.v4.remove(k),
             AnyKey::V6(k) => self.v6.remove(k),
+            AnyKey::Wide(k) => self.wide.remove(k),
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.v4.len() + self.v6.len()
+        self.v4.len() + self.v6.len() + self.wide.len()
     }
 
     /// Keeps the connections for which `keep` answers true.
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(&Tuple, &mut Entry) -> bool) {
         self.v4.retain(|k, e| keep(&k.unpack(), e));
         self.v6.retain(|k, e| keep(&k.unpack(), e));
+        self.wide.retain(|k, e| keep(k, e));
     }
 
     /// Bytes the maps' slot arrays occupy (hashbrown: a power-of-two number of buckets of
@@ -211,7 +257,9 @@ impl Maps {
                 (cap * 8 / 7).next_power_of_two()
             }
         };
-        buckets(self.v4.capacity()) * SLOT_BYTES_V4 + buckets(self.v6.capacity()) * SLOT_BYTES_V6
+        buckets(self.v4.capacity()) * SLOT_BYTES_V4
+            + buckets(self.v6.capacity()) * SLOT_BYTES_V6
+            + buckets(self.wide.capacity()) * SLOT_BYTES_WIDE
     }
 }
 

@@ -163,8 +163,8 @@ impl FlowTable {
             ..
         } = self;
         maps.retain(|tuple, entry| {
-            if u64::from(entry.deadline) > now_rel {
-                earliest = earliest.min(u64::from(entry.deadline));
+            if u64::from(entry.deadline()) > now_rel {
+                earliest = earliest.min(u64::from(entry.deadline()));
                 return true;
             }
             let (idx, _) = endpoints.endpoint(tuple.local_id);
@@ -199,15 +199,15 @@ impl FlowTable {
             } = self;
             if let Some(entry) = maps.get_mut(&key) {
                 let entry_now = *entry;
-                if u64::from(entry_now.deadline) > now_rel {
+                if u64::from(entry_now.deadline()) > now_rel {
                     if entry_now.has(Entry::UNTRACKED) {
                         return self.observe_untracked(iface, key, entry_now, pkt, now_rel);
                     }
                     // The fast path: a live tracked connection, one map probe.
                     let next = next_state(entry_now, pkt);
                     let config = &infos[iface as usize].config;
-                    entry.deadline = deadline_for(config, next, now_rel, *epoch, next_deadline);
-                    entry.state = next.to_u8();
+                    entry.set_deadline(deadline_for(config, next, now_rel, *epoch, next_deadline));
+                    entry.set_state(next);
                     return Ok(FlowVerdict::new(
                         Verdict::Allow,
                         FlowReason::TrackedConnection,
@@ -334,11 +334,7 @@ impl FlowTable {
         }
         let now_rel = self.rel(now);
         let deadline = self.deadline(iface, state, now_rel);
-        let entry = Entry {
-            deadline,
-            state: state.to_u8(),
-            flags,
-        };
+        let entry = Entry::new(deadline, state, flags);
         self.maps.insert(AnyKey::pack(&tuple), entry);
         let stats = &mut self.infos[iface as usize].stats;
         if untracked {
@@ -370,8 +366,8 @@ impl FlowTable {
         let config = &infos[iface as usize].config;
         let deadline = deadline_for(config, next, now_rel, *epoch, next_deadline);
         if let Some(slot) = maps.get_mut(&key) {
-            slot.state = next.to_u8();
-            slot.deadline = deadline;
+            slot.set_state(next);
+            slot.set_deadline(deadline);
         }
     }
 
@@ -403,7 +399,7 @@ impl FlowTable {
         };
         self.maps
             .get(&AnyKey::pack(&tuple))
-            .is_some_and(|e| !e.has(Entry::UNTRACKED) && u64::from(e.deadline) > now_rel)
+            .is_some_and(|e| !e.has(Entry::UNTRACKED) && u64::from(e.deadline()) > now_rel)
     }
 
     /// EC2: untracked when a matching rule admits all addresses and the other direction
@@ -552,7 +548,9 @@ impl FlowTable {
     fn rebase(&mut self, now: Timestamp) {
         let shift = now.saturating_sub(self.epoch);
         self.maps.retain(|_, e| {
-            e.deadline = u32::try_from(u64::from(e.deadline).saturating_sub(shift)).unwrap_or(0);
+            e.set_deadline(
+                u32::try_from(u64::from(e.deadline()).saturating_sub(shift)).unwrap_or(0),
+            );
             true
         });
         self.epoch = now;
@@ -582,7 +580,7 @@ fn deadline_for(
 /// The state a live connection moves to on this packet.
 fn next_state(entry: Entry, pkt: &FlowPacket) -> State {
     let original = (pkt.direction == Direction::Ingress) == entry.has(Entry::INGRESS_STARTED);
-    let state = State::from_u8(entry.state);
+    let state = entry.state();
     match pkt.transport {
         Transport::Tcp { flags, .. } => state.on_tcp(flags, original),
         Transport::Udp { .. } => state.on_udp(original),

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use super::{AccountError, AccountState, Resource, ResourceKey};
+use super::{AccountError, AccountState, AddressSpec, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId};
 use crate::network::{
@@ -57,7 +57,7 @@ pub struct NewEni {
     pub subnet_id: SubnetId,
     /// Empty means the VPC's default group.
     pub groups: Vec<GroupId>,
-    pub private_ip: Option<Ipv4Addr>,
+    pub addresses: AddressSpec,
     pub description: String,
     pub tags: Vec<Tag>,
 }
@@ -72,6 +72,8 @@ pub struct NewInstances {
     pub subnet_id: Option<SubnetId>,
     pub groups: Vec<GroupId>,
     pub group_names: Vec<String>,
+    /// The primary interface's addresses (named ones only with `count == 1`).
+    pub addresses: AddressSpec,
     pub tags: Vec<Tag>,
 }
 
@@ -155,6 +157,9 @@ impl AccountState {
                 format!("The CIDR '{cidr}' conflicts with another subnet"),
             ));
         }
+        let cidr_v6 = cidr_v6
+            .map(|c| self.check_subnet_v6(vpc_id, None, c))
+            .transpose()?;
         let subnet = Subnet {
             id: SubnetId::generate(ids),
             vpc_id: vpc_id.clone(),
@@ -225,28 +230,6 @@ impl AccountState {
             })
     }
 
-    /// The first free address of a subnet, skipping the 4 first and the last one that AWS
-    /// reserves ("Subnet CIDR blocks", VPC UG).
-    fn free_address(&self, subnet: &Subnet) -> Result<Ipv4Addr, AccountError> {
-        let base = u32::from(subnet.cidr_v4.network());
-        let last = u32::from(subnet.cidr_v4.broadcast());
-        let used: std::collections::HashSet<Ipv4Addr> = self
-            .snapshot
-            .enis
-            .values()
-            .flat_map(|e| e.private_ipv4.iter().copied())
-            .collect();
-        (base + 4..last)
-            .map(Ipv4Addr::from)
-            .find(|a| !used.contains(a))
-            .ok_or_else(|| {
-                err(
-                    Ec2ErrorCode::InvalidSubnetRange,
-                    format!("no free address left in subnet {}", subnet.id),
-                )
-            })
-    }
-
     /// CreateNetworkInterface.
     pub fn create_eni(&mut self, new: NewEni, ids: &mut dyn IdGen) -> Result<EniId, AccountError> {
         let subnet = self.subnet(&new.subnet_id)?.clone();
@@ -256,32 +239,14 @@ impl AccountState {
             new.groups
         };
         self.check_groups(&subnet.vpc_id, &groups)?;
-        let ip = match new.private_ip {
-            Some(ip) => {
-                let taken = self
-                    .snapshot
-                    .enis
-                    .values()
-                    .any(|e| e.private_ipv4.contains(&ip));
-                if !subnet.cidr_v4.contains(&ip) || taken {
-                    return Err(err(
-                        Ec2ErrorCode::InvalidParameterValue,
-                        format!(
-                            "Address {ip} does not fall within the subnet's address range or is in use"
-                        ),
-                    ));
-                }
-                ip
-            }
-            None => self.free_address(&subnet)?,
-        };
+        let (private_ipv4, ipv6) = self.new_addresses(&subnet, &new.addresses, ids)?;
         let eni = Eni {
             id: EniId::generate(ids),
             owner: self.owner.clone(),
             vpc_id: subnet.vpc_id.clone(),
             subnet_id: Some(subnet.id.clone()),
-            private_ipv4: vec![ip],
-            ipv6: Vec::new(),
+            private_ipv4,
+            ipv6,
             public_ipv4: None,
             groups,
             instance_id: None,
@@ -362,13 +327,21 @@ impl AccountState {
                 format!("Invalid value '{}' for MaxCount", new.count),
             ));
         }
+        // `RunInstancesRequest.PrivateIpAddress`: "You cannot specify this option if you're
+        // launching more than one instance in the request" (so too `Ipv6Addresses`).
+        if new.count > 1 && new.addresses.names_addresses() {
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterCombination,
+                "Specific addresses cannot be specified when launching more than one instance",
+            ));
+        }
         let mut out = Vec::new();
         for _ in 0..new.count {
             let eni_id = self.create_eni(
                 NewEni {
                     subnet_id: subnet_id.clone(),
                     groups: groups.clone(),
-                    private_ip: None,
+                    addresses: new.addresses.clone(),
                     description: String::new(),
                     tags: Vec::new(),
                 },

@@ -87,7 +87,7 @@ fn delete_group_dependencies() {
             NewEni {
                 subnet_id: subnet,
                 groups: vec![app.clone()],
-                private_ip: None,
+                addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
             },
@@ -167,7 +167,7 @@ fn eni_group_sets_are_checked() {
             NewEni {
                 subnet_id: subnet,
                 groups: vec![],
-                private_ip: None,
+                addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
             },
@@ -198,6 +198,7 @@ fn instances_get_a_primary_interface() {
         subnet_id: None,
         groups: vec![],
         group_names: vec!["web".into()],
+        addresses: AddressSpec::default(),
         tags: vec![],
     };
     let inst = st.run_instances(new, &mut ids).unwrap();
@@ -372,6 +373,7 @@ fn instance_group_quota() {
         subnet_id: None,
         groups,
         group_names: vec![],
+        addresses: AddressSpec::default(),
         tags: vec![],
     };
     check_err(

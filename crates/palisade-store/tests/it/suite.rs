@@ -52,6 +52,7 @@ pub(crate) fn suite(make: Make<'_>) {
     failed_write_changes_nothing(make);
     accounts_and_regions_are_isolated(make);
     partial_failure_rolls_back_every_touched_resource(make);
+    interface_addresses_survive_reopen(make);
 }
 
 fn bootstrap_once(make: Make<'_>) {
@@ -163,4 +164,66 @@ fn partial_failure_rolls_back_every_touched_resource(make: Make<'_>) {
         matches!(res, Err(TestErr::Model(ref e)) if e.code() == Ec2ErrorCode::InvalidPermissionDuplicate)
     );
     assert_eq!(snapshot(store.as_ref(), &s).snapshot(), before.snapshot());
+}
+
+/// Secondary private IPv4 and IPv6 addresses (and a subnet's IPv6 block) persist, in order,
+/// and an unassignment persists too.
+fn interface_addresses_survive_reopen(make: Make<'_>) {
+    use palisade_model::account::{AddressSpec, NewEni};
+    let s = scope(6, "us-east-1");
+    let mut ids = SeqIdGen::starting_at(600);
+    let eni = transact::<_, TestErr>(make().as_ref(), &s, &mut ids, |st, ids| {
+        let vpc = st.create_vpc(
+            "10.0.0.0/16".parse().unwrap(),
+            Some("2600:1f00:0:100::/56".parse().unwrap()),
+            vec![],
+            ids,
+        )?;
+        let subnet = st.create_subnet(
+            &vpc,
+            "10.0.1.0/24".parse().unwrap(),
+            Some("2600:1f00:0:100::/64".parse().unwrap()),
+            None,
+            vec![],
+            ids,
+        )?;
+        let addresses = AddressSpec {
+            primary_v4: Some("10.0.1.10".parse().unwrap()),
+            secondary_v4: vec!["10.0.1.11".parse().unwrap(), "10.0.1.12".parse().unwrap()],
+            ipv6: vec!["2600:1f00:0:100::10".parse().unwrap()],
+            ..AddressSpec::default()
+        };
+        let new = NewEni {
+            subnet_id: subnet,
+            groups: vec![],
+            addresses,
+            description: String::new(),
+            tags: vec![],
+        };
+        Ok(st.create_eni(new, ids)?)
+    })
+    .unwrap();
+    let reopened = snapshot(make().as_ref(), &s);
+    let e = reopened.eni(&eni).unwrap();
+    let v4: Vec<String> = e.private_ipv4.iter().map(ToString::to_string).collect();
+    assert_eq!(v4, ["10.0.1.10", "10.0.1.11", "10.0.1.12"]);
+    assert_eq!(
+        e.ipv6,
+        ["2600:1f00:0:100::10".parse::<std::net::Ipv6Addr>().unwrap()]
+    );
+    let subnet = e.subnet_id.clone().unwrap();
+    assert!(reopened.subnet(&subnet).unwrap().cidr_v6.is_some());
+    transact::<_, TestErr>(make().as_ref(), &s, &mut ids, |st, _| {
+        Ok(st.unassign_private_ips(&eni, &["10.0.1.11".parse().unwrap()])?)
+    })
+    .unwrap();
+    let reopened = snapshot(make().as_ref(), &s);
+    let v4: Vec<String> = reopened
+        .eni(&eni)
+        .unwrap()
+        .private_ipv4
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(v4, ["10.0.1.10", "10.0.1.12"]);
 }
