@@ -31,47 +31,47 @@ pub(crate) struct Tuple {
 /// Endpoint ids below this fit the packed keys' 24 bits.
 pub(crate) const PACKED_LOCAL_IDS: u32 = 1 << 24;
 
-/// An IPv4 connection key, 12 bytes: remote address (4, big-endian), ports (4, local port
-/// high), `local_id << 8 | protocol` (4).
+/// An IPv4 connection key, 12 bytes in two little-endian words: the remote address (low 32
+/// bits) and the ports (high 32, local port on top); `local_id << 8 | protocol`. Words are
+/// byte arrays, so the key has alignment 1 and no padding, but each is written and read
+/// whole (a key built byte by byte would defeat store-to-load forwarding when hashed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct KeyV4([u8; 12]);
-
-/// An IPv6 connection key, 24 bytes: remote address (16, big-endian), ports (4),
-/// `local_id << 8 | protocol` (4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct KeyV6([u8; 24]);
-
-fn word64(b: &[u8], at: usize) -> u64 {
-    let mut w = [0u8; 8];
-    w.copy_from_slice(&b[at..at + 8]);
-    u64::from_le_bytes(w)
+pub(crate) struct KeyV4 {
+    addr_ports: [u8; 8],
+    id_proto: [u8; 4],
 }
 
-fn word32(b: &[u8], at: usize) -> u32 {
-    let mut w = [0u8; 4];
-    w.copy_from_slice(&b[at..at + 4]);
-    u32::from_le_bytes(w)
+/// An IPv6 connection key, 24 bytes in three little-endian words: the remote address's high
+/// and low 64 bits; the ports (low 32 bits) and `local_id << 8 | protocol` (high 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KeyV6 {
+    addr_hi: [u8; 8],
+    addr_lo: [u8; 8],
+    ports_id_proto: [u8; 8],
 }
 
 impl Hash for KeyV4 {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(word64(&self.0, 0));
-        state.write_u64(u64::from(word32(&self.0, 8)));
+        state.write_u64(u64::from_le_bytes(self.addr_ports));
+        state.write_u64(u64::from(u32::from_le_bytes(self.id_proto)));
     }
 }
 
 impl Hash for KeyV6 {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(word64(&self.0, 0));
-        state.write_u64(word64(&self.0, 8));
-        state.write_u64(word64(&self.0, 16));
+        state.write_u64(u64::from_le_bytes(self.addr_hi));
+        state.write_u64(u64::from_le_bytes(self.addr_lo));
+        state.write_u64(u64::from_le_bytes(self.ports_id_proto));
     }
 }
 
-/// One connection's state, 5 bytes: the deadline (4, little-endian) and one byte holding the
-/// `State` (low 4 bits) and the flags (high 4 bits).
+/// One connection's state, 5 bytes, alignment 1: the deadline (little-endian) and one byte
+/// holding the `State` (low 4 bits) and the flags (high 4 bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Entry([u8; 5]);
+pub(crate) struct Entry {
+    deadline: [u8; 4],
+    bits: u8,
+}
 
 impl Entry {
     /// The connection was started by an ingress packet (else by an egress one).
@@ -85,28 +85,30 @@ impl Entry {
     /// constants above.
     pub(crate) fn new(deadline: u32, state: State, flags: u8) -> Self {
         debug_assert!(flags < 0x10, "flags fit 4 bits");
-        let d = deadline.to_le_bytes();
-        Self([d[0], d[1], d[2], d[3], state.to_u8() | (flags << 4)])
+        Self {
+            deadline: deadline.to_le_bytes(),
+            bits: state.to_u8() | (flags << 4),
+        }
     }
 
     pub(crate) fn deadline(self) -> u32 {
-        word32(&self.0, 0)
+        u32::from_le_bytes(self.deadline)
     }
 
     pub(crate) fn set_deadline(&mut self, deadline: u32) {
-        self.0[..4].copy_from_slice(&deadline.to_le_bytes());
+        self.deadline = deadline.to_le_bytes();
     }
 
     pub(crate) fn state(self) -> State {
-        State::from_u8(self.0[4] & 0x0f)
+        State::from_u8(self.bits & 0x0f)
     }
 
     pub(crate) fn set_state(&mut self, state: State) {
-        self.0[4] = (self.0[4] & 0xf0) | state.to_u8();
+        self.bits = (self.bits & 0xf0) | state.to_u8();
     }
 
     pub(crate) fn has(self, flag: u8) -> bool {
-        (self.0[4] >> 4) & flag != 0
+        (self.bits >> 4) & flag != 0
     }
 }
 
@@ -139,38 +141,39 @@ impl AnyKey {
         if t.local_id >= PACKED_LOCAL_IDS {
             return Self::Wide(*t);
         }
-        let ports = ((u32::from(t.local_port) << 16) | u32::from(t.remote_port)).to_le_bytes();
-        let tail = ((t.local_id << 8) | u32::from(t.protocol)).to_le_bytes();
+        let ports = (u32::from(t.local_port) << 16) | u32::from(t.remote_port);
+        let id_proto = (t.local_id << 8) | u32::from(t.protocol);
         match t.remote {
-            IpAddr::V4(a) => {
-                let r = a.octets();
-                Self::V4(KeyV4([
-                    r[0], r[1], r[2], r[3], ports[0], ports[1], ports[2], ports[3], tail[0],
-                    tail[1], tail[2], tail[3],
-                ]))
-            }
+            IpAddr::V4(a) => Self::V4(KeyV4 {
+                addr_ports: (u64::from(u32::from(a)) | (u64::from(ports) << 32)).to_le_bytes(),
+                id_proto: id_proto.to_le_bytes(),
+            }),
             IpAddr::V6(a) => {
-                let mut k = [0u8; 24];
-                k[..16].copy_from_slice(&a.octets());
-                k[16..20].copy_from_slice(&ports);
-                k[20..].copy_from_slice(&tail);
-                Self::V6(KeyV6(k))
+                let bits = u128::from(a);
+                // The high and low halves of a u128.
+                #[allow(clippy::cast_possible_truncation)]
+                let (hi, lo) = ((bits >> 64) as u64, bits as u64);
+                Self::V6(KeyV6 {
+                    addr_hi: hi.to_le_bytes(),
+                    addr_lo: lo.to_le_bytes(),
+                    ports_id_proto: (u64::from(ports) | (u64::from(id_proto) << 32)).to_le_bytes(),
+                })
             }
         }
     }
 }
 
 /// Decodes the ports word and the `local_id << 8 | protocol` word of a packed key.
-fn unpack_tail(remote: IpAddr, ports: u32, tail: u32) -> Tuple {
+fn unpack_rest(remote: IpAddr, ports: u32, id_proto: u32) -> Tuple {
     // Two halves of a u32 and its low byte: each fits by construction.
     #[allow(clippy::cast_possible_truncation)]
     let (local_port, remote_port, protocol) = (
         (ports >> 16) as u16,
         (ports & 0xffff) as u16,
-        (tail & 0xff) as u8,
+        (id_proto & 0xff) as u8,
     );
     Tuple {
-        local_id: tail >> 8,
+        local_id: id_proto >> 8,
         remote,
         local_port,
         remote_port,
@@ -178,27 +181,29 @@ fn unpack_tail(remote: IpAddr, ports: u32, tail: u32) -> Tuple {
     }
 }
 
+/// The low and high halves of a u64.
+#[allow(clippy::cast_possible_truncation)]
+fn halves(w: u64) -> (u32, u32) {
+    (w as u32, (w >> 32) as u32)
+}
+
 impl KeyV4 {
     pub(crate) fn unpack(&self) -> Tuple {
-        let mut r = [0u8; 4];
-        r.copy_from_slice(&self.0[..4]);
-        unpack_tail(
-            IpAddr::V4(Ipv4Addr::from(r)),
-            word32(&self.0, 4),
-            word32(&self.0, 8),
+        let (addr, ports) = halves(u64::from_le_bytes(self.addr_ports));
+        unpack_rest(
+            IpAddr::V4(Ipv4Addr::from(addr)),
+            ports,
+            u32::from_le_bytes(self.id_proto),
         )
     }
 }
 
 impl KeyV6 {
     pub(crate) fn unpack(&self) -> Tuple {
-        let mut r = [0u8; 16];
-        r.copy_from_slice(&self.0[..16]);
-        unpack_tail(
-            IpAddr::V6(Ipv6Addr::from(r)),
-            word32(&self.0, 16),
-            word32(&self.0, 20),
-        )
+        let bits = (u128::from(u64::from_le_bytes(self.addr_hi)) << 64)
+            | u128::from(u64::from_le_bytes(self.addr_lo));
+        let (ports, id_proto) = halves(u64::from_le_bytes(self.ports_id_proto));
+        unpack_rest(IpAddr::V6(Ipv6Addr::from(bits)), ports, id_proto)
     }
 }
 

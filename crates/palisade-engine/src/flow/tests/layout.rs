@@ -128,27 +128,3 @@ fn test_entry_fields_independent() {
         }
     }
 }
-
-#[test]
-fn tmp_hash_quality() {
-    use std::hash::BuildHasher;
-    let h = super::super::key::FlowHasher;
-    let mut buckets = std::collections::HashSet::new();
-    let mut h2 = [0usize; 128];
-    let n = 1_000_000usize;
-    for i in 0..n {
-        let host = u32::try_from(i / 64).unwrap();
-        let t = Tuple {
-            local_id: 0,
-            remote: IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + host)),
-            local_port: 443,
-            remote_port: 1024 + u16::try_from(i % 64).unwrap(),
-            protocol: 6,
-        };
-        let AnyKey::V4(k) = AnyKey::pack(&t) else { panic!() };
-        let x = h.hash_one(k);
-        buckets.insert(x & ((1 << 21) - 1));
-        h2[(x >> 57) as usize] += 1;
-    }
-    eprintln!("distinct buckets {} of {n}; h2 min {} max {}", buckets.len(), h2.iter().min().unwrap(), h2.iter().max().unwrap());
-}
