@@ -126,7 +126,11 @@ fn packet(i: usize, direction: Direction, flags: TcpFlags, v6: bool) -> FlowPack
 /// A table holding `n` established connections (picked up from mid-stream ACKs).
 fn filled(n: usize, v6: bool) -> FlowTable {
     let mut table = FlowTable::new(snapshot(), u32::MAX);
-    table.reserve_v4(if v6 { 0 } else { n });
+    if v6 {
+        table.reserve_v6(n);
+    } else {
+        table.reserve_v4(n);
+    }
     for i in 0..n {
         table
             .observe(

@@ -136,7 +136,6 @@ pub(crate) enum AnyKey {
 impl AnyKey {
     /// Packs a tuple. The remote address's family picks the map, or the wide map when the
     /// endpoint id does not fit 24 bits.
-    #[inline]
     pub(crate) fn pack(t: &Tuple) -> Self {
         if t.local_id >= PACKED_LOCAL_IDS {
             return Self::Wide(*t);
@@ -208,7 +207,6 @@ impl KeyV6 {
 }
 
 impl Maps {
-    #[inline]
     pub(crate) fn get_mut(&mut self, key: &AnyKey) -> Option<&mut Entry> {
         match key {
             AnyKey::V4(k) => self.v4.get_mut(k),

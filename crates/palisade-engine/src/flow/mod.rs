@@ -111,6 +111,11 @@ impl FlowTable {
         self.maps.v4.reserve(n);
     }
 
+    /// Reserves room for `n` more IPv6 connections (benchmarks, known loads).
+    pub fn reserve_v6(&mut self, n: usize) {
+        self.maps.v6.reserve(n);
+    }
+
     /// Changes the per-interface limit; connections above a lowered limit are kept, new
     /// ones wait for room.
     pub fn set_max_tracked_per_interface(&mut self, limit: u32) {
