@@ -146,8 +146,12 @@ fn agent_follows_palisade_serve() {
     let before = lab.nft_list();
     let endpoint = server.endpoint.clone();
     drop(server);
+    // A poll in flight while the server stops may first see a truncated answer; the next
+    // poll finds the port closed. Wait for that one.
     let state = lab.wait_state("the unreachable server's error", |s| {
-        !s["last_error"].is_null()
+        s["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot reach"))
     });
     assert_eq!(state["generation"], 3, "{state}");
     let error = state["last_error"].as_str().unwrap_or_default();
