@@ -275,16 +275,7 @@ impl Store for PgStore {
                     rows.tx.commit()?;
                     Ok(out)
                 })();
-                match res {
-                    Ok((version, state)) => {
-                        cache.insert(scope.clone(), (version, state));
-                        Ok(())
-                    }
-                    Err(e) => {
-                        cache.remove(scope);
-                        Err(e)
-                    }
-                }
+                scoped::remember(cache, scope, res)
             },
         )
     }
@@ -305,11 +296,7 @@ impl Store for PgStore {
                     .query_opt(&stmts.version, &[&scope.account.as_str(), &scope.region])?
                     .map(|r| r.try_get(0))
                     .transpose()?;
-                let fresh = match (cache.get(scope), stored) {
-                    (Some((v, _)), Some(db)) => *v == db,
-                    _ => false,
-                };
-                if !fresh {
+                if !scoped::cache_is_fresh(cache, scope, stored) {
                     let mut rows = begin(client, stmts, scope)?;
                     let (version, state) = scoped::current(&mut rows, cache, scope, ids)?;
                     rows.tx.commit()?;

@@ -121,3 +121,28 @@ pub(crate) fn mutate(
     rows.set_version(scope, version + 1)?;
     Ok((version + 1, state))
 }
+
+/// True when the cached copy of `scope` is at the version the database holds (`stored`),
+/// so a read may use it without a transaction.
+pub(crate) fn cache_is_fresh(cache: &Cache, scope: &Scope, stored: Option<i64>) -> bool {
+    matches!((cache.get(scope), stored), (Some((v, _)), Some(db)) if *v == db)
+}
+
+/// Keeps the outcome of a committed transaction in the cache; after a failure, forgets the
+/// scope so the next call reloads it from the database.
+pub(crate) fn remember(
+    cache: &mut Cache,
+    scope: &Scope,
+    res: Result<(i64, AccountState), StoreError>,
+) -> Result<(), StoreError> {
+    match res {
+        Ok(entry) => {
+            cache.insert(scope.clone(), entry);
+            Ok(())
+        }
+        Err(e) => {
+            cache.remove(scope);
+            Err(e)
+        }
+    }
+}

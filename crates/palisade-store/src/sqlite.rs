@@ -197,16 +197,7 @@ impl Store for SqliteStore {
         let Inner { conn, cache } = &mut *inner;
         conn.execute_batch("BEGIN IMMEDIATE")?;
         let res = scoped::mutate(&mut SqliteRows(conn), cache, scope, ids, f);
-        match finish(conn, res) {
-            Ok((version, state)) => {
-                cache.insert(scope.clone(), (version, state));
-                Ok(())
-            }
-            Err(e) => {
-                cache.remove(scope);
-                Err(e)
-            }
-        }
+        scoped::remember(cache, scope, finish(conn, res))
     }
 
     fn read(
@@ -217,11 +208,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
         let Inner { conn, cache } = &mut *inner;
-        let fresh = match (cache.get(scope), db_version(conn, scope)?) {
-            (Some((v, _)), Some(db)) => *v == db,
-            _ => false,
-        };
-        if !fresh {
+        if !scoped::cache_is_fresh(cache, scope, db_version(conn, scope)?) {
             conn.execute_batch("BEGIN IMMEDIATE")?;
             let res = scoped::current(&mut SqliteRows(conn), cache, scope, ids);
             let (version, state) = finish(conn, res)?;
