@@ -13,7 +13,7 @@ use palisade_model::Ec2ErrorCode;
 use palisade_model::account::AccountError;
 use palisade_store::StoreError;
 
-use crate::xml::escape;
+use palisade_ec2::wire::xml::escape;
 
 /// An error answered to the client.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,9 +16,10 @@ use palisade_model::{Direction, Ec2ErrorCode, EniId};
 use palisade_store::{Scope, view};
 use serde::{Deserialize, Serialize};
 
-use crate::ctx::RandomIds;
+use crate::auth::authenticate;
 use crate::error::ApiError;
-use crate::server::{AppState, authenticate};
+use crate::ids::RandomIds;
+use crate::state::AppState;
 
 /// A packet to judge.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

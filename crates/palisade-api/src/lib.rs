@@ -1,23 +1,26 @@
 //! The EC2 Query API server for security groups: SigV4 authentication, per-account and
-//! per-region state, action dispatch, EC2 XML responses and error envelopes.
+//! per-region state, EC2 XML responses and error envelopes.
 //!
-//! A request flows decode (`palisade_ec2::query`) → validate (`palisade_model::account`) →
-//! persist (`palisade_store`, one transaction per mutation) → encode (this crate's `xml`).
-//! Handlers stay thin: no business rule lives here. [`ApiError`] is the only place an error
+//! A request flows: HTTP + SigV4 (`auth`, `sigv4`) → the Query form decoded into a typed
+//! request (`palisade_ec2::wire::decode`) → executed on the caller's state
+//! (`palisade_model::account::AccountState::execute`, inside one `palisade_store`
+//! transaction; reads through `query` on a shared view) → the typed response encoded
+//! (`palisade_ec2::wire::encode`) into EC2's envelope. [`ApiError`] is the only place an error
 //! becomes XML.
 #![deny(clippy::unwrap_used)]
 
-mod ctx;
-mod encode;
+mod auth;
 mod error;
 mod eval;
-mod handlers;
+mod ids;
 pub mod keys;
 mod server;
 pub mod sigv4;
-mod xml;
+mod state;
+mod sts;
 
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};
-pub use server::{AppState, Clock, NAMESPACE, router};
+pub use server::{NAMESPACE, router};
+pub use state::{AppState, Clock};

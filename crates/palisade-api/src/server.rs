@@ -1,9 +1,7 @@
-//! The HTTP edge: reads the clock, authenticates, parses the form, dispatches the action on
-//! a blocking thread (the store is synchronous) and wraps the result in EC2's response
-//! envelope.
-
-use std::sync::Arc;
-use std::time::SystemTime;
+//! The HTTP edge of the EC2 Query API: reads the clock, authenticates, parses the form,
+//! decodes the action into a typed request (`palisade_ec2::wire`), runs it on the caller's
+//! state (`AccountState::execute`/`query`, inside the store) and wraps the encoded response
+//! in EC2's envelope. No business rule and no AWS spelling of a resource lives here.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -12,41 +10,19 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, post};
 use palisade_ec2::query::Params;
+use palisade_ec2::wire::{self, Origin};
 use palisade_model::Ec2ErrorCode;
-use palisade_store::{Scope, Store};
+use palisade_model::account::ops::Request;
+use palisade_store::{Scope, transact, view};
 
-use crate::ctx::{Ctx, RandomIds};
+use crate::auth::authenticate;
 use crate::error::{ApiError, xml_response};
-use crate::handlers;
-use crate::keys::KeyRing;
-use crate::sigv4::{self, AuthError, Caller, RequestParts};
+use crate::ids::RandomIds;
+use crate::state::AppState;
+use crate::sts;
 
 /// EC2's XML namespace for API version 2016-11-15.
 pub const NAMESPACE: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
-
-/// Where `now` comes from: the system clock, or a fixed instant (tests).
-#[derive(Debug, Clone, Copy)]
-pub enum Clock {
-    System,
-    Fixed(SystemTime),
-}
-
-impl Clock {
-    fn now(self) -> SystemTime {
-        match self {
-            Self::System => SystemTime::now(),
-            Self::Fixed(t) => t,
-        }
-    }
-}
-
-/// Everything the server shares between requests.
-#[derive(Debug, Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub keys: Arc<KeyRing>,
-    pub clock: Clock,
-}
 
 /// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extension
 /// `POST /_palisade/eval`.
@@ -55,51 +31,6 @@ pub fn router(state: AppState) -> Router {
         .route("/", any(handle))
         .route("/_palisade/eval", post(crate::eval::handle))
         .with_state(state)
-}
-
-/// Authenticates a request; the error is already an [`ApiError`] for `service`.
-pub(crate) fn authenticate(
-    state: &AppState,
-    method: &Method,
-    uri: &Uri,
-    headers: &HeaderMap,
-    body: &[u8],
-    sts: bool,
-) -> Result<Caller, ApiError> {
-    let hdrs: Vec<(String, String)> = headers
-        .iter()
-        .filter_map(|(n, v)| Some((n.as_str().to_ascii_lowercase(), v.to_str().ok()?.to_owned())))
-        .collect();
-    let parts = RequestParts {
-        method: method.as_str(),
-        path: uri.path(),
-        query: uri.query().unwrap_or(""),
-        headers: &hdrs,
-        body,
-    };
-    sigv4::verify(&parts, &state.keys, state.clock.now()).map_err(|e| auth_error(&e, sts))
-}
-
-/// EC2 answers every credential problem with `AuthFailure` (and `RequestExpired` for a
-/// stale date); STS distinguishes `InvalidClientTokenId` and `SignatureDoesNotMatch`.
-fn auth_error(e: &AuthError, sts: bool) -> ApiError {
-    let msg = e.to_string();
-    match (e, sts) {
-        (AuthError::Expired(_), _) => {
-            ApiError::other("RequestExpired", StatusCode::BAD_REQUEST, msg)
-        }
-        (AuthError::UnknownKey, true) => ApiError::new(
-            Ec2ErrorCode::InvalidClientTokenId,
-            "The security token included in the request is invalid.",
-        ),
-        (AuthError::BadSignature, true) => ApiError::new(Ec2ErrorCode::SignatureDoesNotMatch, msg),
-        (AuthError::Missing, true) => ApiError::other(
-            "MissingAuthenticationToken",
-            StatusCode::FORBIDDEN,
-            "Request is missing Authentication Token",
-        ),
-        _ => ApiError::new(Ec2ErrorCode::AuthFailure, msg),
-    }
 }
 
 async fn handle(
@@ -127,39 +58,63 @@ async fn handle(
         Err(e) => return e.into_ec2_response(&request_id),
     };
     if sts || caller.service == "sts" {
-        return handlers::sts(&caller, &action, &request_id);
+        return sts::answer(&caller, &action, &request_id);
     }
-    let Some(handler) = handlers::lookup(&action) else {
-        let e = ApiError::new(
-            Ec2ErrorCode::InvalidAction,
-            format!("The action {action} is not valid for this web service."),
-        );
-        return e.into_ec2_response(&request_id);
+    let request = match decode(&action, &params) {
+        Ok(r) => r,
+        Err(e) => return e.into_ec2_response(&request_id),
     };
-    match params.dry_run() {
-        Ok(true) => return ApiError::dry_run().into_ec2_response(&request_id),
-        Ok(false) => {}
-        Err(e) => return ApiError::from(e).into_ec2_response(&request_id),
-    }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
-    let mut ctx = Ctx {
-        store: state.store.clone(),
-        scope,
-        ids,
-    };
-    let res = tokio::task::spawn_blocking(move || handler(&mut ctx, &params)).await;
+    let res = tokio::task::spawn_blocking(move || run(&state, &scope, request, ids)).await;
     match res {
         Ok(Ok(inner)) => {
             let body = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{NAMESPACE}\"><requestId>{request_id}</requestId>{}</{action}Response>",
-                inner.finish()
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{NAMESPACE}\"><requestId>{request_id}</requestId>{inner}</{action}Response>",
             );
             xml_response(StatusCode::OK, body, &request_id)
         }
         Ok(Err(e)) => e.into_ec2_response(&request_id),
         Err(join) => {
-            tracing::error!(error = %join, action, "handler panicked");
+            tracing::error!(error = %join, action, "request panicked");
             ApiError::internal("An internal error has occurred").into_ec2_response(&request_id)
         }
     }
+}
+
+/// The typed request of an EC2 action, or the error EC2 answers (unknown action, bad
+/// parameters, `DryRunOperation` for a valid dry run).
+fn decode(action: &str, params: &Params) -> Result<Request, ApiError> {
+    let Some(request) = wire::decode(action, params)? else {
+        return Err(ApiError::new(
+            Ec2ErrorCode::InvalidAction,
+            format!("The action {action} is not valid for this web service."),
+        ));
+    };
+    if params.dry_run()? {
+        return Err(ApiError::dry_run());
+    }
+    Ok(request)
+}
+
+/// Runs a request on the caller's state — reads on a shared view, writes in one
+/// transaction — and encodes the answer.
+fn run(
+    state: &AppState,
+    scope: &Scope,
+    request: Request,
+    mut ids: RandomIds,
+) -> Result<String, ApiError> {
+    let store = state.store.as_ref();
+    let response = if request.is_read() {
+        view::<_, ApiError>(store, scope, &mut ids, |st| st.query(&request))??
+    } else {
+        transact(store, scope, &mut ids, |st, ids| {
+            st.execute(request, ids).map_err(ApiError::from)
+        })?
+    };
+    let origin = Origin {
+        account: &scope.account,
+        region: &scope.region,
+    };
+    Ok(wire::encode(&response, &origin))
 }

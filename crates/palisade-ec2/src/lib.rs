@@ -8,6 +8,7 @@
 pub mod describe;
 pub mod permission;
 pub mod query;
+pub mod wire;
 
 pub use describe::{Document, ImportError, export, import, import_texts};
 pub use permission::{

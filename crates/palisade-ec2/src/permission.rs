@@ -8,6 +8,7 @@
 //! (`ip_permissions[2].ip_ranges[0].cidr_ip`). [`rules_to_permissions`] groups rules by
 //! (protocol, from, to) as DescribeSecurityGroups does. This module never does I/O.
 
+use palisade_model::account::ops::{DraftPeer, RuleDraft};
 use palisade_model::{
     AccountId, Direction, Ec2ErrorCode, GroupId, GroupRef, NewRule, Peer, PeeringId, PrefixListId,
     Rule, RuleError, RuleSpec, Traffic, VpcId, validate_description,
@@ -144,6 +145,64 @@ pub fn permissions_to_rules(
         )?;
     }
     Ok(rules)
+}
+
+/// Converts permissions into rule drafts: as [`permissions_to_rules`], except that a group
+/// pair naming only its `GroupName` becomes a [`DraftPeer::GroupName`], which the account
+/// state resolves inside the transaction (in the rule group's VPC).
+pub fn permissions_to_drafts(
+    perms: &[IpPermission],
+    direction: Direction,
+) -> Result<Vec<RuleDraft>, PermissionError> {
+    let mut out = Vec::new();
+    for (idx, perm) in perms.iter().enumerate() {
+        let path = format!("ip_permissions[{idx}]");
+        let (named, by_id): (Vec<_>, Vec<_>) = perm
+            .user_id_group_pairs
+            .iter()
+            .cloned()
+            .partition(|p| p.group_id.is_none() && p.group_name.is_some());
+        let rest = IpPermission {
+            user_id_group_pairs: by_id,
+            ..perm.clone()
+        };
+        let rest_has_peers = !(rest.ip_ranges.is_empty()
+            && rest.ipv6_ranges.is_empty()
+            && rest.prefix_list_ids.is_empty()
+            && rest.user_id_group_pairs.is_empty());
+        if named.is_empty() || rest_has_peers {
+            let mut rules = Vec::new();
+            permission_rules(&rest, direction, &path, &mut rules)?;
+            out.extend(rules.into_iter().map(|r| RuleDraft {
+                direction,
+                traffic: r.spec.traffic,
+                peer: DraftPeer::Peer(r.spec.peer),
+                description: r.description,
+            }));
+        }
+        if named.is_empty() {
+            continue;
+        }
+        let traffic = permission_traffic(perm, &path)?;
+        for (n, pair) in named.into_iter().enumerate() {
+            if let Some(d) = &pair.description {
+                validate_description("rule description", d).map_err(|e| {
+                    PermissionError::new(
+                        e.code(),
+                        format!("{path}.user_id_group_pairs[{n}].description"),
+                        e.message(),
+                    )
+                })?;
+            }
+            out.push(RuleDraft {
+                direction,
+                traffic,
+                peer: DraftPeer::GroupName(pair.group_name.unwrap_or_default()),
+                description: pair.description,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Parses an `IpPermissions` JSON array (as given to `--ip-permissions`) into rules.

@@ -8,6 +8,7 @@
 mod addresses;
 mod groups;
 mod network;
+pub mod ops;
 
 use std::collections::{BTreeMap, BTreeSet};
 

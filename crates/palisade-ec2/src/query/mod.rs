@@ -17,7 +17,7 @@ pub use addresses::{address_spec, addresses_or_count, ipv4_list, ipv6_list, run_
 pub use filter::{
     Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
 };
-pub use page::{Page, paginate};
+pub use page::{Page, page_request, paginate, token_for};
 pub use perms::{
     ip_permissions, legacy_permission, resolve_group_names, rule_changes, rule_descriptions,
 };

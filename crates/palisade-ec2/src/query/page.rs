@@ -3,6 +3,7 @@
 //! between calls (no offsets).
 
 use palisade_model::Ec2ErrorCode;
+use palisade_model::account::ops::PageRequest;
 
 use super::{Params, QueryError};
 
@@ -15,14 +16,9 @@ pub struct Page<T> {
     pub next_token: Option<String>,
 }
 
-/// Pages `items` (already sorted by `key`) with the request's `MaxResults` (checked against
-/// `min..=max`) and `NextToken`. Without `MaxResults` everything after the token is returned.
-pub fn paginate<T>(
-    items: Vec<T>,
-    key: impl Fn(&T) -> String,
-    params: &Params,
-    (min, max): (i64, i64),
-) -> Result<Page<T>, QueryError> {
+/// The request's `MaxResults` (checked against `min..=max`) and `NextToken`, in model terms.
+/// Without `MaxResults` everything after the token is one page.
+pub fn page_request(params: &Params, (min, max): (i64, i64)) -> Result<PageRequest, QueryError> {
     let limit = match params.int("MaxResults")? {
         None => None,
         Some(n) if (min..=max).contains(&n) => usize::try_from(n).ok(),
@@ -35,7 +31,7 @@ pub fn paginate<T>(
             ));
         }
     };
-    let start = match params.get("NextToken").filter(|t| !t.is_empty()) {
+    let from = match params.get("NextToken").filter(|t| !t.is_empty()) {
         None => None,
         Some(token) => match token.strip_prefix(TOKEN_PREFIX) {
             Some(k) => Some(k.to_owned()),
@@ -47,6 +43,26 @@ pub fn paginate<T>(
             }
         },
     };
+    Ok(PageRequest { max: limit, from })
+}
+
+/// The `NextToken` that asks for the page starting at `key`.
+pub fn token_for(key: &str) -> String {
+    format!("{TOKEN_PREFIX}{key}")
+}
+
+/// Pages `items` (already sorted by `key`) with the request's `MaxResults` (checked against
+/// `min..=max`) and `NextToken`. Without `MaxResults` everything after the token is returned.
+pub fn paginate<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    params: &Params,
+    bounds: (i64, i64),
+) -> Result<Page<T>, QueryError> {
+    let PageRequest {
+        max: limit,
+        from: start,
+    } = page_request(params, bounds)?;
     let mut rest: Vec<T> = match &start {
         None => items,
         Some(start) => items
@@ -57,7 +73,7 @@ pub fn paginate<T>(
     let next_token = match limit {
         Some(limit) if rest.len() > limit => {
             let next = rest.split_off(limit);
-            next.first().map(|t| format!("{TOKEN_PREFIX}{}", key(t)))
+            next.first().map(|t| token_for(&key(t)))
         }
         _ => None,
     };

@@ -4,33 +4,33 @@
 use std::fmt::{Display, Write};
 
 /// Escapes text for element content.
-pub(crate) fn escape(s: &str) -> std::borrow::Cow<'_, str> {
+pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
 
 /// An XML fragment being written.
 #[derive(Debug, Default)]
-pub(crate) struct Xml {
+pub struct Xml {
     buf: String,
 }
 
 impl Xml {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
-    pub(crate) fn open(&mut self, tag: &str) -> &mut Self {
+    pub fn open(&mut self, tag: &str) -> &mut Self {
         let _ = write!(self.buf, "<{tag}>");
         self
     }
 
-    pub(crate) fn close(&mut self, tag: &str) -> &mut Self {
+    pub fn close(&mut self, tag: &str) -> &mut Self {
         let _ = write!(self.buf, "</{tag}>");
         self
     }
 
     /// `<tag>value</tag>`, escaped.
-    pub(crate) fn leaf(&mut self, tag: &str, value: impl Display) -> &mut Self {
+    pub fn leaf(&mut self, tag: &str, value: impl Display) -> &mut Self {
         let text = value.to_string();
         let _ = write!(self.buf, "<{tag}>{}</{tag}>", escape(&text));
         self
@@ -38,14 +38,14 @@ impl Xml {
 
     /// Bare escaped text: the content of an `<item>` of a list of strings
     /// (`<assignedIpv6Addresses><item>2600:…</item></assignedIpv6Addresses>`).
-    pub(crate) fn text(&mut self, value: impl Display) -> &mut Self {
+    pub fn text(&mut self, value: impl Display) -> &mut Self {
         let text = value.to_string();
         self.buf.push_str(&escape(&text));
         self
     }
 
     /// A leaf only when there is a value.
-    pub(crate) fn opt(&mut self, tag: &str, value: Option<impl Display>) -> &mut Self {
+    pub fn opt(&mut self, tag: &str, value: Option<impl Display>) -> &mut Self {
         if let Some(v) = value {
             self.leaf(tag, v);
         }
@@ -53,7 +53,7 @@ impl Xml {
     }
 
     /// `<tag>` with one `<item>` per element, each written by `f`; `<tag/>` when empty.
-    pub(crate) fn list<T>(
+    pub fn list<T>(
         &mut self,
         tag: &str,
         items: impl IntoIterator<Item = T>,
@@ -78,13 +78,13 @@ impl Xml {
     }
 
     /// `<tag>…</tag>` written by `f`.
-    pub(crate) fn node(&mut self, tag: &str, f: impl FnOnce(&mut Self)) -> &mut Self {
+    pub fn node(&mut self, tag: &str, f: impl FnOnce(&mut Self)) -> &mut Self {
         self.open(tag);
         f(self);
         self.close(tag)
     }
 
-    pub(crate) fn finish(self) -> String {
+    pub fn finish(self) -> String {
         self.buf
     }
 }

@@ -1,0 +1,32 @@
+//! What every request handler shares: the store, the key ring and the clock.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use palisade_store::Store;
+
+use crate::keys::KeyRing;
+
+/// Where `now` comes from: the system clock, or a fixed instant (tests).
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    System,
+    Fixed(SystemTime),
+}
+
+impl Clock {
+    pub(crate) fn now(self) -> SystemTime {
+        match self {
+            Self::System => SystemTime::now(),
+            Self::Fixed(t) => t,
+        }
+    }
+}
+
+/// Everything the server shares between requests.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub keys: Arc<KeyRing>,
+    pub clock: Clock,
+}

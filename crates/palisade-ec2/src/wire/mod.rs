@@ -1,0 +1,201 @@
+//! The EC2 Query protocol per action: [`decode`] turns an action's form parameters into a
+//! typed [`Request`], [`encode`] writes a typed [`Response`] as the inner elements of
+//! `<{Action}Response>`. Each resource's parse and emit live together in one file (as
+//! smoltcp's `wire/`): `groups` (groups and rules), `network` (VPCs, subnets, interfaces,
+//! instances), `lists` (peering connections, prefix lists), `addresses`, `tags`.
+//!
+//! Filters are decoded here, where their AWS names live, into a [`Select`] the model runs;
+//! an unknown filter name is refused at decode time.
+
+mod addresses;
+mod groups;
+mod lists;
+mod network;
+mod tags;
+#[cfg(test)]
+mod tests;
+pub mod xml;
+
+use palisade_model::account::AccountState;
+use palisade_model::account::ops::{PageRequest, Request, Response, Select};
+use palisade_model::{AccountId, Ec2ErrorCode, Tag};
+
+use crate::query::{Filter, Params, QueryError, filters, matches_any, tag_filter};
+use xml::Xml;
+
+/// Who is asking, for the ARNs and owner ids a response spells.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub account: &'a AccountId,
+    pub region: &'a str,
+}
+
+impl Origin<'_> {
+    /// `arn:aws:ec2:REGION:ACCOUNT:KIND/ID`.
+    pub fn arn(&self, kind: &str, id: &str) -> String {
+        format!("arn:aws:ec2:{}:{}:{kind}/{id}", self.region, self.account)
+    }
+}
+
+/// The request of `action`; `Ok(None)` when the action is not an EC2 action we serve.
+pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
+    use palisade_model::Direction::{Egress, Ingress};
+    Ok(Some(match action {
+        "CreateSecurityGroup" => groups::create(p)?,
+        "DeleteSecurityGroup" => groups::delete(p)?,
+        "DescribeSecurityGroups" => groups::describe(p)?,
+        "DescribeSecurityGroupReferences" => groups::references(p)?,
+        "DescribeStaleSecurityGroups" => groups::stale(p)?,
+        "AuthorizeSecurityGroupIngress" => groups::authorize(p, Ingress)?,
+        "AuthorizeSecurityGroupEgress" => groups::authorize(p, Egress)?,
+        "RevokeSecurityGroupIngress" => groups::revoke(p, Ingress)?,
+        "RevokeSecurityGroupEgress" => groups::revoke(p, Egress)?,
+        "DescribeSecurityGroupRules" => groups::describe_rules(p)?,
+        "ModifySecurityGroupRules" => groups::modify_rules(p)?,
+        "UpdateSecurityGroupRuleDescriptionsIngress" => groups::descriptions(p, Ingress)?,
+        "UpdateSecurityGroupRuleDescriptionsEgress" => groups::descriptions(p, Egress)?,
+        "CreateVpc" => network::create_vpc(p)?,
+        "DescribeVpcs" => network::describe_vpcs(p)?,
+        "DeleteVpc" => network::delete_vpc(p)?,
+        "CreateSubnet" => network::create_subnet(p)?,
+        "DescribeSubnets" => network::describe_subnets(p)?,
+        "DeleteSubnet" => network::delete_subnet(p)?,
+        "CreateNetworkInterface" => network::create_eni(p)?,
+        "DescribeNetworkInterfaces" => network::describe_enis(p)?,
+        "DeleteNetworkInterface" => network::delete_eni(p)?,
+        "ModifyNetworkInterfaceAttribute" => network::modify_eni(p)?,
+        "RunInstances" => network::run_instances(p)?,
+        "DescribeInstances" => network::describe_instances(p)?,
+        "TerminateInstances" => network::terminate_instances(p)?,
+        "ModifyInstanceAttribute" => network::modify_instance(p)?,
+        "CreateVpcPeeringConnection" => lists::create_peering(p)?,
+        "AcceptVpcPeeringConnection" => lists::accept_peering(p)?,
+        "DeleteVpcPeeringConnection" => lists::delete_peering(p)?,
+        "DescribeVpcPeeringConnections" => lists::describe_peerings(p)?,
+        "CreateManagedPrefixList" => lists::create_prefix_list(p)?,
+        "ModifyManagedPrefixList" => lists::modify_prefix_list(p)?,
+        "DescribeManagedPrefixLists" => lists::describe_prefix_lists(p)?,
+        "GetManagedPrefixListEntries" => lists::prefix_list_entries(p)?,
+        "DeleteManagedPrefixList" => lists::delete_prefix_list(p)?,
+        "AssignPrivateIpAddresses" => addresses::assign_private(p)?,
+        "UnassignPrivateIpAddresses" => addresses::unassign_private(p)?,
+        "AssignIpv6Addresses" => addresses::assign_ipv6(p)?,
+        "UnassignIpv6Addresses" => addresses::unassign_ipv6(p)?,
+        "AssociateSubnetCidrBlock" => addresses::associate_subnet_cidr(p)?,
+        "CreateTags" => tags::create(p)?,
+        "DeleteTags" => tags::delete(p)?,
+        "DescribeTags" => tags::describe(p)?,
+        _ => return Ok(None),
+    }))
+}
+
+/// The inner elements of the response (what goes inside `<{Action}Response>` after
+/// `<requestId>`).
+pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
+    use Response as R;
+    let mut x = Xml::new();
+    match response {
+        R::Done => {
+            x.leaf("return", true);
+        }
+        R::GroupCreated { .. }
+        | R::GroupDeleted { .. }
+        | R::Groups(_)
+        | R::GroupReferences(_)
+        | R::StaleGroups(_)
+        | R::Authorized(_)
+        | R::Revoked { .. }
+        | R::Rules(_) => groups::encode(&mut x, response, origin),
+        R::Vpc(_)
+        | R::Vpcs(_)
+        | R::Subnet(_)
+        | R::Subnets(_)
+        | R::Eni(_)
+        | R::Enis(_)
+        | R::Reservation(_)
+        | R::Reservations(_)
+        | R::Terminated(_) => network::encode(&mut x, response, origin),
+        R::Peering(_)
+        | R::Peerings(_)
+        | R::PrefixList(_)
+        | R::PrefixLists(_)
+        | R::PrefixListEntries(_) => lists::encode(&mut x, response, origin),
+        R::PrivateIpsAssigned { .. }
+        | R::Ipv6Assigned { .. }
+        | R::Ipv6Unassigned { .. }
+        | R::SubnetCidrAssociated { .. } => addresses::encode(&mut x, response),
+        R::Tags(_) => tags::encode(&mut x, response),
+    }
+    x.finish()
+}
+
+/// `MaxResults` (checked against `min..=max`) and `NextToken` of a describe.
+pub(crate) fn page(p: &Params, (min, max): (i64, i64)) -> Result<PageRequest, QueryError> {
+    crate::query::page_request(p, (min, max))
+}
+
+/// The `nextToken` element for a page's `next` key.
+pub(crate) fn next_token(x: &mut Xml, next: Option<&String>) {
+    x.opt("nextToken", next.map(|k| crate::query::token_for(k)));
+}
+
+/// The values one resource has for a filter name; `None` for a name the operation does not
+/// know.
+pub(crate) type Fields<T> = fn(&T, &str, &AccountState) -> Option<Vec<String>>;
+
+/// A [`Select`] from the request's `Filter.N`: tag filters over `tags(item)`, the rest over
+/// `fields`. `probe` is a value on which every known filter name answers `Some`, so that
+/// unknown names are refused here, before the state is read.
+pub(crate) fn select<T: 'static>(
+    p: &Params,
+    known: &'static [&'static str],
+    tags: fn(&T) -> &[Tag],
+    fields: Fields<T>,
+) -> Result<Select<T>, QueryError> {
+    let filters = filters(p)?;
+    if filters.is_empty() {
+        return Ok(Select::all());
+    }
+    for f in &filters {
+        let is_tag = f.name.starts_with("tag:") || f.name == "tag-key";
+        if !is_tag && !known.contains(&f.name.as_str()) {
+            return Err(unknown_filter(f));
+        }
+    }
+    let label = label(&filters);
+    Ok(Select::new(label, move |item: &T, st: &AccountState| {
+        filters.iter().all(|f| match tag_filter(f, tags(item)) {
+            Some(ok) => ok,
+            None => fields(item, &f.name, st)
+                .is_some_and(|values| values.iter().any(|v| matches_any(f, v))),
+        })
+    }))
+}
+
+/// `name=v1|v2; …`, for `Debug` of a [`Select`].
+pub(crate) fn label(filters: &[Filter]) -> String {
+    filters
+        .iter()
+        .map(|f| format!("{}={}", f.name, f.values.join("|")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+pub(crate) fn unknown_filter(f: &Filter) -> QueryError {
+    QueryError::new(
+        Ec2ErrorCode::InvalidParameterValue,
+        format!("The filter '{}' is invalid", f.name),
+    )
+}
+
+/// `<tagSet>`.
+pub(crate) fn tag_set(x: &mut Xml, tags: &[Tag]) {
+    x.list("tagSet", tags, |x, t| {
+        x.leaf("key", &t.key).leaf("value", &t.value);
+    });
+}
+
+/// An empty list element (`<assignedIpv4PrefixSet/>`), for members EC2 always sends.
+pub(crate) fn empty_list(x: &mut Xml, tag: &str) {
+    x.list(tag, std::iter::empty::<()>(), |_, ()| {});
+}

@@ -1,0 +1,18 @@
+//! EC2 operations as data: one [`Request`] variant per action with typed fields, one
+//! [`Response`] variant per result, and [`AccountState::execute`] /
+//! [`AccountState::query`], where every business rule of an operation lives. The wire
+//! (Query parameters in, XML out) is `palisade-ec2`'s; HTTP is `palisade-api`'s.
+//!
+//! Describes carry a [`Select`] (the request's filters, built by the wire layer from AWS
+//! filter names) and a [`PageRequest`]; the state filters, orders by id and pages, so only
+//! one page is ever cloned out of the state.
+
+mod execute;
+mod request;
+mod response;
+
+pub use request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit, Select, TagRemoval};
+pub use response::{
+    EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
+    TaggedResource,
+};

@@ -1,0 +1,692 @@
+//! Executing a [`Request`]: one arm per action. Writes go through [`AccountState::execute`]
+//! (inside the store's transaction), reads through [`AccountState::query`] (on a shared
+//! view); both return the typed [`Response`] or an EC2-coded [`AccountError`].
+
+use std::collections::BTreeSet;
+use std::net::Ipv6Addr;
+
+use ipnet::Ipv6Net;
+
+use super::request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit};
+use super::response::{
+    EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
+    TaggedResource,
+};
+use crate::account::{AccountError, AccountState, GroupSelector, Instance};
+use crate::error::Ec2ErrorCode;
+use crate::group::SecurityGroup;
+use crate::ids::{GroupId, IdGen, PeeringId};
+use crate::network::{Eni, Peering, PeeringStatus, Subnet};
+use crate::peer::{GroupRef, Peer};
+use crate::rule::{Direction, NewRule, Rule};
+
+/// AWS reserves the first four addresses and the last of every subnet ("Subnet CIDR
+/// blocks", VPC UG).
+const RESERVED_PER_SUBNET: u64 = 5;
+
+fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
+    AccountError::new(code, message)
+}
+
+/// Filters, orders by `key` (items arrive in key order) and cuts one page, cloning only
+/// what the page returns.
+fn page<'a, T: 'a, V>(
+    items: impl Iterator<Item = &'a T>,
+    key: impl Fn(&T) -> &str,
+    page: &PageRequest,
+    keep: impl Fn(&T) -> bool,
+    view: impl Fn(&T) -> V,
+) -> Paged<V> {
+    let limit = page.max.unwrap_or(usize::MAX);
+    let mut out = Vec::new();
+    let mut next = None;
+    for item in items {
+        if page.from.as_deref().is_some_and(|from| key(item) < from) || !keep(item) {
+            continue;
+        }
+        if out.len() == limit {
+            next = Some(key(item).to_owned());
+            break;
+        }
+        out.push(view(item));
+    }
+    Paged { items: out, next }
+}
+
+/// [`page`] over owned items that are not yet in key order.
+fn page_sorted<T>(
+    mut items: Vec<(String, T)>,
+    page_req: &PageRequest,
+    keep: impl Fn(&T) -> bool,
+) -> Paged<T> {
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut paged = page(
+        items.iter(),
+        |(k, _)| k.as_str(),
+        page_req,
+        |(_, t)| keep(t),
+        |(k, _)| k.clone(),
+    );
+    // Move the chosen items out instead of cloning them.
+    let chosen: BTreeSet<String> = paged.items.drain(..).collect();
+    let items = items
+        .into_iter()
+        .filter(|(k, _)| chosen.contains(k))
+        .map(|(_, t)| t)
+        .collect();
+    Paged {
+        items,
+        next: paged.next,
+    }
+}
+
+impl AccountState {
+    /// Runs one operation inside a write transaction. Reads are answered too (by
+    /// [`AccountState::query`]), so a caller may send every request here.
+    pub fn execute(
+        &mut self,
+        request: Request,
+        ids: &mut dyn IdGen,
+    ) -> Result<Response, AccountError> {
+        use Request as R;
+        Ok(match request {
+            R::CreateSecurityGroup {
+                name,
+                description,
+                vpc,
+                tags,
+            } => {
+                let id = self.create_group(&name, &description, vpc.as_ref(), tags.clone(), ids)?;
+                Response::GroupCreated { id, tags }
+            }
+            R::DeleteSecurityGroup { group } => Response::GroupDeleted {
+                id: self.delete_group(&group)?,
+            },
+            R::AuthorizeSecurityGroup {
+                direction,
+                group,
+                rules,
+                tags,
+            } => {
+                let group = self.resolve_group(&group)?;
+                let mut rules = self.resolve_drafts(&group, direction, rules)?;
+                for r in &mut rules {
+                    r.tags.clone_from(&tags);
+                }
+                Response::Authorized(self.authorize(&group, rules, ids)?)
+            }
+            R::RevokeSecurityGroup {
+                direction,
+                group,
+                ids: rule_ids,
+                rules,
+            } => {
+                let group = self.resolve_group(&group)?;
+                if !rule_ids.is_empty() {
+                    return Ok(Response::Revoked {
+                        rules: self.revoke_ids(&group, direction, &rule_ids)?,
+                        unknown: Vec::new(),
+                    });
+                }
+                let specs: Vec<_> = self
+                    .resolve_drafts(&group, direction, rules)?
+                    .into_iter()
+                    .map(|r| r.spec)
+                    .collect();
+                let done = self.revoke_matching(&group, &specs)?;
+                Response::Revoked {
+                    rules: done.rules,
+                    unknown: done
+                        .unknown
+                        .into_iter()
+                        .map(|s| NewRule::new(s.direction, s.traffic, s.peer))
+                        .collect(),
+                }
+            }
+            R::ModifySecurityGroupRules { group, changes } => {
+                self.modify_rules(&group, changes)?;
+                Response::Done
+            }
+            R::UpdateSecurityGroupRuleDescriptions {
+                direction,
+                group,
+                edit,
+            } => {
+                let group = self.resolve_group(&group)?;
+                match edit {
+                    RuleEdit::ById(by_id) => {
+                        for (id, _) in &by_id {
+                            if self
+                                .group(&group)?
+                                .rule(id)
+                                .is_none_or(|r| r.direction() != direction)
+                            {
+                                return Err(err(
+                                    Ec2ErrorCode::InvalidSecurityGroupRuleIdNotFound,
+                                    format!("The security group rule ID '{id}' does not exist"),
+                                ));
+                            }
+                        }
+                        self.set_descriptions_by_id(&group, &by_id)?;
+                    }
+                    RuleEdit::ByRule(drafts) => {
+                        let rules = self.resolve_drafts(&group, direction, drafts)?;
+                        self.set_descriptions_by_rule(&group, &rules)?;
+                    }
+                }
+                Response::Done
+            }
+            R::CreateVpc {
+                cidr,
+                amazon_ipv6,
+                tags,
+            } => {
+                let v6 = amazon_ipv6.then(|| amazon_ipv6_block(ids));
+                let id = self.create_vpc(cidr, v6, tags, ids)?;
+                Response::Vpc(self.vpc(&id)?.clone())
+            }
+            R::DeleteVpc { vpc } => {
+                self.delete_vpc(&vpc)?;
+                Response::Done
+            }
+            R::CreateSubnet {
+                vpc,
+                cidr,
+                ipv6,
+                zone,
+                tags,
+            } => {
+                let id = self.create_subnet(&vpc, cidr, ipv6, zone, tags, ids)?;
+                Response::Subnet(self.subnet_view(self.subnet(&id)?))
+            }
+            R::DeleteSubnet { subnet } => {
+                self.delete_subnet(&subnet)?;
+                Response::Done
+            }
+            R::CreateNetworkInterface(new) => {
+                let id = self.create_eni(new, ids)?;
+                Response::Eni(self.eni_view(self.eni(&id)?))
+            }
+            R::DeleteNetworkInterface { eni } => {
+                self.delete_eni(&eni)?;
+                Response::Done
+            }
+            R::ModifyNetworkInterfaceAttribute { eni, groups } => {
+                if groups.is_empty() {
+                    self.eni(&eni)?;
+                } else {
+                    self.set_eni_groups(&eni, groups)?;
+                }
+                Response::Done
+            }
+            R::RunInstances(new) => {
+                let created = self.run_instances(new, ids)?;
+                Response::Reservation(
+                    created
+                        .iter()
+                        .filter_map(|id| self.instances().get(id))
+                        .map(|i| self.instance_view(i))
+                        .collect(),
+                )
+            }
+            R::TerminateInstances { ids: instances } => {
+                Response::Terminated(self.terminate_instances(&instances)?)
+            }
+            R::ModifyInstanceAttribute { instance, groups } => {
+                if groups.is_empty() {
+                    self.instance(&instance)?;
+                } else {
+                    self.set_instance_groups(&instance, groups)?;
+                }
+                Response::Done
+            }
+            R::CreateVpcPeeringConnection {
+                vpc,
+                peer_vpc,
+                peer_owner,
+                peer_region,
+            } => {
+                if peer_owner.is_some_and(|o| &o != self.owner())
+                    || peer_region.is_some_and(|r| r != self.region())
+                {
+                    return Err(err(
+                        Ec2ErrorCode::UnsupportedOperation,
+                        "palisade supports VPC peering within one account and region only",
+                    ));
+                }
+                let id = self.create_peering(&vpc, &peer_vpc, ids)?;
+                Response::Peering(self.peering_view(self.peering(&id)?))
+            }
+            R::AcceptVpcPeeringConnection { id } => {
+                self.accept_peering(&id)?;
+                Response::Peering(self.peering_view(self.peering(&id)?))
+            }
+            R::DeleteVpcPeeringConnection { id } => {
+                self.delete_peering(&id)?;
+                Response::Done
+            }
+            R::CreateManagedPrefixList {
+                name,
+                family,
+                max_entries,
+                entries,
+                tags,
+            } => {
+                let id = self.create_prefix_list(&name, family, max_entries, entries, tags, ids)?;
+                Response::PrefixList(self.prefix_list(&id)?.clone())
+            }
+            R::ModifyManagedPrefixList {
+                id,
+                current_version,
+                add,
+                remove,
+                name,
+            } => {
+                self.modify_prefix_list(&id, current_version, add, &remove, name)?;
+                Response::PrefixList(self.prefix_list(&id)?.clone())
+            }
+            R::DeleteManagedPrefixList { id } => {
+                let list = self.prefix_list(&id)?.clone();
+                self.delete_prefix_list(&id)?;
+                Response::PrefixList(list)
+            }
+            R::AssignPrivateIpAddresses {
+                eni,
+                addresses,
+                count,
+                allow_reassignment,
+            } => {
+                let addresses =
+                    self.assign_private_ips(&eni, &addresses, count, allow_reassignment)?;
+                Response::PrivateIpsAssigned { eni, addresses }
+            }
+            R::UnassignPrivateIpAddresses { eni, addresses } => {
+                self.unassign_private_ips(&eni, &addresses)?;
+                Response::Done
+            }
+            R::AssignIpv6Addresses {
+                eni,
+                addresses,
+                count,
+            } => {
+                let addresses = self.assign_ipv6(&eni, &addresses, count, ids)?;
+                Response::Ipv6Assigned { eni, addresses }
+            }
+            R::UnassignIpv6Addresses { eni, addresses } => {
+                let addresses = self.unassign_ipv6(&eni, &addresses)?;
+                Response::Ipv6Unassigned { eni, addresses }
+            }
+            R::AssociateSubnetCidrBlock { subnet, ipv6 } => {
+                let cidr = self.associate_subnet_ipv6(&subnet, ipv6)?;
+                Response::SubnetCidrAssociated { subnet, cidr }
+            }
+            R::CreateTags { resources, tags } => {
+                self.create_tags(&resources, &tags)?;
+                Response::Done
+            }
+            R::DeleteTags { resources, tags } => {
+                self.delete_tags(&resources, &tags)?;
+                Response::Done
+            }
+            read => self.query(&read)?,
+        })
+    }
+
+    /// Answers a read-only operation ([`Request::is_read`]); a write is refused with
+    /// `InternalError`, as it can only come from a caller's bug.
+    pub fn query(&self, request: &Request) -> Result<Response, AccountError> {
+        use Request as R;
+        Ok(match request {
+            R::DescribeSecurityGroups {
+                ids,
+                names,
+                select,
+                page: p,
+            } => {
+                let mut wanted: BTreeSet<GroupId> = BTreeSet::new();
+                for id in ids {
+                    wanted.insert(self.resolve_group(&GroupSelector::Id(id.clone()))?);
+                }
+                for name in names {
+                    wanted.insert(self.resolve_group(&GroupSelector::Name(name.clone()))?);
+                }
+                let keep = |g: &SecurityGroup| select.keeps(g, self);
+                Response::Groups(if wanted.is_empty() {
+                    page(
+                        self.snapshot().groups.values(),
+                        |g| g.id.as_str(),
+                        p,
+                        keep,
+                        Clone::clone,
+                    )
+                } else {
+                    page(
+                        wanted
+                            .iter()
+                            .filter_map(|id| self.snapshot().groups.get(id)),
+                        |g| g.id.as_str(),
+                        p,
+                        keep,
+                        Clone::clone,
+                    )
+                })
+            }
+            R::DescribeSecurityGroupReferences { groups } => {
+                Response::GroupReferences(self.group_references(groups)?)
+            }
+            R::DescribeStaleSecurityGroups { vpc, page: p } => {
+                let groups: Vec<_> = self
+                    .stale_groups(vpc)?
+                    .into_iter()
+                    .map(|g| (g.group_id.to_string(), self.stale_view(g)))
+                    .collect();
+                Response::StaleGroups(page_sorted(groups, p, |_| true))
+            }
+            R::DescribeSecurityGroupRules {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    if self.find_rule(id).is_none() {
+                        return Err(err(
+                            Ec2ErrorCode::InvalidSecurityGroupRuleIdNotFound,
+                            format!("The security group rule ID '{id}' does not exist"),
+                        ));
+                    }
+                }
+                let mut rules: Vec<&Rule> = self
+                    .snapshot()
+                    .groups
+                    .values()
+                    .flat_map(|g| g.rules())
+                    .filter(|r| ids.is_empty() || ids.contains(&r.id))
+                    .collect();
+                rules.sort_by(|a, b| a.id.cmp(&b.id));
+                Response::Rules(page(
+                    rules.into_iter(),
+                    |r| r.id.as_str(),
+                    p,
+                    |r| select.keeps(r, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeVpcs {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.vpc(id)?;
+                }
+                Response::Vpcs(page(
+                    self.snapshot().vpcs.values(),
+                    |v| v.id.as_str(),
+                    p,
+                    |v| (ids.is_empty() || ids.contains(&v.id)) && select.keeps(v, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeSubnets {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.subnet(id)?;
+                }
+                let views: Vec<SubnetView> = self
+                    .snapshot()
+                    .subnets
+                    .values()
+                    .filter(|s| ids.is_empty() || ids.contains(&s.id))
+                    .map(|s| self.subnet_view(s))
+                    .collect();
+                Response::Subnets(page(
+                    views.iter(),
+                    |v| v.subnet.id.as_str(),
+                    p,
+                    |v| select.keeps(v, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeNetworkInterfaces {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.eni(id)?;
+                }
+                Response::Enis(page(
+                    self.snapshot().enis.values(),
+                    |e| e.id.as_str(),
+                    p,
+                    |e| (ids.is_empty() || ids.contains(&e.id)) && select.keeps(e, self),
+                    |e| self.eni_view(e),
+                ))
+            }
+            R::DescribeInstances {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.instance(id)?;
+                }
+                let views: Vec<InstanceView> = self
+                    .instances()
+                    .values()
+                    .filter(|i| ids.is_empty() || ids.contains(&i.id))
+                    .map(|i| self.instance_view(i))
+                    .collect();
+                Response::Reservations(page(
+                    views.iter(),
+                    |v| v.instance.id.as_str(),
+                    p,
+                    |v| select.keeps(v, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeVpcPeeringConnections { ids, select } => {
+                for id in ids {
+                    self.peering(id)?;
+                }
+                Response::Peerings(
+                    self.snapshot()
+                        .peerings
+                        .values()
+                        .filter(|c| {
+                            (ids.is_empty() || ids.contains(&c.id)) && select.keeps(c, self)
+                        })
+                        .map(|c| self.peering_view(c))
+                        .collect(),
+                )
+            }
+            R::DescribeManagedPrefixLists {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.prefix_list(id)?;
+                }
+                Response::PrefixLists(page(
+                    self.snapshot().prefix_lists.values(),
+                    |l| l.id.as_str(),
+                    p,
+                    |l| (ids.is_empty() || ids.contains(&l.id)) && select.keeps(l, self),
+                    Clone::clone,
+                ))
+            }
+            R::GetManagedPrefixListEntries { id, page: p } => {
+                let entries = self
+                    .prefix_list(id)?
+                    .entries
+                    .iter()
+                    .map(|e| (e.cidr.to_string(), e.clone()))
+                    .collect();
+                Response::PrefixListEntries(page_sorted(entries, p, |_| true))
+            }
+            R::DescribeTags { select, page: p } => {
+                let tags = self
+                    .all_tags()
+                    .into_iter()
+                    .map(|(id, kind, tag)| {
+                        (
+                            format!("{id} {}", tag.key),
+                            TaggedResource { id, kind, tag },
+                        )
+                    })
+                    .collect();
+                Response::Tags(page_sorted(tags, p, |t| select.keeps(t, self)))
+            }
+            write => {
+                return Err(err(
+                    Ec2ErrorCode::InternalError,
+                    format!("{write:?} is not a read-only operation"),
+                ));
+            }
+        })
+    }
+
+    /// Drafts into rules: group names resolve in the rule group's VPC (EC2: "The security
+    /// group 'x' does not exist").
+    fn resolve_drafts(
+        &self,
+        group: &GroupId,
+        direction: Direction,
+        drafts: Vec<RuleDraft>,
+    ) -> Result<Vec<NewRule>, AccountError> {
+        let vpc = self.group(group)?.vpc_id.clone();
+        drafts
+            .into_iter()
+            .map(|d| {
+                let peer = match d.peer {
+                    DraftPeer::Peer(p) => p,
+                    DraftPeer::GroupName(name) => {
+                        let id = self.group_by_name(&vpc, &name).map(|g| g.id.clone());
+                        let id = id.ok_or_else(|| {
+                            err(
+                                Ec2ErrorCode::InvalidGroupNotFound,
+                                format!("The security group '{name}' does not exist"),
+                            )
+                        })?;
+                        Peer::Group(GroupRef::same_account(id))
+                    }
+                };
+                let mut rule = NewRule::new(direction, d.traffic, peer);
+                rule.description = d.description;
+                Ok(rule)
+            })
+            .collect()
+    }
+
+    fn group_names(&self, groups: &[GroupId]) -> Vec<GroupName> {
+        groups
+            .iter()
+            .map(|g| {
+                let name = self.snapshot().groups.get(g).map(|g| g.name.clone());
+                (g.clone(), name)
+            })
+            .collect()
+    }
+
+    fn zone_of(&self, subnet: Option<&crate::ids::SubnetId>) -> String {
+        subnet
+            .and_then(|s| self.snapshot().subnets.get(s))
+            .map(|s| s.availability_zone.clone())
+            .unwrap_or_default()
+    }
+
+    /// A subnet with its derived values.
+    pub fn subnet_view(&self, s: &Subnet) -> SubnetView {
+        let size = 1u64 << (32 - u32::from(s.cidr_v4.prefix_len()));
+        let used = self
+            .snapshot()
+            .enis
+            .values()
+            .filter(|e| e.subnet_id.as_ref() == Some(&s.id))
+            .map(|e| e.private_ipv4.len() as u64)
+            .sum::<u64>();
+        let default = self
+            .snapshot()
+            .vpcs
+            .get(&s.vpc_id)
+            .is_some_and(|v| v.is_default);
+        SubnetView {
+            subnet: s.clone(),
+            default_for_az: default,
+            map_public_ip_on_launch: default,
+            available_ips: size.saturating_sub(RESERVED_PER_SUBNET + used),
+        }
+    }
+
+    /// An interface with its zone and group names.
+    pub fn eni_view(&self, e: &Eni) -> EniView {
+        EniView {
+            eni: e.clone(),
+            zone: self.zone_of(e.subnet_id.as_ref()),
+            groups: self.group_names(&e.groups),
+        }
+    }
+
+    fn instance_view(&self, i: &Instance) -> InstanceView {
+        let eni = self.snapshot().enis.get(&i.primary_eni);
+        InstanceView {
+            instance: i.clone(),
+            zone: self.zone_of(Some(&i.subnet_id)),
+            groups: eni.map(|e| self.group_names(&e.groups)).unwrap_or_default(),
+            eni: eni.map(|e| self.eni_view(e)),
+        }
+    }
+
+    fn peering_view(&self, p: &Peering) -> PeeringView {
+        let cidr = |vpc| {
+            self.snapshot()
+                .vpcs
+                .get(vpc)
+                .and_then(|v| v.cidrs_v4.first().copied())
+        };
+        PeeringView {
+            peering: p.clone(),
+            region: self.region().to_owned(),
+            requester_cidr: cidr(&p.requester_vpc),
+            accepter_cidr: cidr(&p.accepter_vpc),
+        }
+    }
+
+    fn stale_view(&self, group: crate::account::StaleGroup) -> StaleGroupView {
+        let named: BTreeSet<PeeringId> = group
+            .stale
+            .iter()
+            .filter_map(|r| match r.peer() {
+                Peer::Group(g) => g.peering_id.clone(),
+                _ => None,
+            })
+            .collect();
+        let peerings = named
+            .into_iter()
+            .map(|id| {
+                let status = self
+                    .snapshot()
+                    .peerings
+                    .get(&id)
+                    .map_or(PeeringStatus::Deleted, |p| p.status);
+                (id, status)
+            })
+            .collect();
+        StaleGroupView { group, peerings }
+    }
+}
+
+/// An "Amazon-provided" /56 from the documentation-free `2600:1f00::/24` pool, chosen by the
+/// id source (EC2 picks from its own pools; callers cannot choose).
+fn amazon_ipv6_block(ids: &mut dyn IdGen) -> Ipv6Net {
+    let bits = ids.next_bits();
+    let hi =
+        0x2600_1f00_0000_0000_u64 | (u64::try_from((bits >> 8) & 0x00ff_ffff_ff00).unwrap_or(0));
+    Ipv6Net::new(Ipv6Addr::from(u128::from(hi) << 64), 56)
+        .expect("56 is a valid prefix length")
+        .trunc()
+}

@@ -1,0 +1,135 @@
+//! [`Response`]: what an operation answers, with the derived values EC2 reports (a subnet's
+//! free addresses, an interface's zone and group names) computed here, so the wire layer
+//! only spells them.
+
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use ipnet::{Ipv4Net, Ipv6Net};
+
+use crate::account::{Instance, InstanceState, StaleGroup};
+use crate::group::SecurityGroup;
+use crate::ids::{EniId, GroupId, InstanceId, PeeringId, SubnetId, VpcId};
+use crate::network::{Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry, Subnet, Tag, Vpc};
+use crate::rule::{NewRule, Rule};
+
+/// One page of a describe; `next` is the key of the next page's first item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub next: Option<String>,
+}
+
+/// A subnet as DescribeSubnets reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubnetView {
+    pub subnet: Subnet,
+    /// The default subnet of its zone (a subnet of the default VPC).
+    pub default_for_az: bool,
+    /// Default subnets give launched instances a public IPv4 address.
+    pub map_public_ip_on_launch: bool,
+    /// The block's size minus the 5 addresses AWS reserves and those interfaces use.
+    pub available_ips: u64,
+}
+
+/// A group id with its name, where the group still exists.
+pub type GroupName = (GroupId, Option<String>);
+
+/// An interface as DescribeNetworkInterfaces reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EniView {
+    pub eni: Eni,
+    pub zone: String,
+    pub groups: Vec<GroupName>,
+}
+
+/// An instance as DescribeInstances reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceView {
+    pub instance: Instance,
+    pub zone: String,
+    pub groups: Vec<GroupName>,
+    pub eni: Option<EniView>,
+}
+
+/// A peering connection with its VPCs' primary blocks and region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeeringView {
+    pub peering: Peering,
+    pub region: String,
+    pub requester_cidr: Option<Ipv4Net>,
+    pub accepter_cidr: Option<Ipv4Net>,
+}
+
+/// A group with stale rules and the status of every peering they name (`Deleted` when the
+/// connection is gone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleGroupView {
+    pub group: StaleGroup,
+    pub peerings: Vec<(PeeringId, PeeringStatus)>,
+}
+
+/// One tag of one resource (DescribeTags).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedResource {
+    pub id: String,
+    /// The resource type as EC2 names it (`security-group`, `vpc` …).
+    pub kind: &'static str,
+    pub tag: Tag,
+}
+
+/// What an operation answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Response {
+    /// `<return>true</return>` and nothing else.
+    Done,
+    GroupCreated {
+        id: GroupId,
+        tags: Vec<Tag>,
+    },
+    GroupDeleted {
+        id: GroupId,
+    },
+    Groups(Paged<SecurityGroup>),
+    GroupReferences(Vec<(GroupId, VpcId, Option<PeeringId>)>),
+    StaleGroups(Paged<StaleGroupView>),
+    Authorized(Vec<Rule>),
+    Revoked {
+        rules: Vec<Rule>,
+        /// Requested rules that matched nothing (default VPC only).
+        unknown: Vec<NewRule>,
+    },
+    Rules(Paged<Rule>),
+    Vpc(Vpc),
+    Vpcs(Paged<Vpc>),
+    Subnet(SubnetView),
+    Subnets(Paged<SubnetView>),
+    Eni(EniView),
+    Enis(Paged<EniView>),
+    /// RunInstances: one reservation.
+    Reservation(Vec<InstanceView>),
+    /// DescribeInstances: one reservation per instance.
+    Reservations(Paged<InstanceView>),
+    Terminated(Vec<(InstanceId, InstanceState)>),
+    Peering(PeeringView),
+    Peerings(Vec<PeeringView>),
+    PrefixList(PrefixList),
+    PrefixLists(Paged<PrefixList>),
+    PrefixListEntries(Paged<PrefixListEntry>),
+    PrivateIpsAssigned {
+        eni: EniId,
+        addresses: Vec<Ipv4Addr>,
+    },
+    Ipv6Assigned {
+        eni: EniId,
+        addresses: Vec<Ipv6Addr>,
+    },
+    Ipv6Unassigned {
+        eni: EniId,
+        addresses: Vec<Ipv6Addr>,
+    },
+    SubnetCidrAssociated {
+        subnet: SubnetId,
+        cidr: Ipv6Net,
+    },
+    Tags(Paged<TaggedResource>),
+}
