@@ -13,7 +13,7 @@ use palisade_ec2::query::Params;
 use palisade_ec2::wire::{self, Origin};
 use palisade_model::Ec2ErrorCode;
 use palisade_model::account::ops::Request;
-use palisade_store::{Scope, transact, view};
+use palisade_store::{Scope, transact, try_view, view};
 
 use crate::auth::authenticate;
 use crate::error::{ApiError, xml_response};
@@ -65,7 +65,11 @@ async fn handle(
         Err(e) => return e.into_ec2_response(&request_id),
     };
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
-    let res = tokio::task::spawn_blocking(move || run(&state, &scope, request, ids)).await;
+    // A read the store's cache answers runs right here: no thread hand-off, no I/O.
+    let res = match cached_read(&state, &scope, &request) {
+        Some(answer) => Ok(answer),
+        None => tokio::task::spawn_blocking(move || run(&state, &scope, request, ids)).await,
+    };
     match res {
         Ok(Ok(inner)) => {
             let body = format!(
@@ -96,6 +100,34 @@ fn decode(action: &str, params: &Params) -> Result<Request, ApiError> {
     Ok(request)
 }
 
+/// The answer to a read when the store can give it without waiting or I/O.
+fn cached_read(
+    state: &AppState,
+    scope: &Scope,
+    request: &Request,
+) -> Option<Result<String, ApiError>> {
+    if !request.is_read() {
+        return None;
+    }
+    let answer = try_view(state.store.as_ref(), scope, |st| st.query(request));
+    match answer {
+        Ok(Some(response)) => Some(
+            response
+                .map(|r| wire::encode(&r, &origin(scope)))
+                .map_err(ApiError::from),
+        ),
+        Ok(None) => None,
+        Err(e) => Some(Err(e.into())),
+    }
+}
+
+fn origin(scope: &Scope) -> Origin<'_> {
+    Origin {
+        account: &scope.account,
+        region: &scope.region,
+    }
+}
+
 /// Runs a request on the caller's state — reads on a shared view, writes in one
 /// transaction — and encodes the answer.
 fn run(
@@ -112,9 +144,5 @@ fn run(
             st.execute(request, ids).map_err(ApiError::from)
         })?
     };
-    let origin = Origin {
-        account: &scope.account,
-        region: &scope.region,
-    };
-    Ok(wire::encode(&response, &origin))
+    Ok(wire::encode(&response, &origin(scope)))
 }

@@ -85,6 +85,30 @@ pub trait Store: Send + Sync + fmt::Debug {
         ids: &mut dyn IdGen,
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError>;
+
+    /// Runs `f` on the scope's state only when that needs neither waiting nor I/O (the
+    /// scope is cached and known current, the store is not busy), so an async caller may
+    /// call it on its own thread; `Ok(false)` means `f` did not run: use [`Store::read`].
+    fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {
+        let _ = (scope, f);
+        Ok(false)
+    }
+}
+
+/// [`Store::try_read_cached`] returning the closure's value.
+pub fn try_view<T>(
+    store: &dyn Store,
+    scope: &Scope,
+    f: impl FnOnce(&AccountState) -> T,
+) -> Result<Option<T>, StoreError> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.try_read_cached(scope, &mut |state| {
+        if let Some(f) = f.take() {
+            out = Some(f(state));
+        }
+    })?;
+    Ok(out)
 }
 
 /// [`Store::write`] for a closure returning a `Result`: commits on `Ok`.

@@ -6,6 +6,7 @@
 //! Durability: `synchronous=NORMAL` in WAL mode loses nothing when the process stops or
 //! crashes; only an OS crash or power cut may drop the last commits (SQLite docs, "WAL").
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
@@ -43,6 +44,11 @@ pub struct SqliteStore {
 struct Inner {
     conn: Connection,
     cache: Cache,
+    /// `PRAGMA data_version` when this connection last looked: while it is unchanged no
+    /// other connection has committed, so the scopes in `verified` (checked against, or
+    /// written to, the database since) are current and need no version query.
+    seen: Option<i64>,
+    verified: HashSet<Scope>,
 }
 
 impl SqliteStore {
@@ -66,6 +72,8 @@ impl SqliteStore {
             inner: Mutex::new(Inner {
                 conn,
                 cache: Cache::new(),
+                seen: None,
+                verified: HashSet::new(),
             }),
         })
     }
@@ -112,16 +120,23 @@ fn finish<T>(conn: &Connection, res: Result<T, StoreError>) -> Result<T, StoreEr
     }
 }
 
-/// [`Rows`] on a connection inside a transaction.
-struct SqliteRows<'a>(&'a Connection);
+/// [`Rows`] on a connection inside a transaction; `known` is the scope's version when the
+/// cache already knows it to be current.
+struct SqliteRows<'a> {
+    conn: &'a Connection,
+    known: Option<i64>,
+}
 
 impl Rows for SqliteRows<'_> {
     fn version(&mut self, scope: &Scope) -> Result<Option<i64>, StoreError> {
-        db_version(self.0, scope)
+        match self.known {
+            Some(v) => Ok(Some(v)),
+            None => db_version(self.conn, scope),
+        }
     }
 
     fn set_version(&mut self, scope: &Scope, version: i64) -> Result<(), StoreError> {
-        self.0.execute(
+        self.conn.execute(
             "INSERT INTO scopes (account, region, version) VALUES (?1, ?2, ?3)
              ON CONFLICT (account, region) DO UPDATE SET version = excluded.version",
             params![scope.account.as_str(), scope.region, version],
@@ -135,7 +150,7 @@ impl Rows for SqliteRows<'_> {
         each: &mut dyn FnMut(&str, &str) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut stmt = self
-            .0
+            .conn
             .prepare_cached("SELECT id, body FROM resources WHERE account = ?1 AND region = ?2")?;
         let rows = stmt.query_map(params![scope.account.as_str(), scope.region], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
@@ -148,7 +163,7 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn body(&mut self, scope: &Scope, id: &str) -> Result<Option<String>, StoreError> {
-        let mut stmt = self.0.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(
             "SELECT body FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
         )?;
         Ok(stmt
@@ -159,7 +174,7 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn put(&mut self, scope: &Scope, id: &str, body: &str) -> Result<(), StoreError> {
-        let mut upsert = self.0.prepare_cached(
+        let mut upsert = self.conn.prepare_cached(
             "INSERT INTO resources (account, region, id, body) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (account, region, id) DO UPDATE SET body = excluded.body",
         )?;
@@ -168,7 +183,7 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn delete(&mut self, scope: &Scope, id: &str) -> Result<(), StoreError> {
-        let mut delete = self.0.prepare_cached(
+        let mut delete = self.conn.prepare_cached(
             "DELETE FROM resources WHERE account = ?1 AND region = ?2 AND id = ?3",
         )?;
         delete.execute(params![scope.account.as_str(), scope.region, id])?;
@@ -177,13 +192,43 @@ impl Rows for SqliteRows<'_> {
 }
 
 fn db_version(conn: &Connection, scope: &Scope) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT version FROM scopes WHERE account = ?1 AND region = ?2",
-            params![scope.account.as_str(), scope.region],
-            |r| r.get(0),
-        )
+    let mut stmt =
+        conn.prepare_cached("SELECT version FROM scopes WHERE account = ?1 AND region = ?2")?;
+    Ok(stmt
+        .query_row(params![scope.account.as_str(), scope.region], |r| r.get(0))
         .optional()?)
+}
+
+/// SQLite's count of commits by other connections (changes whenever one commits).
+fn data_version(conn: &Connection) -> Result<i64, StoreError> {
+    let mut stmt = conn.prepare_cached("PRAGMA data_version")?;
+    Ok(stmt.query_row([], |r| r.get(0))?)
+}
+
+impl Inner {
+    /// The scope's cached version when no other connection has committed since we last
+    /// looked (then it is the stored version); records what we saw.
+    fn known_version(&mut self, scope: &Scope) -> Result<Option<i64>, StoreError> {
+        let now = data_version(&self.conn)?;
+        if self.seen != Some(now) {
+            self.seen = Some(now);
+            self.verified.clear();
+        }
+        Ok(if self.verified.contains(scope) {
+            self.cache.get(scope).map(|(v, _)| *v)
+        } else {
+            None
+        })
+    }
+
+    /// Records that the cached copy of `scope` matches the database (or forgets it).
+    fn verify(&mut self, scope: &Scope, current: bool) {
+        if current && self.cache.contains_key(scope) {
+            self.verified.insert(scope.clone());
+        } else {
+            self.verified.remove(scope);
+        }
+    }
 }
 
 impl Store for SqliteStore {
@@ -194,10 +239,17 @@ impl Store for SqliteStore {
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
-        let Inner { conn, cache } = &mut *inner;
-        conn.execute_batch("BEGIN IMMEDIATE")?;
-        let res = scoped::mutate(&mut SqliteRows(conn), cache, scope, ids, f);
-        scoped::remember(cache, scope, finish(conn, res))
+        inner.conn.execute_batch("BEGIN IMMEDIATE")?;
+        let known = match inner.known_version(scope) {
+            Ok(v) => v,
+            Err(e) => return finish(&inner.conn, Err(e)),
+        };
+        let Inner { conn, cache, .. } = &mut *inner;
+        let mut rows = SqliteRows { conn, known };
+        let res = scoped::mutate(&mut rows, cache, scope, ids, f);
+        let res = scoped::remember(cache, scope, finish(conn, res));
+        inner.verify(scope, res.is_ok());
+        res
     }
 
     fn read(
@@ -207,15 +259,37 @@ impl Store for SqliteStore {
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
-        let Inner { conn, cache } = &mut *inner;
-        if !scoped::cache_is_fresh(cache, scope, db_version(conn, scope)?) {
+        let fresh = match inner.known_version(scope)? {
+            Some(_) => true,
+            None => {
+                let stored = db_version(&inner.conn, scope)?;
+                scoped::cache_is_fresh(&inner.cache, scope, stored)
+            }
+        };
+        if !fresh {
+            let Inner { conn, cache, .. } = &mut *inner;
             conn.execute_batch("BEGIN IMMEDIATE")?;
-            let res = scoped::current(&mut SqliteRows(conn), cache, scope, ids);
+            let res = scoped::current(&mut SqliteRows { conn, known: None }, cache, scope, ids);
             let (version, state) = finish(conn, res)?;
             cache.insert(scope.clone(), (version, state));
         }
-        let (_, state) = cache.get(scope).ok_or(StoreError::Poisoned)?;
+        inner.verify(scope, true);
+        let (_, state) = inner.cache.get(scope).ok_or(StoreError::Poisoned)?;
         f(state);
         Ok(())
+    }
+
+    fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {
+        let Ok(mut inner) = self.inner.try_lock() else {
+            return Ok(false);
+        };
+        if inner.known_version(scope)?.is_none() {
+            return Ok(false);
+        }
+        let Some((_, state)) = inner.cache.get(scope) else {
+            return Ok(false);
+        };
+        f(state);
+        Ok(true)
     }
 }

@@ -57,3 +57,69 @@ fn newer_schema_is_refused() {
         "{err}"
     );
 }
+
+/// Names of the scope's VPCs' tags, read through `read` and through `try_read_cached`.
+fn vpc_tags(
+    store: &SqliteStore,
+    scope: &palisade_store::Scope,
+) -> (Vec<String>, Option<Vec<String>>) {
+    let mut ids = palisade_model::SeqIdGen::default();
+    let names = |st: &palisade_model::account::AccountState| -> Vec<String> {
+        st.snapshot()
+            .vpcs
+            .values()
+            .flat_map(|v| v.tags.iter().map(|t| t.value.clone()))
+            .collect()
+    };
+    let read = palisade_store::view::<_, palisade_store::StoreError>(store, scope, &mut ids, names)
+        .unwrap();
+    let cached = palisade_store::try_view(store, scope, names).unwrap();
+    (read, cached)
+}
+
+fn tag_default_vpc(store: &SqliteStore, scope: &palisade_store::Scope, value: &str) {
+    let mut ids = palisade_model::SeqIdGen::default();
+    palisade_store::transact::<_, palisade_store::StoreError>(store, scope, &mut ids, |st, _| {
+        let vpc = st.default_vpc().unwrap().id.to_string();
+        let tag = palisade_model::Tag {
+            key: "Name".into(),
+            value: value.into(),
+        };
+        st.create_tags(&[vpc], &[tag]).unwrap();
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// The cache is reused without a version query only while no other connection committed,
+/// per scope: after another server writes scope Y, a read of scope X must not make the stale
+/// copy of Y look current.
+#[test]
+fn cached_reads_see_other_servers_writes_in_every_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared.db");
+    let a = SqliteStore::open(&path).unwrap();
+    let b = SqliteStore::open(&path).unwrap();
+    let x = palisade_store::Scope::new("111111111111".parse().unwrap(), "us-east-1");
+    let y = palisade_store::Scope::new("111111111111".parse().unwrap(), "eu-west-1");
+    tag_default_vpc(&a, &x, "x1");
+    tag_default_vpc(&a, &y, "y1");
+    assert_eq!(
+        vpc_tags(&a, &x),
+        (vec!["x1".into()], Some(vec!["x1".into()]))
+    );
+    assert_eq!(
+        vpc_tags(&a, &y),
+        (vec!["y1".into()], Some(vec!["y1".into()]))
+    );
+    tag_default_vpc(&b, &y, "y2");
+    // A's cached copy of Y is stale: the fast path must refuse it …
+    assert_eq!(palisade_store::try_view(&a, &y, |_| ()).unwrap(), None);
+    // … also after a read of X has looked at the database's change counter.
+    assert_eq!(vpc_tags(&a, &x).0, vec!["x1".to_owned()]);
+    assert_eq!(palisade_store::try_view(&a, &y, |_| ()).unwrap(), None);
+    assert_eq!(
+        vpc_tags(&a, &y),
+        (vec!["y2".into()], Some(vec!["y2".into()]))
+    );
+}
