@@ -85,6 +85,16 @@ fn pure_crates_depend_only_on_allowlisted_crates() {
                 "serde_json",
             ],
         ),
+        (
+            "palisade-trace",
+            &[
+                "thiserror",
+                "palisade-model",
+                "palisade-engine",
+                "serde",
+                "serde_json",
+            ],
+        ),
     ];
     for (krate, allowed) in allow {
         let manifest =
