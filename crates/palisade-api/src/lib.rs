@@ -12,10 +12,11 @@ mod encode;
 mod error;
 mod eval;
 mod handlers;
-pub mod keys;
 mod server;
-pub mod sigv4;
 mod xml;
+
+pub use palisade_sigv4 as sigv4;
+pub use palisade_sigv4::keys;
 
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};

@@ -86,6 +86,18 @@ fn pure_crates_depend_only_on_allowlisted_crates() {
             ],
         ),
         (
+            "palisade-sigv4",
+            &[
+                "thiserror",
+                "palisade-model",
+                "hmac",
+                "sha2",
+                "hex",
+                "form_urlencoded",
+                "percent-encoding",
+            ],
+        ),
+        (
             "palisade-trace",
             &[
                 "thiserror",
