@@ -13,11 +13,12 @@ mod auth;
 mod error;
 mod eval;
 mod ids;
-pub mod keys;
 mod server;
-pub mod sigv4;
 mod state;
 mod sts;
+
+pub use palisade_sigv4 as sigv4;
+pub use palisade_sigv4::keys;
 
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};

@@ -20,5 +20,5 @@ mod ruleset;
 
 pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft};
 pub use interface::{InterfaceError, LocalInterface};
-pub use render::{RenderError, TABLE, render, render_closed};
-pub use ruleset::{MembershipDelta, Ruleset};
+pub use render::{RenderError, render, render_closed};
+pub use ruleset::{MembershipDelta, Ruleset, TABLE};

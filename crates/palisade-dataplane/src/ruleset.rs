@@ -8,7 +8,8 @@ use std::net::IpAddr;
 
 use palisade_model::EniId;
 
-use crate::render::TABLE;
+/// The one table Palisade owns on a host (`table inet palisade`); nothing else is touched.
+pub const TABLE: &str = "palisade";
 
 /// One complete ruleset for one host (see [`crate::render()`]).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,10 +25,7 @@ use palisade_model::{Direction, Eni, EniId, GroupId, Snapshot};
 use thiserror::Error;
 
 use crate::interface::LocalInterface;
-use crate::ruleset::Ruleset;
-
-/// The one table Palisade owns on a host (`table inet palisade`); nothing else is touched.
-pub const TABLE: &str = "palisade";
+use crate::ruleset::{Ruleset, TABLE};
 
 /// Why a ruleset cannot be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -3,31 +3,25 @@
 //! packet: `{"t":…,"verdict":"allow"|"deny","reason":…}` (plus `matches` when rules were
 //! consulted and admitted it, `related` for ICMP errors of a tracked connection).
 //!
-//! Events, one JSON object a line, times (`t`, seconds) non-decreasing:
-//! - packet: `interface`, `direction` (ingress|egress), `protocol` (tcp, udp, icmp, icmpv6 or
-//!   a number), `src`, `dst`, and `src_port`/`dst_port` (tcp, udp), `tcp_flags` (S, SA, A,
-//!   PA, F, FA, R; default A), `icmp_type`/`icmp_code` (icmp, icmpv6; code default 0). An
-//!   ingress packet's remote is `src` and local `dst`; egress the reverse;
-//! - configuration: `action` (authorize-ingress, revoke-ingress, authorize-egress,
-//!   revoke-egress), `group_id`, `ip_permissions` (AWS `IpPermissions` JSON);
-//! - extension: `{"t":…,"action":"set-conntrack-limit","limit":N}` sets the per-interface
-//!   tracked-connection limit (default [`DEFAULT_LIMIT`]).
+//! The event format, one JSON object a line, is `palisade_trace`'s: packets, `authorize-*` /
+//! `revoke-*` changes with AWS `IpPermissions`, and `set-conntrack-limit` (default
+//! [`DEFAULT_LIMIT`]); times (`t`, seconds) must not decrease.
 //!
 //! Malformed input stops the run with exit 2 and an error naming the line. Memory stays
 //! bounded: lines are read one at a time, output is flushed every 64 KiB, and idle
 //! connections are expired whenever the table has doubled since the last sweep.
 
 use std::io::BufRead;
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use palisade_engine::flow::{FlowPacket, FlowTable, FlowVerdict, TcpFlags, Transport};
+use palisade_engine::flow::{FlowPacket, FlowTable, FlowVerdict};
 use palisade_model::{
-    AuthorizeCtx, Direction, EniId, GroupId, PrefixListId, Quotas, SeqIdGen, Snapshot, Timestamp,
+    AuthorizeCtx, Direction, GroupId, PrefixListId, Quotas, SeqIdGen, Snapshot, Timestamp,
 };
-use serde::{Deserialize, Serialize};
+use palisade_trace::Event;
+use serde::Serialize;
 
 use crate::output;
 
@@ -75,40 +69,6 @@ pub(crate) struct Summary {
     pub(crate) denied: u64,
     pub(crate) changes: u64,
     pub(crate) allowance_exceeded: u64,
-}
-
-/// One line of the trace, as written.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEvent {
-    t: serde_json::Number,
-    interface: Option<String>,
-    direction: Option<String>,
-    protocol: Option<serde_json::Value>,
-    src: Option<IpAddr>,
-    src_port: Option<u16>,
-    dst: Option<IpAddr>,
-    dst_port: Option<u16>,
-    tcp_flags: Option<String>,
-    icmp_type: Option<u8>,
-    icmp_code: Option<u8>,
-    action: Option<String>,
-    group_id: Option<String>,
-    ip_permissions: Option<serde_json::Value>,
-    limit: Option<u32>,
-}
-
-/// What a line asks for.
-#[derive(Debug)]
-enum Event {
-    Packet(FlowPacket),
-    Change {
-        group_id: GroupId,
-        direction: Direction,
-        authorize: bool,
-        permissions: serde_json::Value,
-    },
-    SetLimit(u32),
 }
 
 #[derive(Debug, Serialize)]
@@ -177,18 +137,18 @@ struct Replay {
 
 impl Replay {
     fn line(&mut self, line: &str) -> anyhow::Result<()> {
-        let raw: RawEvent = serde_json::from_str(line).context("malformed event")?;
-        let now = timestamp(&raw.t)?;
+        let line = palisade_trace::parse_line(line)?;
+        let now = line.at();
         if now < self.last {
             bail!(
                 "time {} goes backwards (previous event at {})",
-                raw.t,
+                line.t(),
                 self.last
             );
         }
         self.last = now;
-        match parse_event(&raw)? {
-            Event::Packet(pkt) => self.packet(now, &raw.t, &pkt),
+        match line.event()? {
+            Event::Packet(pkt) => self.packet(now, line.t(), &pkt),
             Event::Change {
                 group_id,
                 direction,
@@ -296,182 +256,13 @@ fn render(t: &serde_json::Number, verdict: &FlowVerdict) -> anyhow::Result<Strin
     serde_json::to_string(&out).context("encoding a verdict")
 }
 
-fn timestamp(t: &serde_json::Number) -> anyhow::Result<Timestamp> {
-    t.as_f64()
-        .and_then(Timestamp::from_secs_f64)
-        .with_context(|| format!("t: {t} is not a non-negative number of seconds"))
-}
-
-fn parse_event(raw: &RawEvent) -> anyhow::Result<Event> {
-    let Some(action) = &raw.action else {
-        return parse_packet(raw).map(Event::Packet);
-    };
-    let packet_field = raw.interface.is_some()
-        || raw.direction.is_some()
-        || raw.protocol.is_some()
-        || raw.src.is_some()
-        || raw.dst.is_some();
-    if packet_field {
-        bail!("an event is either a packet or a configuration change, not both");
-    }
-    if action == "set-conntrack-limit" {
-        return raw
-            .limit
-            .map(Event::SetLimit)
-            .context("set-conntrack-limit needs limit");
-    }
-    let (direction, authorize) = match action.as_str() {
-        "authorize-ingress" => (Direction::Ingress, true),
-        "revoke-ingress" => (Direction::Ingress, false),
-        "authorize-egress" => (Direction::Egress, true),
-        "revoke-egress" => (Direction::Egress, false),
-        other => bail!(
-            "action: unknown '{other}' (expected authorize-ingress, revoke-ingress, authorize-egress, revoke-egress)"
-        ),
-    };
-    let group_id = raw.group_id.as_deref().context("group_id is required")?;
-    let group_id: GroupId = group_id
-        .parse()
-        .with_context(|| format!("group_id: {group_id}"))?;
-    let permissions = raw
-        .ip_permissions
-        .clone()
-        .context("ip_permissions is required")?;
-    Ok(Event::Change {
-        group_id,
-        direction,
-        authorize,
-        permissions,
-    })
-}
-
-fn parse_packet(raw: &RawEvent) -> anyhow::Result<FlowPacket> {
-    let interface = raw.interface.as_deref().context("interface is required")?;
-    let interface: EniId = interface
-        .parse()
-        .with_context(|| format!("interface: {interface}"))?;
-    let direction = raw.direction.as_deref().context("direction is required")?;
-    let direction = match direction {
-        "ingress" => Direction::Ingress,
-        "egress" => Direction::Egress,
-        other => bail!("direction: unknown '{other}' (expected ingress or egress)"),
-    };
-    let src = raw.src.context("src is required")?;
-    let dst = raw.dst.context("dst is required")?;
-    if src.is_ipv4() != dst.is_ipv4() {
-        bail!("src {src} and dst {dst} are of different address families");
-    }
-    let (local, remote) = match direction {
-        Direction::Ingress => (dst, src),
-        Direction::Egress => (src, dst),
-    };
-    let protocol = protocol_number(raw.protocol.as_ref().context("protocol is required")?)?;
-    let has_ports = raw.src_port.is_some() || raw.dst_port.is_some();
-    let has_icmp = raw.icmp_type.is_some() || raw.icmp_code.is_some();
-    if raw.tcp_flags.is_some() && protocol != 6 {
-        bail!("tcp_flags applies to tcp only");
-    }
-    let ports = || -> anyhow::Result<(u16, u16)> {
-        if has_icmp {
-            bail!("icmp_type/icmp_code apply to icmp and icmpv6 only");
-        }
-        let src_port = raw
-            .src_port
-            .context("src_port is required for tcp and udp")?;
-        let dst_port = raw
-            .dst_port
-            .context("dst_port is required for tcp and udp")?;
-        Ok(match direction {
-            Direction::Ingress => (dst_port, src_port),
-            Direction::Egress => (src_port, dst_port),
-        })
-    };
-    let transport = match protocol {
-        6 => {
-            let (local_port, remote_port) = ports()?;
-            let flags = match raw.tcp_flags.as_deref() {
-                None => TcpFlags::ACK,
-                Some(f) => parse_flags(f)?,
-            };
-            Transport::Tcp {
-                local_port,
-                remote_port,
-                flags,
-            }
-        }
-        17 => {
-            let (local_port, remote_port) = ports()?;
-            Transport::Udp {
-                local_port,
-                remote_port,
-            }
-        }
-        1 | 58 => {
-            if (protocol == 58) != remote.is_ipv6() {
-                bail!("protocol: icmp goes with IPv4 addresses, icmpv6 with IPv6 ones");
-            }
-            if has_ports {
-                bail!("src_port/dst_port apply to tcp and udp only");
-            }
-            let icmp_type = raw
-                .icmp_type
-                .context("icmp_type is required for icmp and icmpv6")?;
-            let code = raw.icmp_code.unwrap_or(0);
-            Transport::Icmp {
-                icmp_type,
-                code,
-                ident: 0,
-                related: None,
-            }
-        }
-        n => {
-            if has_ports || has_icmp {
-                bail!("protocol {n} has no ports or ICMP types");
-            }
-            Transport::Other(n)
-        }
-    };
-    Ok(FlowPacket {
-        interface,
-        direction,
-        local,
-        remote,
-        transport,
-    })
-}
-
-/// The trace's flag spellings.
-fn parse_flags(s: &str) -> anyhow::Result<TcpFlags> {
-    let known = ["S", "SA", "A", "PA", "F", "FA", "R"];
-    if !known.contains(&s) {
-        bail!("tcp_flags: unknown '{s}' (expected one of S, SA, A, PA, F, FA, R)");
-    }
-    TcpFlags::parse(s).with_context(|| format!("tcp_flags: {s}"))
-}
-
-/// `tcp`, `udp`, `icmp`, `icmpv6` (any case), or a number 0–255 (as a number or string).
-fn protocol_number(value: &serde_json::Value) -> anyhow::Result<u8> {
-    let n = match value {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u8::try_from(n).ok()),
-        serde_json::Value::String(s) => match s.to_ascii_lowercase().as_str() {
-            "tcp" => Some(6),
-            "udp" => Some(17),
-            "icmp" => Some(1),
-            "icmpv6" => Some(58),
-            other => other.parse::<u8>().ok(),
-        },
-        _ => None,
-    };
-    n.with_context(|| format!("protocol: {value} is not tcp, udp, icmp, icmpv6 or 0-255"))
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Cursor;
 
     use palisade_model::{
-        AccountId, ConntrackConfig, Eni, NewRule, Peer, PortRange, SecurityGroup, Traffic, Vpc,
-        VpcId,
+        AccountId, ConntrackConfig, Eni, EniId, NewRule, Peer, PortRange, SecurityGroup, Traffic,
+        Vpc, VpcId,
     };
 
     use super::*;
@@ -710,37 +501,6 @@ mod tests {
             r#"
             error: trace: line 1: src 10.0.1.10 and dst ::1 are of different address families
         "#,
-        );
-    }
-
-    #[test]
-    fn ingress_remote_is_src_egress_remote_is_dst() {
-        let raw: RawEvent = serde_json::from_str(&format!(
-            "{{\"t\":1,{IN},\"protocol\":6,\"src\":\"203.0.113.9\",\"src_port\":1,\"dst\":\"10.0.1.10\",\"dst_port\":22}}"
-        ))
-        .expect("valid");
-        let pkt = parse_packet(&raw).expect("valid");
-        assert_eq!(pkt.remote, "203.0.113.9".parse::<IpAddr>().expect("ip"));
-        assert_eq!(
-            pkt.transport,
-            Transport::Tcp {
-                local_port: 22,
-                remote_port: 1,
-                flags: TcpFlags::ACK
-            }
-        );
-        let raw: RawEvent = serde_json::from_str(&format!(
-            "{{\"t\":1,{OUT},\"protocol\":\"udp\",\"src\":\"10.0.1.10\",\"src_port\":1,\"dst\":\"203.0.113.9\",\"dst_port\":53}}"
-        ))
-        .expect("valid");
-        let pkt = parse_packet(&raw).expect("valid");
-        assert_eq!(pkt.local, "10.0.1.10".parse::<IpAddr>().expect("ip"));
-        assert_eq!(
-            pkt.transport,
-            Transport::Udp {
-                local_port: 1,
-                remote_port: 53
-            }
         );
     }
 }

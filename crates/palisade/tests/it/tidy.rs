@@ -85,6 +85,28 @@ fn pure_crates_depend_only_on_allowlisted_crates() {
                 "serde_json",
             ],
         ),
+        (
+            "palisade-sigv4",
+            &[
+                "thiserror",
+                "palisade-model",
+                "hmac",
+                "sha2",
+                "hex",
+                "form_urlencoded",
+                "percent-encoding",
+            ],
+        ),
+        (
+            "palisade-trace",
+            &[
+                "thiserror",
+                "palisade-model",
+                "palisade-engine",
+                "serde",
+                "serde_json",
+            ],
+        ),
     ];
     for (krate, allowed) in allow {
         let manifest =

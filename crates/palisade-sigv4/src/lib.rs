@@ -1,9 +1,16 @@
 //! AWS Signature Version 4 verification, header (`Authorization: AWS4-HMAC-SHA256 …`) and
 //! query-string (`X-Amz-Signature=…`) forms, following "Signature Version 4 signing process"
 //! (AWS General Reference): canonical request → string to sign → HMAC chain over
-//! date/region/service. The clock is a parameter: the handler edge passes `now`.
+//! date/region/service; and the access keys it verifies against ([`keys`]).
 //!
 //! Also signs requests, for the `palisade eval --endpoint` client and tests.
+//!
+//! Pure: the clock is a parameter (the server's handler edge passes `now`), keys files are
+//! handed over as text, and nothing here speaks HTTP; `palisade-api` re-exports this crate as
+//! `palisade_api::sigv4`.
+#![deny(clippy::unwrap_used)]
+
+pub mod keys;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +18,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use sha2::{Digest, Sha256};
 
-use crate::keys::{KeyRing, SecretKey};
+pub use crate::keys::{KeyRing, KeysError, SecretKey};
 
 /// How far a request's `X-Amz-Date` may be from our clock ("within 15 minutes", AWS).
 pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
