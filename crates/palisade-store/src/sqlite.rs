@@ -106,11 +106,18 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     finish(conn, res)
 }
 
+/// Runs one statement without arguments, prepared once per connection (BEGIN and COMMIT
+/// run on every write; parsing them each time showed in profiles).
+fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(sql)?.execute([])?;
+    Ok(())
+}
+
 /// Commits on `Ok`, rolls back on `Err`.
 fn finish<T>(conn: &Connection, res: Result<T, StoreError>) -> Result<T, StoreError> {
     match res {
         Ok(v) => {
-            conn.execute_batch("COMMIT")?;
+            run(conn, "COMMIT")?;
             Ok(v)
         }
         Err(e) => {
@@ -239,7 +246,7 @@ impl Store for SqliteStore {
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
-        inner.conn.execute_batch("BEGIN IMMEDIATE")?;
+        run(&inner.conn, "BEGIN IMMEDIATE")?;
         let known = match inner.known_version(scope) {
             Ok(v) => v,
             Err(e) => return finish(&inner.conn, Err(e)),
@@ -268,7 +275,7 @@ impl Store for SqliteStore {
         };
         if !fresh {
             let Inner { conn, cache, .. } = &mut *inner;
-            conn.execute_batch("BEGIN IMMEDIATE")?;
+            run(conn, "BEGIN IMMEDIATE")?;
             let res = scoped::current(&mut SqliteRows { conn, known: None }, cache, scope, ids);
             let (version, state) = finish(conn, res)?;
             cache.insert(scope.clone(), (version, state));
