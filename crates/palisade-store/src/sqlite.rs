@@ -16,9 +16,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use crate::scoped::{self, Cache, Rows};
 use crate::{ReadFn, Scope, Store, StoreError, WriteFn};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE scopes (
     account TEXT NOT NULL,
     region  TEXT NOT NULL,
@@ -32,7 +33,31 @@ CREATE TABLE resources (
     body    TEXT NOT NULL,
     PRIMARY KEY (account, region, id)
 );
-"];
+",
+    // v2: both tables clustered on their key (WITHOUT ROWID), so a write touches one B-tree
+    // page per table instead of a table page and an index page.
+    "
+CREATE TABLE scopes_v2 (
+    account TEXT NOT NULL,
+    region  TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (account, region)
+) WITHOUT ROWID;
+INSERT INTO scopes_v2 SELECT account, region, version FROM scopes;
+DROP TABLE scopes;
+ALTER TABLE scopes_v2 RENAME TO scopes;
+CREATE TABLE resources_v2 (
+    account TEXT NOT NULL,
+    region  TEXT NOT NULL,
+    id      TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (account, region, id)
+) WITHOUT ROWID;
+INSERT INTO resources_v2 SELECT account, region, id, body FROM resources;
+DROP TABLE resources;
+ALTER TABLE resources_v2 RENAME TO resources;
+",
+];
 
 /// A SQLite-backed [`Store`].
 #[derive(Debug)]
@@ -143,11 +168,11 @@ impl Rows for SqliteRows<'_> {
     }
 
     fn set_version(&mut self, scope: &Scope, version: i64) -> Result<(), StoreError> {
-        self.conn.execute(
+        let mut upsert = self.conn.prepare_cached(
             "INSERT INTO scopes (account, region, version) VALUES (?1, ?2, ?3)
              ON CONFLICT (account, region) DO UPDATE SET version = excluded.version",
-            params![scope.account.as_str(), scope.region, version],
         )?;
+        upsert.execute(params![scope.account.as_str(), scope.region, version])?;
         Ok(())
     }
 

@@ -35,6 +35,9 @@ struct Args {
     conns: usize,
     moto: Option<PathBuf>,
     moto_groups: usize,
+    /// An already running palisade (`ADDR:PORT`, `PID`): for profiling it under perf or
+    /// valgrind.
+    attach: Option<(SocketAddr, u32)>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -45,6 +48,7 @@ fn args() -> anyhow::Result<Args> {
         conns: 64,
         moto: None,
         moto_groups: 0,
+        attach: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -56,6 +60,11 @@ fn args() -> anyhow::Result<Args> {
             "--conns" => a.conns = value()?.parse()?,
             "--moto" => a.moto = Some(value()?.into()),
             "--moto-groups" => a.moto_groups = value()?.parse()?,
+            "--attach" => {
+                let v = value()?;
+                let (addr, pid) = v.split_once(',').context("--attach ADDR:PORT,PID")?;
+                a.attach = Some((addr.parse()?, pid.parse()?));
+            }
             "--bench" => {}
             other => bail!("unknown flag {other}"),
         }
@@ -70,14 +79,18 @@ fn args() -> anyhow::Result<Args> {
 struct Server {
     name: &'static str,
     addr: SocketAddr,
-    child: Child,
-    _dir: tempfile::TempDir,
+    /// The process we started (killed on drop), or `None` for an attached one.
+    child: Option<Child>,
+    pid: u32,
+    _dir: Option<tempfile::TempDir>,
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -140,8 +153,9 @@ fn start_palisade(groups: usize) -> anyhow::Result<Server> {
     Ok(Server {
         name: "palisade",
         addr,
-        child,
-        _dir: dir,
+        pid: child.id(),
+        child: Some(child),
+        _dir: Some(dir),
     })
 }
 
@@ -159,8 +173,9 @@ fn start_moto(bin: &PathBuf) -> anyhow::Result<Server> {
     Ok(Server {
         name: "moto",
         addr,
-        child,
-        _dir: dir,
+        pid: child.id(),
+        child: Some(child),
+        _dir: Some(dir),
     })
 }
 
@@ -295,9 +310,9 @@ async fn measure(
     conns: usize,
 ) -> anyhow::Result<(Phase, Vec<String>)> {
     let calls = reqs.len();
-    let before = cpu_time(server.child.id())?;
+    let before = cpu_time(server.pid)?;
     let (bodies, wall) = run(server.addr, reqs, conns).await?;
-    let cpu = cpu_time(server.child.id())? - before;
+    let cpu = cpu_time(server.pid)? - before;
     let phase = Phase {
         name: format!("{name} ({conns} conn)"),
         calls,
@@ -442,7 +457,16 @@ fn main() -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let ours = {
-        let server = start_palisade(a.groups)?;
+        let server = match a.attach {
+            Some((addr, pid)) => Server {
+                name: "palisade",
+                addr,
+                child: None,
+                pid,
+                _dir: None,
+            },
+            None => start_palisade(a.groups)?,
+        };
         rt.block_on(phases(&server, &a, a.groups))?
     };
     let moto = match &a.moto {
