@@ -15,6 +15,7 @@ mod eval;
 mod ids;
 mod server;
 mod state;
+mod store_thread;
 mod sts;
 
 pub use palisade_sigv4 as sigv4;

@@ -13,7 +13,7 @@ use palisade_ec2::query::Params;
 use palisade_ec2::wire::{self, Origin};
 use palisade_model::Ec2ErrorCode;
 use palisade_model::account::ops::Request;
-use palisade_store::{Scope, transact, try_view, view};
+use palisade_store::{Scope, Store, transact, try_view, view};
 
 use crate::auth::authenticate;
 use crate::error::{ApiError, xml_response};
@@ -68,7 +68,13 @@ async fn handle(
     // A read the store's cache answers runs right here: no thread hand-off, no I/O.
     let res = match cached_read(&state, &scope, &request) {
         Some(answer) => Ok(answer),
-        None => tokio::task::spawn_blocking(move || run(&state, &scope, request, ids)).await,
+        None => {
+            let thread = state.store_thread.clone();
+            thread
+                .run(move |store| run(store, &scope, request, ids))
+                .await
+                .ok_or(())
+        }
     };
     match res {
         Ok(Ok(inner)) => {
@@ -78,8 +84,8 @@ async fn handle(
             xml_response(StatusCode::OK, body, &request_id)
         }
         Ok(Err(e)) => e.into_ec2_response(&request_id),
-        Err(join) => {
-            tracing::error!(error = %join, action, "request panicked");
+        Err(()) => {
+            tracing::error!(action, "request panicked");
             ApiError::internal("An internal error has occurred").into_ec2_response(&request_id)
         }
     }
@@ -131,12 +137,11 @@ fn origin(scope: &Scope) -> Origin<'_> {
 /// Runs a request on the caller's state — reads on a shared view, writes in one
 /// transaction — and encodes the answer.
 fn run(
-    state: &AppState,
+    store: &dyn Store,
     scope: &Scope,
     request: Request,
     mut ids: RandomIds,
 ) -> Result<String, ApiError> {
-    let store = state.store.as_ref();
     let response = if request.is_read() {
         view::<_, ApiError>(store, scope, &mut ids, |st| st.query(&request))??
     } else {

@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use palisade_store::Store;
 
 use crate::keys::KeyRing;
+use crate::store_thread::StoreThread;
 
 /// Where `now` comes from: the system clock, or a fixed instant (tests).
 #[derive(Debug, Clone, Copy)]
@@ -29,4 +30,17 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
     pub clock: Clock,
+    /// Where blocking store calls run.
+    pub(crate) store_thread: Arc<StoreThread>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyRing>, clock: Clock) -> Self {
+        Self {
+            store_thread: Arc::new(StoreThread::start(store.clone())),
+            store,
+            keys,
+            clock,
+        }
+    }
 }

@@ -205,36 +205,66 @@ fn signed(addr: SocketAddr, form: &str) -> Vec<u8> {
 
 /// A keep-alive connection sending one request at a time.
 struct Conn {
-    stream: TcpStream,
+    addr: SocketAddr,
+    /// `None` after the server closed it (moto answers `Connection: close`).
+    stream: Option<TcpStream>,
     buf: Vec<u8>,
 }
 
 impl Conn {
     async fn open(addr: SocketAddr) -> anyhow::Result<Self> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
         Ok(Self {
-            stream,
+            addr,
+            stream: None,
             buf: Vec::with_capacity(16 * 1024),
         })
     }
 
     /// Sends `req` and returns (status, body).
     async fn call(&mut self, req: &[u8]) -> anyhow::Result<(u16, String)> {
-        self.stream.write_all(req).await?;
-        self.buf.clear();
+        let stream = match &mut self.stream {
+            Some(s) => s,
+            None => {
+                let s = TcpStream::connect(self.addr).await?;
+                s.set_nodelay(true)?;
+                self.stream.insert(s)
+            }
+        };
+        let res = Self::exchange(stream, &mut self.buf, req).await;
+        match res {
+            Ok((status, body, close)) => {
+                if close {
+                    self.stream = None;
+                }
+                Ok((status, body))
+            }
+            Err(e) => {
+                self.stream = None;
+                Err(e)
+            }
+        }
+    }
+
+    async fn exchange(
+        stream: &mut TcpStream,
+        buf: &mut Vec<u8>,
+        req: &[u8],
+    ) -> anyhow::Result<(u16, String, bool)> {
+        stream.write_all(req).await?;
+        buf.clear();
         let mut chunk = [0u8; 16 * 1024];
         let head_end = loop {
-            if let Some(pos) = find(&self.buf, b"\r\n\r\n") {
+            if let Some(pos) = find(buf, b"\r\n\r\n") {
                 break pos + 4;
             }
-            let n = self.stream.read(&mut chunk).await?;
+            let n = stream.read(&mut chunk).await?;
             if n == 0 {
                 bail!("connection closed");
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            buf.extend_from_slice(&chunk[..n]);
         };
-        let head = std::str::from_utf8(&self.buf[..head_end])?.to_ascii_lowercase();
+        let head = std::str::from_utf8(&buf[..head_end])?.to_ascii_lowercase();
+        let close = head.contains("\r\nconnection: close");
         let status: u16 = head.get(9..12).context("short status line")?.parse()?;
         let len: usize = head
             .lines()
@@ -242,15 +272,15 @@ impl Conn {
             .context("no content-length")?
             .trim()
             .parse()?;
-        while self.buf.len() < head_end + len {
-            let n = self.stream.read(&mut chunk).await?;
+        while buf.len() < head_end + len {
+            let n = stream.read(&mut chunk).await?;
             if n == 0 {
                 bail!("connection closed mid-body");
             }
-            self.buf.extend_from_slice(&chunk[..n]);
+            buf.extend_from_slice(&chunk[..n]);
         }
-        let body = String::from_utf8_lossy(&self.buf[head_end..head_end + len]).into_owned();
-        Ok((status, body))
+        let body = String::from_utf8_lossy(&buf[head_end..head_end + len]).into_owned();
+        Ok((status, body, close))
     }
 }
 

@@ -72,11 +72,7 @@ impl Server {
         let mut keys = KeyRing::new();
         keys.insert(KEY_A.0, KEY_A.1, "111111111111".parse().unwrap());
         keys.insert(KEY_B.0, KEY_B.1, "222222222222".parse().unwrap());
-        let state = AppState {
-            store,
-            keys: Arc::new(keys),
-            clock: Clock::Fixed(now()),
-        };
+        let state = AppState::new(store, Arc::new(keys), Clock::Fixed(now()));
         Self { state }
     }
 

@@ -129,11 +129,7 @@ fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
     let store = open_store(&args.db)?;
-    let state = AppState {
-        store,
-        keys: Arc::new(keys),
-        clock: Clock::System,
-    };
+    let state = AppState::new(store, Arc::new(keys), Clock::System);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
