@@ -132,7 +132,7 @@ fn start_palisade(groups: usize) -> anyhow::Result<Server> {
     let quotas = dir.path().join("quotas");
     std::fs::write(
         &quotas,
-        format!("security-groups-per-region = {}\n", groups + 10),
+        format!("groups_per_region = {}\n", groups + 10),
     )?;
     let port = free_port()?;
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
