@@ -8,6 +8,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod ctx;
+mod edge;
 mod encode;
 mod error;
 mod eval;

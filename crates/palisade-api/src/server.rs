@@ -11,11 +11,11 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, post};
-use palisade_ec2::query::Params;
 use palisade_model::Ec2ErrorCode;
 use palisade_store::{Scope, Store};
 
 use crate::ctx::{Ctx, RandomIds};
+use crate::edge::{self, Admitted};
 use crate::error::{ApiError, xml_response};
 use crate::handlers;
 use crate::keys::KeyRing;
@@ -111,20 +111,14 @@ async fn handle(
 ) -> Response {
     let mut ids = RandomIds::new();
     let request_id = ids.request_id();
-    let mut pairs: Vec<(String, String)> = uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    if method == Method::POST {
-        pairs.extend(form_urlencoded::parse(&body).into_owned());
-    }
-    let params = Params::from_pairs(pairs);
-    let action = params.get("Action").unwrap_or("").to_owned();
-    let sts = action == "GetCallerIdentity";
-    let caller = match authenticate(&state, &method, &uri, &headers, &body, sts) {
-        Ok(c) => c,
-        Err(e) if sts => return e.into_sts_response(&request_id),
-        Err(e) => return e.into_ec2_response(&request_id),
+    let Admitted {
+        caller,
+        params,
+        action,
+        sts,
+    } = match edge::admit(&state, &method, &uri, &headers, &body) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(&request_id),
     };
     if sts || caller.service == "sts" {
         return handlers::sts(&caller, &action, &request_id);

@@ -51,6 +51,7 @@ pub enum Ec2ErrorCode {
     SecurityGroupsPerInterfaceLimitExceeded,
     SignatureDoesNotMatch,
     InternalError,
+    UnknownParameter,
     UnsupportedOperation,
 }
 
@@ -102,6 +103,7 @@ impl Ec2ErrorCode {
         Self::SecurityGroupsPerInterfaceLimitExceeded,
         Self::SignatureDoesNotMatch,
         Self::InternalError,
+        Self::UnknownParameter,
         Self::UnsupportedOperation,
     ];
 
@@ -159,6 +161,7 @@ impl Ec2ErrorCode {
             }
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
             Self::InternalError => "InternalError",
+            Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
         }
     }

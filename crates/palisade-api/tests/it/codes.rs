@@ -361,6 +361,10 @@ fn trigger(code: C) -> Case {
             setup: vec![],
             fail: ec2("DescribeSecurityGroups", &[]),
         },
+        C::UnknownParameter => case(
+            vec![],
+            ec2("DescribeSecurityGroups", &[("GroupId.01", NO_GROUP)]),
+        ),
         C::UnsupportedOperation => case(
             vec![vpc("a", "10.0.0.0/16"), vpc("b", "10.1.0.0/16")],
             ec2(
