@@ -1,14 +1,33 @@
-//! What a Query request passes before any action runs: SigV4, then the choice of the
-//! parameters the signature vouches for, then the Query form's own checks
-//! (`Params::parse`). A request refused here never reaches the store, so it creates nothing.
+//! What a Query request passes before any action runs: SigV4, the credential scope (a
+//! served region, the right service), then the choice of the parameters the signature
+//! vouches for, then the Query form's own checks (`Params::parse`). A request refused here
+//! never reaches the store, so it creates nothing.
 
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use palisade_ec2::query::Params;
+use palisade_model::Ec2ErrorCode;
 
 use crate::error::ApiError;
+use crate::regions::Regions;
 use crate::server::{AppState, authenticate};
 use crate::sigv4::Caller;
+
+/// What the edge enforces, chosen by whoever starts the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeConfig {
+    /// The regions a credential scope may name.
+    pub regions: Regions,
+}
+
+impl EdgeConfig {
+    /// AWS's own: the commercial regions.
+    pub fn aws_defaults() -> Self {
+        Self {
+            regions: Regions::commercial(),
+        }
+    }
+}
 
 /// A request that may run: who sent it and the parameters it signed.
 #[derive(Debug)]
@@ -58,19 +77,18 @@ pub(crate) fn admit(
     // signature is checked.
     let named = action_of(&query).or_else(|| action_of(&form)).unwrap_or("");
     let named_sts = named == "GetCallerIdentity";
-    let caller =
-        authenticate(state, method, uri, headers, body, named_sts).map_err(|error| Refused {
-            error,
-            sts: named_sts,
-        })?;
+    let refuse = |error, sts| Refused { error, sts };
+    let caller = authenticate(state, method, uri, headers, body, named_sts)
+        .map_err(|e| refuse(e, named_sts))?;
+    check_region(&caller, &state.edge.regions, named_sts).map_err(|e| refuse(e, named_sts))?;
     let mut pairs = query;
     pairs.extend(form);
-    let params = Params::parse(pairs).map_err(|e| Refused {
-        error: e.into(),
-        sts: named_sts,
-    })?;
+    let params = Params::parse(pairs).map_err(|e| refuse(e.into(), named_sts))?;
     let action = params.get("Action").unwrap_or("").to_owned();
     let sts = action == "GetCallerIdentity";
+    // An `sts` scope is an STS request (whose handler knows only GetCallerIdentity).
+    let services: &[&str] = if sts { &["sts"] } else { &["ec2", "sts"] };
+    check_service(&caller, services, sts).map_err(|e| refuse(e, sts))?;
     Ok(Admitted {
         caller,
         params,
@@ -84,4 +102,42 @@ fn action_of(pairs: &[(String, String)]) -> Option<&str> {
         .iter()
         .find(|(k, _)| k == "Action")
         .map(|(_, v)| v.as_str())
+}
+
+/// The scope's region must be served: "Credential should be scoped to a valid region, not
+/// 'x'." (AWS's SigV4 error text; EC2 answers credential problems with `AuthFailure`, STS
+/// and the other Query services with `SignatureDoesNotMatch`).
+pub(crate) fn check_region(caller: &Caller, regions: &Regions, sts: bool) -> Result<(), ApiError> {
+    if regions.contains(&caller.region) {
+        return Ok(());
+    }
+    Err(scope_error(
+        format!(
+            "Credential should be scoped to a valid region, not '{}'.",
+            caller.region
+        ),
+        sts,
+    ))
+}
+
+/// The scope's service must be one of `services`: "Credential should be scoped to correct
+/// service: 'ec2'." (AWS's SigV4 error text, naming the service expected).
+pub(crate) fn check_service(caller: &Caller, services: &[&str], sts: bool) -> Result<(), ApiError> {
+    if services.contains(&caller.service.as_str()) {
+        return Ok(());
+    }
+    let expected = services.first().copied().unwrap_or("ec2");
+    Err(scope_error(
+        format!("Credential should be scoped to correct service: '{expected}'."),
+        sts,
+    ))
+}
+
+fn scope_error(message: String, sts: bool) -> ApiError {
+    let code = if sts {
+        Ec2ErrorCode::SignatureDoesNotMatch
+    } else {
+        Ec2ErrorCode::AuthFailure
+    };
+    ApiError::new(code, message)
 }

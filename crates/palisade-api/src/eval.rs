@@ -17,6 +17,7 @@ use palisade_store::{Scope, view};
 use serde::{Deserialize, Serialize};
 
 use crate::ctx::RandomIds;
+use crate::edge;
 use crate::error::ApiError;
 use crate::server::{AppState, authenticate};
 
@@ -114,6 +115,8 @@ async fn answer(
     body: &[u8],
 ) -> Result<serde_json::Value, ApiError> {
     let caller = authenticate(state, method, uri, headers, body, false)?;
+    edge::check_region(&caller, &state.edge.regions, false)?;
+    edge::check_service(&caller, &["ec2"], false)?;
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     let store = state.store.clone();
     let snapshot_only = body.is_empty() || body == b"{}";

@@ -14,11 +14,14 @@ mod error;
 mod eval;
 mod handlers;
 pub mod keys;
+mod regions;
 mod server;
 pub mod sigv4;
 mod xml;
 
+pub use edge::EdgeConfig;
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};
+pub use regions::{COMMERCIAL, Regions, RegionsError};
 pub use server::{AppState, Clock, NAMESPACE, router};

@@ -15,7 +15,7 @@ use palisade_model::Ec2ErrorCode;
 use palisade_store::{Scope, Store};
 
 use crate::ctx::{Ctx, RandomIds};
-use crate::edge::{self, Admitted};
+use crate::edge::{self, Admitted, EdgeConfig};
 use crate::error::{ApiError, xml_response};
 use crate::handlers;
 use crate::keys::KeyRing;
@@ -46,6 +46,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
     pub clock: Clock,
+    pub edge: Arc<EdgeConfig>,
 }
 
 /// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extension

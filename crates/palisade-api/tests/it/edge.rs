@@ -3,7 +3,150 @@
 //! presigned requests whose body the signature does not cover, oversized bodies. Each
 //! refusal leaves the store without the caller's scope.
 
-use crate::harness::Server;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::Request;
+use palisade_api::sigv4::sign_post;
+use palisade_api::{EdgeConfig, Regions};
+use palisade_model::IdGen;
+use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn};
+
+use crate::harness::{KEY_A, Server, now};
+
+const DESCRIBE: &str = "Action=DescribeSecurityGroups&Version=2016-11-15";
+const CREATE: &str =
+    "Action=CreateSecurityGroup&Version=2016-11-15&GroupName=web&GroupDescription=d";
+
+/// SQLite that remembers every scope a request read or wrote.
+#[derive(Debug)]
+struct Recording {
+    inner: SqliteStore,
+    scopes: Mutex<BTreeSet<String>>,
+}
+
+impl Recording {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            inner: SqliteStore::in_memory().unwrap(),
+            scopes: Mutex::new(BTreeSet::new()),
+        })
+    }
+    fn scopes(&self) -> Vec<String> {
+        self.scopes.lock().unwrap().iter().cloned().collect()
+    }
+}
+
+impl Store for Recording {
+    fn write(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut WriteFn<'_>,
+    ) -> Result<(), StoreError> {
+        self.scopes.lock().unwrap().insert(scope.to_string());
+        self.inner.write(scope, ids, f)
+    }
+    fn read(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut ReadFn<'_>,
+    ) -> Result<(), StoreError> {
+        self.scopes.lock().unwrap().insert(scope.to_string());
+        self.inner.read(scope, ids, f)
+    }
+}
+
+#[tokio::test]
+async fn scopes_of_other_services_and_unserved_regions_are_refused() {
+    let store = Recording::new();
+    let s = Server::with_store(store.clone());
+    for (region, service) in [
+        ("xx-fake-1", "ec2"),
+        ("us-east-1", "s3"),
+        ("us-east-1", "iam"),
+        ("US-EAST-1", "ec2"),
+    ] {
+        for body in [DESCRIBE, CREATE] {
+            let r = s
+                .raw(Server::request(KEY_A, now(), region, service, body))
+                .await;
+            assert_eq!(
+                (r.status, r.code().as_deref()),
+                (401, Some("AuthFailure")),
+                "{region}/{service}: {}",
+                r.body
+            );
+            let message = r.text("Message").unwrap();
+            assert!(
+                message.starts_with("Credential should be scoped"),
+                "{message}"
+            );
+        }
+    }
+    assert_eq!(store.scopes(), Vec::<String>::new(), "nothing was created");
+    // GetCallerIdentity must be signed for STS, in a served region; STS's envelope says so.
+    let gci = "Action=GetCallerIdentity&Version=2011-06-15";
+    for (region, service) in [("us-east-1", "ec2"), ("xx-fake-1", "sts")] {
+        let r = s
+            .raw(Server::request(KEY_A, now(), region, service, gci))
+            .await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (403, Some("SignatureDoesNotMatch")),
+            "{}",
+            r.body
+        );
+        assert!(r.body.starts_with("<ErrorResponse"), "{}", r.body);
+    }
+    s.raw(Server::request(KEY_A, now(), "eu-west-1", "ec2", DESCRIBE))
+        .await
+        .ok();
+    assert_eq!(store.scopes(), ["111111111111/eu-west-1"]);
+}
+
+#[tokio::test]
+async fn the_served_regions_are_configurable() {
+    let mut s = Server::new();
+    s.state.edge = Arc::new(EdgeConfig {
+        regions: Regions::parse("eu-west-1,local-1").unwrap(),
+    });
+    for (region, status) in [("eu-west-1", 200), ("local-1", 200), ("us-east-1", 401)] {
+        let r = s
+            .raw(Server::request(KEY_A, now(), region, "ec2", DESCRIBE))
+            .await;
+        assert_eq!(r.status, status, "{region}: {}", r.body);
+    }
+}
+
+#[tokio::test]
+async fn the_eval_extension_checks_the_scope_too() {
+    let store = Recording::new();
+    let s = Server::with_store(store.clone());
+    for (region, service) in [("xx-fake-1", "ec2"), ("us-east-1", "sts")] {
+        let headers = sign_post(
+            KEY_A.0,
+            KEY_A.1,
+            region,
+            service,
+            "localhost",
+            "/_palisade/eval",
+            "application/json",
+            b"{}",
+            now(),
+        );
+        let mut b = Request::builder().method("POST").uri("/_palisade/eval");
+        for (n, v) in headers {
+            b = b.header(n, v);
+        }
+        let r = s.raw(b.body(Body::from("{}")).unwrap()).await;
+        assert_eq!(r.status, 401, "{}", r.body);
+        assert!(r.body.contains("Credential should be scoped"), "{}", r.body);
+    }
+    assert_eq!(store.scopes(), Vec::<String>::new());
+}
 
 #[tokio::test]
 async fn two_spellings_of_one_index_are_refused_not_merged() {

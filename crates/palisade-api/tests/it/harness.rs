@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use palisade_api::sigv4::sign_post;
-use palisade_api::{AppState, Clock, KeyRing, router};
+use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, router};
 use palisade_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
@@ -76,6 +76,7 @@ impl Server {
             store,
             keys: Arc::new(keys),
             clock: Clock::Fixed(now()),
+            edge: Arc::new(EdgeConfig::aws_defaults()),
         };
         Self { state }
     }

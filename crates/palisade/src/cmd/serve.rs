@@ -16,7 +16,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
-use palisade_api::{AppState, Clock, KeyRing, router};
+use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
 use palisade_store::{PgStore, SqliteStore, Store};
 
 use crate::output;
@@ -41,6 +41,14 @@ pub(crate) struct ServeArgs {
     /// Access keys file: `ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line.
     #[arg(long)]
     keys: Option<PathBuf>,
+    /// The regions served, comma-separated; a request signed for any other region is refused
+    /// (default: the AWS commercial regions).
+    #[arg(long, value_name = "R1,R2", value_parser = parse_regions)]
+    regions: Option<Regions>,
+}
+
+fn parse_regions(list: &str) -> Result<Regions, RegionsError> {
+    Regions::parse(list)
 }
 
 fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
@@ -129,10 +137,14 @@ fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
     let store = open_store(&args.db)?;
+    let edge = EdgeConfig {
+        regions: args.regions.clone().unwrap_or_else(Regions::commercial),
+    };
     let state = AppState {
         store,
         keys: Arc::new(keys),
         clock: Clock::System,
+        edge: Arc::new(edge),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
