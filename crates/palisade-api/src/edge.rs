@@ -81,8 +81,13 @@ pub(crate) fn admit(
     let caller = authenticate(state, method, uri, headers, body, named_sts)
         .map_err(|e| refuse(e, named_sts))?;
     check_region(&caller, &state.edge.regions, named_sts).map_err(|e| refuse(e, named_sts))?;
+    // A body counts only when the signature covers it: a presigned (query-string) request
+    // signs UNSIGNED-PAYLOAD unless its signer hashed the body, so its body parameters were
+    // never signed and must not add to (or replace) the signed ones.
     let mut pairs = query;
-    pairs.extend(form);
+    if caller.payload_signed {
+        pairs.extend(form);
+    }
     let params = Params::parse(pairs).map_err(|e| refuse(e.into(), named_sts))?;
     let action = params.get("Action").unwrap_or("").to_owned();
     let sts = action == "GetCallerIdentity";

@@ -117,6 +117,12 @@ async fn answer(
     let caller = authenticate(state, method, uri, headers, body, false)?;
     edge::check_region(&caller, &state.edge.regions, false)?;
     edge::check_service(&caller, &["ec2"], false)?;
+    if !caller.payload_signed && !body.is_empty() {
+        return Err(ApiError::new(
+            Ec2ErrorCode::AuthFailure,
+            "The request body is not covered by the signature",
+        ));
+    }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     let store = state.store.clone();
     let snapshot_only = body.is_empty() || body == b"{}";

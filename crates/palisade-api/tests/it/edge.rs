@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
-use palisade_api::sigv4::sign_post;
+use palisade_api::sigv4::{Presign, presign, sign_post};
 use palisade_api::{EdgeConfig, Regions};
 use palisade_model::IdGen;
 use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn};
@@ -200,4 +200,95 @@ async fn two_spellings_of_one_index_are_refused_not_merged() {
         "only the default egress rule: {}",
         r.body
     );
+}
+
+/// A presigned request as account A in us-east-1: `params` signed in the query string,
+/// `body` sent (as a POST when there is one), its hash signed when `sign_body`.
+fn presigned(
+    params: &[(&str, &str)],
+    expires: &str,
+    body: Option<&str>,
+    sign_body: bool,
+) -> Request<Body> {
+    let method = if body.is_some() { "POST" } else { "GET" };
+    let query = presign(&Presign {
+        access_key: KEY_A.0,
+        secret: KEY_A.1,
+        region: "us-east-1",
+        service: "ec2",
+        method,
+        host: "localhost",
+        path: "/",
+        params,
+        expires,
+        body: body.filter(|_| sign_body).map(str::as_bytes),
+        now: now(),
+    });
+    Request::builder()
+        .method(method)
+        .uri(format!("/?{query}"))
+        .header("host", "localhost")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body.unwrap_or("").to_owned()))
+        .unwrap()
+}
+
+const DESCRIBE_PARAMS: &[(&str, &str)] = &[
+    ("Action", "DescribeSecurityGroups"),
+    ("Version", "2016-11-15"),
+];
+
+#[tokio::test]
+async fn presigned_expiry_must_be_one_second_to_a_week() {
+    let s = Server::new();
+    for ok in ["1", "300", "604800"] {
+        s.raw(presigned(DESCRIBE_PARAMS, ok, None, false))
+            .await
+            .ok();
+    }
+    for bad in [
+        "0",
+        "604801",
+        "-1",
+        "abc",
+        "",
+        "1e3",
+        "99999999999999999999999",
+    ] {
+        let r = s.raw(presigned(DESCRIBE_PARAMS, bad, None, false)).await;
+        assert_eq!(
+            (r.status, r.code().as_deref()),
+            (401, Some("AuthFailure")),
+            "X-Amz-Expires={bad}: {}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn presigned_post_bodies_count_only_when_signed() {
+    let s = Server::new();
+    let create = "Action=CreateSecurityGroup&GroupName=smuggled&GroupDescription=d";
+    // The signed Action runs; the unsigned body neither replaces nor adds to it.
+    let r = s
+        .raw(presigned(DESCRIBE_PARAMS, "300", Some(create), false))
+        .await
+        .ok();
+    assert!(
+        r.body.contains("<DescribeSecurityGroupsResponse"),
+        "{}",
+        r.body
+    );
+    // With no signed Action, the unsigned one is not taken either.
+    let version = [("Version", "2016-11-15")];
+    let r = s.raw(presigned(&version, "300", Some(create), false)).await;
+    assert_eq!(r.code().as_deref(), Some("InvalidAction"), "{}", r.body);
+    let groups = s.call("DescribeSecurityGroups", &[]).await.ok();
+    assert!(!groups.body.contains("smuggled"), "{}", groups.body);
+    // A presigned POST whose signature covers the body's hash runs the body.
+    let r = s
+        .raw(presigned(&version, "300", Some(create), true))
+        .await
+        .ok();
+    assert!(r.text("groupId").is_some(), "{}", r.body);
 }
