@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::ids::SeqIdGen;
-use crate::network::PeeringStatus;
+use crate::network::{Peering, PeeringStatus};
 use crate::peer::{GroupRef, Peer};
 use crate::protocol::Traffic;
 use crate::rule::{Direction, NewRule};
@@ -149,6 +149,65 @@ fn references_need_an_existing_group_in_reach() {
     st.delete_peering(&pcx).unwrap();
     assert_eq!(st.peering(&pcx).unwrap().status, PeeringStatus::Deleted);
     assert_eq!(st.stale_groups(&vpc).unwrap().len(), 1);
+}
+
+#[test]
+fn references_to_another_account_need_an_active_peering() {
+    let (mut st, mut ids) = state();
+    let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
+    let vpc = st.default_vpc().unwrap().id.clone();
+    let theirs = |vpc_id: Option<&str>| {
+        NewRule::new(
+            Direction::Ingress,
+            Traffic::All,
+            Peer::Group(GroupRef {
+                group_id: "sg-0000000000000a11c".parse().unwrap(),
+                owner: Some("210987654321".parse().unwrap()),
+                vpc_id: vpc_id.map(|v| v.parse().unwrap()),
+                peering_id: None,
+            }),
+        )
+    };
+    check_err(
+        st.authorize(&web, vec![theirs(None)], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    // A peering with the other account, as the accepter's state holds it.
+    let mut pcx = Peering {
+        id: "pcx-0000000000000a11c".parse().unwrap(),
+        requester_vpc: "vpc-0000000000000a11c".parse().unwrap(),
+        requester_owner: "210987654321".parse().unwrap(),
+        accepter_vpc: vpc,
+        accepter_owner: st.owner().clone(),
+        status: PeeringStatus::PendingAcceptance,
+        tags: vec![],
+    };
+    st.insert_loaded(Resource::Peering(pcx.clone()));
+    check_err(
+        st.authorize(&web, vec![theirs(None)], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    pcx.status = PeeringStatus::Active;
+    st.insert_loaded(Resource::Peering(pcx));
+    check_err(
+        st.authorize(&web, vec![theirs(Some("vpc-0000000000000beef"))], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    st.authorize(&web, vec![theirs(Some("vpc-0000000000000a11c"))], &mut ids)
+        .unwrap();
+    // Naming one's own account is a same-account reference: the group must exist here.
+    let own = NewRule::new(
+        Direction::Ingress,
+        Traffic::All,
+        Peer::Group(GroupRef {
+            owner: Some(st.owner().clone()),
+            ..GroupRef::same_account("sg-0000000000000a11c".parse().unwrap())
+        }),
+    );
+    check_err(
+        st.authorize(&web, vec![own], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
 }
 
 #[test]
