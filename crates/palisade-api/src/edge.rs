@@ -1,12 +1,12 @@
 //! What a Query request passes before any action runs: SigV4, the credential scope (a
 //! served region, the right service), then the choice of the parameters the signature
-//! vouches for, then the Query form's own checks (`Params::parse`). A request refused here
-//! never reaches the store, so it creates nothing.
+//! vouches for, then the Query form's own checks (`Params::parse`, values per filter). A
+//! request refused here never reaches the store, so it creates nothing.
 
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
-use palisade_ec2::query::Params;
-use palisade_model::Ec2ErrorCode;
+use palisade_ec2::query::{Params, check_filter_values};
+use palisade_model::{Ec2ErrorCode, Quotas};
 
 use crate::error::ApiError;
 use crate::regions::Regions;
@@ -18,13 +18,17 @@ use crate::sigv4::Caller;
 pub struct EdgeConfig {
     /// The regions a credential scope may name.
     pub regions: Regions,
+    /// The limits decoding enforces (values per filter); the store's states enforce the
+    /// same quotas' others.
+    pub quotas: Quotas,
 }
 
 impl EdgeConfig {
-    /// AWS's own: the commercial regions.
+    /// AWS's own: the commercial regions and default quotas.
     pub fn aws_defaults() -> Self {
         Self {
             regions: Regions::commercial(),
+            quotas: Quotas::default(),
         }
     }
 }
@@ -89,6 +93,8 @@ pub(crate) fn admit(
         pairs.extend(form);
     }
     let params = Params::parse(pairs).map_err(|e| refuse(e.into(), named_sts))?;
+    check_filter_values(&params, state.edge.quotas.values_per_filter())
+        .map_err(|e| refuse(e.into(), named_sts))?;
     let action = params.get("Action").unwrap_or("").to_owned();
     let sts = action == "GetCallerIdentity";
     // An `sts` scope is an STS request (whose handler knows only GetCallerIdentity).

@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::Mutex;
 
-use palisade_model::IdGen;
+use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::scoped::{self, Cache, Rows};
@@ -37,6 +37,7 @@ CREATE TABLE resources (
 #[derive(Debug)]
 pub struct SqliteStore {
     inner: Mutex<Inner>,
+    quotas: Quotas,
 }
 
 #[derive(Debug)]
@@ -67,7 +68,14 @@ impl SqliteStore {
                 conn,
                 cache: Cache::new(),
             }),
+            quotas: Quotas::default(),
         })
+    }
+
+    /// The same store, enforcing `quotas` instead of AWS's defaults.
+    #[must_use]
+    pub fn with_quotas(self, quotas: Quotas) -> Self {
+        Self { quotas, ..self }
     }
 }
 
@@ -196,7 +204,7 @@ impl Store for SqliteStore {
         let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
         let Inner { conn, cache } = &mut *inner;
         conn.execute_batch("BEGIN IMMEDIATE")?;
-        let res = scoped::mutate(&mut SqliteRows(conn), cache, scope, ids, f);
+        let res = scoped::mutate(&mut SqliteRows(conn), cache, scope, self.quotas, ids, f);
         scoped::remember(cache, scope, finish(conn, res))
     }
 
@@ -210,7 +218,7 @@ impl Store for SqliteStore {
         let Inner { conn, cache } = &mut *inner;
         if !scoped::cache_is_fresh(cache, scope, db_version(conn, scope)?) {
             conn.execute_batch("BEGIN IMMEDIATE")?;
-            let res = scoped::current(&mut SqliteRows(conn), cache, scope, ids);
+            let res = scoped::current(&mut SqliteRows(conn), cache, scope, self.quotas, ids);
             let (version, state) = finish(conn, res)?;
             cache.insert(scope.clone(), (version, state));
         }

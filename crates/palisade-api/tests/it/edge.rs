@@ -10,7 +10,7 @@ use axum::body::Body;
 use axum::http::Request;
 use palisade_api::sigv4::{Presign, presign, sign_post};
 use palisade_api::{EdgeConfig, Regions};
-use palisade_model::IdGen;
+use palisade_model::{IdGen, Quotas};
 use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn};
 
 use crate::harness::{KEY_A, Server, now};
@@ -112,6 +112,7 @@ async fn the_served_regions_are_configurable() {
     let mut s = Server::new();
     s.state.edge = Arc::new(EdgeConfig {
         regions: Regions::parse("eu-west-1,local-1").unwrap(),
+        ..EdgeConfig::aws_defaults()
     });
     for (region, status) in [("eu-west-1", 200), ("local-1", 200), ("us-east-1", 401)] {
         let r = s
@@ -291,4 +292,52 @@ async fn presigned_post_bodies_count_only_when_signed() {
         .await
         .ok();
     assert!(r.text("groupId").is_some(), "{}", r.body);
+}
+
+/// One quotas file sets the store's quotas and the decoder's filter limit alike.
+#[tokio::test]
+async fn quotas_from_one_file_reach_the_store_and_the_decoder() {
+    let quotas =
+        Quotas::parse("vpcs_per_region = 2\ntags_per_resource = 1\nvalues_per_filter = 2\n")
+            .unwrap();
+    let mut s = Server::with_store(Arc::new(
+        SqliteStore::in_memory().unwrap().with_quotas(quotas),
+    ));
+    s.state.edge = Arc::new(EdgeConfig {
+        quotas,
+        ..EdgeConfig::aws_defaults()
+    });
+    // The default VPC counts: one more fits.
+    s.call("CreateVpc", &[("CidrBlock", "10.1.0.0/16")])
+        .await
+        .ok();
+    let r = s.call("CreateVpc", &[("CidrBlock", "10.2.0.0/16")]).await;
+    assert_eq!(r.code().as_deref(), Some("VpcLimitExceeded"), "{}", r.body);
+    let r = s
+        .call(
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "web"),
+                ("GroupDescription", "d"),
+                ("TagSpecification.1.ResourceType", "security-group"),
+                ("TagSpecification.1.Tag.1.Key", "a"),
+                ("TagSpecification.1.Tag.2.Key", "b"),
+            ],
+        )
+        .await;
+    assert_eq!(r.code().as_deref(), Some("TagLimitExceeded"), "{}", r.body);
+    let filter = |n: usize| {
+        let mut p = vec![("Filter.1.Name".to_owned(), "group-name".to_owned())];
+        p.extend((1..=n).map(|i| (format!("Filter.1.Value.{i}"), format!("g{i}"))));
+        p
+    };
+    for (n, code) in [(2, None), (3, Some("FilterLimitExceeded"))] {
+        let params = filter(n);
+        let params: Vec<(&str, &str)> = params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let r = s.call("DescribeSecurityGroups", &params).await;
+        assert_eq!(r.code().as_deref(), code, "{n} values: {}", r.body);
+    }
 }

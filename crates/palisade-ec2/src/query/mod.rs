@@ -15,7 +15,8 @@ use palisade_model::{Ec2ErrorCode, Tag};
 
 pub use addresses::{address_spec, addresses_or_count, ipv4_list, ipv6_list, run_instances_spec};
 pub use filter::{
-    Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
+    Filter, check_filter_values, filters, group_matches, matches_any, rule_matches, tag_filter,
+    wildcard_match,
 };
 pub use page::{Page, paginate};
 pub use perms::{

@@ -352,3 +352,17 @@ fn parse_refuses_two_spellings_of_one_parameter() {
     let p = Params::parse([("GroupId.2", "b"), ("GroupId.1", "a")]).unwrap();
     assert_eq!(p.list("GroupId"), ["a", "b"]);
 }
+
+#[test]
+fn filter_values_are_limited_per_filter() {
+    let mut pairs = vec![("Filter.1.Name".to_owned(), "group-id".to_owned())];
+    pairs.extend((1..=3).map(|n| (format!("Filter.1.Value.{n}"), format!("sg-{n}"))));
+    pairs.push(("Filter.2.Name".to_owned(), "vpc-id".to_owned()));
+    pairs.extend((1..=3).map(|n| (format!("Filter.2.Value.{n}"), format!("vpc-{n}"))));
+    let p = Params::from_pairs(pairs);
+    assert!(check_filter_values(&p, 3).is_ok());
+    assert_eq!(
+        check_filter_values(&p, 2).unwrap_err().code(),
+        Ec2ErrorCode::FilterLimitExceeded
+    );
+}

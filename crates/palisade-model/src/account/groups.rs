@@ -2,9 +2,7 @@
 //! dependency rules, authorize/revoke/modify with reference checks, stale rules and
 //! cross-VPC references.
 
-use super::{
-    AccountError, AccountState, GROUPS_PER_REGION, Resource, ResourceKey, group_not_found,
-};
+use super::{AccountError, AccountState, Resource, ResourceKey, group_not_found};
 use crate::error::Ec2ErrorCode;
 use crate::group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
 use crate::ids::{AccountId, GroupId, IdGen, PeeringId, PrefixListId, RuleId, VpcId};
@@ -111,14 +109,16 @@ impl AccountState {
                 format!("The security group '{name}' already exists for VPC '{vpc_id}'"),
             ));
         }
-        if self.snapshot.groups.len() >= GROUPS_PER_REGION {
+        let limit = self.quotas.groups_per_region();
+        if self.snapshot.groups.len() >= limit as usize {
             return Err(AccountError::new(
                 Ec2ErrorCode::SecurityGroupLimitExceeded,
                 format!(
-                    "The maximum number of security groups for the region has been reached ({GROUPS_PER_REGION})"
+                    "The maximum number of security groups for the region has been reached ({limit})"
                 ),
             ));
         }
+        self.check_new_tags(&tags)?;
         let mut group = SecurityGroup::new(
             GroupId::generate(ids),
             name.to_owned(),
@@ -176,6 +176,7 @@ impl AccountState {
         let vpc_id = self.group(group_id)?.vpc_id.clone();
         for rule in &rules {
             self.check_peer(&vpc_id, &rule.spec.peer)?;
+            self.check_new_tags(&rule.tags)?;
         }
         let lists = &self.snapshot.prefix_lists;
         let weight = |pl: &PrefixListId| lists.get(pl).map(|l| l.max_entries);

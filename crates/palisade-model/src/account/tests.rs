@@ -9,7 +9,12 @@ use crate::rule::{Direction, NewRule};
 
 fn state() -> (AccountState, SeqIdGen) {
     let mut ids = SeqIdGen::default();
-    let st = AccountState::bootstrap("123456789012".parse().unwrap(), "us-east-1", &mut ids);
+    let st = AccountState::bootstrap(
+        "123456789012".parse().unwrap(),
+        "us-east-1",
+        Quotas::default(),
+        &mut ids,
+    );
     (st, ids)
 }
 
@@ -406,7 +411,7 @@ fn prefix_lists_version_and_dependencies() {
 #[test]
 fn region_group_quota() {
     let (mut st, mut ids) = state();
-    for n in 1..GROUPS_PER_REGION {
+    for n in 1..Quotas::default().groups_per_region() {
         st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids)
             .unwrap();
     }
@@ -438,5 +443,74 @@ fn instance_group_quota() {
     check_err(
         st.run_instances(new, &mut ids),
         Ec2ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
+    );
+}
+
+#[test]
+fn vpc_quota_counts_the_default_vpc() {
+    let (mut st, mut ids) = state();
+    for n in 1..5u8 {
+        st.create_vpc(
+            format!("10.{n}.0.0/16").parse().unwrap(),
+            None,
+            vec![],
+            &mut ids,
+        )
+        .unwrap();
+    }
+    check_err(
+        st.create_vpc("10.9.0.0/16".parse().unwrap(), None, vec![], &mut ids),
+        Ec2ErrorCode::VpcLimitExceeded,
+    );
+}
+
+#[test]
+fn tag_quota_holds_for_new_and_tagged_resources() {
+    let quotas = Quotas::parse("tags_per_resource = 2").unwrap();
+    let mut ids = SeqIdGen::default();
+    let mut st = AccountState::bootstrap(
+        "123456789012".parse().unwrap(),
+        "us-east-1",
+        quotas,
+        &mut ids,
+    );
+    let tag = |k: &str| Tag {
+        key: k.to_owned(),
+        value: String::new(),
+    };
+    check_err(
+        st.create_group(
+            "web",
+            "d",
+            None,
+            vec![tag("a"), tag("b"), tag("c")],
+            &mut ids,
+        ),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    check_err(
+        st.create_vpc(
+            "10.0.0.0/16".parse().unwrap(),
+            None,
+            vec![tag("a"), tag("b"), tag("c")],
+            &mut ids,
+        ),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    let web = st
+        .create_group("web", "d", None, vec![tag("a"), tag("b")], &mut ids)
+        .unwrap();
+    // Overwriting a key adds no tag; a third key is one too many, and nothing is set.
+    st.create_tags(&[web.to_string()], &[tag("a")]).unwrap();
+    check_err(
+        st.create_tags(&[web.to_string()], &[tag("b"), tag("c")]),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    assert_eq!(st.group(&web).unwrap().tags.len(), 2);
+    let mut rule = tcp(22, "10.0.0.0/8");
+    rule.tags = vec![tag("a"), tag("b"), tag("c")];
+    check_err(
+        st.authorize(&web, vec![rule], &mut ids),
+        Ec2ErrorCode::TagLimitExceeded,
     );
 }

@@ -10,13 +10,14 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
+use palisade_model::Quotas;
 use palisade_store::{PgStore, SqliteStore, Store};
 
 use crate::output;
@@ -45,6 +46,20 @@ pub(crate) struct ServeArgs {
     /// (default: the AWS commercial regions).
     #[arg(long, value_name = "R1,R2", value_parser = parse_regions)]
     regions: Option<Regions>,
+    /// Quotas file: `name = value` lines (rules_per_group, groups_per_interface,
+    /// groups_per_region, vpcs_per_region, tags_per_resource, values_per_filter,
+    /// addresses_per_interface); unset names keep AWS's defaults.
+    #[arg(long, value_name = "FILE")]
+    quotas: Option<PathBuf>,
+}
+
+fn read_quotas(path: Option<&Path>) -> anyhow::Result<Quotas> {
+    let Some(path) = path else {
+        return Ok(Quotas::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Quotas::parse(&text).with_context(|| format!("parsing {}", path.display()))
 }
 
 fn parse_regions(list: &str) -> Result<Regions, RegionsError> {
@@ -123,22 +138,28 @@ impl fmt::Display for Db {
     }
 }
 
-fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
+fn open_store(db: &Db, quotas: Quotas) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match db {
         Db::Sqlite(path) => Arc::new(
-            SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?,
+            SqliteStore::open(path)
+                .with_context(|| format!("opening {}", path.display()))?
+                .with_quotas(quotas),
         ),
-        Db::Postgres(url) => {
-            Arc::new(PgStore::connect(url).with_context(|| format!("connecting to {db}"))?)
-        }
+        Db::Postgres(url) => Arc::new(
+            PgStore::connect(url)
+                .with_context(|| format!("connecting to {db}"))?
+                .with_quotas(quotas),
+        ),
     })
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
-    let store = open_store(&args.db)?;
+    let quotas = read_quotas(args.quotas.as_deref())?;
+    let store = open_store(&args.db, quotas)?;
     let edge = EdgeConfig {
         regions: args.regions.clone().unwrap_or_else(Regions::commercial),
+        quotas,
     };
     let state = AppState {
         store,
