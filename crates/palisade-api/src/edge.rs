@@ -2,12 +2,20 @@
 //! served region, the right service), then the choice of the parameters the signature
 //! vouches for, then the Query form's own checks (`Params::parse`, values per filter). A
 //! request refused here never reaches the store, so it creates nothing.
+//!
+//! Also the body limit: a request body longer than [`BODY_LIMIT`] is answered in the
+//! route's own error format (EC2's XML envelope, the eval extension's JSON), not axum's
+//! plain text.
 
-use axum::http::{HeaderMap, Method, Uri};
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::Response;
 use palisade_ec2::query::{Params, check_filter_values};
 use palisade_model::{Ec2ErrorCode, Quotas};
 
+use crate::ctx::RandomIds;
 use crate::error::ApiError;
 use crate::regions::Regions;
 use crate::server::{AppState, authenticate};
@@ -151,4 +159,44 @@ fn scope_error(message: String, sts: bool) -> ApiError {
         Ec2ErrorCode::AuthFailure
     };
     ApiError::new(code, message)
+}
+
+/// The longest request body: axum's default (`DefaultBodyLimit`, 2 MiB), kept and made
+/// explicit.
+pub const BODY_LIMIT: usize = 2 * 1024 * 1024;
+
+/// Middleware: reads the whole body (at most [`BODY_LIMIT`] bytes) before the route runs.
+pub(crate) async fn limit_body(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    match axum::body::to_bytes(body, BODY_LIMIT).await {
+        Ok(bytes) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(e) => {
+            let too_large =
+                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
+                    e.source()
+                })
+                .any(|e| e.is::<http_body_util::LengthLimitError>());
+            let error = if too_large {
+                ApiError::other(
+                    "RequestEntityTooLarge",
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("The request body is longer than {BODY_LIMIT} bytes"),
+                )
+            } else {
+                ApiError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    "The request body could not be read",
+                )
+            };
+            let request_id = RandomIds::new().request_id();
+            if parts.uri.path().starts_with("/_palisade/") {
+                crate::eval::json_error(&error)
+            } else {
+                error.into_ec2_response(&request_id)
+            }
+        }
+    }
 }

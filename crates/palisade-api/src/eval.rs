@@ -89,7 +89,7 @@ fn packet(req: &EvalRequest) -> Result<Packet, ApiError> {
     })
 }
 
-fn json_error(e: &ApiError) -> Response {
+pub(crate) fn json_error(e: &ApiError) -> Response {
     let body = serde_json::json!({ "code": e.code(), "message": e.message() });
     (e.status(), axum::Json(body)).into_response()
 }

@@ -19,7 +19,7 @@ mod server;
 pub mod sigv4;
 mod xml;
 
-pub use edge::EdgeConfig;
+pub use edge::{BODY_LIMIT, EdgeConfig};
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};

@@ -7,7 +7,7 @@ use std::time::SystemTime;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, post};
@@ -50,11 +50,13 @@ pub struct AppState {
 }
 
 /// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extension
-/// `POST /_palisade/eval`.
+/// `POST /_palisade/eval`; bodies are read whole first, up to [`edge::BODY_LIMIT`].
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", any(handle))
         .route("/_palisade/eval", post(crate::eval::handle))
+        .layer(axum::middleware::from_fn(edge::limit_body))
+        .layer(DefaultBodyLimit::max(edge::BODY_LIMIT))
         .with_state(state)
 }
 

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Body;
 use axum::http::Request;
 use palisade_api::sigv4::{Presign, presign, sign_post};
-use palisade_api::{EdgeConfig, Regions};
+use palisade_api::{BODY_LIMIT, EdgeConfig, Regions};
 use palisade_model::{IdGen, Quotas};
 use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn};
 
@@ -340,4 +340,39 @@ async fn quotas_from_one_file_reach_the_store_and_the_decoder() {
         let r = s.call("DescribeSecurityGroups", &params).await;
         assert_eq!(r.code().as_deref(), code, "{n} values: {}", r.body);
     }
+}
+
+#[tokio::test]
+async fn oversized_bodies_get_the_routes_own_error_format() {
+    let s = Server::new();
+    let filler = "x".repeat(BODY_LIMIT);
+    let body = format!("{DESCRIBE}&Filler={filler}");
+    let r = s
+        .raw(Server::request(KEY_A, now(), "us-east-1", "ec2", &body))
+        .await;
+    assert_eq!(
+        (r.status, r.code().as_deref()),
+        (413, Some("RequestEntityTooLarge")),
+        "{}",
+        &r.body[..r.body.len().min(300)]
+    );
+    assert!(r.body.starts_with("<?xml"), "{}", r.body);
+    assert!(r.text("RequestID").is_some());
+    // At the limit the request is read (and answered on its merits).
+    let body = format!(
+        "{DESCRIBE}&Filler={}",
+        &filler[..BODY_LIMIT - DESCRIBE.len() - 8]
+    );
+    assert_eq!(body.len(), BODY_LIMIT);
+    let r = s
+        .raw(Server::request(KEY_A, now(), "us-east-1", "ec2", &body))
+        .await;
+    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(300)]);
+    let req = Request::post("/_palisade/eval")
+        .body(Body::from(vec![b' '; BODY_LIMIT + 1]))
+        .unwrap();
+    let r = s.raw(req).await;
+    assert_eq!(r.status, 413);
+    let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["code"], "RequestEntityTooLarge");
 }
