@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
@@ -21,6 +22,8 @@ use palisade_model::Quotas;
 use palisade_store::{PgStore, SqliteStore, Store};
 
 use crate::output;
+
+mod http;
 
 /// Dev mode's access key id.
 pub(crate) const DEV_ACCESS_KEY: &str = "AKIAPALISADEDEV00001";
@@ -51,6 +54,27 @@ pub(crate) struct ServeArgs {
     /// addresses_per_interface); unset names keep AWS's defaults.
     #[arg(long, value_name = "FILE")]
     quotas: Option<PathBuf>,
+    /// Seconds a connection may take to send a request head, counted from its start or,
+    /// on a keep-alive connection, from the previous response (so also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    header_read_timeout: Duration,
+    /// Seconds a connection may go without moving a byte (a stalled body, a client that
+    /// stops reading) before it is closed.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    idle_timeout: Duration,
+    /// On SIGTERM or Ctrl-C: seconds in-flight requests may take before the server drops
+    /// their connections and exits.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    shutdown_timeout: Duration,
+}
+
+/// A positive number of seconds, fractions allowed.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(d)) if !d.is_zero() => Ok(d),
+        _ => Err(format!("'{s}' is not a positive number of seconds")),
+    }
 }
 
 fn read_quotas(path: Option<&Path>) -> anyhow::Result<Quotas> {
@@ -178,11 +202,17 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr().context("reading the bound address")?;
         output::line(&format!("listening on http://{addr}"));
         tracing::info!(%addr, db = %args.db, "serving the EC2 API");
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .context("serving")
+        let timeouts = http::Timeouts {
+            header_read: args.header_read_timeout,
+            idle: args.idle_timeout,
+            shutdown: args.shutdown_timeout,
+        };
+        http::serve(listener, router(state), timeouts, shutdown()).await;
+        anyhow::Ok(())
     })?;
+    // A store call still running on a blocking thread gets a moment to finish; the
+    // process does not wait on it past that.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 
