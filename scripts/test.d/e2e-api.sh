@@ -26,7 +26,10 @@ AKIDACCOUNTA0000001 secret-account-a 111111111111
 AKIDACCOUNTB0000002 secret-account-b 222222222222
 KEYS
 
-"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/palisade.db" --keys "$TMP/keys" >"$TMP/out" 2>"$TMP/err" &
+# The suite shares one account and region across its tests: raise the VPC quota (AWS: 5).
+echo "vpcs_per_region = 100" > "$TMP/quotas"
+
+"$BIN" serve --listen 127.0.0.1:0 --db "$TMP/palisade.db" --keys "$TMP/keys" --quotas "$TMP/quotas" >"$TMP/out" 2>"$TMP/err" &
 SERVER_PID=$!
 ENDPOINT=""
 for _ in $(seq 1 100); do

@@ -21,6 +21,11 @@ KEY_A = ("AKIDACCOUNTA0000001", "secret-account-a", "111111111111")
 KEY_B = ("AKIDACCOUNTB0000002", "secret-account-b", "222222222222")
 
 
+# The suite shares one account and region across its tests, so it raises the VPC quota
+# (5 on AWS, the default VPC included); every other quota keeps AWS's default.
+QUOTAS = "vpcs_per_region = 100\n"
+
+
 def write_keys(path):
     with open(path, "w") as f:
         f.write("# test keys\n")
@@ -35,8 +40,12 @@ class Server:
         self.db, self.keys, self.proc, self.endpoint = db, keys, None, None
 
     def start(self):
+        quotas = os.path.join(os.path.dirname(self.keys), "quotas")
+        with open(quotas, "w") as f:
+            f.write(QUOTAS)
         self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db, "--keys", self.keys],
+            [BIN, "serve", "--listen", "127.0.0.1:0", "--db", self.db, "--keys", self.keys,
+             "--quotas", quotas],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         for line in self.proc.stdout:
             if line.startswith("listening on "):

@@ -225,13 +225,14 @@ def test_delete_dependencies(ec2, uniq):
     ec2.delete_security_group(GroupId=app)
 
 
-def test_cross_account_reference_is_allowed(ec2, ec2_b, group):
+def test_cross_account_reference_needs_a_peering(ec2, ec2_b, group):
+    # EC2 lets a rule reference another account's group only across an active peering of
+    # the two VPCs; without one it answers "two resources that belong to different networks".
     other = ec2_b.create_security_group(GroupName="peer-of-a", Description="d")["GroupId"]
-    rules = ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[dict(
-        IpProtocol="tcp", FromPort=443, ToPort=443, UserIdGroupPairs=[{"GroupId": other, "UserId": "222222222222"}])])["SecurityGroupRules"]
-    assert rules[0]["ReferencedGroupInfo"] == {"GroupId": other, "UserId": "222222222222"}
-    pair = ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"][0]["UserIdGroupPairs"][0]
-    assert pair == {"GroupId": other, "UserId": "222222222222"}
+    msg = expect("InvalidGroup.NotFound", ec2.authorize_security_group_ingress, GroupId=group, IpPermissions=[dict(
+        IpProtocol="tcp", FromPort=443, ToPort=443, UserIdGroupPairs=[{"GroupId": other, "UserId": "222222222222"}])])
+    assert "different networks" in msg
+    assert ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]["IpPermissions"] == []
 
 
 def test_filters(ec2, uniq):

@@ -17,6 +17,7 @@ use palisade_store::{Scope, view};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::authenticate;
+use crate::edge;
 use crate::error::ApiError;
 use crate::ids::RandomIds;
 use crate::state::AppState;
@@ -89,7 +90,7 @@ fn packet(req: &EvalRequest) -> Result<Packet, ApiError> {
     })
 }
 
-fn json_error(e: &ApiError) -> Response {
+pub(crate) fn json_error(e: &ApiError) -> Response {
     let body = serde_json::json!({ "code": e.code(), "message": e.message() });
     (e.status(), axum::Json(body)).into_response()
 }
@@ -115,6 +116,14 @@ async fn answer(
     body: &[u8],
 ) -> Result<serde_json::Value, ApiError> {
     let caller = authenticate(state, method, uri, headers, body, false)?;
+    edge::check_region(&caller, &state.edge.regions, false)?;
+    edge::check_service(&caller, &["ec2"], false)?;
+    if !caller.payload_signed && !body.is_empty() {
+        return Err(ApiError::new(
+            Ec2ErrorCode::AuthFailure,
+            "The request body is not covered by the signature",
+        ));
+    }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     let store = state.store.clone();
     let snapshot_only = body.is_empty() || body == b"{}";

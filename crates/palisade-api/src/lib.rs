@@ -10,9 +10,11 @@
 #![deny(clippy::unwrap_used)]
 
 mod auth;
+mod edge;
 mod error;
 mod eval;
 mod ids;
+mod regions;
 mod server;
 mod state;
 mod store_thread;
@@ -21,8 +23,10 @@ mod sts;
 pub use palisade_sigv4 as sigv4;
 pub use palisade_sigv4::keys;
 
+pub use edge::{BODY_LIMIT, EdgeConfig};
 pub use error::ApiError;
 pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};
+pub use regions::{COMMERCIAL, Regions, RegionsError};
 pub use server::{NAMESPACE, router};
 pub use state::{AppState, Clock};

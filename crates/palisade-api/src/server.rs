@@ -5,7 +5,7 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::routing::{any, post};
@@ -15,7 +15,7 @@ use palisade_model::Ec2ErrorCode;
 use palisade_model::account::ops::Request;
 use palisade_store::{Scope, Store, transact, try_view, view};
 
-use crate::auth::authenticate;
+use crate::edge::{self, Admitted};
 use crate::error::{ApiError, xml_response};
 use crate::ids::RandomIds;
 use crate::state::AppState;
@@ -25,11 +25,13 @@ use crate::sts;
 pub const NAMESPACE: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
 /// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extension
-/// `POST /_palisade/eval`.
+/// `POST /_palisade/eval`; bodies are read whole first, up to [`edge::BODY_LIMIT`].
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", any(handle))
         .route("/_palisade/eval", post(crate::eval::handle))
+        .layer(axum::middleware::from_fn(edge::limit_body))
+        .layer(DefaultBodyLimit::max(edge::BODY_LIMIT))
         .with_state(state)
 }
 
@@ -42,20 +44,14 @@ async fn handle(
 ) -> Response {
     let mut ids = RandomIds::new();
     let request_id = ids.request_id();
-    let mut pairs: Vec<(String, String)> = uri
-        .query()
-        .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-        .unwrap_or_default();
-    if method == Method::POST {
-        pairs.extend(form_urlencoded::parse(&body).into_owned());
-    }
-    let params = Params::from_pairs(pairs);
-    let action = params.get("Action").unwrap_or("").to_owned();
-    let sts = action == "GetCallerIdentity";
-    let caller = match authenticate(&state, &method, &uri, &headers, &body, sts) {
-        Ok(c) => c,
-        Err(e) if sts => return e.into_sts_response(&request_id),
-        Err(e) => return e.into_ec2_response(&request_id),
+    let Admitted {
+        caller,
+        params,
+        action,
+        sts,
+    } = match edge::admit(&state, &method, &uri, &headers, &body) {
+        Ok(admitted) => admitted,
+        Err(refused) => return refused.into_response(&request_id),
     };
     if sts || caller.service == "sts" {
         return sts::answer(&caller, &action, &request_id);

@@ -5,6 +5,7 @@ use std::time::SystemTime;
 
 use palisade_store::Store;
 
+use crate::edge::EdgeConfig;
 use crate::keys::KeyRing;
 use crate::store_thread::StoreThread;
 
@@ -30,17 +31,25 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: Arc<KeyRing>,
     pub clock: Clock,
+    /// What the edge enforces (regions, the decoder's limits).
+    pub edge: Arc<EdgeConfig>,
     /// Where blocking store calls run.
     pub(crate) store_thread: Arc<StoreThread>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, keys: Arc<KeyRing>, clock: Clock) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        keys: Arc<KeyRing>,
+        clock: Clock,
+        edge: Arc<EdgeConfig>,
+    ) -> Self {
         Self {
             store_thread: Arc::new(StoreThread::start(store.clone())),
             store,
             keys,
             clock,
+            edge,
         }
     }
 }

@@ -14,20 +14,18 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
 
-pub use addresses::{ADDRESSES_PER_INTERFACE, AddressSpec};
+pub use addresses::AddressSpec;
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
 
 use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
-use crate::group::{Quotas, SecurityGroup};
+use crate::group::SecurityGroup;
 use crate::ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
 };
 use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
+use crate::quotas::Quotas;
 use crate::snapshot::Snapshot;
-
-/// Security groups per Region ("Amazon VPC quotas": VPC security groups per Region, 2,500).
-pub const GROUPS_PER_REGION: usize = 2500;
 
 crate::ec2_error!(
     /// Why an account operation was refused; `code()` is the EC2 error code.
@@ -110,12 +108,12 @@ pub struct AccountState {
 }
 
 impl AccountState {
-    /// An empty state (a store fills it with [`AccountState::insert_loaded`]).
-    pub fn empty(owner: AccountId, region: &str) -> Self {
+    /// An empty state under `quotas` (a store fills it with [`AccountState::insert_loaded`]).
+    pub fn empty(owner: AccountId, region: &str, quotas: Quotas) -> Self {
         Self {
             owner,
             region: region.to_owned(),
-            quotas: Quotas::default(),
+            quotas,
             snapshot: Snapshot::default(),
             instances: BTreeMap::new(),
             changed: BTreeSet::new(),
@@ -125,8 +123,8 @@ impl AccountState {
     /// A new account/region as EC2 creates it: a default VPC `172.31.0.0/16` with one
     /// default `/20` subnet in each of three zones, and its default security group
     /// ("Default VPCs", VPC UG).
-    pub fn bootstrap(owner: AccountId, region: &str, ids: &mut dyn IdGen) -> Self {
-        let mut state = Self::empty(owner, region);
+    pub fn bootstrap(owner: AccountId, region: &str, quotas: Quotas, ids: &mut dyn IdGen) -> Self {
+        let mut state = Self::empty(owner, region, quotas);
         let cidr: Ipv4Net = "172.31.0.0/16".parse().expect("literal CIDR is valid");
         let vpc_id = state.insert_vpc(cidr, None, true, Vec::new(), ids);
         for (idx, zone) in ["a", "b", "c"].iter().enumerate() {
@@ -307,10 +305,17 @@ impl AccountState {
         id
     }
 
-    /// CreateTags: every id must exist (rules `sgr-` included) before any tag is set.
+    /// CreateTags: every id must exist (rules `sgr-` included), and keep within the tag
+    /// quota once merged, before any tag is set.
     pub fn create_tags(&mut self, resources: &[String], tags: &[Tag]) -> Result<(), AccountError> {
+        let limit = self.quotas.tags_per_resource() as usize;
         for id in resources {
-            self.tags_mut(id)?;
+            let list = self.tags_mut(id)?;
+            let mut keys: BTreeSet<&str> = list.iter().map(|t| t.key.as_str()).collect();
+            keys.extend(tags.iter().map(|t| t.key.as_str()));
+            if keys.len() > limit {
+                return Err(tag_limit());
+            }
         }
         for id in resources {
             let list = self.tags_mut(id)?;
@@ -437,6 +442,27 @@ impl AccountState {
         self.changed.insert(key);
         Ok(tags)
     }
+}
+
+impl AccountState {
+    /// The tags a new resource is created with (TagSpecification) must keep within the tag
+    /// quota.
+    fn check_new_tags(&self, tags: &[Tag]) -> Result<(), AccountError> {
+        let keys: BTreeSet<&str> = tags.iter().map(|t| t.key.as_str()).collect();
+        if keys.len() > self.quotas.tags_per_resource() as usize {
+            return Err(tag_limit());
+        }
+        Ok(())
+    }
+}
+
+/// "The maximum number of Tags for a resource has been reached." (`TagLimitExceeded`; the
+/// quota is "Maximum tags per resource: 50", "Tag your Amazon EC2 resources").
+fn tag_limit() -> AccountError {
+    AccountError::new(
+        Ec2ErrorCode::TagLimitExceeded,
+        "The maximum number of Tags for a resource has been reached.",
+    )
 }
 
 pub(crate) fn group_not_found(id: &GroupId) -> AccountError {

@@ -10,6 +10,7 @@ pub enum Ec2ErrorCode {
     CannotDelete,
     DependencyViolation,
     DryRunOperation,
+    FilterLimitExceeded,
     IncorrectState,
     InsufficientFreeAddressesInSubnet,
     InvalidAction,
@@ -50,8 +51,11 @@ pub enum Ec2ErrorCode {
     SecurityGroupsPerInstanceLimitExceeded,
     SecurityGroupsPerInterfaceLimitExceeded,
     SignatureDoesNotMatch,
+    TagLimitExceeded,
     InternalError,
+    UnknownParameter,
     UnsupportedOperation,
+    VpcLimitExceeded,
 }
 
 impl Ec2ErrorCode {
@@ -61,6 +65,7 @@ impl Ec2ErrorCode {
         Self::CannotDelete,
         Self::DependencyViolation,
         Self::DryRunOperation,
+        Self::FilterLimitExceeded,
         Self::IncorrectState,
         Self::InsufficientFreeAddressesInSubnet,
         Self::InvalidAction,
@@ -101,8 +106,11 @@ impl Ec2ErrorCode {
         Self::SecurityGroupsPerInstanceLimitExceeded,
         Self::SecurityGroupsPerInterfaceLimitExceeded,
         Self::SignatureDoesNotMatch,
+        Self::TagLimitExceeded,
         Self::InternalError,
+        Self::UnknownParameter,
         Self::UnsupportedOperation,
+        Self::VpcLimitExceeded,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -112,6 +120,7 @@ impl Ec2ErrorCode {
             Self::CannotDelete => "CannotDelete",
             Self::DependencyViolation => "DependencyViolation",
             Self::DryRunOperation => "DryRunOperation",
+            Self::FilterLimitExceeded => "FilterLimitExceeded",
             Self::IncorrectState => "IncorrectState",
             Self::InsufficientFreeAddressesInSubnet => "InsufficientFreeAddressesInSubnet",
             Self::InvalidAction => "InvalidAction",
@@ -158,8 +167,11 @@ impl Ec2ErrorCode {
                 "SecurityGroupsPerInterfaceLimitExceeded"
             }
             Self::SignatureDoesNotMatch => "SignatureDoesNotMatch",
+            Self::TagLimitExceeded => "TagLimitExceeded",
             Self::InternalError => "InternalError",
+            Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
+            Self::VpcLimitExceeded => "VpcLimitExceeded",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Security groups: naming rules, default rules, quotas, and the authorize/revoke operations
+//! Security groups: naming rules, default rules, rule quotas, and the authorize/revoke operations
 //! with EC2's all-or-nothing semantics.
 
 use std::collections::HashSet;
@@ -8,79 +8,8 @@ use crate::ids::{AccountId, GroupId, IdGen, PrefixListId, RuleId, VpcId};
 use crate::network::Tag;
 use crate::peer::{GroupRef, Peer};
 use crate::protocol::Traffic;
+use crate::quotas::Quotas;
 use crate::rule::{Direction, NewRule, Rule, RuleSpec};
-
-/// Adjustable EC2 quotas ("Amazon VPC quotas").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quotas {
-    rules_per_group: u32,
-    groups_per_interface: u32,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Self {
-            rules_per_group: 60,
-            groups_per_interface: 5,
-        }
-    }
-}
-
-impl Quotas {
-    /// "The quota for inbound or outbound rules per security group multiplied by the quota for
-    /// security groups per network interface cannot exceed 1,000" (Amazon VPC quotas); groups
-    /// per interface is adjustable up to 16.
-    pub fn new(rules_per_group: u32, groups_per_interface: u32) -> Result<Self, GroupError> {
-        if rules_per_group == 0 || groups_per_interface == 0 || groups_per_interface > 16 {
-            return Err(GroupError::new(
-                Ec2ErrorCode::InvalidParameterValue,
-                format!(
-                    "invalid quotas: {rules_per_group} rules per group, {groups_per_interface} groups per interface (1..=16)"
-                ),
-            ));
-        }
-        if u64::from(rules_per_group) * u64::from(groups_per_interface) > 1000 {
-            return Err(GroupError::new(
-                Ec2ErrorCode::InvalidParameterValue,
-                format!(
-                    "invalid quotas: {rules_per_group} rules per group × {groups_per_interface} groups per interface exceeds 1000"
-                ),
-            ));
-        }
-        Ok(Self {
-            rules_per_group,
-            groups_per_interface,
-        })
-    }
-
-    pub fn rules_per_group(&self) -> u32 {
-        self.rules_per_group
-    }
-    pub fn groups_per_interface(&self) -> u32 {
-        self.groups_per_interface
-    }
-
-    /// Checks a set of groups for one interface.
-    pub fn check_interface_groups(&self, groups: &[GroupId]) -> Result<(), GroupError> {
-        if groups.is_empty() {
-            return Err(GroupError::new(
-                Ec2ErrorCode::InvalidParameterValue,
-                "You must specify at least one security group",
-            ));
-        }
-        if groups.len() > self.groups_per_interface as usize {
-            return Err(GroupError::new(
-                Ec2ErrorCode::SecurityGroupsPerInterfaceLimitExceeded,
-                format!(
-                    "The maximum number of security groups per interface has been reached. ({} > {})",
-                    groups.len(),
-                    self.groups_per_interface
-                ),
-            ));
-        }
-        Ok(())
-    }
-}
 
 const NAME_EXTRA: &str = " ._-:/()#,@[]+=&;{}!$*";
 
@@ -338,7 +267,7 @@ impl SecurityGroup {
             let (dir, v6, w) = weight(spec);
             *buckets.entry((dir, v6)).or_default() += w;
         }
-        let limit = u64::from(ctx.quotas.rules_per_group);
+        let limit = u64::from(ctx.quotas.rules_per_group());
         if let Some(((dir, v6), n)) = buckets.into_iter().find(|(_, n)| *n > limit) {
             return Err(RuleError::new(
                 Ec2ErrorCode::RulesPerSecurityGroupLimitExceeded,

@@ -12,12 +12,13 @@ mod network;
 mod peer;
 pub mod presets;
 mod protocol;
+mod quotas;
 mod rule;
 mod snapshot;
 mod time;
 
 pub use error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
-pub use group::{AuthorizeCtx, Quotas, SecurityGroup, validate_description, validate_group_name};
+pub use group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
 pub use ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SeqIdGen,
     SubnetId, VpcId,
@@ -28,6 +29,7 @@ pub use network::{
 };
 pub use peer::{GroupRef, Peer, PeerIdentity};
 pub use protocol::{IcmpMatch, PortRange, Protocol, Traffic};
+pub use quotas::{QUOTA_NAMES, Quotas, QuotasError};
 pub use rule::{Direction, NewRule, Rule, RuleSpec};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use time::Timestamp;

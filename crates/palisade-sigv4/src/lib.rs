@@ -47,7 +47,15 @@ pub enum AuthError {
     BadSignature,
     #[error("Request has expired. X-Amz-Date {0} is more than 15 minutes from the server's time.")]
     Expired(String),
+    /// A presigned request's `X-Amz-Expires` is not 1..=604800 seconds (S3's texts; a
+    /// presigned URL lives at most a week, "Authenticating Requests: Using Query
+    /// Parameters").
+    #[error("{0}")]
+    BadExpires(&'static str),
 }
+
+/// The longest a presigned request may live: one week.
+pub const MAX_EXPIRES: u64 = 604_800;
 
 /// A verified caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +64,9 @@ pub struct Caller {
     pub account: palisade_model::AccountId,
     pub region: String,
     pub service: String,
+    /// True when the signature covers the body: the payload hash it signed is the body's
+    /// SHA-256 (not `UNSIGNED-PAYLOAD`). Only then may body parameters count.
+    pub payload_signed: bool,
 }
 
 /// What verification needs of an HTTP request.
@@ -176,8 +187,29 @@ fn parse_auth(req: &RequestParts<'_>) -> Result<Auth, AuthError> {
             .collect(),
         signature: get("X-Amz-Signature").ok_or_else(|| malformed("missing X-Amz-Signature"))?,
         amz_date: get("X-Amz-Date").ok_or_else(|| malformed("missing X-Amz-Date"))?,
-        expires: get("X-Amz-Expires").and_then(|e| e.parse().ok()),
+        expires: get("X-Amz-Expires")
+            .map(|e| parse_expires(&e))
+            .transpose()?,
     })
+}
+
+/// `X-Amz-Expires`: whole seconds in 1..=[`MAX_EXPIRES`]; anything else is refused rather
+/// than ignored, so a presigned request always has a bounded life.
+fn parse_expires(value: &str) -> Result<u64, AuthError> {
+    let secs: u64 = value
+        .parse()
+        .map_err(|_| AuthError::BadExpires("X-Amz-Expires should be a number"))?;
+    if secs == 0 {
+        return Err(AuthError::BadExpires(
+            "X-Amz-Expires must be a positive number of seconds",
+        ));
+    }
+    if secs > MAX_EXPIRES {
+        return Err(AuthError::BadExpires(
+            "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds",
+        ));
+    }
+    Ok(secs)
 }
 
 /// `YYYYMMDDTHHMMSSZ` as seconds since the Unix epoch.
@@ -329,7 +361,7 @@ pub fn verify(
             return Err(AuthError::BadSignature);
         }
         Some(h) => h.to_owned(),
-        None => computed_body_hash,
+        None => computed_body_hash.clone(),
     }];
     if is_query {
         payload_hashes.push("UNSIGNED-PAYLOAD".to_owned());
@@ -356,6 +388,7 @@ pub fn verify(
                 account: account.clone(),
                 region: auth.region,
                 service: auth.service,
+                payload_signed: payload.eq_ignore_ascii_case(&computed_body_hash),
             });
         }
     }
@@ -405,6 +438,70 @@ pub fn sign_post(
         ),
     ));
     out
+}
+
+/// A request to presign (query-string SigV4), for clients and tests.
+#[derive(Debug, Clone, Copy)]
+pub struct Presign<'a> {
+    pub access_key: &'a str,
+    pub secret: &'a str,
+    pub region: &'a str,
+    pub service: &'a str,
+    pub method: &'a str,
+    pub host: &'a str,
+    pub path: &'a str,
+    /// The request's own parameters (`Action`, …), signed in the query string.
+    pub params: &'a [(&'a str, &'a str)],
+    /// `X-Amz-Expires` as sent (a string, so tests can send what no signer would).
+    pub expires: &'a str,
+    /// `Some(body)` signs the body's SHA-256 (then its parameters count); `None` signs
+    /// `UNSIGNED-PAYLOAD`.
+    pub body: Option<&'a [u8]>,
+    pub now: SystemTime,
+}
+
+/// The query string of a presigned request (no `?`): its parameters, the `X-Amz-*` signing
+/// parameters and `X-Amz-Signature`. Only `host` is a signed header.
+pub fn presign(req: &Presign<'_>) -> String {
+    let secs = req
+        .now
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let amz_date = format_amz_date(secs);
+    let date = &amz_date[..8];
+    let credential = format!(
+        "{}/{date}/{}/{}/aws4_request",
+        req.access_key, req.region, req.service
+    );
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in req.params {
+        ser.append_pair(k, v);
+    }
+    ser.append_pair("X-Amz-Algorithm", "AWS4-HMAC-SHA256")
+        .append_pair("X-Amz-Credential", &credential)
+        .append_pair("X-Amz-Date", &amz_date)
+        .append_pair("X-Amz-Expires", req.expires)
+        .append_pair("X-Amz-SignedHeaders", "host");
+    let query = ser.finish();
+    let payload = req
+        .body
+        .map_or_else(|| "UNSIGNED-PAYLOAD".to_owned(), sha256_hex);
+    let canonical = format!(
+        "{}\n{}\n{}\nhost:{}\n\nhost\n{payload}",
+        req.method,
+        req.path,
+        canonical_query(&query, false),
+        req.host
+    );
+    let sig = signature(
+        req.secret,
+        date,
+        req.region,
+        req.service,
+        &amz_date,
+        &canonical,
+    );
+    format!("{query}&X-Amz-Signature={sig}")
 }
 
 #[cfg(test)]

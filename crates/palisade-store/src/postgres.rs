@@ -18,7 +18,7 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use palisade_model::IdGen;
+use palisade_model::{IdGen, Quotas};
 use postgres::{Client, Config, NoTls, Statement, Transaction};
 
 use crate::scoped::{self, Cache, Rows};
@@ -49,6 +49,7 @@ CREATE TABLE palisade_resources (
 pub struct PgStore {
     config: Config,
     inner: Mutex<Option<Inner>>,
+    quotas: Quotas,
 }
 
 struct Inner {
@@ -91,7 +92,15 @@ impl PgStore {
         Ok(Self {
             config,
             inner: Mutex::new(Some(inner)),
+            quotas: Quotas::default(),
         })
+    }
+
+    /// The same store, enforcing `quotas` instead of AWS's defaults (each server enforces
+    /// its own: quotas are configuration, not stored state).
+    #[must_use]
+    pub fn with_quotas(self, quotas: Quotas) -> Self {
+        Self { quotas, ..self }
     }
 
     /// Runs `f` on a live connection, reconnecting first when the last one was lost. Any
@@ -263,6 +272,7 @@ impl Store for PgStore {
         ids: &mut dyn IdGen,
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
+        let quotas = self.quotas;
         self.with_inner(
             |Inner {
                  client,
@@ -271,7 +281,7 @@ impl Store for PgStore {
              }| {
                 let res = (|| {
                     let mut rows = begin(client, stmts, scope)?;
-                    let out = scoped::mutate(&mut rows, cache, scope, ids, f)?;
+                    let out = scoped::mutate(&mut rows, cache, scope, quotas, ids, f)?;
                     rows.tx.commit()?;
                     Ok(out)
                 })();
@@ -286,6 +296,7 @@ impl Store for PgStore {
         ids: &mut dyn IdGen,
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
+        let quotas = self.quotas;
         self.with_inner(
             |Inner {
                  client,
@@ -298,7 +309,7 @@ impl Store for PgStore {
                     .transpose()?;
                 if !scoped::cache_is_fresh(cache, scope, stored) {
                     let mut rows = begin(client, stmts, scope)?;
-                    let (version, state) = scoped::current(&mut rows, cache, scope, ids)?;
+                    let (version, state) = scoped::current(&mut rows, cache, scope, quotas, ids)?;
                     rows.tx.commit()?;
                     cache.insert(scope.clone(), (version, state));
                 }

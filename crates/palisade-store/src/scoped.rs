@@ -8,8 +8,8 @@
 
 use std::collections::HashMap;
 
-use palisade_model::IdGen;
 use palisade_model::account::{AccountState, ResourceKey};
+use palisade_model::{IdGen, Quotas};
 
 use crate::{Scope, StoreError, WriteFn, codec};
 
@@ -37,8 +37,8 @@ pub(crate) trait Rows {
 }
 
 /// Loads a scope's whole state from its rows.
-fn load(rows: &mut dyn Rows, scope: &Scope) -> Result<AccountState, StoreError> {
-    let mut state = AccountState::empty(scope.account.clone(), &scope.region);
+fn load(rows: &mut dyn Rows, scope: &Scope, quotas: Quotas) -> Result<AccountState, StoreError> {
+    let mut state = AccountState::empty(scope.account.clone(), &scope.region, quotas);
     rows.each_body(scope, &mut |id, body| {
         state.insert_loaded(codec::decode(id, body)?);
         Ok(())
@@ -78,16 +78,18 @@ fn restore(
     Ok(())
 }
 
-/// The scope's current state and version, bootstrapping a new scope (as EC2 creates a new
-/// account/region) and reloading a cached copy that another writer made stale.
+/// The scope's current state and version under `quotas`, bootstrapping a new scope (as EC2
+/// creates a new account/region) and reloading a cached copy that another writer made
+/// stale. Quotas are the server's configuration, never stored.
 pub(crate) fn current(
     rows: &mut dyn Rows,
     cache: &mut Cache,
     scope: &Scope,
+    quotas: Quotas,
     ids: &mut dyn IdGen,
 ) -> Result<(i64, AccountState), StoreError> {
     let Some(version) = rows.version(scope)? else {
-        let mut state = AccountState::bootstrap(scope.account.clone(), &scope.region, ids);
+        let mut state = AccountState::bootstrap(scope.account.clone(), &scope.region, quotas, ids);
         let keys = state.take_changed();
         save(rows, scope, &state, keys)?;
         rows.set_version(scope, 1)?;
@@ -95,7 +97,7 @@ pub(crate) fn current(
     };
     match cache.remove(scope) {
         Some((v, state)) if v == version => Ok((v, state)),
-        _ => Ok((version, load(rows, scope)?)),
+        _ => Ok((version, load(rows, scope, quotas)?)),
     }
 }
 
@@ -105,10 +107,11 @@ pub(crate) fn mutate(
     rows: &mut dyn Rows,
     cache: &mut Cache,
     scope: &Scope,
+    quotas: Quotas,
     ids: &mut dyn IdGen,
     f: &mut WriteFn<'_>,
 ) -> Result<(i64, AccountState), StoreError> {
-    let (version, mut state) = current(rows, cache, scope, ids)?;
+    let (version, mut state) = current(rows, cache, scope, quotas, ids)?;
     state.take_changed();
     let commit = f(&mut state, ids);
     let changed = state.take_changed();

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Mutex;
 
-use palisade_model::IdGen;
+use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::scoped::{self, Cache, Rows};
@@ -63,6 +63,7 @@ ALTER TABLE resources_v2 RENAME TO resources;
 #[derive(Debug)]
 pub struct SqliteStore {
     inner: Mutex<Inner>,
+    quotas: Quotas,
 }
 
 #[derive(Debug)]
@@ -100,7 +101,14 @@ impl SqliteStore {
                 seen: None,
                 verified: HashSet::new(),
             }),
+            quotas: Quotas::default(),
         })
+    }
+
+    /// The same store, enforcing `quotas` instead of AWS's defaults.
+    #[must_use]
+    pub fn with_quotas(self, quotas: Quotas) -> Self {
+        Self { quotas, ..self }
     }
 }
 
@@ -278,7 +286,7 @@ impl Store for SqliteStore {
         };
         let Inner { conn, cache, .. } = &mut *inner;
         let mut rows = SqliteRows { conn, known };
-        let res = scoped::mutate(&mut rows, cache, scope, ids, f);
+        let res = scoped::mutate(&mut rows, cache, scope, self.quotas, ids, f);
         let res = scoped::remember(cache, scope, finish(conn, res));
         inner.verify(scope, res.is_ok());
         res
@@ -301,7 +309,13 @@ impl Store for SqliteStore {
         if !fresh {
             let Inner { conn, cache, .. } = &mut *inner;
             run(conn, "BEGIN IMMEDIATE")?;
-            let res = scoped::current(&mut SqliteRows { conn, known: None }, cache, scope, ids);
+            let res = scoped::current(
+                &mut SqliteRows { conn, known: None },
+                cache,
+                scope,
+                self.quotas,
+                ids,
+            );
             let (version, state) = finish(conn, res)?;
             cache.insert(scope.clone(), (version, state));
         }

@@ -3,7 +3,8 @@
 //!
 //! A directory contributes every `*.json` file directly inside it, sorted by name; `-i` may
 //! repeat. All documents are imported together (so duplicate ids across files are caught),
-//! and every problem is reported at once, each naming its file, item and field.
+//! and every problem is found at once, each naming its file, item and field; the first 20
+//! are reported, then how many more.
 
 use std::path::{Path, PathBuf};
 
@@ -49,13 +50,31 @@ fn import(docs: &[(&str, &str)]) -> anyhow::Result<Snapshot> {
     if errors.is_empty() {
         return Ok(snapshot);
     }
+    anyhow::bail!("{}", problems(&errors))
+}
+
+/// How many problems a failed import lists: a screenful, not every one of a large bad file
+/// (one printed 53 MB).
+const PROBLEMS_SHOWN: usize = 20;
+/// The longest a listed problem may be (it may quote a huge value).
+const PROBLEM_CHARS: usize = 300;
+
+/// "invalid input (N problems):" and the first [`PROBLEMS_SHOWN`], then how many more.
+fn problems(errors: &[impl std::fmt::Display]) -> String {
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
     let n_errors = errors.len();
-    let list: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
-    anyhow::bail!(
-        "invalid input ({n_errors} problem{}):\n{}",
-        if n_errors == 1 { "" } else { "s" },
-        list.join("\n")
-    )
+    let mut out = format!("invalid input ({n_errors} problem{}):", plural(n_errors));
+    for e in errors.iter().take(PROBLEMS_SHOWN) {
+        let line = e.to_string();
+        match line.char_indices().nth(PROBLEM_CHARS) {
+            Some((cut, _)) => out.push_str(&format!("\n  {}…", &line[..cut])),
+            None => out.push_str(&format!("\n  {line}")),
+        }
+    }
+    if let Some(more) = n_errors.checked_sub(PROBLEMS_SHOWN).filter(|n| *n > 0) {
+        out.push_str(&format!("\n  … and {more} more problem{}", plural(more)));
+    }
+    out
 }
 
 /// Files first as given, directories replaced by their `*.json` files in name order.

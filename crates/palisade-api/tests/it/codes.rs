@@ -12,7 +12,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use palisade_api::ApiError;
-use palisade_model::account::{AccountState, GROUPS_PER_REGION};
+use palisade_model::account::AccountState;
 use palisade_model::{Ec2ErrorCode as C, IdGen, SeqIdGen};
 use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn, transact};
 
@@ -361,6 +361,28 @@ fn trigger(code: C) -> Case {
             setup: vec![],
             fail: ec2("DescribeSecurityGroups", &[]),
         },
+        C::FilterLimitExceeded => {
+            let mut fail = ec2("DescribeSecurityGroups", &[("Filter.1.Name", "group-id")]);
+            fail.params
+                .extend((1..=201).map(|n| (format!("Filter.1.Value.{n}"), format!("sg-{n:017x}"))));
+            case(vec![], fail)
+        }
+        C::TagLimitExceeded => {
+            let mut fail = ec2("CreateTags", &[("ResourceId.1", "$sg")]);
+            fail.params
+                .extend((1..=51).map(|n| (format!("Tag.{n}.Key"), format!("k{n}"))));
+            case(vec![group("sg", "web")], fail)
+        }
+        C::VpcLimitExceeded => case(
+            (1..=4)
+                .map(|n| vpc(&format!("v{n}"), &format!("10.{n}.0.0/16")))
+                .collect(),
+            ec2("CreateVpc", &[("CidrBlock", "10.9.0.0/16")]),
+        ),
+        C::UnknownParameter => case(
+            vec![],
+            ec2("DescribeSecurityGroups", &[("GroupId.01", NO_GROUP)]),
+        ),
         C::UnsupportedOperation => case(
             vec![vpc("a", "10.0.0.0/16"), vpc("b", "10.1.0.0/16")],
             ec2(
@@ -572,7 +594,7 @@ fn group_ids(param: &str, n: usize) -> Vec<(String, String)> {
 /// Creates groups until the region holds its quota.
 fn fill_region_with_groups(st: &mut AccountState, ids: &mut dyn IdGen) -> Result<(), ApiError> {
     let mut n = 0;
-    while st.snapshot().groups.len() < GROUPS_PER_REGION {
+    while st.snapshot().groups.len() < st.quotas().groups_per_region() as usize {
         n += 1;
         st.create_group(&format!("filler-{n}"), "d", None, Vec::new(), ids)?;
     }

@@ -641,3 +641,57 @@ async fn filters() {
         "InvalidParameterValue"
     );
 }
+
+/// Account B may not reference account A's group without an active peering between their
+/// VPCs (cross-account peering is not offered here, so never); A's own cross-VPC reference
+/// needs its peering too. Both answer EC2's "two resources that belong to different
+/// networks".
+#[tokio::test]
+async fn references_across_accounts_and_vpcs_need_a_peering() {
+    let s = Server::new();
+    let a_group = group(&s, "a-web").await;
+    let b_group = s
+        .call_as(
+            crate::harness::KEY_B,
+            "us-east-1",
+            "CreateSecurityGroup",
+            &[("GroupName", "b-web"), ("GroupDescription", "d")],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let r = s
+        .call_as(
+            crate::harness::KEY_B,
+            "us-east-1",
+            "AuthorizeSecurityGroupIngress",
+            &[
+                ("GroupId", &b_group),
+                ("IpPermissions.1.IpProtocol", "tcp"),
+                ("IpPermissions.1.FromPort", "443"),
+                ("IpPermissions.1.ToPort", "443"),
+                ("IpPermissions.1.Groups.1.GroupId", &a_group),
+                ("IpPermissions.1.Groups.1.UserId", "111111111111"),
+            ],
+        )
+        .await;
+    assert_eq!(code(&r), "InvalidGroup.NotFound");
+    assert_eq!(
+        r.text("Message").as_deref(),
+        Some("You have specified two resources that belong to different networks.")
+    );
+    let rules = s
+        .call_as(
+            crate::harness::KEY_B,
+            "us-east-1",
+            "DescribeSecurityGroupRules",
+            &[
+                ("Filter.1.Name", "group-id"),
+                ("Filter.1.Value.1", &b_group),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(rules.all("securityGroupRuleId").len(), 1, "{}", rules.body);
+}

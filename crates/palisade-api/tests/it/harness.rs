@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::Request;
 use http_body_util::BodyExt;
 use palisade_api::sigv4::sign_post;
-use palisade_api::{AppState, Clock, KeyRing, router};
+use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, router};
 use palisade_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
@@ -72,7 +72,12 @@ impl Server {
         let mut keys = KeyRing::new();
         keys.insert(KEY_A.0, KEY_A.1, "111111111111".parse().unwrap());
         keys.insert(KEY_B.0, KEY_B.1, "222222222222".parse().unwrap());
-        let state = AppState::new(store, Arc::new(keys), Clock::Fixed(now()));
+        let state = AppState::new(
+            store,
+            Arc::new(keys),
+            Clock::Fixed(now()),
+            Arc::new(EdgeConfig::aws_defaults()),
+        );
         Self { state }
     }
 

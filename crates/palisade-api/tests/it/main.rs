@@ -5,6 +5,7 @@
 mod addresses;
 mod auth;
 mod codes;
+mod edge;
 mod groups;
 mod harness;
 mod network;

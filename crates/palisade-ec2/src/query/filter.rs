@@ -29,6 +29,23 @@ pub fn filters(params: &Params) -> Result<Vec<Filter>, QueryError> {
         .collect()
 }
 
+/// EC2's `FilterLimitExceeded` when one `Filter.N` has more than `max` values ("The
+/// maximum number of filter values specified on a single call is 200", EC2's text with
+/// its default limit).
+pub fn check_filter_values(params: &Params, max: u32) -> Result<(), QueryError> {
+    let too_many = params
+        .members("Filter")
+        .iter()
+        .any(|f| f.list("Value").len() > max as usize);
+    if too_many {
+        return Err(QueryError::new(
+            Ec2ErrorCode::FilterLimitExceeded,
+            format!("The maximum number of filter values specified on a single call is {max}"),
+        ));
+    }
+    Ok(())
+}
+
 /// Glob match with `*` (any run) and `?` (one character).
 pub fn wildcard_match(pattern: &str, value: &str) -> bool {
     let (p, v): (Vec<char>, Vec<char>) = (pattern.chars().collect(), value.chars().collect());

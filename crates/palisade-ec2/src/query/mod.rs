@@ -15,7 +15,8 @@ use palisade_model::{Ec2ErrorCode, Tag};
 
 pub use addresses::{address_spec, addresses_or_count, ipv4_list, ipv6_list, run_instances_spec};
 pub use filter::{
-    Filter, filters, group_matches, matches_any, rule_matches, tag_filter, wildcard_match,
+    Filter, check_filter_values, filters, group_matches, matches_any, rule_matches, tag_filter,
+    wildcard_match,
 };
 pub use page::{Page, page_request, paginate, token_for};
 pub use perms::{
@@ -50,7 +51,35 @@ pub struct Params {
 }
 
 impl Params {
-    /// From decoded `(name, value)` pairs; a repeated name keeps its last value.
+    /// A request's parameters from its decoded `(name, value)` pairs, refusing every name
+    /// that would not read as exactly one parameter: a name given twice, an empty segment
+    /// (`Filter..Name`, `GroupId.`), and a list index that is not a plain positive decimal
+    /// (`.0`, `.01`, `.-1`, `.+1`, `.1x`, `.x`, beyond `u32::MAX`). So two spellings of one
+    /// index (`IpPermissions.1`, `IpPermissions.01`) can never merge into one member.
+    ///
+    /// A segment after the first is a member name when it starts with an upper-case letter
+    /// (the Query serializers of the SDKs capitalise every member name) and a list index
+    /// otherwise.
+    pub fn parse<K: Into<String>, V: Into<String>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, QueryError> {
+        let mut map = BTreeMap::new();
+        for (name, value) in pairs {
+            let name = name.into();
+            check_name(&name)?;
+            if map.contains_key(&name) {
+                return Err(QueryError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("The parameter {name} is given more than once"),
+                ));
+            }
+            map.insert(name, value.into());
+        }
+        Ok(Self { map })
+    }
+
+    /// From decoded `(name, value)` pairs without [`Params::parse`]'s checks (tests and
+    /// built-in requests); a repeated name keeps its last value.
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
@@ -226,6 +255,34 @@ impl Params {
             })
             .collect()
     }
+}
+
+/// EC2's `UnknownParameter` unless every segment of `name` after the first is a member name
+/// or a list index.
+fn check_name(name: &str) -> Result<(), QueryError> {
+    let mut segments = name.split('.');
+    let first_ok = segments.next().is_some_and(|s| !s.is_empty());
+    if first_ok && segments.all(|s| is_member_name(s) || is_index(s)) {
+        return Ok(());
+    }
+    Err(QueryError::new(
+        Ec2ErrorCode::UnknownParameter,
+        format!("The parameter {name} is not recognized"),
+    ))
+}
+
+fn is_member_name(segment: &str) -> bool {
+    segment.starts_with(|c: char| c.is_ascii_uppercase())
+        && segment.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// `1`, `2`, … written the one way: decimal digits, no sign, no leading zero, within `u32`
+/// (the type lists are ordered by).
+fn is_index(segment: &str) -> bool {
+    !segment.starts_with('0')
+        && !segment.is_empty()
+        && segment.bytes().all(|b| b.is_ascii_digit())
+        && segment.parse::<u32>().is_ok()
 }
 
 #[cfg(test)]

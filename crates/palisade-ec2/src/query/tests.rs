@@ -286,3 +286,83 @@ fn assign_needs_addresses_or_count() {
     ]);
     assert_eq!(ipv6_list(&p, "Ipv6Addresses").unwrap().len(), 2);
 }
+
+/// `Params::parse` of one pair named `name`: `None` when accepted, else the error code.
+#[track_caller]
+fn check_name(name: &str, expected: Option<Ec2ErrorCode>) {
+    let res = Params::parse([(name, "v")]);
+    assert_eq!(res.err().map(|e| e.code()), expected, "{name}");
+}
+
+#[test]
+fn parse_accepts_well_formed_names() {
+    for name in [
+        "Action",
+        "X-Amz-Credential",
+        "GroupId.1",
+        "GroupId.10",
+        "IpPermissions.1.IpRanges.2.CidrIp",
+        "SecurityGroupRule.1.SecurityGroupRule.CidrIpv4",
+        "TagSpecification.3.Tag.50.Key",
+        "Filter.4294967295.Value.1",
+    ] {
+        check_name(name, None);
+    }
+}
+
+#[test]
+fn parse_refuses_malformed_indices() {
+    use Ec2ErrorCode::UnknownParameter as Unknown;
+    for name in [
+        "IpPermissions.01.IpProtocol",
+        "IpPermissions.0.IpProtocol",
+        "IpPermissions.-1.IpProtocol",
+        "IpPermissions.+1.IpProtocol",
+        "IpPermissions.1x.IpProtocol",
+        "IpPermissions.x.IpProtocol",
+        "IpPermissions. 1.IpProtocol",
+        "IpPermissions.4294967296.IpProtocol",
+        "GroupId.99999999999999999999999",
+        "GroupId.",
+        "Filter..Name",
+        ".1",
+        "",
+        "Filter.1.name",
+        "Filter.1.Value-1",
+    ] {
+        check_name(name, Some(Unknown));
+    }
+}
+
+#[test]
+fn parse_refuses_two_spellings_of_one_parameter() {
+    let twice = Params::parse([("GroupId.1", "a"), ("GroupId.1", "b")]);
+    assert_eq!(
+        twice.unwrap_err().code(),
+        Ec2ErrorCode::InvalidParameterValue
+    );
+    let spellings = Params::parse([
+        ("IpPermissions.1.IpProtocol", "tcp"),
+        ("IpPermissions.01.IpProtocol", "udp"),
+    ]);
+    assert_eq!(
+        spellings.unwrap_err().code(),
+        Ec2ErrorCode::UnknownParameter
+    );
+    let p = Params::parse([("GroupId.2", "b"), ("GroupId.1", "a")]).unwrap();
+    assert_eq!(p.list("GroupId"), ["a", "b"]);
+}
+
+#[test]
+fn filter_values_are_limited_per_filter() {
+    let mut pairs = vec![("Filter.1.Name".to_owned(), "group-id".to_owned())];
+    pairs.extend((1..=3).map(|n| (format!("Filter.1.Value.{n}"), format!("sg-{n}"))));
+    pairs.push(("Filter.2.Name".to_owned(), "vpc-id".to_owned()));
+    pairs.extend((1..=3).map(|n| (format!("Filter.2.Value.{n}"), format!("vpc-{n}"))));
+    let p = Params::from_pairs(pairs);
+    assert!(check_filter_values(&p, 3).is_ok());
+    assert_eq!(
+        check_filter_values(&p, 2).unwrap_err().code(),
+        Ec2ErrorCode::FilterLimitExceeded
+    );
+}

@@ -16,10 +16,6 @@ use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, IdGen, SubnetId, VpcId};
 use crate::network::Subnet;
 
-/// Addresses per interface, each family: the largest per-interface figure of "IP addresses
-/// per network interface per instance type" (EC2 UG), since instance types are not modelled.
-pub const ADDRESSES_PER_INTERFACE: usize = 50;
-
 /// The addresses an interface asks for when it is created (CreateNetworkInterface, or the
 /// primary interface of RunInstances). Empty means one primary IPv4 address chosen by EC2.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,11 +75,11 @@ fn no_free(subnet: &SubnetId) -> AccountError {
     )
 }
 
-fn over_limit(interface: &str) -> AccountError {
+fn over_limit(interface: &str, limit: usize) -> AccountError {
     err(
         Ec2ErrorCode::PrivateIpAddressLimitExceeded,
         format!(
-            "Number of private addresses will exceed limit for {interface} ({ADDRESSES_PER_INTERFACE} per address family)"
+            "Number of private addresses will exceed limit for {interface} ({limit} per address family)"
         ),
     )
 }
@@ -101,6 +97,11 @@ fn usable_v6(net: Ipv6Net, ip: Ipv6Addr) -> bool {
 }
 
 impl AccountState {
+    /// Private addresses per interface, each family.
+    fn address_limit(&self) -> usize {
+        self.quotas.addresses_per_interface() as usize
+    }
+
     /// Every private IPv4 address in use in `vpc` (addresses are unique per VPC; two VPCs may
     /// share a block).
     fn used_v4(&self, vpc: &VpcId) -> BTreeSet<Ipv4Addr> {
@@ -236,8 +237,8 @@ impl AccountState {
         }
         v4.extend(secondaries);
         let count = spec.secondary_v4_count as usize;
-        if v4.len() + count > ADDRESSES_PER_INTERFACE {
-            return Err(over_limit("the new interface"));
+        if v4.len() + count > self.address_limit() {
+            return Err(over_limit("the new interface", self.address_limit()));
         }
         v4.extend(Self::choose_v4(subnet, count, &mut used)?);
         let mut v6 = Vec::new();
@@ -246,8 +247,8 @@ impl AccountState {
         }
         let net = Self::subnet_v6(subnet)?;
         let count = spec.ipv6_count as usize;
-        if spec.ipv6.len() + count > ADDRESSES_PER_INTERFACE {
-            return Err(over_limit("the new interface"));
+        if spec.ipv6.len() + count > self.address_limit() {
+            return Err(over_limit("the new interface", self.address_limit()));
         }
         let mut used = self.used_v6(&subnet.vpc_id);
         for ip in &spec.ipv6 {
@@ -281,8 +282,8 @@ impl AccountState {
     ) -> Result<Vec<Ipv4Addr>, AccountError> {
         let subnet = self.eni_subnet(id)?;
         let have = self.eni(id)?.private_ipv4.len();
-        if have + addrs.len() + count as usize > ADDRESSES_PER_INTERFACE {
-            return Err(over_limit(&format!("interface {id}")));
+        if have + addrs.len() + count as usize > self.address_limit() {
+            return Err(over_limit(&format!("interface {id}"), self.address_limit()));
         }
         let mut used = self.used_v4(&subnet.vpc_id);
         let mut moved = Vec::new();
@@ -349,8 +350,8 @@ impl AccountState {
         let subnet = self.eni_subnet(id)?;
         let net = Self::subnet_v6(&subnet)?;
         let have = self.eni(id)?.ipv6.len();
-        if have + addrs.len() + count as usize > ADDRESSES_PER_INTERFACE {
-            return Err(over_limit(&format!("interface {id}")));
+        if have + addrs.len() + count as usize > self.address_limit() {
+            return Err(over_limit(&format!("interface {id}"), self.address_limit()));
         }
         let mut used = self.used_v6(&subnet.vpc_id);
         let mut assigned = Vec::new();

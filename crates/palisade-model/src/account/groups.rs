@@ -2,14 +2,12 @@
 //! dependency rules, authorize/revoke/modify with reference checks, stale rules and
 //! cross-VPC references.
 
-use super::{
-    AccountError, AccountState, GROUPS_PER_REGION, Resource, ResourceKey, group_not_found,
-};
+use super::{AccountError, AccountState, Resource, ResourceKey, group_not_found};
 use crate::error::Ec2ErrorCode;
 use crate::group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
-use crate::ids::{GroupId, IdGen, PeeringId, PrefixListId, RuleId, VpcId};
+use crate::ids::{AccountId, GroupId, IdGen, PeeringId, PrefixListId, RuleId, VpcId};
 use crate::network::{PeeringStatus, Tag};
-use crate::peer::Peer;
+use crate::peer::{GroupRef, Peer};
 use crate::protocol::Traffic;
 use crate::rule::{Direction, NewRule, Rule, RuleSpec};
 
@@ -111,14 +109,16 @@ impl AccountState {
                 format!("The security group '{name}' already exists for VPC '{vpc_id}'"),
             ));
         }
-        if self.snapshot.groups.len() >= GROUPS_PER_REGION {
+        let limit = self.quotas.groups_per_region();
+        if self.snapshot.groups.len() >= limit as usize {
             return Err(AccountError::new(
                 Ec2ErrorCode::SecurityGroupLimitExceeded,
                 format!(
-                    "The maximum number of security groups for the region has been reached ({GROUPS_PER_REGION})"
+                    "The maximum number of security groups for the region has been reached ({limit})"
                 ),
             ));
         }
+        self.check_new_tags(&tags)?;
         let mut group = SecurityGroup::new(
             GroupId::generate(ids),
             name.to_owned(),
@@ -176,6 +176,7 @@ impl AccountState {
         let vpc_id = self.group(group_id)?.vpc_id.clone();
         for rule in &rules {
             self.check_peer(&vpc_id, &rule.spec.peer)?;
+            self.check_new_tags(&rule.tags)?;
         }
         let lists = &self.snapshot.prefix_lists;
         let weight = |pl: &PrefixListId| lists.get(pl).map(|l| l.max_entries);
@@ -198,29 +199,51 @@ impl AccountState {
         Ok(out)
     }
 
+    /// A referenced group must sit in the rule's VPC or in a VPC joined to it by an active
+    /// peering ("Security group rules", VPC UG); another account's group (a different
+    /// `UserId`) is reachable only through such a peering with a VPC of that account. EC2
+    /// refuses the rest with `InvalidGroup.NotFound`, "You have specified two resources
+    /// that belong to different networks."
     fn check_peer(&self, vpc_id: &VpcId, peer: &Peer) -> Result<(), AccountError> {
         let Peer::Group(gref) = peer else {
             return Ok(());
         };
-        if gref.owner.as_ref().is_some_and(|o| o != &self.owner) {
-            // Another account's group: it lives in another state; EC2 allows the reference.
-            return Ok(());
-        }
-        let target = self.group(&gref.group_id)?;
-        if &target.vpc_id == vpc_id
-            || self
-                .snapshot
-                .peered(vpc_id, &target.vpc_id, gref.peering_id.as_ref())
-        {
+        let reachable = match gref.owner.as_ref().filter(|o| *o != &self.owner) {
+            // The group lives in the other account's state; only the peering is visible here.
+            Some(owner) => self.peered_with_account(vpc_id, owner, gref),
+            None => {
+                let target = self.group(&gref.group_id)?;
+                &target.vpc_id == vpc_id
+                    || self
+                        .snapshot
+                        .peered(vpc_id, &target.vpc_id, gref.peering_id.as_ref())
+            }
+        };
+        if reachable {
             return Ok(());
         }
         Err(AccountError::new(
             Ec2ErrorCode::InvalidGroupNotFound,
-            format!(
-                "You have specified two resources that belong to different networks: security group '{}' is in {} and the rule's group is in {vpc_id}",
-                target.id, target.vpc_id
-            ),
+            "You have specified two resources that belong to different networks.",
         ))
+    }
+
+    /// True when an active peering joins `vpc_id` (this account's) to a VPC of `owner` —
+    /// the reference's VPC and peering, when it names them.
+    fn peered_with_account(&self, vpc_id: &VpcId, owner: &AccountId, gref: &GroupRef) -> bool {
+        self.snapshot.peerings.values().any(|p| {
+            let far = if &p.requester_vpc == vpc_id && p.requester_owner == self.owner {
+                (&p.accepter_vpc, &p.accepter_owner)
+            } else if &p.accepter_vpc == vpc_id && p.accepter_owner == self.owner {
+                (&p.requester_vpc, &p.requester_owner)
+            } else {
+                return false;
+            };
+            p.status == PeeringStatus::Active
+                && far.1 == owner
+                && gref.vpc_id.as_ref().is_none_or(|v| v == far.0)
+                && gref.peering_id.as_ref().is_none_or(|id| id == &p.id)
+        })
     }
 
     /// Revoke by rule properties. In a nondefault VPC any miss is

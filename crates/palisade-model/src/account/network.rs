@@ -96,6 +96,14 @@ impl AccountState {
                 format!("The CIDR '{cidr}' is invalid."),
             ));
         }
+        // "VPCs per Region" counts the default VPC (Amazon VPC quotas).
+        if self.snapshot.vpcs.len() >= self.quotas.vpcs_per_region() as usize {
+            return Err(err(
+                Ec2ErrorCode::VpcLimitExceeded,
+                "The maximum number of VPCs has been reached.",
+            ));
+        }
+        self.check_new_tags(&tags)?;
         Ok(self.insert_vpc(cidr.trunc(), ipv6, false, tags, ids))
     }
 
@@ -160,6 +168,7 @@ impl AccountState {
         let cidr_v6 = cidr_v6
             .map(|c| self.check_subnet_v6(vpc_id, None, c))
             .transpose()?;
+        self.check_new_tags(&tags)?;
         let subnet = Subnet {
             id: SubnetId::generate(ids),
             vpc_id: vpc_id.clone(),
@@ -239,6 +248,7 @@ impl AccountState {
             new.groups
         };
         self.check_groups(&subnet.vpc_id, &groups)?;
+        self.check_new_tags(&new.tags)?;
         let (private_ipv4, ipv6) = self.new_addresses(&subnet, &new.addresses, ids)?;
         let eni = Eni {
             id: EniId::generate(ids),
@@ -327,6 +337,7 @@ impl AccountState {
                 format!("Invalid value '{}' for MaxCount", new.count),
             ));
         }
+        self.check_new_tags(&new.tags)?;
         // `RunInstancesRequest.PrivateIpAddress`: "You cannot specify this option if you're
         // launching more than one instance in the request" (so too `Ipv6Addresses`).
         if new.count > 1 && new.addresses.names_addresses() {
@@ -495,6 +506,7 @@ impl AccountState {
             ));
         }
         let entries = check_entries(family, max_entries, entries)?;
+        self.check_new_tags(&tags)?;
         let list = PrefixList {
             id: PrefixListId::generate(ids),
             name: name.to_owned(),

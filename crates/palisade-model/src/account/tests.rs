@@ -2,14 +2,19 @@
 
 use super::*;
 use crate::ids::SeqIdGen;
-use crate::network::PeeringStatus;
+use crate::network::{Peering, PeeringStatus};
 use crate::peer::{GroupRef, Peer};
 use crate::protocol::Traffic;
 use crate::rule::{Direction, NewRule};
 
 fn state() -> (AccountState, SeqIdGen) {
     let mut ids = SeqIdGen::default();
-    let st = AccountState::bootstrap("123456789012".parse().unwrap(), "us-east-1", &mut ids);
+    let st = AccountState::bootstrap(
+        "123456789012".parse().unwrap(),
+        "us-east-1",
+        Quotas::default(),
+        &mut ids,
+    );
     (st, ids)
 }
 
@@ -149,6 +154,65 @@ fn references_need_an_existing_group_in_reach() {
     st.delete_peering(&pcx).unwrap();
     assert_eq!(st.peering(&pcx).unwrap().status, PeeringStatus::Deleted);
     assert_eq!(st.stale_groups(&vpc).unwrap().len(), 1);
+}
+
+#[test]
+fn references_to_another_account_need_an_active_peering() {
+    let (mut st, mut ids) = state();
+    let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
+    let vpc = st.default_vpc().unwrap().id.clone();
+    let theirs = |vpc_id: Option<&str>| {
+        NewRule::new(
+            Direction::Ingress,
+            Traffic::All,
+            Peer::Group(GroupRef {
+                group_id: "sg-0000000000000a11c".parse().unwrap(),
+                owner: Some("210987654321".parse().unwrap()),
+                vpc_id: vpc_id.map(|v| v.parse().unwrap()),
+                peering_id: None,
+            }),
+        )
+    };
+    check_err(
+        st.authorize(&web, vec![theirs(None)], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    // A peering with the other account, as the accepter's state holds it.
+    let mut pcx = Peering {
+        id: "pcx-0000000000000a11c".parse().unwrap(),
+        requester_vpc: "vpc-0000000000000a11c".parse().unwrap(),
+        requester_owner: "210987654321".parse().unwrap(),
+        accepter_vpc: vpc,
+        accepter_owner: st.owner().clone(),
+        status: PeeringStatus::PendingAcceptance,
+        tags: vec![],
+    };
+    st.insert_loaded(Resource::Peering(pcx.clone()));
+    check_err(
+        st.authorize(&web, vec![theirs(None)], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    pcx.status = PeeringStatus::Active;
+    st.insert_loaded(Resource::Peering(pcx));
+    check_err(
+        st.authorize(&web, vec![theirs(Some("vpc-0000000000000beef"))], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
+    st.authorize(&web, vec![theirs(Some("vpc-0000000000000a11c"))], &mut ids)
+        .unwrap();
+    // Naming one's own account is a same-account reference: the group must exist here.
+    let own = NewRule::new(
+        Direction::Ingress,
+        Traffic::All,
+        Peer::Group(GroupRef {
+            owner: Some(st.owner().clone()),
+            ..GroupRef::same_account("sg-0000000000000a11c".parse().unwrap())
+        }),
+    );
+    check_err(
+        st.authorize(&web, vec![own], &mut ids),
+        Ec2ErrorCode::InvalidGroupNotFound,
+    );
 }
 
 #[test]
@@ -347,7 +411,7 @@ fn prefix_lists_version_and_dependencies() {
 #[test]
 fn region_group_quota() {
     let (mut st, mut ids) = state();
-    for n in 1..GROUPS_PER_REGION {
+    for n in 1..Quotas::default().groups_per_region() {
         st.create_group(&format!("g{n}"), "d", None, vec![], &mut ids)
             .unwrap();
     }
@@ -379,5 +443,74 @@ fn instance_group_quota() {
     check_err(
         st.run_instances(new, &mut ids),
         Ec2ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
+    );
+}
+
+#[test]
+fn vpc_quota_counts_the_default_vpc() {
+    let (mut st, mut ids) = state();
+    for n in 1..5u8 {
+        st.create_vpc(
+            format!("10.{n}.0.0/16").parse().unwrap(),
+            None,
+            vec![],
+            &mut ids,
+        )
+        .unwrap();
+    }
+    check_err(
+        st.create_vpc("10.9.0.0/16".parse().unwrap(), None, vec![], &mut ids),
+        Ec2ErrorCode::VpcLimitExceeded,
+    );
+}
+
+#[test]
+fn tag_quota_holds_for_new_and_tagged_resources() {
+    let quotas = Quotas::parse("tags_per_resource = 2").unwrap();
+    let mut ids = SeqIdGen::default();
+    let mut st = AccountState::bootstrap(
+        "123456789012".parse().unwrap(),
+        "us-east-1",
+        quotas,
+        &mut ids,
+    );
+    let tag = |k: &str| Tag {
+        key: k.to_owned(),
+        value: String::new(),
+    };
+    check_err(
+        st.create_group(
+            "web",
+            "d",
+            None,
+            vec![tag("a"), tag("b"), tag("c")],
+            &mut ids,
+        ),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    check_err(
+        st.create_vpc(
+            "10.0.0.0/16".parse().unwrap(),
+            None,
+            vec![tag("a"), tag("b"), tag("c")],
+            &mut ids,
+        ),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    let web = st
+        .create_group("web", "d", None, vec![tag("a"), tag("b")], &mut ids)
+        .unwrap();
+    // Overwriting a key adds no tag; a third key is one too many, and nothing is set.
+    st.create_tags(&[web.to_string()], &[tag("a")]).unwrap();
+    check_err(
+        st.create_tags(&[web.to_string()], &[tag("b"), tag("c")]),
+        Ec2ErrorCode::TagLimitExceeded,
+    );
+    assert_eq!(st.group(&web).unwrap().tags.len(), 2);
+    let mut rule = tcp(22, "10.0.0.0/8");
+    rule.tags = vec![tag("a"), tag("b"), tag("c")];
+    check_err(
+        st.authorize(&web, vec![rule], &mut ids),
+        Ec2ErrorCode::TagLimitExceeded,
     );
 }

@@ -10,16 +10,20 @@
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
-use palisade_api::{AppState, Clock, KeyRing, router};
+use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
+use palisade_model::Quotas;
 use palisade_store::{PgStore, SqliteStore, Store};
 
 use crate::output;
+
+mod http;
 
 /// Dev mode's access key id.
 pub(crate) const DEV_ACCESS_KEY: &str = "AKIAPALISADEDEV00001";
@@ -41,6 +45,49 @@ pub(crate) struct ServeArgs {
     /// Access keys file: `ACCESS_KEY_ID SECRET_ACCESS_KEY ACCOUNT_ID` per line.
     #[arg(long)]
     keys: Option<PathBuf>,
+    /// The regions served, comma-separated; a request signed for any other region is refused
+    /// (default: the AWS commercial regions).
+    #[arg(long, value_name = "R1,R2", value_parser = parse_regions)]
+    regions: Option<Regions>,
+    /// Quotas file: `name = value` lines (rules_per_group, groups_per_interface,
+    /// groups_per_region, vpcs_per_region, tags_per_resource, values_per_filter,
+    /// addresses_per_interface); unset names keep AWS's defaults.
+    #[arg(long, value_name = "FILE")]
+    quotas: Option<PathBuf>,
+    /// Seconds a connection may take to send a request head, counted from its start or,
+    /// on a keep-alive connection, from the previous response (so also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    header_read_timeout: Duration,
+    /// Seconds a connection may go without moving a byte (a stalled body, a client that
+    /// stops reading) before it is closed.
+    #[arg(long, value_name = "SECS", default_value = "60", value_parser = parse_secs)]
+    idle_timeout: Duration,
+    /// On SIGTERM or Ctrl-C: seconds in-flight requests may take before the server drops
+    /// their connections and exits.
+    #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
+    shutdown_timeout: Duration,
+}
+
+/// A positive number of seconds, fractions allowed.
+fn parse_secs(s: &str) -> Result<Duration, String> {
+    match s.parse::<f64>().map(Duration::try_from_secs_f64) {
+        Ok(Ok(d)) if !d.is_zero() => Ok(d),
+        _ => Err(format!("'{s}' is not a positive number of seconds")),
+    }
+}
+
+fn read_quotas(path: Option<&Path>) -> anyhow::Result<Quotas> {
+    let Some(path) = path else {
+        return Ok(Quotas::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    Quotas::parse(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+fn parse_regions(list: &str) -> Result<Regions, RegionsError> {
+    Regions::parse(list)
 }
 
 fn key_ring(args: &ServeArgs) -> anyhow::Result<KeyRing> {
@@ -115,21 +162,30 @@ impl fmt::Display for Db {
     }
 }
 
-fn open_store(db: &Db) -> anyhow::Result<Arc<dyn Store>> {
+fn open_store(db: &Db, quotas: Quotas) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match db {
         Db::Sqlite(path) => Arc::new(
-            SqliteStore::open(path).with_context(|| format!("opening {}", path.display()))?,
+            SqliteStore::open(path)
+                .with_context(|| format!("opening {}", path.display()))?
+                .with_quotas(quotas),
         ),
-        Db::Postgres(url) => {
-            Arc::new(PgStore::connect(url).with_context(|| format!("connecting to {db}"))?)
-        }
+        Db::Postgres(url) => Arc::new(
+            PgStore::connect(url)
+                .with_context(|| format!("connecting to {db}"))?
+                .with_quotas(quotas),
+        ),
     })
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
-    let store = open_store(&args.db)?;
-    let state = AppState::new(store, Arc::new(keys), Clock::System);
+    let quotas = read_quotas(args.quotas.as_deref())?;
+    let store = open_store(&args.db, quotas)?;
+    let edge = EdgeConfig {
+        regions: args.regions.clone().unwrap_or_else(Regions::commercial),
+        quotas,
+    };
+    let state = AppState::new(store, Arc::new(keys), Clock::System, Arc::new(edge));
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -141,11 +197,17 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let addr = listener.local_addr().context("reading the bound address")?;
         output::line(&format!("listening on http://{addr}"));
         tracing::info!(%addr, db = %args.db, "serving the EC2 API");
-        axum::serve(listener, router(state))
-            .with_graceful_shutdown(shutdown())
-            .await
-            .context("serving")
+        let timeouts = http::Timeouts {
+            header_read: args.header_read_timeout,
+            idle: args.idle_timeout,
+            shutdown: args.shutdown_timeout,
+        };
+        http::serve(listener, router(state), timeouts, shutdown()).await;
+        anyhow::Ok(())
     })?;
+    // A store call still running on a blocking thread gets a moment to finish; the
+    // process does not wait on it past that.
+    runtime.shutdown_timeout(Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 

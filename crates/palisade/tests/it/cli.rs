@@ -550,3 +550,53 @@ fn same_file_twice_is_read_once() {
     ];
     assert_eq!(eval_code(&[&ex, &file], &rest).0, 0);
 }
+
+/// A large bad file prints a screenful of problems, not every one of them.
+#[test]
+fn many_problems_print_the_first_twenty_and_a_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad_rule = json!([{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 70000, "IpRanges": [{"CidrIp": "10.0.0.0/8"}]}]);
+    let groups: Vec<Value> = (1..=1000)
+        .map(|n| {
+            json!({"GroupId": format!("sg-{n:017x}"), "GroupName": format!("g{n}"), "Description": "t",
+                   "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012", "IpPermissions": bad_rule})
+        })
+        .collect();
+    let f = write(&dir, "big.json", &json!({ "SecurityGroups": groups }));
+    let long_name = "x".repeat(100_000);
+    let g = write(
+        &dir,
+        "long.json",
+        &json!({"SecurityGroups": [{"GroupId": long_name, "GroupName": "g", "Description": "t", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012"}]}),
+    );
+    let pkt = [
+        "--interface",
+        "eni-00000000000000001",
+        "--direction",
+        "ingress",
+        "--protocol",
+        "tcp",
+        "--peer",
+        "10.0.0.1",
+        "--port",
+        "22",
+    ];
+    let (code, _, err) = eval_code(&[&g, &f], &pkt);
+    assert_eq!(code, 2);
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].contains("invalid input (1001 problems):"),
+        "{}",
+        lines[0]
+    );
+    assert_eq!(lines.len(), 22, "{err}");
+    assert_eq!(lines[21], "  … and 981 more problems");
+    // A problem quoting a huge value is cut short.
+    assert!(
+        lines[1].contains("long.json") && lines[1].ends_with('…'),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[1].chars().count() < 400, "{}", lines[1].len());
+    assert!(err.len() < 20_000, "{} bytes", err.len());
+}

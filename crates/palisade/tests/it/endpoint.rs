@@ -30,6 +30,11 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// A server started with `extra` flags after the test's own.
+    pub(crate) fn start_with(extra: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         std::fs::write(&keys, format!("{KEY} {SECRET} {ACCOUNT}\n")).unwrap();
@@ -38,6 +43,7 @@ impl Server {
             .arg(dir.path().join("palisade.db"))
             .arg("--keys")
             .arg(&keys)
+            .args(extra)
             .env_remove("PALISADE_ACCESS_KEY_ID")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -69,7 +75,7 @@ impl Server {
         server
     }
 
-    fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         self.endpoint.strip_prefix("http://").unwrap()
     }
 
@@ -117,6 +123,24 @@ impl Server {
             String::from_utf8(out.stdout).unwrap(),
             String::from_utf8(out.stderr).unwrap(),
         )
+    }
+}
+
+impl Server {
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits (bounded) for the process to exit; `None` if it is still running.
+    pub(crate) fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 }
 

@@ -7,5 +7,6 @@ mod cli;
 mod endpoint;
 mod fixture;
 mod help;
+mod serve;
 mod tidy;
 mod use_cases;

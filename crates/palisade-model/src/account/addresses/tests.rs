@@ -4,15 +4,20 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::super::{AccountError, AccountState, AddressSpec, NewEni, NewInstances};
-use super::ADDRESSES_PER_INTERFACE;
 use crate::error::Ec2ErrorCode as C;
 use crate::ids::{EniId, SeqIdGen, SubnetId};
+use crate::quotas::Quotas;
 
 /// A state with VPC 10.0.0.0/16 + an IPv6 /56, subnet A 10.0.1.0/24 with the /56's first
 /// /64, and subnet B 10.0.2.0/24 without IPv6.
 fn state() -> (AccountState, SeqIdGen, SubnetId, SubnetId) {
     let mut ids = SeqIdGen::default();
-    let mut st = AccountState::bootstrap("123456789012".parse().unwrap(), "us-east-1", &mut ids);
+    let mut st = AccountState::bootstrap(
+        "123456789012".parse().unwrap(),
+        "us-east-1",
+        Quotas::default(),
+        &mut ids,
+    );
     let vpc = st
         .create_vpc(
             "10.0.0.0/16".parse().unwrap(),
@@ -154,7 +159,7 @@ fn named_addresses_must_be_usable_and_free() {
         C::InvalidIpAddressInUse,
     );
     let many = AddressSpec {
-        secondary_v4_count: u32::try_from(ADDRESSES_PER_INTERFACE).unwrap(),
+        secondary_v4_count: Quotas::default().addresses_per_interface(),
         ..AddressSpec::default()
     };
     check_err(
