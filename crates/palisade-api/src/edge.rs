@@ -94,6 +94,7 @@ pub(crate) fn admit(
     let caller = authenticate(state, method, uri, headers, body, named_sts)
         .map_err(|e| refuse(e, named_sts))?;
     check_region(&caller, &state.edge.regions, named_sts).map_err(|e| refuse(e, named_sts))?;
+    check_service(&caller, services(named_sts), named_sts).map_err(|e| refuse(e, named_sts))?;
     // A body counts only when the signature covers it: a presigned (query-string) request
     // signs UNSIGNED-PAYLOAD unless its signer hashed the body, so its body parameters were
     // never signed and must not add to (or replace) the signed ones.
@@ -106,15 +107,26 @@ pub(crate) fn admit(
         .map_err(|e| refuse(e.into(), named_sts))?;
     let action = params.get("Action").unwrap_or("").to_owned();
     let sts = action == "GetCallerIdentity";
-    // An `sts` scope is an STS request (whose handler knows only GetCallerIdentity).
-    let services: &[&str] = if sts { &["sts"] } else { &["ec2", "sts"] };
-    check_service(&caller, services, sts).map_err(|e| refuse(e, sts))?;
+    if sts != named_sts {
+        // The signed parameters name another action than the unsigned ones did.
+        check_service(&caller, services(sts), sts).map_err(|e| refuse(e, sts))?;
+    }
     Ok(Admitted {
         caller,
         params,
         action,
         sts,
     })
+}
+
+/// The scope services an action may be signed for: `sts` for GetCallerIdentity; `ec2`
+/// otherwise, or `sts` (an STS request, whose handler knows only GetCallerIdentity).
+fn services(get_caller_identity: bool) -> &'static [&'static str] {
+    if get_caller_identity {
+        &["sts"]
+    } else {
+        &["ec2", "sts"]
+    }
 }
 
 fn action_of(pairs: &[(String, String)]) -> Option<&str> {

@@ -69,7 +69,7 @@ async fn scopes_of_other_services_and_unserved_regions_are_refused() {
         ("us-east-1", "iam"),
         ("US-EAST-1", "ec2"),
     ] {
-        for body in [DESCRIBE, CREATE] {
+        for body in [DESCRIBE, CREATE, "Action=DescribeVpcs&VpcId.01=vpc-1"] {
             let r = s
                 .raw(Server::request(KEY_A, now(), region, service, body))
                 .await;
