@@ -16,11 +16,11 @@ use palisade_ec2::query::{Params, check_filter_values};
 use palisade_model::{Ec2ErrorCode, Quotas};
 
 use crate::auth::authenticate;
-use crate::ids::RandomIds;
 use crate::error::ApiError;
+use crate::ids::RandomIds;
 use crate::regions::Regions;
-use crate::state::AppState;
 use crate::sigv4::Caller;
+use crate::state::AppState;
 
 /// What the edge enforces, chosen by whoever starts the server.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -130,10 +130,7 @@ fn start_palisade(groups: usize) -> anyhow::Result<Server> {
     let keys = dir.path().join("keys");
     std::fs::write(&keys, format!("{KEY} {SECRET} {ACCOUNT}\n"))?;
     let quotas = dir.path().join("quotas");
-    std::fs::write(
-        &quotas,
-        format!("groups_per_region = {}\n", groups + 10),
-    )?;
+    std::fs::write(&quotas, format!("groups_per_region = {}\n", groups + 10))?;
     let port = free_port()?;
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));

@@ -1,7 +1,7 @@
 //! EC2 operations as data: one [`Request`] variant per action with typed fields, one
-//! [`Response`] variant per result, and [`AccountState::execute`] /
-//! [`AccountState::query`], where every business rule of an operation lives. The wire
-//! (Query parameters in, XML out) is `palisade-ec2`'s; HTTP is `palisade-api`'s.
+//! [`Response`] variant per result, and `AccountState::execute` / `AccountState::query`
+//! (in `execute.rs`), where every business rule of an operation lives. The wire (Query
+//! parameters in, XML out) is `palisade-ec2`'s; HTTP is `palisade-api`'s.
 //!
 //! Describes carry a [`Select`] (the request's filters, built by the wire layer from AWS
 //! filter names) and a [`PageRequest`]; the state filters, orders by id and pages, so only
