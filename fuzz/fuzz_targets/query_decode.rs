@@ -13,6 +13,8 @@ use palisade_model::{
 };
 
 fuzz_target!(|data: &[u8]| {
+    // The edge's strict parse, then the lenient one every decoder below is fed.
+    let _ = Params::parse(form_urlencoded::parse(data));
     let params = Params::from_pairs(form_urlencoded::parse(data));
     let action = params.get("Action").unwrap_or_default();
     typed(action, &params);
@@ -25,10 +27,33 @@ fuzz_target!(|data: &[u8]| {
     pages(&params);
 });
 
-/// The typed request decoder, once it exists: one line, e.g.
-/// `let _ = palisade_ec2::query::Request::decode(action, params);`.
+/// The typed request decoder (`palisade_ec2::wire::decode`) under the form's own action,
+/// then what the server does with a request: execute it on a fresh account (reads through
+/// `query`) and encode the response. Nothing may panic.
 fn typed(action: &str, params: &Params) {
-    let _ = (action, params);
+    let Ok(Some(request)) = palisade_ec2::wire::decode(action, params) else {
+        return;
+    };
+    let owner: AccountId = "111122223333".parse().expect("literal account");
+    let mut ids = SeqIdGen::default();
+    let mut state = palisade_model::account::AccountState::bootstrap(
+        owner.clone(),
+        "us-east-1",
+        Quotas::default(),
+        &mut ids,
+    );
+    let response = if request.is_read() {
+        state.query(&request)
+    } else {
+        state.execute(request, &mut ids)
+    };
+    if let Ok(response) = response {
+        let origin = palisade_ec2::wire::Origin {
+            account: &owner,
+            region: "us-east-1",
+        };
+        let _ = palisade_ec2::wire::encode(&response, &origin);
+    }
 }
 
 fn scalars(params: &Params) {

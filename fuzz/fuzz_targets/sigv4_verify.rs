@@ -235,6 +235,8 @@ fn round_trip(s: &Signed, keys: &KeyRing) {
         account: ACCOUNT.parse().expect("literal account id"),
         region,
         service,
+        // sign_post signs the body's hash (x-amz-content-sha256), so the body counts.
+        payload_signed: true,
     };
     let parts = RequestParts {
         method: "POST",
