@@ -28,24 +28,25 @@ fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
     AccountError::new(code, message)
 }
 
-/// Filters, orders by `key` (items arrive in key order) and cuts one page, cloning only
-/// what the page returns.
-fn page<'a, T: 'a, V>(
-    items: impl Iterator<Item = &'a T>,
-    key: impl Fn(&T) -> &str,
+/// Filters and cuts one page of `items` (in `key` order), keeping items from the page's
+/// first key on; only what the page returns goes through `view` (a clone, for borrowed
+/// items).
+fn page<I, V>(
+    items: impl IntoIterator<Item = I>,
+    key: impl Fn(&I) -> &str,
     page: &PageRequest,
-    keep: impl Fn(&T) -> bool,
-    view: impl Fn(&T) -> V,
+    keep: impl Fn(&I) -> bool,
+    view: impl Fn(I) -> V,
 ) -> Paged<V> {
     let limit = page.max.unwrap_or(usize::MAX);
     let mut out = Vec::new();
     let mut next = None;
     for item in items {
-        if page.from.as_deref().is_some_and(|from| key(item) < from) || !keep(item) {
+        if page.from.as_deref().is_some_and(|from| key(&item) < from) || !keep(&item) {
             continue;
         }
         if out.len() == limit {
-            next = Some(key(item).to_owned());
+            next = Some(key(&item).to_owned());
             break;
         }
         out.push(view(item));
@@ -53,31 +54,20 @@ fn page<'a, T: 'a, V>(
     Paged { items: out, next }
 }
 
-/// [`page`] over owned items that are not yet in key order.
+/// [`page`] over owned items with their keys, not yet in key order.
 fn page_sorted<T>(
     mut items: Vec<(String, T)>,
     page_req: &PageRequest,
     keep: impl Fn(&T) -> bool,
 ) -> Paged<T> {
     items.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut paged = page(
-        items.iter(),
+    page(
+        items,
         |(k, _)| k.as_str(),
         page_req,
         |(_, t)| keep(t),
-        |(k, _)| k.clone(),
-    );
-    // Move the chosen items out instead of cloning them.
-    let chosen: BTreeSet<String> = paged.items.drain(..).collect();
-    let items = items
-        .into_iter()
-        .filter(|(k, _)| chosen.contains(k))
-        .map(|(_, t)| t)
-        .collect();
-    Paged {
-        items,
-        next: paged.next,
-    }
+        |(_, t)| t,
+    )
 }
 
 impl AccountState {
@@ -350,7 +340,7 @@ impl AccountState {
                 for name in names {
                     wanted.insert(self.resolve_group(&GroupSelector::Name(name.clone()))?);
                 }
-                let keep = |g: &SecurityGroup| select.keeps(g, self);
+                let keep = |g: &&SecurityGroup| select.keeps(g, self);
                 Response::Groups(if wanted.is_empty() {
                     page(
                         self.snapshot().groups.values(),
@@ -404,7 +394,7 @@ impl AccountState {
                     .collect();
                 rules.sort_by(|a, b| a.id.cmp(&b.id));
                 Response::Rules(page(
-                    rules.into_iter(),
+                    rules,
                     |r| r.id.as_str(),
                     p,
                     |r| select.keeps(r, self),
@@ -600,7 +590,7 @@ impl AccountState {
     }
 
     /// A subnet with its derived values.
-    pub fn subnet_view(&self, s: &Subnet) -> SubnetView {
+    fn subnet_view(&self, s: &Subnet) -> SubnetView {
         let size = 1u64 << (32 - u32::from(s.cidr_v4.prefix_len()));
         let used = self
             .snapshot()
@@ -623,7 +613,7 @@ impl AccountState {
     }
 
     /// An interface with its zone and group names.
-    pub fn eni_view(&self, e: &Eni) -> EniView {
+    fn eni_view(&self, e: &Eni) -> EniView {
         EniView {
             eni: e.clone(),
             zone: self.zone_of(e.subnet_id.as_ref()),
