@@ -8,11 +8,11 @@ use palisade_model::account::ops::{Request, Response, RuleEdit, Select};
 use palisade_model::{Direction, Ec2ErrorCode, GroupId, Peer, Rule, SecurityGroup, VpcId};
 
 use super::xml::Xml;
-use super::{Origin, label, next_token, page, tag_set, unknown_filter};
+use super::{Origin, check_names, label, next_token, tag_set};
 use crate::permission::{IpPermission, permissions_to_drafts, rules_to_permissions};
 use crate::query::{
-    Params, QueryError, filters, group_matches, ip_permissions, legacy_permission, rule_changes,
-    rule_descriptions, rule_matches,
+    Params, QueryError, filters, group_matches, ip_permissions, legacy_permission, page_request,
+    rule_changes, rule_descriptions, rule_matches,
 };
 
 /// `GroupId` or `GroupName` (default VPC).
@@ -89,23 +89,15 @@ fn group_select(p: &Params) -> Result<Select<SecurityGroup>, QueryError> {
     if filters.is_empty() {
         return Ok(Select::all());
     }
-    for f in &filters {
-        let field = f
-            .name
+    check_names(&filters, |name| {
+        match name
             .strip_prefix("egress.ip-permission.")
-            .or_else(|| f.name.strip_prefix("ip-permission."));
-        let known = match field {
+            .or_else(|| name.strip_prefix("ip-permission."))
+        {
             Some(field) => PERMISSION_FIELDS.contains(&field),
-            None => {
-                GROUP_FILTERS.contains(&f.name.as_str())
-                    || f.name.starts_with("tag:")
-                    || f.name == "tag-key"
-            }
-        };
-        if !known {
-            return Err(unknown_filter(f));
+            None => GROUP_FILTERS.contains(&name),
         }
-    }
+    })?;
     Ok(Select::new(
         label(&filters),
         move |g: &SecurityGroup, st| {
@@ -128,7 +120,7 @@ pub(super) fn describe(p: &Params) -> Result<Request, QueryError> {
         ids,
         names,
         select: group_select(p)?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 
@@ -143,7 +135,7 @@ pub(super) fn references(p: &Params) -> Result<Request, QueryError> {
 pub(super) fn stale(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeStaleSecurityGroups {
         vpc: p.required_id("VpcId")?,
-        page: page(p, (5, 255))?,
+        page: page_request(p, (5, 255))?,
     })
 }
 
@@ -187,11 +179,8 @@ const RULE_FILTERS: &[&str] = &["group-id", "security-group-rule-id"];
 pub(super) fn describe_rules(p: &Params) -> Result<Request, QueryError> {
     let ids = p.id_list("SecurityGroupRuleId")?;
     let filters = filters(p)?;
+    check_names(&filters, |name| RULE_FILTERS.contains(&name))?;
     for f in &filters {
-        let is_tag = f.name.starts_with("tag:") || f.name == "tag-key";
-        if !is_tag && !RULE_FILTERS.contains(&f.name.as_str()) {
-            return Err(unknown_filter(f));
-        }
         if f.name == "group-id" {
             for v in &f.values {
                 // AWS-verified message (moto test_describe_security_group_rules_with_filter).
@@ -214,7 +203,7 @@ pub(super) fn describe_rules(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeSecurityGroupRules {
         ids,
         select,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 

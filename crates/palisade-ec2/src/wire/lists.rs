@@ -9,8 +9,8 @@ use palisade_model::{AddressFamily, Ec2ErrorCode, Peering, PrefixList, PrefixLis
 
 use super::network::count;
 use super::xml::Xml;
-use super::{Origin, next_token, page, select, tag_set};
-use crate::query::{Params, QueryError};
+use super::{Origin, next_token, select, tag_set};
+use crate::query::{Params, QueryError, page_request};
 
 pub(super) fn create_peering(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::CreateVpcPeeringConnection {
@@ -131,14 +131,14 @@ pub(super) fn describe_prefix_lists(p: &Params) -> Result<Request, QueryError> {
             |l: &PrefixList| &l.tags,
             prefix_list_field,
         )?,
-        page: page(p, (1, 100))?,
+        page: page_request(p, (1, 100))?,
     })
 }
 
 pub(super) fn prefix_list_entries(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::GetManagedPrefixListEntries {
         id: p.required_id("PrefixListId")?,
-        page: page(p, (1, 100))?,
+        page: page_request(p, (1, 100))?,
     })
 }
 

@@ -17,7 +17,7 @@ mod tests;
 pub mod xml;
 
 use palisade_model::account::AccountState;
-use palisade_model::account::ops::{PageRequest, Request, Response, Select};
+use palisade_model::account::ops::{Request, Response, Select};
 use palisade_model::{AccountId, Ec2ErrorCode, Tag};
 
 use crate::query::{Filter, Params, QueryError, filters, matches_any, tag_filter};
@@ -129,11 +129,6 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
     x.finish()
 }
 
-/// `MaxResults` (checked against `min..=max`) and `NextToken` of a describe.
-pub(crate) fn page(p: &Params, (min, max): (i64, i64)) -> Result<PageRequest, QueryError> {
-    crate::query::page_request(p, (min, max))
-}
-
 /// The `nextToken` element for a page's `next` key.
 pub(crate) fn next_token(x: &mut Xml, next: Option<&String>) {
     x.opt("nextToken", next.map(|k| crate::query::token_for(k)));
@@ -144,8 +139,8 @@ pub(crate) fn next_token(x: &mut Xml, next: Option<&String>) {
 pub(crate) type Fields<T> = fn(&T, &str, &AccountState) -> Option<Vec<String>>;
 
 /// A [`Select`] from the request's `Filter.N`: tag filters over `tags(item)`, the rest over
-/// `fields`. `probe` is a value on which every known filter name answers `Some`, so that
-/// unknown names are refused here, before the state is read.
+/// `fields`. A name neither a tag filter nor in `known` is refused here, before the state
+/// is read.
 pub(crate) fn select<T: 'static>(
     p: &Params,
     known: &'static [&'static str],
@@ -156,12 +151,7 @@ pub(crate) fn select<T: 'static>(
     if filters.is_empty() {
         return Ok(Select::all());
     }
-    for f in &filters {
-        let is_tag = f.name.starts_with("tag:") || f.name == "tag-key";
-        if !is_tag && !known.contains(&f.name.as_str()) {
-            return Err(unknown_filter(f));
-        }
-    }
+    check_names(&filters, |name| known.contains(&name))?;
     let label = label(&filters);
     Ok(Select::new(label, move |item: &T, st: &AccountState| {
         filters.iter().all(|f| match tag_filter(f, tags(item)) {
@@ -181,11 +171,22 @@ pub(crate) fn label(filters: &[Filter]) -> String {
         .join("; ")
 }
 
-pub(crate) fn unknown_filter(f: &Filter) -> QueryError {
-    QueryError::new(
-        Ec2ErrorCode::InvalidParameterValue,
-        format!("The filter '{}' is invalid", f.name),
-    )
+/// Refuses the first filter that is neither a tag filter (`tag:<key>`, `tag-key`) nor
+/// `known`: EC2's "The filter 'x' is invalid".
+pub(crate) fn check_names(
+    filters: &[Filter],
+    known: impl Fn(&str) -> bool,
+) -> Result<(), QueryError> {
+    match filters
+        .iter()
+        .find(|f| !(f.name.starts_with("tag:") || f.name == "tag-key" || known(&f.name)))
+    {
+        Some(f) => Err(QueryError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("The filter '{}' is invalid", f.name),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `<tagSet>`.

@@ -12,8 +12,8 @@ use palisade_model::account::ops::{
 use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, SubnetId, Tag, Vpc};
 
 use super::xml::Xml;
-use super::{Origin, next_token, page, select, tag_set};
-use crate::query::{Params, QueryError, address_spec, run_instances_spec};
+use super::{Origin, next_token, select, tag_set};
+use crate::query::{Params, QueryError, address_spec, page_request, run_instances_spec};
 
 pub(crate) fn cidr_v4(p: &Params, name: &str) -> Result<Ipv4Net, QueryError> {
     let v = p.required(name)?;
@@ -93,7 +93,7 @@ pub(super) fn describe_vpcs(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeVpcs {
         ids: p.id_list("VpcId")?,
         select: select(p, VPC_FILTERS, |v: &Vpc| &v.tags, vpc_field)?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 
@@ -154,7 +154,7 @@ pub(super) fn describe_subnets(p: &Params) -> Result<Request, QueryError> {
             |v: &SubnetView| &v.subnet.tags,
             subnet_field,
         )?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 
@@ -221,7 +221,7 @@ pub(super) fn describe_enis(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeNetworkInterfaces {
         ids: p.id_list("NetworkInterfaceId")?,
         select: select(p, ENI_FILTERS, |e: &Eni| &e.tags, eni_field)?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 
@@ -311,7 +311,7 @@ pub(super) fn describe_instances(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeInstances {
         ids: p.id_list("InstanceId")?,
         select: select(p, INSTANCE_FILTERS, instance_tags, instance_field)?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 

@@ -4,8 +4,8 @@ use palisade_model::account::AccountState;
 use palisade_model::account::ops::{Request, Response, TaggedResource};
 
 use super::xml::Xml;
-use super::{next_token, page, select};
-use crate::query::{Params, QueryError};
+use super::{next_token, select};
+use crate::query::{Params, QueryError, page_request};
 
 fn resources(p: &Params) -> Result<Vec<String>, QueryError> {
     let ids = p.list("ResourceId");
@@ -53,7 +53,7 @@ pub(super) fn describe(p: &Params) -> Result<Request, QueryError> {
     // DescribeTags has no `tag:` filters of its own: its items are tags.
     Ok(Request::DescribeTags {
         select: select(p, TAG_FILTERS, |_: &TaggedResource| &[], tag_field)?,
-        page: page(p, (5, 1000))?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 

@@ -8,25 +8,13 @@ pub fn escape(s: &str) -> std::borrow::Cow<'_, str> {
     quick_xml::escape::escape(s)
 }
 
-/// A `fmt::Write` that escapes what it is given as XML text (the five characters
-/// quick-xml's `escape` replaces).
+/// A `fmt::Write` that escapes what it is given as XML text, straight into the buffer
+/// (quick-xml's `escape` borrows when there is nothing to escape).
 struct Escaped<'a>(&'a mut String);
 
 impl Write for Escaped<'_> {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let mut rest = s;
-        while let Some(pos) = rest.find(['<', '>', '&', '\'', '"']) {
-            self.0.push_str(&rest[..pos]);
-            self.0.push_str(match rest.as_bytes()[pos] {
-                b'<' => "&lt;",
-                b'>' => "&gt;",
-                b'&' => "&amp;",
-                b'\'' => "&apos;",
-                _ => "&quot;",
-            });
-            rest = &rest[pos + 1..];
-        }
-        self.0.push_str(rest);
+        self.0.push_str(&escape(s));
         Ok(())
     }
 }
