@@ -81,7 +81,10 @@ async fn handle(
         }
         Ok(Err(e)) => e.into_ec2_response(&request_id),
         Err(()) => {
-            tracing::error!(action, "request panicked");
+            tracing::error!(
+                action,
+                "the store call panicked or the store thread is gone"
+            );
             ApiError::internal("An internal error has occurred").into_ec2_response(&request_id)
         }
     }
