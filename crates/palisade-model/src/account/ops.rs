@@ -4,8 +4,9 @@
 //! parameters in, XML out) is `palisade-ec2`'s; HTTP is `palisade-api`'s.
 //!
 //! Describes carry a [`Select`] (the request's filters, built by the wire layer from AWS
-//! filter names) and a [`PageRequest`]; the state filters, orders by id and pages, so only
-//! one page is ever cloned out of the state.
+//! filter names) and a [`PageRequest`]; the state filters, orders by id and pages, cloning
+//! out only the page (subnets and instances first build a view of every candidate, since
+//! their filters read derived values).
 
 mod execute;
 mod request;
