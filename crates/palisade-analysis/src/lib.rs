@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod diff;
 pub mod exposure;
+pub mod flows;
 pub mod graph;
 mod index;
 pub mod matrix;

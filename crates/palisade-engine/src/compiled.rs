@@ -42,7 +42,7 @@ use palisade_model::{Direction, EniId, GroupId, Peer, PrefixListId, Snapshot};
 use self::fxhash::FxHashMap;
 use self::refs::{RefIndex, RefKeys};
 use self::table::{Candidate, Table};
-use crate::packet::{DecideError, Decision, Packet, RuleMatch, Verdict};
+use crate::packet::{DecideError, Decision, Packet, Payload, RuleMatch, Verdict};
 
 /// A snapshot compiled for fast decisions. Build it with [`compile`].
 #[derive(Debug, Clone)]
@@ -120,6 +120,25 @@ impl Engine {
         Ok(match pkt.remote {
             IpAddr::V4(a) => policy.v4[d].allows(u32::from(a), pkt.payload, &self.ref_index),
             IpAddr::V6(a) => policy.v6[d].allows(u128::from(a), pkt.payload, &self.ref_index),
+        })
+    }
+
+    /// Calls `f` on every rule that admits `payload` from/to `remote` on `interface` in
+    /// `direction`, in `(group_id, rule_id)` order — the matches of [`Engine::decide`],
+    /// without building a packet or allocating. Returns how many rules matched.
+    pub fn visit_matches(
+        &self,
+        interface: &EniId,
+        direction: Direction,
+        remote: IpAddr,
+        payload: Payload,
+        f: impl FnMut(&RuleMatch),
+    ) -> Result<usize, DecideError> {
+        let policy = self.policy_of(interface)?;
+        let d = dir_idx(direction);
+        Ok(match remote {
+            IpAddr::V4(a) => policy.v4[d].visit(u32::from(a), payload, &self.ref_index, f),
+            IpAddr::V6(a) => policy.v6[d].visit(u128::from(a), payload, &self.ref_index, f),
         })
     }
 
@@ -231,13 +250,17 @@ impl Engine {
     }
 
     fn policy(&self, pkt: &Packet) -> Result<&Policy, DecideError> {
-        let idx = match eni_key(&pkt.interface) {
+        self.policy_of(&pkt.interface)
+    }
+
+    fn policy_of(&self, interface: &EniId) -> Result<&Policy, DecideError> {
+        let idx = match eni_key(interface) {
             Some(key) => self.interfaces.get(&key),
-            None => self.odd_interfaces.get(&pkt.interface),
+            None => self.odd_interfaces.get(interface),
         };
         match idx {
             Some(&idx) => Ok(&self.policies[idx as usize]),
-            None => Err(DecideError::UnknownInterface(pkt.interface.clone())),
+            None => Err(DecideError::UnknownInterface(interface.clone())),
         }
     }
 }

@@ -4,5 +4,6 @@
 
 mod checks;
 mod diff_graph;
+mod flows;
 mod reach;
 mod world;

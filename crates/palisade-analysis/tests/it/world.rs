@@ -44,6 +44,11 @@ impl World {
         w
     }
 
+    /// A world around a generated snapshot.
+    pub(crate) fn from_snapshot(snap: Snapshot) -> Self {
+        Self { snap, next_rule: 0 }
+    }
+
     pub(crate) fn vpc(&mut self, n: u32, v4: &str, v6: &str) -> &mut Self {
         let v = Vpc {
             id: vpc(n),

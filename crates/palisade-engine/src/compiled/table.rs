@@ -269,9 +269,23 @@ impl<A: Family> Table<A> {
 
     /// Every rule admitting the packet, in `(group_id, rule_id)` order.
     pub(crate) fn matches(&self, addr: A, payload: Payload, index: &RefIndex) -> Vec<RuleMatch> {
+        let mut res = Vec::new();
+        self.visit(addr, payload, index, |m| res.push(m.clone()));
+        res
+    }
+
+    /// Calls `f` on every rule admitting the packet, in `(group_id, rule_id)` order, without
+    /// allocating (for tables of up to 512 rules); returns how many there were.
+    pub(crate) fn visit(
+        &self,
+        addr: A,
+        payload: Payload,
+        index: &RefIndex,
+        mut f: impl FnMut(&RuleMatch),
+    ) -> usize {
         let traffic = self.payload_set(payload);
         if traffic == 0 {
-            return Vec::new();
+            return 0;
         }
         // Tables of up to 512 rules (every real interface: EC2 caps rules × groups at 1000
         // per family and direction) accumulate on the stack.
@@ -296,20 +310,17 @@ impl<A: Family> Table<A> {
                 *a |= p & t;
             }
         }
-        let n_matches: u32 = acc.iter().map(|w| w.count_ones()).sum();
-        if n_matches == 0 {
-            return Vec::new();
-        }
-        let mut res = Vec::with_capacity(n_matches as usize);
+        let mut n = 0;
         for (word_idx, &word) in acc.iter().enumerate() {
             let mut w = word;
             while w != 0 {
                 let bit = word_idx * 64 + w.trailing_zeros() as usize;
-                res.push(self.rules[bit].clone());
+                f(&self.rules[bit]);
+                n += 1;
                 w &= w - 1;
             }
         }
-        res
+        n
     }
 
     /// The rule sets of the reference contexts `addr` satisfies that this table names.

@@ -1,0 +1,455 @@
+//! VPC Flow Logs records ("Flow log records", VPC User Guide): the default format (the
+//! fourteen version-2 fields) and custom formats naming any version 2–5 fields in any order,
+//! given as a `--log-format` string (`${srcaddr} ${dstaddr} …`) or read from the header line
+//! that the S3 delivery writes at the top of each file.
+//!
+//! A [`Record`] borrows its text fields from the line; parsing allocates nothing (the engine
+//! behind `palisade flows` attributes millions of records a second). `-` (no value) reads
+//! as `None`. Fields of later versions (ECS, `reject-reason`, …) are accepted in a format
+//! and skipped.
+//!
+//! Pure: the caller hands over lines; no file, clock or environment is read here.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use thiserror::Error;
+
+/// A field of a flow log record, as AWS names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    Version,
+    AccountId,
+    InterfaceId,
+    SrcAddr,
+    DstAddr,
+    SrcPort,
+    DstPort,
+    Protocol,
+    Packets,
+    Bytes,
+    Start,
+    End,
+    Action,
+    LogStatus,
+    VpcId,
+    SubnetId,
+    InstanceId,
+    TcpFlags,
+    Type,
+    PktSrcAddr,
+    PktDstAddr,
+    Region,
+    AzId,
+    SublocationType,
+    SublocationId,
+    PktSrcAwsService,
+    PktDstAwsService,
+    FlowDirection,
+    TrafficPath,
+    /// A field this parser does not read (a later version's); its value is skipped.
+    Other,
+}
+
+/// Every field of versions 2–5 with its name, in the order of the AWS field table.
+const NAMES: [(Field, &str); 29] = [
+    (Field::Version, "version"),
+    (Field::AccountId, "account-id"),
+    (Field::InterfaceId, "interface-id"),
+    (Field::SrcAddr, "srcaddr"),
+    (Field::DstAddr, "dstaddr"),
+    (Field::SrcPort, "srcport"),
+    (Field::DstPort, "dstport"),
+    (Field::Protocol, "protocol"),
+    (Field::Packets, "packets"),
+    (Field::Bytes, "bytes"),
+    (Field::Start, "start"),
+    (Field::End, "end"),
+    (Field::Action, "action"),
+    (Field::LogStatus, "log-status"),
+    (Field::VpcId, "vpc-id"),
+    (Field::SubnetId, "subnet-id"),
+    (Field::InstanceId, "instance-id"),
+    (Field::TcpFlags, "tcp-flags"),
+    (Field::Type, "type"),
+    (Field::PktSrcAddr, "pkt-srcaddr"),
+    (Field::PktDstAddr, "pkt-dstaddr"),
+    (Field::Region, "region"),
+    (Field::AzId, "az-id"),
+    (Field::SublocationType, "sublocation-type"),
+    (Field::SublocationId, "sublocation-id"),
+    (Field::PktSrcAwsService, "pkt-src-aws-service"),
+    (Field::PktDstAwsService, "pkt-dst-aws-service"),
+    (Field::FlowDirection, "flow-direction"),
+    (Field::TrafficPath, "traffic-path"),
+];
+
+/// Fields of later versions that a format may name; their values are skipped.
+const LATER: [&str; 14] = [
+    "ecs-cluster-arn",
+    "ecs-cluster-name",
+    "ecs-container-instance-arn",
+    "ecs-container-instance-id",
+    "ecs-container-id",
+    "ecs-second-container-id",
+    "ecs-service-name",
+    "ecs-task-definition-arn",
+    "ecs-task-arn",
+    "ecs-task-id",
+    "reject-reason",
+    "resource-id",
+    "encryption-status",
+    "traffic-type",
+];
+
+impl Field {
+    /// The field named `name` (`srcaddr`, `log-status`, …), if it is one of versions 2–5.
+    pub fn from_name(name: &str) -> Option<Self> {
+        NAMES.iter().find(|(_, n)| *n == name).map(|(f, _)| *f)
+    }
+
+    /// AWS's name of the field (`other` for a skipped one).
+    pub fn name(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(f, _)| *f == self)
+            .map_or("other", |(_, n)| *n)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Why a format string or header was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FormatError {
+    #[error("the format names no field")]
+    Empty,
+    #[error("unknown flow log field `{0}`")]
+    UnknownField(String),
+    #[error("field `{0}` appears twice")]
+    Duplicate(&'static str),
+}
+
+/// The fields of a log's records, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Format {
+    fields: Vec<Field>,
+}
+
+impl Default for Format {
+    /// The default format: the fourteen version-2 fields.
+    fn default() -> Self {
+        Self {
+            fields: NAMES[..14].iter().map(|(f, _)| *f).collect(),
+        }
+    }
+}
+
+impl Format {
+    /// A format from AWS's `LogFormat` syntax (`${version} ${srcaddr} …`) or the bare names a
+    /// header line carries (`version srcaddr …`), separated by spaces.
+    pub fn parse(spec: &str) -> Result<Self, FormatError> {
+        let mut fields = Vec::new();
+        for token in spec.split_ascii_whitespace() {
+            let name = token
+                .strip_prefix("${")
+                .and_then(|t| t.strip_suffix('}'))
+                .unwrap_or(token);
+            let field = match Field::from_name(name) {
+                Some(f) => f,
+                None if LATER.contains(&name) => Field::Other,
+                None => return Err(FormatError::UnknownField(name.to_owned())),
+            };
+            if field != Field::Other && fields.contains(&field) {
+                return Err(FormatError::Duplicate(field.name()));
+            }
+            fields.push(field);
+        }
+        if fields.is_empty() {
+            return Err(FormatError::Empty);
+        }
+        Ok(Self { fields })
+    }
+
+    /// The format a header line declares, or `None` when the line is a record: a header
+    /// is field names only (lowercase letters, digits and dashes), one of them a v2–v5 field.
+    pub fn from_header(line: &str) -> Option<Result<Self, FormatError>> {
+        let mut known = false;
+        for token in line.split_ascii_whitespace() {
+            let name_like = token.bytes().next().is_some_and(|b| b.is_ascii_lowercase())
+                && token
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            if !name_like {
+                return None;
+            }
+            known |= Field::from_name(token).is_some();
+        }
+        known.then(|| Self::parse(line))
+    }
+
+    pub fn fields(&self) -> &[Field] {
+        &self.fields
+    }
+
+    pub fn has(&self, field: Field) -> bool {
+        self.fields.contains(&field)
+    }
+
+    /// The format in AWS's `LogFormat` syntax.
+    pub fn spec(&self) -> String {
+        let names: Vec<String> = self
+            .fields
+            .iter()
+            .map(|f| format!("${{{}}}", f.name()))
+            .collect();
+        names.join(" ")
+    }
+
+    /// Parses one record line of this format.
+    pub fn record<'a>(&self, line: &'a str) -> Result<Record<'a>, RecordError> {
+        let mut rec = Record::default();
+        let mut tokens = line.split(' ').filter(|t| !t.is_empty());
+        for &field in &self.fields {
+            let Some(token) = tokens.next() else {
+                return Err(RecordError::FieldCount {
+                    expected: self.fields.len(),
+                    found: line.split_ascii_whitespace().count(),
+                });
+            };
+            if token == "-" {
+                continue;
+            }
+            rec.set(field, token)?;
+        }
+        if tokens.next().is_some() {
+            return Err(RecordError::FieldCount {
+                expected: self.fields.len(),
+                found: line.split_ascii_whitespace().count(),
+            });
+        }
+        Ok(rec)
+    }
+}
+
+/// ACCEPT or REJECT.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Accept,
+    Reject,
+}
+
+/// `log-status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LogStatus {
+    /// Data is logging normally.
+    Ok,
+    /// No traffic to or from the interface during the aggregation interval.
+    NoData,
+    /// Some records were skipped during the interval.
+    SkipData,
+}
+
+/// `flow-direction`, relative to the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FlowDirection {
+    Ingress,
+    Egress,
+}
+
+/// One record; fields the format lacks, or logged as `-`, are `None`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Record<'a> {
+    pub version: Option<u8>,
+    pub account_id: Option<&'a str>,
+    pub interface_id: Option<&'a str>,
+    pub src_addr: Option<IpAddr>,
+    pub dst_addr: Option<IpAddr>,
+    pub src_port: Option<u16>,
+    pub dst_port: Option<u16>,
+    pub protocol: Option<u8>,
+    pub packets: Option<u64>,
+    pub bytes: Option<u64>,
+    /// Unix seconds.
+    pub start: Option<u64>,
+    pub end: Option<u64>,
+    pub action: Option<Action>,
+    pub log_status: Option<LogStatus>,
+    pub vpc_id: Option<&'a str>,
+    pub subnet_id: Option<&'a str>,
+    pub instance_id: Option<&'a str>,
+    /// The bitwise OR of the TCP flags seen in the interval (FIN 1, SYN 2, RST 4, SYN-ACK 18).
+    pub tcp_flags: Option<u16>,
+    /// `type`: IPv4, IPv6 or EFA.
+    pub traffic_type: Option<&'a str>,
+    pub pkt_src_addr: Option<IpAddr>,
+    pub pkt_dst_addr: Option<IpAddr>,
+    pub region: Option<&'a str>,
+    pub az_id: Option<&'a str>,
+    pub sublocation_type: Option<&'a str>,
+    pub sublocation_id: Option<&'a str>,
+    pub pkt_src_aws_service: Option<&'a str>,
+    pub pkt_dst_aws_service: Option<&'a str>,
+    pub flow_direction: Option<FlowDirection>,
+    pub traffic_path: Option<u8>,
+}
+
+/// Why a record line was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RecordError {
+    #[error("expected {expected} fields, found {found}")]
+    FieldCount { expected: usize, found: usize },
+    #[error("field `{field}`: `{value}` is not {what}")]
+    BadValue {
+        field: &'static str,
+        value: String,
+        what: &'static str,
+    },
+}
+
+impl<'a> Record<'a> {
+    fn set(&mut self, field: Field, token: &'a str) -> Result<(), RecordError> {
+        let bad = |what: &'static str| RecordError::BadValue {
+            field: field.name(),
+            value: token.chars().take(64).collect(),
+            what,
+        };
+        let num = |max: u64, what| number(token, max).ok_or_else(|| bad(what));
+        let addr = || token.parse::<IpAddr>().map_err(|_| bad("an IP address"));
+        match field {
+            Field::Version => self.version = Some(num(255, "a version number")? as u8),
+            Field::AccountId => self.account_id = Some(token),
+            Field::InterfaceId => self.interface_id = Some(token),
+            Field::SrcAddr => self.src_addr = Some(addr()?),
+            Field::DstAddr => self.dst_addr = Some(addr()?),
+            Field::SrcPort => self.src_port = Some(num(65535, "a port")? as u16),
+            Field::DstPort => self.dst_port = Some(num(65535, "a port")? as u16),
+            Field::Protocol => self.protocol = Some(num(255, "a protocol number")? as u8),
+            Field::Packets => self.packets = Some(num(u64::MAX, "a count")?),
+            Field::Bytes => self.bytes = Some(num(u64::MAX, "a count")?),
+            Field::Start => self.start = Some(num(u64::MAX, "a Unix time")?),
+            Field::End => self.end = Some(num(u64::MAX, "a Unix time")?),
+            Field::Action => {
+                self.action = Some(match token {
+                    "ACCEPT" => Action::Accept,
+                    "REJECT" => Action::Reject,
+                    _ => return Err(bad("ACCEPT or REJECT")),
+                });
+            }
+            Field::LogStatus => {
+                self.log_status = Some(match token {
+                    "OK" => LogStatus::Ok,
+                    "NODATA" => LogStatus::NoData,
+                    "SKIPDATA" => LogStatus::SkipData,
+                    _ => return Err(bad("OK, NODATA or SKIPDATA")),
+                });
+            }
+            Field::VpcId => self.vpc_id = Some(token),
+            Field::SubnetId => self.subnet_id = Some(token),
+            Field::InstanceId => self.instance_id = Some(token),
+            Field::TcpFlags => self.tcp_flags = Some(num(65535, "TCP flags")? as u16),
+            Field::Type => self.traffic_type = Some(token),
+            Field::PktSrcAddr => self.pkt_src_addr = Some(addr()?),
+            Field::PktDstAddr => self.pkt_dst_addr = Some(addr()?),
+            Field::Region => self.region = Some(token),
+            Field::AzId => self.az_id = Some(token),
+            Field::SublocationType => self.sublocation_type = Some(token),
+            Field::SublocationId => self.sublocation_id = Some(token),
+            Field::PktSrcAwsService => self.pkt_src_aws_service = Some(token),
+            Field::PktDstAwsService => self.pkt_dst_aws_service = Some(token),
+            Field::FlowDirection => {
+                self.flow_direction = Some(match token {
+                    "ingress" => FlowDirection::Ingress,
+                    "egress" => FlowDirection::Egress,
+                    _ => return Err(bad("ingress or egress")),
+                });
+            }
+            Field::TrafficPath => self.traffic_path = Some(num(255, "a traffic path")? as u8),
+            Field::Other => {}
+        }
+        Ok(())
+    }
+}
+
+/// A decimal number of at most `max`, digits only.
+fn number(token: &str, max: u64) -> Option<u64> {
+    if token.is_empty() || token.len() > 20 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for b in token.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    (value <= max).then_some(value)
+}
+
+/// A line that could not be read, with its 1-based number in its file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LineError {
+    #[error("line {line}: {error}")]
+    Record { line: u64, error: RecordError },
+    #[error("line {line}: header: {error}")]
+    Header { line: u64, error: FormatError },
+}
+
+/// Reads the lines of one file: an optional header line first (the S3 delivery's), then
+/// records. Blank lines are skipped.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    format: Format,
+    line: u64,
+    seen_first: bool,
+}
+
+impl Reader {
+    /// A reader for one file whose records have `format` unless a header says otherwise.
+    pub fn new(format: Format) -> Self {
+        Self {
+            format,
+            line: 0,
+            seen_first: false,
+        }
+    }
+
+    /// The format in force (the header's, once read).
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// The next line: `Ok(None)` for the header and blank lines.
+    pub fn line<'a>(&mut self, text: &'a str) -> Result<Option<Record<'a>>, LineError> {
+        self.line += 1;
+        let text = text.strip_suffix('\r').unwrap_or(text);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        if !self.seen_first {
+            self.seen_first = true;
+            if let Some(header) = Format::from_header(text) {
+                self.format = header.map_err(|error| LineError::Header {
+                    line: self.line,
+                    error,
+                })?;
+                return Ok(None);
+            }
+        }
+        self.format
+            .record(text)
+            .map(Some)
+            .map_err(|error| LineError::Record {
+                line: self.line,
+                error,
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests;
