@@ -318,21 +318,24 @@ impl<'a> Record<'a> {
             value: token.chars().take(64).collect(),
             what,
         };
-        let num = |max: u64, what| number(token, max).ok_or_else(|| bad(what));
         let addr = || token.parse::<IpAddr>().map_err(|_| bad("an IP address"));
         match field {
-            Field::Version => self.version = Some(num(255, "a version number")? as u8),
+            Field::Version => {
+                self.version = Some(number(token).ok_or_else(|| bad("a version number"))?)
+            }
             Field::AccountId => self.account_id = Some(token),
             Field::InterfaceId => self.interface_id = Some(token),
             Field::SrcAddr => self.src_addr = Some(addr()?),
             Field::DstAddr => self.dst_addr = Some(addr()?),
-            Field::SrcPort => self.src_port = Some(num(65535, "a port")? as u16),
-            Field::DstPort => self.dst_port = Some(num(65535, "a port")? as u16),
-            Field::Protocol => self.protocol = Some(num(255, "a protocol number")? as u8),
-            Field::Packets => self.packets = Some(num(u64::MAX, "a count")?),
-            Field::Bytes => self.bytes = Some(num(u64::MAX, "a count")?),
-            Field::Start => self.start = Some(num(u64::MAX, "a Unix time")?),
-            Field::End => self.end = Some(num(u64::MAX, "a Unix time")?),
+            Field::SrcPort => self.src_port = Some(number(token).ok_or_else(|| bad("a port"))?),
+            Field::DstPort => self.dst_port = Some(number(token).ok_or_else(|| bad("a port"))?),
+            Field::Protocol => {
+                self.protocol = Some(number(token).ok_or_else(|| bad("a protocol number"))?)
+            }
+            Field::Packets => self.packets = Some(number(token).ok_or_else(|| bad("a count"))?),
+            Field::Bytes => self.bytes = Some(number(token).ok_or_else(|| bad("a count"))?),
+            Field::Start => self.start = Some(number(token).ok_or_else(|| bad("a Unix time"))?),
+            Field::End => self.end = Some(number(token).ok_or_else(|| bad("a Unix time"))?),
             Field::Action => {
                 self.action = Some(match token {
                     "ACCEPT" => Action::Accept,
@@ -351,7 +354,9 @@ impl<'a> Record<'a> {
             Field::VpcId => self.vpc_id = Some(token),
             Field::SubnetId => self.subnet_id = Some(token),
             Field::InstanceId => self.instance_id = Some(token),
-            Field::TcpFlags => self.tcp_flags = Some(num(65535, "TCP flags")? as u16),
+            Field::TcpFlags => {
+                self.tcp_flags = Some(number(token).ok_or_else(|| bad("TCP flags"))?)
+            }
             Field::Type => self.traffic_type = Some(token),
             Field::PktSrcAddr => self.pkt_src_addr = Some(addr()?),
             Field::PktDstAddr => self.pkt_dst_addr = Some(addr()?),
@@ -368,15 +373,17 @@ impl<'a> Record<'a> {
                     _ => return Err(bad("ingress or egress")),
                 });
             }
-            Field::TrafficPath => self.traffic_path = Some(num(255, "a traffic path")? as u8),
+            Field::TrafficPath => {
+                self.traffic_path = Some(number(token).ok_or_else(|| bad("a traffic path"))?)
+            }
             Field::Other => {}
         }
         Ok(())
     }
 }
 
-/// A decimal number of at most `max`, digits only.
-fn number(token: &str, max: u64) -> Option<u64> {
+/// A decimal number that fits `T`, digits only.
+fn number<T: TryFrom<u64>>(token: &str) -> Option<T> {
     if token.is_empty() || token.len() > 20 {
         return None;
     }
@@ -388,7 +395,7 @@ fn number(token: &str, max: u64) -> Option<u64> {
         }
         value = value.checked_mul(10)?.checked_add(u64::from(d))?;
     }
-    (value <= max).then_some(value)
+    T::try_from(value).ok()
 }
 
 /// A line that could not be read, with its 1-based number in its file.

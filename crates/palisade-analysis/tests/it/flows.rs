@@ -279,11 +279,9 @@ fn wide_rules_get_narrower_suggestions() {
     let w = world();
     let engine = compile(&w.snap);
     let mut a = Attributor::new(&w.snap, &engine, FlowConfig::default());
-    for (i, src) in ["198.51.100.7", "198.51.100.9", "203.0.113.5", "192.0.2.200"]
-        .iter()
-        .enumerate()
-    {
-        let o = obs(WEB, src, 50000 + i as u16, "10.0.0.10", 443, 6, true);
+    let sources = ["198.51.100.7", "198.51.100.9", "203.0.113.5", "192.0.2.200"];
+    for (port, src) in (50000u16..).zip(sources) {
+        let o = obs(WEB, src, port, "10.0.0.10", 443, 6, true);
         assert!(matches!(a.observe(&o), Outcome::Allowed { .. }));
     }
     // 8000-8100 from 10.0.0.0/8, of which only 8080 was used, from one /24.
