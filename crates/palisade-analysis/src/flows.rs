@@ -83,6 +83,33 @@ pub struct Observation<'a> {
     pub tcp_flags: Option<u16>,
 }
 
+impl<'a> Observation<'a> {
+    /// A parsed flow log record as the attributor reads it: the packet-level addresses
+    /// where logged, ports 0 where the protocol has none. `None` when a field it needs
+    /// (interface, addresses, protocol, action) is missing, as in NODATA records.
+    pub fn from_record(r: &palisade_flowlog::Record<'a>) -> Option<Self> {
+        use palisade_flowlog::{Action, FlowDirection};
+        Some(Self {
+            interface: r.interface_id?,
+            src: r.pkt_src_addr.or(r.src_addr)?,
+            dst: r.pkt_dst_addr.or(r.dst_addr)?,
+            src_port: r.src_port.unwrap_or(0),
+            dst_port: r.dst_port.unwrap_or(0),
+            protocol: r.protocol?,
+            packets: r.packets.unwrap_or(0),
+            bytes: r.bytes.unwrap_or(0),
+            start: r.start.unwrap_or(0),
+            end: r.end.or(r.start).unwrap_or(0),
+            accepted: r.action? == Action::Accept,
+            direction: r.flow_direction.map(|d| match d {
+                FlowDirection::Ingress => Direction::Ingress,
+                FlowDirection::Egress => Direction::Egress,
+            }),
+            tcp_flags: r.tcp_flags,
+        })
+    }
+}
+
 /// What one record was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
@@ -310,6 +337,11 @@ impl<'s> Attributor<'s> {
             totals: Totals::default(),
             contradictions: Vec::new(),
         }
+    }
+
+    /// Connections remembered now (bounded by `max_connections`).
+    pub fn tracked(&self) -> usize {
+        self.conns.len()
     }
 
     /// The rules the last record was attributed to (or, for a contradiction, that allow
@@ -669,9 +701,13 @@ fn suggest(u: &RuleUsage, config: &FlowConfig) -> Option<Suggestion> {
     let mut reasons = Vec::new();
     if let Some(n) = &networks {
         let list: Vec<String> = n.iter().map(ToString::to_string).collect();
+        let flows = if u.flows == 1 {
+            "the one flow".to_owned()
+        } else {
+            format!("all {} flows", u.flows)
+        };
         reasons.push(format!(
-            "all {} flows came from {} ({} of {})",
-            u.flows,
+            "{flows} came from {} ({} of {})",
             list.join(", "),
             n.len(),
             spec.peer

@@ -35,6 +35,8 @@ enum Command {
     Reach(cmd::reach::ReachArgs),
     /// Audit a snapshot: exposure, risky ports, redundant, unused and stale rules.
     Audit(cmd::audit::AuditArgs),
+    /// Which rules carried the flows of VPC Flow Logs, which none used, and narrower ones.
+    Flows(cmd::flows::FlowsArgs),
     /// Rule and reachability changes between two snapshots.
     Diff(cmd::diff::DiffArgs),
     /// Draw groups, interfaces and the references between them.
@@ -54,6 +56,7 @@ fn main() -> ExitCode {
         Command::Agent(args) => cmd::agent::run(args),
         Command::Reach(args) => cmd::reach::run(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Flows(args) => cmd::flows::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Graph(args) => cmd::graph::run(args),
         Command::Bench(args) => cmd::bench::run(args),

@@ -5,6 +5,7 @@ pub(crate) mod audit;
 pub(crate) mod bench;
 pub(crate) mod diff;
 pub(crate) mod eval;
+pub(crate) mod flows;
 pub(crate) mod graph;
 mod packet_flags;
 pub(crate) mod preset;

@@ -6,6 +6,7 @@ mod agent_server;
 mod cli;
 mod endpoint;
 mod fixture;
+mod flows;
 mod help;
 mod serve;
 mod tidy;
