@@ -278,6 +278,9 @@ pub struct Attributor<'s> {
     iface_index: FxHashMap<&'s str, u32>,
     ifaces: Vec<Iface<'s>>,
     rule_index: FxHashMap<RuleMatch, u32>,
+    /// The same, by the address of the engine's `RuleMatch` (stable: the engine is borrowed
+    /// immutably for the attributor's life), so a hit hashes one word, not two ids.
+    by_address: FxHashMap<usize, u32>,
     rules: Vec<(RuleMatch, &'s Rule)>,
     stats: Vec<Stats>,
     conns: FxHashMap<ConnKey, Conn>,
@@ -328,6 +331,7 @@ impl<'s> Attributor<'s> {
             iface_index,
             ifaces,
             rule_index,
+            by_address: FxHashMap::default(),
             rules,
             stats,
             conns: FxHashMap::default(),
@@ -416,14 +420,20 @@ impl<'s> Attributor<'s> {
         // The rules that admit this record as the opening direction.
         let engine = self.engine;
         let rule_index = &self.rule_index;
+        let by_address = &mut self.by_address;
         let matched = &mut self.matched;
         let payload = payload(o.protocol, o.dst_port, remote);
         let n = engine
             .visit_matches(eni, direction, remote, payload, |m| {
-                // Every rule the engine names is one of the snapshot's.
-                if let Some(&i) = rule_index.get(m) {
-                    matched.push(i);
-                }
+                let address = std::ptr::from_ref(m) as usize;
+                let i = match by_address.get(&address) {
+                    Some(&i) => Some(i),
+                    // Every rule the engine names is one of the snapshot's.
+                    None => rule_index.get(m).copied().inspect(|&i| {
+                        by_address.insert(address, i);
+                    }),
+                };
+                matched.extend(i);
             })
             .unwrap_or(0);
 
@@ -436,14 +446,15 @@ impl<'s> Attributor<'s> {
         }
 
         let continuing = known.is_some_and(|c| c.opener == direction);
-        if !continuing {
-            // Could it be the answer to a flow opened the other way?
+        // Could it be the answer to a flow opened the other way? Only asked when the
+        // answer matters: nothing allows it this way, or it looks like an answer.
+        if !continuing && (n == 0 || looks_like_reply(o)) {
             let back = payload_back(o.protocol, o.src_port, remote);
             let reverse = engine
                 .visit_matches(eni, direction.opposite(), remote, back, |_| {})
                 .unwrap_or(0)
                 > 0;
-            if reverse && (n == 0 || looks_like_reply(o)) {
+            if reverse {
                 self.matched.clear();
                 self.remember(key, direction.opposite(), false, o.end);
                 return Outcome::Reply { inferred: true };
@@ -465,18 +476,19 @@ impl<'s> Attributor<'s> {
                 s.first = o.start;
             }
             s.last = s.last.max(o.end);
-            if !s.peers_truncated && !s.peers.contains(&remote) {
+            // One hash while the set has room; a full set only checks membership.
+            if !s.peers_truncated {
                 if s.peers.len() < self.config.max_peers {
                     s.peers.insert(remote);
-                } else {
+                } else if !s.peers.contains(&remote) {
                     s.peers_truncated = true;
                 }
             }
-            let port = port_of(o.protocol, o.dst_port);
-            if !s.ports_truncated && !s.ports.contains(&(o.protocol, port)) {
+            let port = (o.protocol, port_of(o.protocol, o.dst_port));
+            if !s.ports_truncated {
                 if s.ports.len() < self.config.max_ports {
-                    s.ports.insert((o.protocol, port));
-                } else {
+                    s.ports.insert(port);
+                } else if !s.ports.contains(&port) {
                     s.ports_truncated = true;
                 }
             }
