@@ -25,10 +25,10 @@ use crate::group::SecurityGroup;
 use crate::ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
 };
-use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
 use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
-use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
+use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
 use crate::quotas::Quotas;
+use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
 use crate::snapshot::Snapshot;
 
 crate::ec2_error!(
@@ -450,7 +450,9 @@ impl AccountState {
         };
         // --- routing ---
         if self.routing_tags_mut(id).is_some() {
-            return self.routing_tags_mut(id).expect("a routing id, checked just above");
+            return self
+                .routing_tags_mut(id)
+                .expect("a routing id, checked just above");
         }
         let s = &mut self.snapshot;
         if id.starts_with(RuleId::PREFIX) {

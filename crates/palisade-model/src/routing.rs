@@ -12,8 +12,8 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::ids::{
     AccountId, AddressAssociationId, AllocationId, EniId, InstanceId, InternetGatewayId,
-    NetworkAclAssociationId, NetworkAclId, PeeringId, PrefixListId, RouteTableAssociationId, RouteTableId, SubnetId,
-    VpcId,
+    NetworkAclAssociationId, NetworkAclId, PeeringId, PrefixListId, RouteTableAssociationId,
+    RouteTableId, SubnetId, VpcId,
 };
 use crate::network::Tag;
 

@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use crate::group::SecurityGroup;
+use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
 use crate::ids::{EniId, GroupId, PeeringId, PrefixListId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PrefixList, Subnet, Vpc};
 use crate::peer::{GroupRef, Peer};
-use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
 use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
 
 /// The configuration of one or more accounts at one moment.

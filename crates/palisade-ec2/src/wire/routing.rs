@@ -495,12 +495,7 @@ fn acl_field(v: &NetworkAclView, name: &str, _: &AccountState) -> Option<Vec<Str
 pub(super) fn describe_network_acls(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeNetworkAcls {
         ids: p.id_list("NetworkAclId")?,
-        select: select(
-            p,
-            ACL_FILTERS,
-            |v: &NetworkAclView| &v.acl.tags,
-            acl_field,
-        )?,
+        select: select(p, ACL_FILTERS, |v: &NetworkAclView| &v.acl.tags, acl_field)?,
         page: page_request(p, (5, 1000))?,
     })
 }
@@ -549,8 +544,7 @@ fn route_table(x: &mut Xml, v: &RouteTableView) {
 }
 
 fn internet_gateway(x: &mut Xml, g: &InternetGateway) {
-    x.leaf("internetGatewayId", &g.id)
-        .leaf("ownerId", &g.owner);
+    x.leaf("internetGatewayId", &g.id).leaf("ownerId", &g.owner);
     // EC2 reports an attached gateway's attachment state as `available`.
     x.list("attachmentSet", &g.vpc, |x, vpc| {
         x.leaf("vpcId", vpc).leaf("state", "available");

@@ -16,8 +16,8 @@ use crate::ids::{
 };
 use crate::network::{PeeringStatus, Tag};
 use crate::routing::{
-    AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl, NetworkAclView,
-    Route, RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget, RouteView,
+    AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl, NetworkAclView, Route,
+    RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget, RouteView,
 };
 
 use super::InstanceState;
@@ -329,7 +329,9 @@ impl AccountState {
         if let Some(other) = self.explicit_table_of(subnet) {
             return Err(err(
                 Ec2ErrorCode::ResourceAlreadyAssociated,
-                format!("the specified association for route table {other} conflicts with an existing association"),
+                format!(
+                    "the specified association for route table {other} conflicts with an existing association"
+                ),
             ));
         }
         let id = RouteTableAssociationId::generate(ids);
@@ -534,7 +536,10 @@ impl AccountState {
         {
             return Err(err(
                 Ec2ErrorCode::ResourceAlreadyAssociated,
-                format!("Network {vpc} already has an internet gateway attached ({})", other.id),
+                format!(
+                    "Network {vpc} already has an internet gateway attached ({})",
+                    other.id
+                ),
             ));
         }
         igw.vpc = Some(vpc.clone());

@@ -348,9 +348,11 @@ impl AccountState {
                 Response::Done
             }
             R::ReplaceRouteTableAssociation { association, table } => {
-                Response::RouteTableAssociationReplaced(
-                    self.replace_route_table_association(&association, &table, ids)?,
-                )
+                Response::RouteTableAssociationReplaced(self.replace_route_table_association(
+                    &association,
+                    &table,
+                    ids,
+                )?)
             }
             R::CreateInternetGateway { tags } => {
                 let id = self.create_internet_gateway(tags, ids)?;
