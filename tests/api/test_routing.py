@@ -113,13 +113,16 @@ def test_route_table_pagination(ec2, net):
 
 
 def test_elastic_ips(ec2, net):
-    _, subnet = net
+    vpc, subnet = net
     eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
     a = ec2.allocate_address(Domain="vpc", TagSpecifications=[
         {"ResourceType": "elastic-ip", "Tags": [{"Key": "Name", "Value": "web"}]}])
     alloc, ip = a["AllocationId"], a["PublicIp"]
     assert (a["Domain"], a["PublicIpv4Pool"], a["NetworkBorderGroup"]) == ("vpc", "amazon", "us-east-1")
     try:
+        expect("Gateway.NotAttached", ec2.associate_address, AllocationId=alloc, NetworkInterfaceId=eni)
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
         assoc = ec2.associate_address(AllocationId=alloc, NetworkInterfaceId=eni)["AssociationId"]
         got = ec2.describe_addresses(AllocationIds=[alloc])["Addresses"][0]
         assert (got["AssociationId"], got["NetworkInterfaceId"], got["PublicIp"]) == (assoc, eni, ip)
@@ -128,6 +131,7 @@ def test_elastic_ips(ec2, net):
         e = ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])["NetworkInterfaces"][0]
         assert e["Association"]["PublicIp"] == ip
         expect("InvalidIPAddress.InUse", ec2.release_address, AllocationId=alloc)
+        expect("DependencyViolation", ec2.detach_internet_gateway, InternetGatewayId=igw, VpcId=vpc)
         attr = ec2.describe_addresses_attribute(AllocationIds=[alloc], Attribute="domain-name")["Addresses"]
         assert attr[0]["AllocationId"] == alloc
         ec2.disassociate_address(AssociationId=assoc)

@@ -37,6 +37,21 @@ async fn network(s: &Server) -> (String, String) {
     (vpc, subnet)
 }
 
+/// Attaches a new internet gateway to `vpc` (Elastic IPs need one); returns its id.
+async fn gateway(s: &Server, vpc: &str) -> String {
+    let igw = ok(s, "CreateInternetGateway", &[])
+        .await
+        .text("internetGatewayId")
+        .unwrap();
+    ok(
+        s,
+        "AttachInternetGateway",
+        &[("InternetGatewayId", &igw), ("VpcId", vpc)],
+    )
+    .await;
+    igw
+}
+
 #[tokio::test]
 async fn default_vpc_has_main_table_with_internet_route_and_attached_gateway() {
     let s = Server::new();
@@ -369,7 +384,7 @@ async fn internet_gateway_attach_detach_delete() {
 #[tokio::test]
 async fn elastic_ip_on_interface_and_instance() {
     let s = Server::new();
-    let (_, subnet) = network(&s).await;
+    let (vpc, subnet) = network(&s).await;
     let eni = ok(&s, "CreateNetworkInterface", &[("SubnetId", &subnet)])
         .await
         .text("networkInterfaceId")
@@ -379,6 +394,17 @@ async fn elastic_ip_on_interface_and_instance() {
     let ip = a.text("publicIp").unwrap();
     assert!(ip.starts_with("198.51.100.") || ip.starts_with("203.0.113."));
     assert_eq!(a.text("networkBorderGroup").unwrap(), "us-east-1");
+    assert_eq!(
+        code(
+            &s,
+            "AssociateAddress",
+            &[("AllocationId", &alloc), ("NetworkInterfaceId", &eni)]
+        )
+        .await,
+        "Gateway.NotAttached",
+        "no internet gateway yet"
+    );
+    let igw = gateway(&s, &vpc).await;
     let assoc = ok(
         &s,
         "AssociateAddress",
@@ -397,6 +423,16 @@ async fn elastic_ip_on_interface_and_instance() {
     assert_eq!(
         code(&s, "ReleaseAddress", &[("AllocationId", &alloc)]).await,
         "InvalidIPAddress.InUse"
+    );
+    assert_eq!(
+        code(
+            &s,
+            "DetachInternetGateway",
+            &[("InternetGatewayId", &igw), ("VpcId", &vpc)]
+        )
+        .await,
+        "DependencyViolation",
+        "a mapped public address"
     );
     let d = ok(
         &s,
@@ -483,7 +519,8 @@ async fn elastic_ip_on_interface_and_instance() {
 #[tokio::test]
 async fn deleting_an_interface_disassociates_its_address() {
     let s = Server::new();
-    let (_, subnet) = network(&s).await;
+    let (vpc, subnet) = network(&s).await;
+    gateway(&s, &vpc).await;
     let eni = ok(&s, "CreateNetworkInterface", &[("SubnetId", &subnet)])
         .await
         .text("networkInterfaceId")

@@ -547,8 +547,8 @@ impl AccountState {
         Ok(())
     }
 
-    /// DetachInternetGateway: only from the VPC it is attached to. Routes to it turn
-    /// `blackhole`.
+    /// DetachInternetGateway: only from the VPC it is attached to, and not while an Elastic
+    /// IP is associated in that VPC. Routes to it turn `blackhole`.
     pub fn detach_internet_gateway(
         &mut self,
         id: &InternetGatewayId,
@@ -560,6 +560,23 @@ impl AccountState {
             return Err(err(
                 Ec2ErrorCode::GatewayNotAttached,
                 format!("resource {id} is not attached to network {vpc}"),
+            ));
+        }
+        // "Network vpc-… has some mapped public address(es). Please unmap those public
+        // address(es) before detaching the gateway." (DetachInternetGateway)
+        let s = &self.snapshot;
+        let mapped = s.addresses.values().any(|a| {
+            a.association
+                .as_ref()
+                .and_then(|x| s.enis.get(&x.eni))
+                .is_some_and(|e| &e.vpc_id == vpc)
+        });
+        if mapped {
+            return Err(err(
+                Ec2ErrorCode::DependencyViolation,
+                format!(
+                    "Network {vpc} has some mapped public address(es). Please unmap those public address(es) before detaching the gateway."
+                ),
             ));
         }
         igw.vpc = None;
@@ -650,8 +667,8 @@ impl AccountState {
         Ok(id)
     }
 
-    /// AssociateAddress: to an instance's primary interface or to an interface, at its
-    /// primary private address unless one is named. An address already associated, or a
+    /// AssociateAddress: to an instance's primary interface or to an interface (in a VPC
+    /// with an internet gateway), at its primary private address unless one is named. An address already associated, or a
     /// private address already holding another, is refused unless `allow_reassociation`.
     /// The interface's public IPv4 address becomes the Elastic IP (for its primary address).
     pub fn associate_address(
@@ -677,6 +694,20 @@ impl AccountState {
             AddressTarget::Eni(id) => id.clone(),
         };
         let eni = self.eni(&eni_id)?;
+        // An Elastic IP needs the VPC's internet gateway ("Network vpc-… is not attached to
+        // any internet gateway", AssociateAddress).
+        let vpc = &eni.vpc_id;
+        if !self
+            .snapshot
+            .internet_gateways
+            .values()
+            .any(|g| g.vpc.as_ref() == Some(vpc))
+        {
+            return Err(err(
+                Ec2ErrorCode::GatewayNotAttached,
+                format!("Network {vpc} is not attached to any internet gateway"),
+            ));
+        }
         let primary = eni.private_ipv4.first().copied();
         let private_ip = match private_ip {
             Some(ip) if eni.private_ipv4.contains(&ip) => ip,

@@ -102,7 +102,12 @@ async fn sdk_drives_routing() {
     let main = ec2
         .describe_route_tables()
         .filters(Filter::builder().name("vpc-id").values(&vpc).build())
-        .filters(Filter::builder().name("association.main").values("true").build())
+        .filters(
+            Filter::builder()
+                .name("association.main")
+                .values("true")
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -193,6 +198,13 @@ async fn sdk_drives_routing() {
         .unwrap_err();
     assert_eq!(err.code(), Some("Gateway.NotAttached"));
 
+    // Elastic IPs need the VPC's internet gateway.
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
     let eni = ec2
         .create_network_interface()
         .subnet_id(&subnet)
@@ -271,6 +283,12 @@ async fn sdk_drives_routing() {
         .unwrap();
     ec2.delete_route_table()
         .route_table_id(&rtb)
+        .send()
+        .await
+        .unwrap();
+    ec2.detach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
         .send()
         .await
         .unwrap();
