@@ -1,7 +1,8 @@
 //! describe-* JSON: what `aws ec2 describe-security-groups`, `describe-security-group-rules`,
 //! `describe-network-interfaces`, `describe-vpcs`, `describe-subnets`,
-//! `describe-vpc-peering-connections` and `describe-managed-prefix-lists` (with `Entries`)
-//! print, imported into a [`Snapshot`](palisade_model::Snapshot) and exported back.
+//! `describe-vpc-peering-connections`, `describe-managed-prefix-lists` (with `Entries`),
+//! `describe-route-tables`, `describe-internet-gateways`, `describe-addresses` and
+//! `describe-network-acls` print, imported into a [`Snapshot`](palisade_model::Snapshot) and exported back.
 //!
 //! Import collects every problem it can find — document, item and field — rather than
 //! stopping at the first one (the `(T, Vec<Error>)` pattern). It never reads files: callers
@@ -9,10 +10,13 @@
 
 mod export;
 mod import;
+mod routing_export;
+mod routing_wire;
 mod wire;
 
 pub use export::export;
 pub use import::{Document, ImportError, import, import_texts};
+pub use routing_wire::*;
 pub use wire::*;
 
 /// The top-level keys a describe-* document may hold, in import order.
@@ -24,6 +28,11 @@ pub const KEYS: &[&str] = &[
     "SecurityGroups",
     "SecurityGroupRules",
     "NetworkInterfaces",
+    // --- routing ---
+    "RouteTables",
+    "InternetGateways",
+    "Addresses",
+    "NetworkAcls",
 ];
 
 #[cfg(test)]

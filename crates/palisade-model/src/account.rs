@@ -9,6 +9,7 @@ mod addresses;
 mod groups;
 mod network;
 pub mod ops;
+mod routing;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,14 +18,17 @@ use ipnet::Ipv4Net;
 pub use addresses::AddressSpec;
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
+pub use routing::AddressTarget;
 
 use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
 use crate::group::SecurityGroup;
 use crate::ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
 };
+use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
 use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
 use crate::quotas::Quotas;
+use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
 use crate::snapshot::Snapshot;
 
 crate::ec2_error!(
@@ -53,6 +57,11 @@ pub enum ResourceKey {
     Peering(PeeringId),
     PrefixList(PrefixListId),
     Instance(InstanceId),
+    // --- routing ---
+    RouteTable(RouteTableId),
+    InternetGateway(InternetGatewayId),
+    Address(AllocationId),
+    NetworkAcl(NetworkAclId),
 }
 
 impl ResourceKey {
@@ -66,6 +75,11 @@ impl ResourceKey {
             Self::Peering(id) => id.as_str(),
             Self::PrefixList(id) => id.as_str(),
             Self::Instance(id) => id.as_str(),
+            // --- routing ---
+            Self::RouteTable(id) => id.as_str(),
+            Self::InternetGateway(id) => id.as_str(),
+            Self::Address(id) => id.as_str(),
+            Self::NetworkAcl(id) => id.as_str(),
         }
     }
 }
@@ -80,6 +94,11 @@ pub enum Resource {
     Peering(Peering),
     PrefixList(PrefixList),
     Instance(Instance),
+    // --- routing ---
+    RouteTable(RouteTable),
+    InternetGateway(InternetGateway),
+    Address(ElasticIp),
+    NetworkAcl(NetworkAcl),
 }
 
 impl Resource {
@@ -92,6 +111,11 @@ impl Resource {
             Self::Peering(v) => ResourceKey::Peering(v.id.clone()),
             Self::PrefixList(v) => ResourceKey::PrefixList(v.id.clone()),
             Self::Instance(v) => ResourceKey::Instance(v.id.clone()),
+            // --- routing ---
+            Self::RouteTable(v) => ResourceKey::RouteTable(v.id.clone()),
+            Self::InternetGateway(v) => ResourceKey::InternetGateway(v.id.clone()),
+            Self::Address(v) => ResourceKey::Address(v.allocation_id.clone()),
+            Self::NetworkAcl(v) => ResourceKey::NetworkAcl(v.id.clone()),
         }
     }
 }
@@ -177,6 +201,13 @@ impl AccountState {
             ResourceKey::Peering(id) => Resource::Peering(s.peerings.get(id)?.clone()),
             ResourceKey::PrefixList(id) => Resource::PrefixList(s.prefix_lists.get(id)?.clone()),
             ResourceKey::Instance(id) => Resource::Instance(self.instances.get(id)?.clone()),
+            // --- routing ---
+            ResourceKey::RouteTable(id) => Resource::RouteTable(s.route_tables.get(id)?.clone()),
+            ResourceKey::InternetGateway(id) => {
+                Resource::InternetGateway(s.internet_gateways.get(id)?.clone())
+            }
+            ResourceKey::Address(id) => Resource::Address(s.addresses.get(id)?.clone()),
+            ResourceKey::NetworkAcl(id) => Resource::NetworkAcl(s.network_acls.get(id)?.clone()),
         })
     }
 
@@ -203,6 +234,16 @@ impl AccountState {
         keys.extend(s.peerings.keys().cloned().map(ResourceKey::Peering));
         keys.extend(s.prefix_lists.keys().cloned().map(ResourceKey::PrefixList));
         keys.extend(self.instances.keys().cloned().map(ResourceKey::Instance));
+        // --- routing ---
+        keys.extend(s.route_tables.keys().cloned().map(ResourceKey::RouteTable));
+        keys.extend(
+            s.internet_gateways
+                .keys()
+                .cloned()
+                .map(ResourceKey::InternetGateway),
+        );
+        keys.extend(s.addresses.keys().cloned().map(ResourceKey::Address));
+        keys.extend(s.network_acls.keys().cloned().map(ResourceKey::NetworkAcl));
         keys
     }
 
@@ -217,6 +258,11 @@ impl AccountState {
             Resource::Peering(v) => drop(s.peerings.insert(v.id.clone(), v)),
             Resource::PrefixList(v) => drop(s.prefix_lists.insert(v.id.clone(), v)),
             Resource::Instance(v) => drop(self.instances.insert(v.id.clone(), v)),
+            // --- routing ---
+            Resource::RouteTable(v) => drop(s.route_tables.insert(v.id.clone(), v)),
+            Resource::InternetGateway(v) => drop(s.internet_gateways.insert(v.id.clone(), v)),
+            Resource::Address(v) => drop(s.addresses.insert(v.allocation_id.clone(), v)),
+            Resource::NetworkAcl(v) => drop(s.network_acls.insert(v.id.clone(), v)),
         }
     }
 
@@ -231,6 +277,11 @@ impl AccountState {
             ResourceKey::Peering(id) => drop(s.peerings.remove(id)),
             ResourceKey::PrefixList(id) => drop(s.prefix_lists.remove(id)),
             ResourceKey::Instance(id) => drop(self.instances.remove(id)),
+            // --- routing ---
+            ResourceKey::RouteTable(id) => drop(s.route_tables.remove(id)),
+            ResourceKey::InternetGateway(id) => drop(s.internet_gateways.remove(id)),
+            ResourceKey::Address(id) => drop(s.addresses.remove(id)),
+            ResourceKey::NetworkAcl(id) => drop(s.network_acls.remove(id)),
         }
     }
 
@@ -302,6 +353,8 @@ impl AccountState {
         let id = vpc.id.clone();
         self.put(Resource::Vpc(vpc));
         self.put(Resource::Group(group));
+        // --- routing ---
+        self.insert_vpc_routing(&id, is_default);
         id
     }
 
@@ -382,6 +435,8 @@ impl AccountState {
         self.instances
             .values()
             .for_each(|v| add(v.id.as_str(), "instance", &v.tags));
+        // --- routing ---
+        out.extend(self.routing_tags());
         out.sort();
         out
     }
@@ -393,6 +448,12 @@ impl AccountState {
                 format!("The ID '{id}' is not valid or does not exist"),
             )
         };
+        // --- routing ---
+        if self.routing_tags_mut(id).is_some() {
+            return self
+                .routing_tags_mut(id)
+                .expect("a routing id, checked just above");
+        }
         let s = &mut self.snapshot;
         if id.starts_with(RuleId::PREFIX) {
             let rule_id: RuleId = id.parse()?;

@@ -56,6 +56,24 @@ pub enum Ec2ErrorCode {
     UnknownParameter,
     UnsupportedOperation,
     VpcLimitExceeded,
+    // --- routing ---
+    InvalidRouteTableIdMalformed,
+    InvalidRouteTableIdNotFound,
+    InvalidInternetGatewayIdMalformed,
+    InvalidInternetGatewayIdNotFound,
+    InvalidGatewayIdNotFound,
+    InvalidAllocationIdMalformed,
+    InvalidAllocationIdNotFound,
+    InvalidAssociationIdMalformed,
+    InvalidAssociationIdNotFound,
+    InvalidAddressNotFound,
+    InvalidNetworkAclIdMalformed,
+    InvalidNetworkAclIdNotFound,
+    InvalidRouteNotFound,
+    RouteAlreadyExists,
+    ResourceAlreadyAssociated,
+    GatewayNotAttached,
+    AddressLimitExceeded,
 }
 
 impl Ec2ErrorCode {
@@ -111,6 +129,24 @@ impl Ec2ErrorCode {
         Self::UnknownParameter,
         Self::UnsupportedOperation,
         Self::VpcLimitExceeded,
+        // --- routing ---
+        Self::InvalidRouteTableIdMalformed,
+        Self::InvalidRouteTableIdNotFound,
+        Self::InvalidInternetGatewayIdMalformed,
+        Self::InvalidInternetGatewayIdNotFound,
+        Self::InvalidGatewayIdNotFound,
+        Self::InvalidAllocationIdMalformed,
+        Self::InvalidAllocationIdNotFound,
+        Self::InvalidAssociationIdMalformed,
+        Self::InvalidAssociationIdNotFound,
+        Self::InvalidAddressNotFound,
+        Self::InvalidNetworkAclIdMalformed,
+        Self::InvalidNetworkAclIdNotFound,
+        Self::InvalidRouteNotFound,
+        Self::RouteAlreadyExists,
+        Self::ResourceAlreadyAssociated,
+        Self::GatewayNotAttached,
+        Self::AddressLimitExceeded,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -172,6 +208,24 @@ impl Ec2ErrorCode {
             Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::VpcLimitExceeded => "VpcLimitExceeded",
+            // --- routing ---
+            Self::InvalidRouteTableIdMalformed => "InvalidRouteTableId.Malformed",
+            Self::InvalidRouteTableIdNotFound => "InvalidRouteTableID.NotFound",
+            Self::InvalidInternetGatewayIdMalformed => "InvalidInternetGatewayId.Malformed",
+            Self::InvalidInternetGatewayIdNotFound => "InvalidInternetGatewayID.NotFound",
+            Self::InvalidGatewayIdNotFound => "InvalidGatewayID.NotFound",
+            Self::InvalidAllocationIdMalformed => "InvalidAllocationID.Malformed",
+            Self::InvalidAllocationIdNotFound => "InvalidAllocationID.NotFound",
+            Self::InvalidAssociationIdMalformed => "InvalidAssociationID.Malformed",
+            Self::InvalidAssociationIdNotFound => "InvalidAssociationID.NotFound",
+            Self::InvalidAddressNotFound => "InvalidAddress.NotFound",
+            Self::InvalidNetworkAclIdMalformed => "InvalidNetworkAclId.Malformed",
+            Self::InvalidNetworkAclIdNotFound => "InvalidNetworkAclID.NotFound",
+            Self::InvalidRouteNotFound => "InvalidRoute.NotFound",
+            Self::RouteAlreadyExists => "RouteAlreadyExists",
+            Self::ResourceAlreadyAssociated => "Resource.AlreadyAssociated",
+            Self::GatewayNotAttached => "Gateway.NotAttached",
+            Self::AddressLimitExceeded => "AddressLimitExceeded",
         }
     }
 }

@@ -60,6 +60,14 @@ macro_rules! id_type {
             pub fn as_str(&self) -> &str {
                 &self.0
             }
+
+            /// The id with the same hex digits as `other` (an id of another kind): for
+            /// resources EC2 creates along with another one, such as a VPC's main route
+            /// table, so creating them takes no fresh id.
+            pub fn derived_from(other: &str) -> Self {
+                let hex = other.rsplit('-').next().unwrap_or_default();
+                Self(format!("{}{}", $prefix, hex).into())
+            }
         }
 
         impl FromStr for $name {
@@ -113,6 +121,29 @@ id_type!(
 id_type!(
     /// An instance id.
     InstanceId, "i-", Ec2ErrorCode::InvalidInstanceIdMalformed, "instance");
+
+// --- routing: route tables, internet gateways, Elastic IPs, network ACLs ---
+id_type!(
+    /// A route table id.
+    RouteTableId, "rtb-", Ec2ErrorCode::InvalidRouteTableIdMalformed, "route table");
+id_type!(
+    /// A route table association id (a subnet's, or a VPC's main association).
+    RouteTableAssociationId, "rtbassoc-", Ec2ErrorCode::InvalidAssociationIdMalformed, "route table association");
+id_type!(
+    /// An internet gateway id.
+    InternetGatewayId, "igw-", Ec2ErrorCode::InvalidInternetGatewayIdMalformed, "internet gateway");
+id_type!(
+    /// An Elastic IP address's allocation id.
+    AllocationId, "eipalloc-", Ec2ErrorCode::InvalidAllocationIdMalformed, "allocation");
+id_type!(
+    /// An Elastic IP address's association id.
+    AddressAssociationId, "eipassoc-", Ec2ErrorCode::InvalidAssociationIdMalformed, "address association");
+id_type!(
+    /// A network ACL id.
+    NetworkAclId, "acl-", Ec2ErrorCode::InvalidNetworkAclIdMalformed, "network ACL");
+id_type!(
+    /// A network ACL association id.
+    NetworkAclAssociationId, "aclassoc-", Ec2ErrorCode::InvalidAssociationIdMalformed, "network ACL association");
 
 /// A 12-digit AWS account id, or `AWS` itself: the owner EC2 reports for AWS-managed
 /// resources such as the managed prefix lists of AWS services (`"OwnerId": "AWS"`).

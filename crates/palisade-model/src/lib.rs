@@ -13,6 +13,7 @@ mod peer;
 pub mod presets;
 mod protocol;
 mod quotas;
+mod routing;
 mod rule;
 mod snapshot;
 mod time;
@@ -30,6 +31,16 @@ pub use network::{
 pub use peer::{GroupRef, Peer, PeerIdentity};
 pub use protocol::{IcmpMatch, PortRange, Protocol, Traffic};
 pub use quotas::{QUOTA_NAMES, Quotas, QuotasError};
+// --- routing ---
+pub use ids::{
+    AddressAssociationId, AllocationId, InternetGatewayId, NetworkAclAssociationId, NetworkAclId,
+    RouteTableAssociationId, RouteTableId,
+};
+pub use routing::{
+    AclEntry, AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl,
+    NetworkAclView, Route, RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget,
+    RouteView,
+};
 pub use rule::{Direction, NewRule, Rule, RuleSpec};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use time::Timestamp;

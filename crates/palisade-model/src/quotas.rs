@@ -19,6 +19,7 @@ pub struct Quotas {
     tags_per_resource: u32,
     values_per_filter: u32,
     addresses_per_interface: u32,
+    addresses_per_region: u32,
 }
 
 impl Default for Quotas {
@@ -39,6 +40,8 @@ impl Default for Quotas {
             // The largest per-interface figure of "IP addresses per network interface per
             // instance type" (EC2 UG), each family, since instance types are not modelled.
             addresses_per_interface: 50,
+            // "EC2-VPC Elastic IPs" per Region: 5 ("Elastic IP address quota", EC2 UG).
+            addresses_per_region: 5,
         }
     }
 }
@@ -61,6 +64,7 @@ pub const QUOTA_NAMES: &[&str] = &[
     "tags_per_resource",
     "values_per_filter",
     "addresses_per_interface",
+    "addresses_per_region",
 ];
 
 impl Quotas {
@@ -124,6 +128,7 @@ impl Quotas {
             "tags_per_resource" => &mut self.tags_per_resource,
             "values_per_filter" => &mut self.values_per_filter,
             "addresses_per_interface" => &mut self.addresses_per_interface,
+            "addresses_per_region" => &mut self.addresses_per_region,
             _ => return None,
         })
     }
@@ -152,6 +157,7 @@ impl Quotas {
             self.tags_per_resource,
             self.values_per_filter,
             self.addresses_per_interface,
+            self.addresses_per_region,
         ];
         if others.contains(&0) {
             return Err(GroupError::new(
@@ -185,6 +191,10 @@ impl Quotas {
     /// Private addresses per interface, each family.
     pub fn addresses_per_interface(&self) -> u32 {
         self.addresses_per_interface
+    }
+    /// Elastic IP addresses per Region.
+    pub fn addresses_per_region(&self) -> u32 {
+        self.addresses_per_region
     }
 
     /// Checks a set of groups for one interface.

@@ -7,9 +7,11 @@ use std::net::IpAddr;
 use thiserror::Error;
 
 use crate::group::SecurityGroup;
+use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
 use crate::ids::{EniId, GroupId, PeeringId, PrefixListId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PrefixList, Subnet, Vpc};
 use crate::peer::{GroupRef, Peer};
+use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
 
 /// The configuration of one or more accounts at one moment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -20,6 +22,11 @@ pub struct Snapshot {
     pub enis: BTreeMap<EniId, Eni>,
     pub peerings: BTreeMap<PeeringId, Peering>,
     pub prefix_lists: BTreeMap<PrefixListId, PrefixList>,
+    // --- routing ---
+    pub route_tables: BTreeMap<RouteTableId, RouteTable>,
+    pub internet_gateways: BTreeMap<InternetGatewayId, InternetGateway>,
+    pub addresses: BTreeMap<AllocationId, ElasticIp>,
+    pub network_acls: BTreeMap<NetworkAclId, NetworkAcl>,
 }
 
 /// An inconsistency inside a snapshot.

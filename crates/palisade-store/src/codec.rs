@@ -11,6 +11,11 @@ use palisade_model::{
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
 };
 use serde::{Deserialize, Serialize};
+// --- routing ---
+use palisade_model::{
+    AddressAssociation, ElasticIp, InstanceId, InternetGateway, InternetGatewayId, NetworkAcl,
+    PeeringId, PrefixListId, Route, RouteDestination, RouteTable, RouteTarget,
+};
 
 use crate::StoreError;
 
@@ -85,6 +90,39 @@ enum Row {
         eni: String,
         ip: Ipv4Addr,
         running: bool,
+        tags: Vec<(String, String)>,
+    },
+    // --- routing ---
+    RouteTable {
+        id: String,
+        vpc: String,
+        owner: String,
+        main: Option<String>,
+        /// (association id, subnet id).
+        subnets: Vec<(String, String)>,
+        /// (destination CIDR or prefix list id, target id).
+        routes: Vec<(String, String)>,
+        tags: Vec<(String, String)>,
+    },
+    InternetGateway {
+        id: String,
+        owner: String,
+        vpc: Option<String>,
+        tags: Vec<(String, String)>,
+    },
+    Address {
+        id: String,
+        owner: String,
+        public_ip: Ipv4Addr,
+        /// (association id, interface id, private address).
+        association: Option<(String, String, Ipv4Addr)>,
+        tags: Vec<(String, String)>,
+    },
+    NetworkAcl {
+        id: String,
+        vpc: String,
+        owner: String,
+        default: bool,
         tags: Vec<(String, String)>,
     },
 }
@@ -198,6 +236,47 @@ pub(crate) fn encode(resource: &Resource) -> String {
             ip: i.private_ip,
             running: i.state == InstanceState::Running,
             tags: tags_out(&i.tags),
+        },
+        // --- routing ---
+        Resource::RouteTable(t) => Row::RouteTable {
+            id: t.id.to_string(),
+            vpc: t.vpc_id.to_string(),
+            owner: t.owner.to_string(),
+            main: t.main.as_ref().map(ToString::to_string),
+            subnets: t
+                .subnets
+                .iter()
+                .map(|(a, s)| (a.to_string(), s.to_string()))
+                .collect(),
+            routes: t
+                .routes
+                .iter()
+                .map(|r| (r.destination.to_string(), route_target_out(&r.target)))
+                .collect(),
+            tags: tags_out(&t.tags),
+        },
+        Resource::InternetGateway(g) => Row::InternetGateway {
+            id: g.id.to_string(),
+            owner: g.owner.to_string(),
+            vpc: g.vpc.as_ref().map(ToString::to_string),
+            tags: tags_out(&g.tags),
+        },
+        Resource::Address(a) => Row::Address {
+            id: a.allocation_id.to_string(),
+            owner: a.owner.to_string(),
+            public_ip: a.public_ip,
+            association: a
+                .association
+                .as_ref()
+                .map(|x| (x.id.to_string(), x.eni.to_string(), x.private_ip)),
+            tags: tags_out(&a.tags),
+        },
+        Resource::NetworkAcl(a) => Row::NetworkAcl {
+            id: a.id.to_string(),
+            vpc: a.vpc_id.to_string(),
+            owner: a.owner.to_string(),
+            default: a.is_default,
+            tags: tags_out(&a.tags),
         },
     };
     serde_json::to_string(&row).expect("row bodies are plain data and always serialise")
@@ -424,6 +503,112 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             tags: tags_in(tags),
             id: p(&id, &id)?,
         }),
+        // --- routing ---
+        Row::RouteTable {
+            id,
+            vpc,
+            owner,
+            main,
+            subnets,
+            routes,
+            tags,
+        } => Resource::RouteTable(RouteTable {
+            vpc_id: p(&id, &vpc)?,
+            owner: p(&id, &owner)?,
+            main: opt(&id, main.as_ref())?,
+            subnets: subnets
+                .iter()
+                .map(|(a, s)| Ok((p(&id, a)?, p(&id, s)?)))
+                .collect::<Result<_, StoreError>>()?,
+            routes: routes
+                .iter()
+                .map(|(d, t)| {
+                    Ok(Route {
+                        destination: route_destination_in(&id, d)?,
+                        target: route_target_in(&id, t)?,
+                    })
+                })
+                .collect::<Result<_, StoreError>>()?,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::InternetGateway {
+            id,
+            owner,
+            vpc,
+            tags,
+        } => Resource::InternetGateway(InternetGateway {
+            owner: p(&id, &owner)?,
+            vpc: opt(&id, vpc.as_ref())?,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+        Row::Address {
+            id,
+            owner,
+            public_ip,
+            association,
+            tags,
+        } => Resource::Address(ElasticIp {
+            owner: p(&id, &owner)?,
+            public_ip,
+            association: association
+                .map(|(a, e, ip)| {
+                    Ok::<_, StoreError>(AddressAssociation {
+                        id: p(&id, &a)?,
+                        eni: p(&id, &e)?,
+                        private_ip: ip,
+                    })
+                })
+                .transpose()?,
+            tags: tags_in(tags),
+            allocation_id: p(&id, &id)?,
+        }),
+        Row::NetworkAcl {
+            id,
+            vpc,
+            owner,
+            default,
+            tags,
+        } => Resource::NetworkAcl(NetworkAcl {
+            vpc_id: p(&id, &vpc)?,
+            owner: p(&id, &owner)?,
+            is_default: default,
+            tags: tags_in(tags),
+            id: p(&id, &id)?,
+        }),
+    })
+}
+
+// --- routing ---
+fn route_target_out(t: &RouteTarget) -> String {
+    match t {
+        RouteTarget::Gateway(id) => id.to_string(),
+        RouteTarget::Peering(id) => id.to_string(),
+        RouteTarget::Instance(id) => id.to_string(),
+        RouteTarget::Eni(id) => id.to_string(),
+    }
+}
+
+fn route_target_in(at: &str, s: &str) -> Result<RouteTarget, StoreError> {
+    Ok(if s.starts_with(InternetGatewayId::PREFIX) {
+        RouteTarget::Gateway(p(at, s)?)
+    } else if s.starts_with(PeeringId::PREFIX) {
+        RouteTarget::Peering(p(at, s)?)
+    } else if s.starts_with(InstanceId::PREFIX) {
+        RouteTarget::Instance(p(at, s)?)
+    } else {
+        RouteTarget::Eni(p(at, s)?)
+    })
+}
+
+fn route_destination_in(at: &str, s: &str) -> Result<RouteDestination, StoreError> {
+    if s.starts_with(PrefixListId::PREFIX) {
+        return Ok(RouteDestination::PrefixList(p(at, s)?));
+    }
+    Ok(match p::<IpNet>(at, s)? {
+        IpNet::V4(n) => RouteDestination::Ipv4(n),
+        IpNet::V6(n) => RouteDestination::Ipv6(n),
     })
 }
 

@@ -28,6 +28,10 @@ const NO_INSTANCE: &str = "i-0123456789abcdef0";
 const NO_PEERING: &str = "pcx-0123456789abcdef0";
 const NO_PREFIX_LIST: &str = "pl-0123456789abcdef0";
 const UNKNOWN_KEY: (&str, &str) = ("AKIDNOPE", "secret-nope");
+// --- routing ---
+const NO_ROUTE_TABLE: &str = "rtb-0123456789abcdef0";
+const NO_IGW: &str = "igw-0123456789abcdef0";
+const NO_ALLOCATION: &str = "eipalloc-0123456789abcdef0";
 
 /// How a call is signed.
 #[derive(Debug, Clone, Copy)]
@@ -394,7 +398,132 @@ fn trigger(code: C) -> Case {
                 ],
             ),
         ),
+        // --- routing ---
+        C::InvalidRouteTableIdMalformed => case(
+            vec![],
+            ec2("DescribeRouteTables", &[("RouteTableId.1", "rtb-main")]),
+        ),
+        C::InvalidRouteTableIdNotFound => case(
+            vec![],
+            ec2("DescribeRouteTables", &[("RouteTableId.1", NO_ROUTE_TABLE)]),
+        ),
+        C::InvalidInternetGatewayIdMalformed => case(
+            vec![],
+            ec2("DeleteInternetGateway", &[("InternetGatewayId", "igw-x")]),
+        ),
+        C::InvalidInternetGatewayIdNotFound => case(
+            vec![],
+            ec2("DeleteInternetGateway", &[("InternetGatewayId", NO_IGW)]),
+        ),
+        C::InvalidGatewayIdNotFound => case(
+            route_table("rtb"),
+            ec2(
+                "CreateRoute",
+                &[
+                    ("RouteTableId", "$rtb"),
+                    ("DestinationCidrBlock", "0.0.0.0/0"),
+                    ("GatewayId", NO_IGW),
+                ],
+            ),
+        ),
+        C::InvalidAllocationIdMalformed => case(
+            vec![],
+            ec2("ReleaseAddress", &[("AllocationId", "eipalloc-1")]),
+        ),
+        C::InvalidAllocationIdNotFound => case(
+            vec![],
+            ec2("ReleaseAddress", &[("AllocationId", NO_ALLOCATION)]),
+        ),
+        C::InvalidAssociationIdMalformed => case(
+            vec![],
+            ec2("DisassociateAddress", &[("AssociationId", "eipassoc-1")]),
+        ),
+        C::InvalidAssociationIdNotFound => case(
+            vec![],
+            ec2(
+                "DisassociateRouteTable",
+                &[("AssociationId", "rtbassoc-0123456789abcdef0")],
+            ),
+        ),
+        C::InvalidAddressNotFound => case(
+            vec![],
+            ec2("DescribeAddresses", &[("PublicIp.1", "198.51.100.1")]),
+        ),
+        C::InvalidNetworkAclIdMalformed => case(
+            vec![],
+            ec2("DescribeNetworkAcls", &[("NetworkAclId.1", "acl-x")]),
+        ),
+        C::InvalidNetworkAclIdNotFound => case(
+            vec![],
+            ec2(
+                "DescribeNetworkAcls",
+                &[("NetworkAclId.1", "acl-0123456789abcdef0")],
+            ),
+        ),
+        C::InvalidRouteNotFound => case(
+            route_table("rtb"),
+            ec2(
+                "DeleteRoute",
+                &[
+                    ("RouteTableId", "$rtb"),
+                    ("DestinationCidrBlock", "192.0.2.0/24"),
+                ],
+            ),
+        ),
+        C::RouteAlreadyExists => {
+            let route = || {
+                ec2(
+                    "CreateRoute",
+                    &[
+                        ("RouteTableId", "$rtb"),
+                        ("DestinationCidrBlock", "192.0.2.0/24"),
+                        ("NetworkInterfaceId", "$eni"),
+                    ],
+                )
+            };
+            let mut setup = route_table("rtb");
+            setup.push(route());
+            case(setup, route())
+        }
+        C::ResourceAlreadyAssociated => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                ec2("CreateInternetGateway", &[]).save("igw", "internetGatewayId"),
+                ec2(
+                    "AttachInternetGateway",
+                    &[("InternetGatewayId", "$igw"), ("VpcId", "$vpc")],
+                ),
+            ],
+            ec2(
+                "AttachInternetGateway",
+                &[("InternetGatewayId", "$igw"), ("VpcId", "$vpc")],
+            ),
+        ),
+        C::GatewayNotAttached => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                ec2("CreateInternetGateway", &[]).save("igw", "internetGatewayId"),
+            ],
+            ec2(
+                "DetachInternetGateway",
+                &[("InternetGatewayId", "$igw"), ("VpcId", "$vpc")],
+            ),
+        ),
+        C::AddressLimitExceeded => case(
+            (0..5).map(|_| ec2("AllocateAddress", &[])).collect(),
+            ec2("AllocateAddress", &[]),
+        ),
     }
+}
+
+/// A VPC (`$vpc`) with a subnet, an interface (`$eni`) and a second route table (`$name`).
+fn route_table(name: &str) -> Vec<Call> {
+    vec![
+        vpc("vpc", "10.0.0.0/16"),
+        subnet("subnet", "$vpc", "10.0.1.0/24"),
+        ec2("CreateNetworkInterface", &[("SubnetId", "$subnet")]).save("eni", "networkInterfaceId"),
+        ec2("CreateRouteTable", &[("VpcId", "$vpc")]).save(name, "routeTableId"),
+    ]
 }
 
 /// The HTTP status EC2 pairs with `code` ("Error codes for the Amazon EC2 API": client errors

@@ -181,7 +181,7 @@ pub fn export(snap: &Snapshot) -> Value {
                 tag_set: tags(&e.tags),
             })
             .collect();
-    json!({
+    let mut doc = json!({
         "Vpcs": vpcs,
         "Subnets": subnets,
         "VpcPeeringConnections": peerings,
@@ -189,7 +189,10 @@ pub fn export(snap: &Snapshot) -> Value {
         "SecurityGroups": groups,
         "SecurityGroupRules": rules,
         "NetworkInterfaces": enis,
-    })
+    });
+    // --- routing ---
+    super::routing_export::add(&mut doc, snap);
+    doc
 }
 
 fn associated() -> Option<CidrStateWire> {

@@ -4,6 +4,7 @@
 //! input always yields the same ids.
 
 mod network;
+mod routing;
 mod rules;
 
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ use super::wire::{
     SubnetWire, TagWire, VpcWire,
 };
 use crate::permission::PermissionError;
+// --- routing ---
+use super::routing_wire::{AddressWire, InternetGatewayWire, NetworkAclWire, RouteTableWire};
 
 /// One describe-* document: a name for messages (usually the file path) and its JSON.
 #[derive(Debug, Clone, Copy)]
@@ -193,6 +196,27 @@ pub fn import(docs: &[Document<'_>], quotas: &Quotas) -> (Snapshot, Vec<ImportEr
             snap.enis.insert(e.id.clone(), e);
         }
     }
+    // --- routing ---
+    for (at, w) in &raw.route_tables {
+        if let Some(t) = cx.route_table(at, w) {
+            snap.route_tables.insert(t.id.clone(), t);
+        }
+    }
+    for (at, w) in &raw.internet_gateways {
+        if let Some(g) = cx.internet_gateway(at, w) {
+            snap.internet_gateways.insert(g.id.clone(), g);
+        }
+    }
+    for (at, w) in &raw.addresses {
+        if let Some(a) = cx.address(at, w, &snap) {
+            snap.addresses.insert(a.allocation_id.clone(), a);
+        }
+    }
+    for (at, w) in &raw.network_acls {
+        if let Some(a) = cx.network_acl(at, w) {
+            snap.network_acls.insert(a.id.clone(), a);
+        }
+    }
     cx.check_references(&snap, &raw);
     for e in snap.check() {
         cx.errors
@@ -217,6 +241,11 @@ struct Raw {
     groups: Vec<(At, SecurityGroupWire)>,
     rules: Vec<(At, SecurityGroupRuleWire)>,
     enis: Vec<(At, NetworkInterfaceWire)>,
+    // --- routing ---
+    route_tables: Vec<(At, RouteTableWire)>,
+    internet_gateways: Vec<(At, InternetGatewayWire)>,
+    addresses: Vec<(At, AddressWire)>,
+    network_acls: Vec<(At, NetworkAclWire)>,
 }
 
 impl Raw {
@@ -283,6 +312,35 @@ impl Raw {
             "NetworkInterfaces",
             |w: &NetworkInterfaceWire| w.network_interface_id.clone(),
             &mut self.enis,
+        );
+        // --- routing ---
+        items(
+            cx,
+            doc,
+            "RouteTables",
+            |w: &RouteTableWire| w.route_table_id.clone(),
+            &mut self.route_tables,
+        );
+        items(
+            cx,
+            doc,
+            "InternetGateways",
+            |w: &InternetGatewayWire| w.internet_gateway_id.clone(),
+            &mut self.internet_gateways,
+        );
+        items(
+            cx,
+            doc,
+            "Addresses",
+            |w: &AddressWire| w.allocation_id.clone(),
+            &mut self.addresses,
+        );
+        items(
+            cx,
+            doc,
+            "NetworkAcls",
+            |w: &NetworkAclWire| w.network_acl_id.clone(),
+            &mut self.network_acls,
         );
     }
 }

@@ -259,3 +259,88 @@ fn document_shape_errors() {
         errors[0]
     );
 }
+
+// --- routing ---
+
+/// Route tables (every destination and target kind, main and subnet associations),
+/// internet gateways, an associated Elastic IP and the default ACLs export and import back
+/// unchanged.
+#[test]
+fn routing_export_then_import_is_identity() {
+    use palisade_model::account::{AccountState, AddressSpec, AddressTarget, NewEni};
+    use palisade_model::{RouteDestination, RouteTarget, SeqIdGen};
+    let mut ids = SeqIdGen::default();
+    let owner = "123456789012".parse().unwrap();
+    let mut st = AccountState::bootstrap(owner, "us-east-1", Quotas::default(), &mut ids);
+    let vpc = st
+        .create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids)
+        .unwrap();
+    let subnet = st
+        .create_subnet(
+            &vpc,
+            "10.0.1.0/24".parse().unwrap(),
+            None,
+            None,
+            vec![],
+            &mut ids,
+        )
+        .unwrap();
+    let new = NewEni {
+        subnet_id: subnet.clone(),
+        groups: vec![],
+        addresses: AddressSpec::default(),
+        description: String::new(),
+        tags: vec![],
+    };
+    let eni = st.create_eni(new, &mut ids).unwrap();
+    let rtb = st.create_route_table(&vpc, vec![], &mut ids).unwrap();
+    let igw = st.create_internet_gateway(vec![], &mut ids).unwrap();
+    st.attach_internet_gateway(&igw, &vpc).unwrap();
+    let routes = [
+        (
+            RouteDestination::Ipv4("0.0.0.0/0".parse().unwrap()),
+            RouteTarget::Gateway(igw),
+        ),
+        (
+            RouteDestination::Ipv4("192.168.0.0/16".parse().unwrap()),
+            RouteTarget::Eni(eni.clone()),
+        ),
+    ];
+    for (d, t) in routes {
+        st.put_route(&rtb, d, t, false).unwrap();
+    }
+    st.associate_route_table(&rtb, &subnet, &mut ids).unwrap();
+    let alloc = st.allocate_address(vec![], &mut ids).unwrap();
+    st.associate_address(&alloc, &AddressTarget::Eni(eni), None, false, &mut ids)
+        .unwrap();
+    let snap = st.snapshot().clone();
+    let doc = export(&snap);
+    assert_eq!(doc["RouteTables"].as_array().unwrap().len(), 3);
+    let back = import_ok(&[("export.json", doc)]);
+    assert_eq!(back.route_tables, snap.route_tables);
+    assert_eq!(back.internet_gateways, snap.internet_gateways);
+    assert_eq!(back.addresses, snap.addresses);
+    assert_eq!(back.network_acls, snap.network_acls);
+    assert_eq!(back.enis, snap.enis);
+}
+
+#[test]
+fn routing_import_reports_bad_items() {
+    let doc = json!({
+        "RouteTables": [{"RouteTableId": "rtb-x", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012"},
+                        {"RouteTableId": "rtb-00000000000000002", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012",
+                         "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}]}],
+        "Addresses": [{"AllocationId": "eipalloc-00000000000000001", "PublicIp": "not-an-ip"}],
+    });
+    let errors = import_errs(&[("r.json", doc)]);
+    let codes: Vec<_> = errors.iter().map(ImportError::code).collect();
+    assert_eq!(
+        codes,
+        [
+            Some(Ec2ErrorCode::InvalidRouteTableIdMalformed),
+            None,
+            Some(Ec2ErrorCode::InvalidParameterValue)
+        ],
+        "{errors:#?}"
+    );
+}

@@ -11,6 +11,7 @@ mod addresses;
 mod groups;
 mod lists;
 mod network;
+mod routing;
 mod tags;
 #[cfg(test)]
 mod tests;
@@ -85,6 +86,29 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "CreateTags" => tags::create(p)?,
         "DeleteTags" => tags::delete(p)?,
         "DescribeTags" => tags::describe(p)?,
+        // --- routing ---
+        "CreateRouteTable" => routing::create_route_table(p)?,
+        "DeleteRouteTable" => routing::delete_route_table(p)?,
+        "DescribeRouteTables" => routing::describe_route_tables(p)?,
+        "CreateRoute" => routing::create_route(p)?,
+        "ReplaceRoute" => routing::replace_route(p)?,
+        "DeleteRoute" => routing::delete_route(p)?,
+        "AssociateRouteTable" => routing::associate_route_table(p)?,
+        "DisassociateRouteTable" => routing::disassociate_route_table(p)?,
+        "ReplaceRouteTableAssociation" => routing::replace_route_table_association(p)?,
+        "CreateInternetGateway" => routing::create_internet_gateway(p)?,
+        "AttachInternetGateway" => routing::attach_internet_gateway(p)?,
+        "DetachInternetGateway" => routing::detach_internet_gateway(p)?,
+        "DeleteInternetGateway" => routing::delete_internet_gateway(p)?,
+        "DescribeInternetGateways" => routing::describe_internet_gateways(p)?,
+        "AllocateAddress" => routing::allocate_address(p)?,
+        "AssociateAddress" => routing::associate_address(p)?,
+        "DisassociateAddress" => routing::disassociate_address(p)?,
+        "ReleaseAddress" => routing::release_address(p)?,
+        "DescribeAddresses" => routing::describe_addresses(p)?,
+        "DescribeAddressesAttribute" => routing::describe_addresses_attribute(p)?,
+        "DescribeNetworkAcls" => routing::describe_network_acls(p)?,
+        a if routing::ACL_MUTATIONS.contains(&a) => return Err(routing::acl_mutation(a)),
         _ => return Ok(None),
     }))
 }
@@ -125,6 +149,18 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Ipv6Unassigned { .. }
         | R::SubnetCidrAssociated { .. } => addresses::encode(&mut x, response),
         R::Tags(_) => tags::encode(&mut x, response),
+        // --- routing ---
+        R::RouteTable(_)
+        | R::RouteTables(_)
+        | R::RouteTableAssociated(_)
+        | R::RouteTableAssociationReplaced(_)
+        | R::InternetGateway(_)
+        | R::InternetGateways(_)
+        | R::AddressAllocated(_)
+        | R::AddressAssociated(_)
+        | R::Addresses(_)
+        | R::AddressAttributes(_)
+        | R::NetworkAcls(_) => routing::encode(&mut x, response, origin),
     }
     x.finish()
 }

@@ -428,6 +428,12 @@ fn eni(x: &mut Xml, v: &EniView) {
         .leaf("privateIpAddress", &primary)
         .leaf("sourceDestCheck", true)
         .leaf("interfaceType", "interface");
+    // --- routing: an Elastic IP on the primary address ---
+    if let Some(public) = e.public_ipv4 {
+        x.node("association", |x| {
+            x.leaf("publicIp", public).leaf("ipOwnerId", &e.owner);
+        });
+    }
     group_set(x, &v.groups);
     if let Some(instance) = &e.instance_id {
         x.node("attachment", |x| {
@@ -477,6 +483,8 @@ fn instance(x: &mut Xml, v: &InstanceView) {
         .leaf("vpcId", &i.vpc_id)
         .leaf("privateIpAddress", i.private_ip)
         .leaf("amiLaunchIndex", 0);
+    // --- routing: an Elastic IP on the primary interface ---
+    x.opt("ipAddress", v.eni.as_ref().and_then(|e| e.eni.public_ipv4));
     group_set(x, &v.groups);
     x.list("networkInterfaceSet", &v.eni, eni);
     tag_set(x, &i.tags);

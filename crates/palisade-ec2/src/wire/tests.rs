@@ -262,3 +262,251 @@ fn encode_done_and_vpcs() {
         ],
     );
 }
+
+// --- routing ---
+
+#[test]
+fn create_route_decodes_destination_and_target() {
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0\
+         &DestinationCidrBlock=0.0.0.0/0&GatewayId=igw-0123456789abcdef0",
+        expect![[r#"
+            PutRoute {
+                table: RouteTableId(
+                    "rtb-0123456789abcdef0",
+                ),
+                destination: Ipv4(
+                    0.0.0.0/0,
+                ),
+                target: Gateway(
+                    InternetGatewayId(
+                        "igw-0123456789abcdef0",
+                    ),
+                ),
+                replace: false,
+            }"#]],
+    );
+    check(
+        "Action=ReplaceRoute&RouteTableId=rtb-0123456789abcdef0\
+         &DestinationPrefixListId=pl-0123456789abcdef0&NetworkInterfaceId=eni-0123456789abcdef0",
+        expect![[r#"
+            PutRoute {
+                table: RouteTableId(
+                    "rtb-0123456789abcdef0",
+                ),
+                destination: PrefixList(
+                    PrefixListId(
+                        "pl-0123456789abcdef0",
+                    ),
+                ),
+                target: Eni(
+                    EniId(
+                        "eni-0123456789abcdef0",
+                    ),
+                ),
+                replace: true,
+            }"#]],
+    );
+}
+
+#[test]
+fn create_route_refuses_bad_destinations_and_targets() {
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&GatewayId=igw-0123456789abcdef0",
+        expect![
+            "error MissingParameter: The request must contain the parameter DestinationCidrBlock"
+        ],
+    );
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&DestinationCidrBlock=0.0.0.0/0\
+         &DestinationIpv6CidrBlock=::/0&GatewayId=igw-0123456789abcdef0",
+        expect![
+            "error InvalidParameterCombination: Only one of destinationCidrBlock, destinationIpv6CidrBlock and destinationPrefixListId may be specified"
+        ],
+    );
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&DestinationCidrBlock=0.0.0.0/0",
+        expect![
+            "error MissingParameter: The request must contain exactly one of gatewayId, vpcPeeringConnectionId, instanceId or networkInterfaceId"
+        ],
+    );
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&DestinationCidrBlock=0.0.0.0/0\
+         &GatewayId=vgw-0123456789abcdef0",
+        expect![
+            "error InvalidGatewayID.NotFound: The gateway ID 'vgw-0123456789abcdef0' does not exist"
+        ],
+    );
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&DestinationCidrBlock=0.0.0.0/0\
+         &GatewayId=igw-0123456789abcdef0&InstanceId=i-0123456789abcdef0",
+        expect!["error InvalidParameterCombination: More than one target specified for the route"],
+    );
+    check(
+        "Action=CreateRoute&RouteTableId=rtb-0123456789abcdef0&DestinationCidrBlock=nope\
+         &GatewayId=igw-0123456789abcdef0",
+        expect![
+            "error InvalidParameterValue: Value (nope) for parameter destinationCidrBlock is invalid. This is not a valid CIDR block."
+        ],
+    );
+}
+
+#[test]
+fn address_and_acl_decodes() {
+    check(
+        "Action=AssociateAddress&AllocationId=eipalloc-0123456789abcdef0\
+         &InstanceId=i-0123456789abcdef0&AllowReassociation=true",
+        expect![[r#"
+            AssociateAddress {
+                allocation: AllocationId(
+                    "eipalloc-0123456789abcdef0",
+                ),
+                target: Instance(
+                    InstanceId(
+                        "i-0123456789abcdef0",
+                    ),
+                ),
+                private_ip: None,
+                allow_reassociation: true,
+            }"#]],
+    );
+    check(
+        "Action=AssociateAddress&AllocationId=eipalloc-0123456789abcdef0",
+        expect![
+            "error MissingParameter: Either instance ID or network interface ID must be specified"
+        ],
+    );
+    check(
+        "Action=AllocateAddress&Domain=standard",
+        expect![
+            "error InvalidParameterValue: Invalid value 'standard' for domain: only 'vpc' addresses exist"
+        ],
+    );
+    check(
+        "Action=DescribeRouteTables&Filter.1.Name=route.nope&Filter.1.Value.1=x",
+        expect!["error InvalidParameterValue: The filter 'route.nope' is invalid"],
+    );
+    check(
+        "Action=CreateNetworkAclEntry&NetworkAclId=acl-0123456789abcdef0",
+        expect![
+            "error UnsupportedOperation: CreateNetworkAclEntry: palisade reports each VPC's default network ACL but does not emulate network ACLs yet, so they cannot be changed"
+        ],
+    );
+}
+
+#[test]
+fn encode_route_table_internet_gateway_address_and_acl() {
+    use palisade_model::{
+        AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl, NetworkAclView,
+        RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget, RouteView,
+    };
+    let owner: AccountId = "111122223333".parse().unwrap();
+    let vpc: palisade_model::VpcId = "vpc-0123456789abcdef0".parse().unwrap();
+    let igw: palisade_model::InternetGatewayId = "igw-0123456789abcdef0".parse().unwrap();
+    let table = RouteTable {
+        id: "rtb-0123456789abcdef0".parse().unwrap(),
+        vpc_id: vpc.clone(),
+        owner: owner.clone(),
+        main: Some("rtbassoc-0123456789abcdef0".parse().unwrap()),
+        subnets: vec![(
+            "rtbassoc-0123456789abcdef1".parse().unwrap(),
+            "subnet-0123456789abcdef0".parse().unwrap(),
+        )],
+        routes: Vec::new(),
+        tags: vec![Tag {
+            key: "Name".into(),
+            value: "main".into(),
+        }],
+    };
+    let routes = vec![
+        RouteView {
+            destination: RouteDestination::Ipv4("10.0.0.0/16".parse().unwrap()),
+            target: None,
+            instance: None,
+            eni: None,
+            origin: RouteOrigin::CreateRouteTable,
+            active: true,
+        },
+        RouteView {
+            destination: RouteDestination::Ipv4("0.0.0.0/0".parse().unwrap()),
+            target: Some(RouteTarget::Gateway(igw.clone())),
+            instance: None,
+            eni: None,
+            origin: RouteOrigin::CreateRoute,
+            active: false,
+        },
+        RouteView {
+            destination: RouteDestination::Ipv6("::/0".parse().unwrap()),
+            target: Some(RouteTarget::Instance(
+                "i-0123456789abcdef0".parse().unwrap(),
+            )),
+            instance: Some("i-0123456789abcdef0".parse().unwrap()),
+            eni: Some("eni-0123456789abcdef0".parse().unwrap()),
+            origin: RouteOrigin::CreateRoute,
+            active: true,
+        },
+    ];
+    check_encode(
+        &Response::RouteTables(Paged {
+            items: vec![RouteTableView { table, routes }],
+            next: None,
+        }),
+        expect![
+            "<routeTableSet><item><routeTableId>rtb-0123456789abcdef0</routeTableId><vpcId>vpc-0123456789abcdef0</vpcId><routeSet><item><destinationCidrBlock>10.0.0.0/16</destinationCidrBlock><gatewayId>local</gatewayId><state>active</state><origin>CreateRouteTable</origin></item><item><destinationCidrBlock>0.0.0.0/0</destinationCidrBlock><gatewayId>igw-0123456789abcdef0</gatewayId><state>blackhole</state><origin>CreateRoute</origin></item><item><destinationIpv6CidrBlock>::/0</destinationIpv6CidrBlock><instanceId>i-0123456789abcdef0</instanceId><instanceOwnerId>111122223333</instanceOwnerId><networkInterfaceId>eni-0123456789abcdef0</networkInterfaceId><state>active</state><origin>CreateRoute</origin></item></routeSet><associationSet><item><main>true</main><routeTableAssociationId>rtbassoc-0123456789abcdef0</routeTableAssociationId><routeTableId>rtb-0123456789abcdef0</routeTableId><associationState><state>associated</state></associationState></item><item><main>false</main><routeTableAssociationId>rtbassoc-0123456789abcdef1</routeTableAssociationId><routeTableId>rtb-0123456789abcdef0</routeTableId><subnetId>subnet-0123456789abcdef0</subnetId><associationState><state>associated</state></associationState></item></associationSet><propagatingVgwSet/><tagSet><item><key>Name</key><value>main</value></item></tagSet><ownerId>111122223333</ownerId></item></routeTableSet>"
+        ],
+    );
+    check_encode(
+        &Response::InternetGateway(InternetGateway {
+            id: igw,
+            owner: owner.clone(),
+            vpc: Some(vpc.clone()),
+            tags: Vec::new(),
+        }),
+        expect![
+            "<internetGateway><internetGatewayId>igw-0123456789abcdef0</internetGatewayId><ownerId>111122223333</ownerId><attachmentSet><item><vpcId>vpc-0123456789abcdef0</vpcId><state>available</state></item></attachmentSet><tagSet/></internetGateway>"
+        ],
+    );
+    let address = ElasticIp {
+        allocation_id: "eipalloc-0123456789abcdef0".parse().unwrap(),
+        owner: owner.clone(),
+        public_ip: "198.51.100.7".parse().unwrap(),
+        association: Some(AddressAssociation {
+            id: "eipassoc-0123456789abcdef0".parse().unwrap(),
+            eni: "eni-0123456789abcdef0".parse().unwrap(),
+            private_ip: "10.0.1.4".parse().unwrap(),
+        }),
+        tags: Vec::new(),
+    };
+    check_encode(
+        &Response::Addresses(vec![AddressView {
+            address,
+            instance: Some("i-0123456789abcdef0".parse().unwrap()),
+            region: "us-east-1".into(),
+        }]),
+        expect![
+            "<addressesSet><item><publicIp>198.51.100.7</publicIp><allocationId>eipalloc-0123456789abcdef0</allocationId><domain>vpc</domain><instanceId>i-0123456789abcdef0</instanceId><associationId>eipassoc-0123456789abcdef0</associationId><networkInterfaceId>eni-0123456789abcdef0</networkInterfaceId><networkInterfaceOwnerId>111122223333</networkInterfaceOwnerId><privateIpAddress>10.0.1.4</privateIpAddress><publicIpv4Pool>amazon</publicIpv4Pool><networkBorderGroup>us-east-1</networkBorderGroup><tagSet/></item></addressesSet>"
+        ],
+    );
+    check_encode(
+        &Response::NetworkAcls(Paged {
+            items: vec![NetworkAclView {
+                acl: NetworkAcl {
+                    id: "acl-0123456789abcdef0".parse().unwrap(),
+                    vpc_id: vpc,
+                    owner,
+                    is_default: true,
+                    tags: Vec::new(),
+                },
+                entries: NetworkAclView::default_entries(false),
+                associations: vec![(
+                    "aclassoc-0123456789abcdef0".parse().unwrap(),
+                    "subnet-0123456789abcdef0".parse().unwrap(),
+                )],
+            }],
+            next: None,
+        }),
+        expect![
+            "<networkAclSet><item><networkAclId>acl-0123456789abcdef0</networkAclId><vpcId>vpc-0123456789abcdef0</vpcId><default>true</default><entrySet><item><ruleNumber>100</ruleNumber><protocol>-1</protocol><ruleAction>allow</ruleAction><egress>true</egress><cidrBlock>0.0.0.0/0</cidrBlock></item><item><ruleNumber>32767</ruleNumber><protocol>-1</protocol><ruleAction>deny</ruleAction><egress>true</egress><cidrBlock>0.0.0.0/0</cidrBlock></item><item><ruleNumber>100</ruleNumber><protocol>-1</protocol><ruleAction>allow</ruleAction><egress>false</egress><cidrBlock>0.0.0.0/0</cidrBlock></item><item><ruleNumber>32767</ruleNumber><protocol>-1</protocol><ruleAction>deny</ruleAction><egress>false</egress><cidrBlock>0.0.0.0/0</cidrBlock></item></entrySet><associationSet><item><networkAclAssociationId>aclassoc-0123456789abcdef0</networkAclAssociationId><networkAclId>acl-0123456789abcdef0</networkAclId><subnetId>subnet-0123456789abcdef0</subnetId></item></associationSet><tagSet/><ownerId>111122223333</ownerId></item></networkAclSet>"
+        ],
+    );
+}

@@ -116,7 +116,9 @@ impl AccountState {
             || s.enis.values().any(|x| &x.vpc_id == id)
             || s.groups
                 .values()
-                .any(|g| &g.vpc_id == id && !g.is_default());
+                .any(|g| &g.vpc_id == id && !g.is_default())
+            // --- routing ---
+            || self.routing_blocks_vpc_delete(id);
         if busy {
             return Err(err(
                 Ec2ErrorCode::DependencyViolation,
@@ -132,6 +134,8 @@ impl AccountState {
         for g in defaults {
             self.remove(&ResourceKey::Group(g));
         }
+        // --- routing ---
+        self.remove_vpc_routing(id);
         self.remove(&ResourceKey::Vpc(id.clone()));
         Ok(())
     }
@@ -206,6 +210,8 @@ impl AccountState {
                 format!("The subnet '{id}' has dependencies and cannot be deleted."),
             ));
         }
+        // --- routing ---
+        self.remove_subnet_routing(id);
         self.remove(&ResourceKey::Subnet(id.clone()));
         Ok(())
     }
@@ -277,6 +283,8 @@ impl AccountState {
                 format!("Network interface '{id}' is currently in use by instance {instance}."),
             ));
         }
+        // --- routing ---
+        self.remove_eni_addresses(id);
         self.remove(&ResourceKey::Eni(id.clone()));
         Ok(())
     }
@@ -405,6 +413,8 @@ impl AccountState {
             let mut instance = self.instance(id)?.clone();
             out.push((id.clone(), instance.state));
             if instance.state == InstanceState::Running {
+                // --- routing ---
+                self.remove_eni_addresses(&instance.primary_eni);
                 self.remove(&ResourceKey::Eni(instance.primary_eni.clone()));
                 instance.state = InstanceState::Terminated;
                 self.put(Resource::Instance(instance));

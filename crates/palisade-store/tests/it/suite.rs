@@ -53,6 +53,8 @@ pub(crate) fn suite(make: Make<'_>) {
     accounts_and_regions_are_isolated(make);
     partial_failure_rolls_back_every_touched_resource(make);
     interface_addresses_survive_reopen(make);
+    // --- routing ---
+    routing_survives_reopen(make);
 }
 
 fn bootstrap_once(make: Make<'_>) {
@@ -226,4 +228,87 @@ fn interface_addresses_survive_reopen(make: Make<'_>) {
         .map(ToString::to_string)
         .collect();
     assert_eq!(v4, ["10.0.1.10", "10.0.1.12"]);
+}
+
+// --- routing ---
+
+/// Route tables (routes of every destination and target kind, a subnet association),
+/// internet gateways and an associated Elastic IP read back as they were written.
+fn routing_survives_reopen(make: Make<'_>) {
+    use palisade_model::account::{AddressSpec, AddressTarget, NewEni};
+    use palisade_model::{RouteDestination, RouteTarget, Tag};
+    let s = scope(7, "us-east-1");
+    let mut ids = SeqIdGen::starting_at(700);
+    let written = transact::<_, TestErr>(make().as_ref(), &s, &mut ids, |st, ids| {
+        let vpc = st.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], ids)?;
+        let subnet = st.create_subnet(
+            &vpc,
+            "10.0.1.0/24".parse().unwrap(),
+            None,
+            None,
+            vec![],
+            ids,
+        )?;
+        let eni = st.create_eni(
+            NewEni {
+                subnet_id: subnet.clone(),
+                groups: vec![],
+                addresses: AddressSpec::default(),
+                description: String::new(),
+                tags: vec![],
+            },
+            ids,
+        )?;
+        let tag = Tag {
+            key: "Name".into(),
+            value: "public".into(),
+        };
+        let rtb = st.create_route_table(&vpc, vec![tag.clone()], ids)?;
+        let igw = st.create_internet_gateway(vec![tag], ids)?;
+        st.attach_internet_gateway(&igw, &vpc)?;
+        let pl = st.create_prefix_list(
+            "corp",
+            palisade_model::AddressFamily::Ipv4,
+            5,
+            vec![],
+            vec![],
+            ids,
+        )?;
+        let routes = [
+            (
+                RouteDestination::Ipv4("0.0.0.0/0".parse().unwrap()),
+                RouteTarget::Gateway(igw),
+            ),
+            (
+                RouteDestination::Ipv6("::/0".parse().unwrap()),
+                RouteTarget::Eni(eni.clone()),
+            ),
+            (
+                RouteDestination::PrefixList(pl),
+                RouteTarget::Eni(eni.clone()),
+            ),
+        ];
+        for (d, t) in routes {
+            st.put_route(&rtb, d, t, false)?;
+        }
+        st.associate_route_table(&rtb, &subnet, ids)?;
+        let alloc = st.allocate_address(vec![], ids)?;
+        st.associate_address(&alloc, &AddressTarget::Eni(eni), None, false, ids)?;
+        Ok(st.clone())
+    })
+    .unwrap();
+    let reopened = snapshot(make().as_ref(), &s);
+    assert_eq!(reopened.snapshot(), written.snapshot());
+    assert_eq!(
+        reopened.snapshot().route_tables.len(),
+        3,
+        "default VPC's, main, new"
+    );
+    assert!(
+        reopened
+            .snapshot()
+            .enis
+            .values()
+            .all(|e| e.public_ipv4.is_some())
+    );
 }

@@ -318,6 +318,82 @@ impl AccountState {
                 self.delete_tags(&resources, &tags)?;
                 Response::Done
             }
+            // --- routing ---
+            R::CreateRouteTable { vpc, tags } => {
+                let id = self.create_route_table(&vpc, tags, ids)?;
+                Response::RouteTable(self.route_table_view(self.route_table(&id)?))
+            }
+            R::DeleteRouteTable { id } => {
+                self.delete_route_table(&id)?;
+                Response::Done
+            }
+            R::PutRoute {
+                table,
+                destination,
+                target,
+                replace,
+            } => {
+                self.put_route(&table, destination, target, replace)?;
+                Response::Done
+            }
+            R::DeleteRoute { table, destination } => {
+                self.delete_route(&table, &destination)?;
+                Response::Done
+            }
+            R::AssociateRouteTable { table, subnet } => {
+                Response::RouteTableAssociated(self.associate_route_table(&table, &subnet, ids)?)
+            }
+            R::DisassociateRouteTable { association } => {
+                self.disassociate_route_table(&association)?;
+                Response::Done
+            }
+            R::ReplaceRouteTableAssociation { association, table } => {
+                Response::RouteTableAssociationReplaced(self.replace_route_table_association(
+                    &association,
+                    &table,
+                    ids,
+                )?)
+            }
+            R::CreateInternetGateway { tags } => {
+                let id = self.create_internet_gateway(tags, ids)?;
+                Response::InternetGateway(self.internet_gateway(&id)?.clone())
+            }
+            R::AttachInternetGateway { id, vpc } => {
+                self.attach_internet_gateway(&id, &vpc)?;
+                Response::Done
+            }
+            R::DetachInternetGateway { id, vpc } => {
+                self.detach_internet_gateway(&id, &vpc)?;
+                Response::Done
+            }
+            R::DeleteInternetGateway { id } => {
+                self.delete_internet_gateway(&id)?;
+                Response::Done
+            }
+            R::AllocateAddress { tags } => {
+                let id = self.allocate_address(tags, ids)?;
+                Response::AddressAllocated(self.address_view(self.address(&id)?))
+            }
+            R::AssociateAddress {
+                allocation,
+                target,
+                private_ip,
+                allow_reassociation,
+            } => Response::AddressAssociated(self.associate_address(
+                &allocation,
+                &target,
+                private_ip,
+                allow_reassociation,
+                ids,
+            )?),
+            R::DisassociateAddress { association } => {
+                self.disassociate_address(&association)?;
+                Response::Done
+            }
+            R::ReleaseAddress { allocation } => {
+                self.release_address(&allocation)?;
+                Response::Done
+            }
             read => self.query(&read)?,
         })
     }
@@ -530,6 +606,104 @@ impl AccountState {
                     })
                     .collect();
                 Response::Tags(page_sorted(tags, p, |t| select.keeps(t, self)))
+            }
+            // --- routing ---
+            R::DescribeRouteTables {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.route_table(id)?;
+                }
+                let views: Vec<_> = self
+                    .snapshot()
+                    .route_tables
+                    .values()
+                    .filter(|t| ids.is_empty() || ids.contains(&t.id))
+                    .map(|t| self.route_table_view(t))
+                    .collect();
+                Response::RouteTables(page(
+                    views.iter(),
+                    |v| v.table.id.as_str(),
+                    p,
+                    |v| select.keeps(v, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeInternetGateways {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.internet_gateway(id)?;
+                }
+                Response::InternetGateways(page(
+                    self.snapshot().internet_gateways.values(),
+                    |g| g.id.as_str(),
+                    p,
+                    |g| (ids.is_empty() || ids.contains(&g.id)) && select.keeps(g, self),
+                    Clone::clone,
+                ))
+            }
+            R::DescribeAddresses {
+                ids,
+                public_ips,
+                select,
+            } => {
+                for id in ids {
+                    self.address(id)?;
+                }
+                for ip in public_ips {
+                    self.address_by_ip(*ip)?;
+                }
+                Response::Addresses(
+                    self.snapshot()
+                        .addresses
+                        .values()
+                        .filter(|a| ids.is_empty() || ids.contains(&a.allocation_id))
+                        .filter(|a| public_ips.is_empty() || public_ips.contains(&a.public_ip))
+                        .map(|a| self.address_view(a))
+                        .filter(|v| select.keeps(v, self))
+                        .collect(),
+                )
+            }
+            R::DescribeAddressesAttribute { ids } => {
+                for id in ids {
+                    self.address(id)?;
+                }
+                Response::AddressAttributes(
+                    self.snapshot()
+                        .addresses
+                        .values()
+                        .filter(|a| ids.is_empty() || ids.contains(&a.allocation_id))
+                        .cloned()
+                        .collect(),
+                )
+            }
+            R::DescribeNetworkAcls {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    self.network_acl(id)?;
+                }
+                let views: Vec<_> = self
+                    .snapshot()
+                    .network_acls
+                    .values()
+                    .filter(|a| ids.is_empty() || ids.contains(&a.id))
+                    .map(|a| self.network_acl_view(a))
+                    .collect();
+                Response::NetworkAcls(page(
+                    views.iter(),
+                    |v| v.acl.id.as_str(),
+                    p,
+                    |v| select.keeps(v, self),
+                    Clone::clone,
+                ))
             }
             write => {
                 return Err(err(

@@ -15,6 +15,13 @@ use crate::network::{AddressFamily, PrefixListEntry, Tag};
 use crate::peer::Peer;
 use crate::protocol::Traffic;
 use crate::rule::Direction;
+// --- routing ---
+use crate::account::AddressTarget;
+use crate::ids::{
+    AddressAssociationId, AllocationId, InternetGatewayId, NetworkAclId, RouteTableAssociationId,
+    RouteTableId,
+};
+use crate::routing::{RouteDestination, RouteTarget};
 
 /// A describe's filters as one predicate over a resource (or its view), with the state for
 /// lookups (a referenced group's name). Built by the wire layer, which owns the filter
@@ -297,6 +304,88 @@ pub enum Request {
         select: Select<super::TaggedResource>,
         page: PageRequest,
     },
+    // --- routing: route tables, internet gateways, Elastic IPs, network ACLs ---
+    CreateRouteTable {
+        vpc: VpcId,
+        tags: Vec<Tag>,
+    },
+    DeleteRouteTable {
+        id: RouteTableId,
+    },
+    DescribeRouteTables {
+        ids: Vec<RouteTableId>,
+        select: Select<crate::routing::RouteTableView>,
+        page: PageRequest,
+    },
+    /// CreateRoute, or ReplaceRoute when `replace`.
+    PutRoute {
+        table: RouteTableId,
+        destination: RouteDestination,
+        target: RouteTarget,
+        replace: bool,
+    },
+    DeleteRoute {
+        table: RouteTableId,
+        destination: RouteDestination,
+    },
+    AssociateRouteTable {
+        table: RouteTableId,
+        subnet: SubnetId,
+    },
+    DisassociateRouteTable {
+        association: RouteTableAssociationId,
+    },
+    ReplaceRouteTableAssociation {
+        association: RouteTableAssociationId,
+        table: RouteTableId,
+    },
+    CreateInternetGateway {
+        tags: Vec<Tag>,
+    },
+    AttachInternetGateway {
+        id: InternetGatewayId,
+        vpc: VpcId,
+    },
+    DetachInternetGateway {
+        id: InternetGatewayId,
+        vpc: VpcId,
+    },
+    DeleteInternetGateway {
+        id: InternetGatewayId,
+    },
+    DescribeInternetGateways {
+        ids: Vec<InternetGatewayId>,
+        select: Select<crate::routing::InternetGateway>,
+        page: PageRequest,
+    },
+    AllocateAddress {
+        tags: Vec<Tag>,
+    },
+    AssociateAddress {
+        allocation: AllocationId,
+        target: AddressTarget,
+        private_ip: Option<Ipv4Addr>,
+        allow_reassociation: bool,
+    },
+    DisassociateAddress {
+        association: AddressAssociationId,
+    },
+    ReleaseAddress {
+        allocation: AllocationId,
+    },
+    DescribeAddresses {
+        ids: Vec<AllocationId>,
+        public_ips: Vec<Ipv4Addr>,
+        select: Select<crate::routing::AddressView>,
+    },
+    DescribeAddressesAttribute {
+        ids: Vec<AllocationId>,
+    },
+    DescribeNetworkAcls {
+        ids: Vec<NetworkAclId>,
+        select: Select<crate::routing::NetworkAclView>,
+        page: PageRequest,
+    },
 }
 
 impl Request {
@@ -317,6 +406,12 @@ impl Request {
                 | Self::DescribeManagedPrefixLists { .. }
                 | Self::GetManagedPrefixListEntries { .. }
                 | Self::DescribeTags { .. }
+                // --- routing ---
+                | Self::DescribeRouteTables { .. }
+                | Self::DescribeInternetGateways { .. }
+                | Self::DescribeAddresses { .. }
+                | Self::DescribeAddressesAttribute { .. }
+                | Self::DescribeNetworkAcls { .. }
         )
     }
 }

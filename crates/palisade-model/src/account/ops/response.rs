@@ -11,6 +11,9 @@ use crate::group::SecurityGroup;
 use crate::ids::{EniId, GroupId, InstanceId, PeeringId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry, Subnet, Tag, Vpc};
 use crate::rule::{NewRule, Rule};
+// --- routing ---
+use crate::ids::{AddressAssociationId, RouteTableAssociationId};
+use crate::routing::{AddressView, ElasticIp, InternetGateway, NetworkAclView, RouteTableView};
 
 /// One page of a describe; `next` is the key of the next page's first item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,4 +135,18 @@ pub enum Response {
         cidr: Ipv6Net,
     },
     Tags(Paged<TaggedResource>),
+    // --- routing ---
+    RouteTable(RouteTableView),
+    RouteTables(Paged<RouteTableView>),
+    /// AssociateRouteTable.
+    RouteTableAssociated(RouteTableAssociationId),
+    /// ReplaceRouteTableAssociation.
+    RouteTableAssociationReplaced(RouteTableAssociationId),
+    InternetGateway(InternetGateway),
+    InternetGateways(Paged<InternetGateway>),
+    AddressAllocated(AddressView),
+    AddressAssociated(AddressAssociationId),
+    Addresses(Vec<AddressView>),
+    AddressAttributes(Vec<ElasticIp>),
+    NetworkAcls(Paged<NetworkAclView>),
 }
