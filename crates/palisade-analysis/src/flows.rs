@@ -27,7 +27,7 @@ use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use palisade_engine::{Engine, Payload, RuleMatch};
+use palisade_engine::{Engine, InterfaceClass, Payload, RuleMatch};
 use palisade_model::{
     Direction, EniId, GroupId, NewRule, Peer, PortRange, Protocol, Rule, Snapshot, Traffic,
 };
@@ -251,6 +251,7 @@ struct Conn {
 
 struct Iface<'s> {
     id: &'s EniId,
+    class: Option<InterfaceClass>,
     addrs: Vec<IpAddr>,
     observed: bool,
 }
@@ -302,6 +303,7 @@ impl<'s> Attributor<'s> {
             iface_index.insert(id.as_str(), index_u32(ifaces.len()));
             ifaces.push(Iface {
                 id,
+                class: engine.class_of(id).ok(),
                 addrs,
                 observed: false,
             });
@@ -393,6 +395,7 @@ impl<'s> Attributor<'s> {
             None => return Outcome::NotItsAddress,
         };
         let eni = info.id;
+        let class = info.class;
         let (local, remote, local_port, remote_port) = match direction {
             Direction::Ingress => (o.dst, o.src, o.dst_port, o.src_port),
             Direction::Egress => (o.src, o.dst, o.src_port, o.dst_port),
@@ -423,19 +426,21 @@ impl<'s> Attributor<'s> {
         let by_address = &mut self.by_address;
         let matched = &mut self.matched;
         let payload = payload(o.protocol, o.dst_port, remote);
-        let n = engine
-            .visit_matches(eni, direction, remote, payload, |m| {
-                let address = std::ptr::from_ref(m) as usize;
-                let i = match by_address.get(&address) {
-                    Some(&i) => Some(i),
-                    // Every rule the engine names is one of the snapshot's.
-                    None => rule_index.get(m).copied().inspect(|&i| {
-                        by_address.insert(address, i);
-                    }),
-                };
-                matched.extend(i);
-            })
-            .unwrap_or(0);
+        // An interface with no groups the engine knows of has no class: nothing allows.
+        let visit = |d: Direction, p: Payload, f: &mut dyn FnMut(&RuleMatch)| {
+            class.map_or(0, |c| engine.visit_class(c, d, remote, p, f))
+        };
+        let n = visit(direction, payload, &mut |m| {
+            let address = std::ptr::from_ref(m) as usize;
+            let i = match by_address.get(&address) {
+                Some(&i) => Some(i),
+                // Every rule the engine names is one of the snapshot's.
+                None => rule_index.get(m).copied().inspect(|&i| {
+                    by_address.insert(address, i);
+                }),
+            };
+            matched.extend(i);
+        });
 
         if !o.accepted {
             if n > 0 {
@@ -450,10 +455,7 @@ impl<'s> Attributor<'s> {
         // answer matters: nothing allows it this way, or it looks like an answer.
         if !continuing && (n == 0 || looks_like_reply(o)) {
             let back = payload_back(o.protocol, o.src_port, remote);
-            let reverse = engine
-                .visit_matches(eni, direction.opposite(), remote, back, |_| {})
-                .unwrap_or(0)
-                > 0;
+            let reverse = visit(direction.opposite(), back, &mut |_| {}) > 0;
             if reverse {
                 self.matched.clear();
                 self.remember(key, direction.opposite(), false, o.end);

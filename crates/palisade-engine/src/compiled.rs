@@ -59,6 +59,10 @@ pub struct Engine {
     prefix_lists: HashMap<PrefixListId, Vec<IpNet>>,
 }
 
+/// An interface's group set inside one engine (see [`Engine::class_of`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct InterfaceClass(u32);
+
 /// What [`Engine::update`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct UpdateStats {
@@ -121,6 +125,35 @@ impl Engine {
             IpAddr::V4(a) => policy.v4[d].allows(u32::from(a), pkt.payload, &self.ref_index),
             IpAddr::V6(a) => policy.v6[d].allows(u128::from(a), pkt.payload, &self.ref_index),
         })
+    }
+
+    /// The class of `interface` (its group set), for [`Engine::visit_class`]: callers
+    /// that decide many packets of one interface resolve it once. Valid until the engine
+    /// is updated.
+    pub fn class_of(&self, interface: &EniId) -> Result<InterfaceClass, DecideError> {
+        let idx = match eni_key(interface) {
+            Some(key) => self.interfaces.get(&key),
+            None => self.odd_interfaces.get(interface),
+        };
+        idx.map(|&i| InterfaceClass(i))
+            .ok_or_else(|| DecideError::UnknownInterface(interface.clone()))
+    }
+
+    /// [`Engine::visit_matches`] for an interface resolved by [`Engine::class_of`].
+    pub fn visit_class(
+        &self,
+        class: InterfaceClass,
+        direction: Direction,
+        remote: IpAddr,
+        payload: Payload,
+        f: impl FnMut(&RuleMatch),
+    ) -> usize {
+        let policy = &self.policies[class.0 as usize];
+        let d = dir_idx(direction);
+        match remote {
+            IpAddr::V4(a) => policy.v4[d].visit(u32::from(a), payload, &self.ref_index, f),
+            IpAddr::V6(a) => policy.v6[d].visit(u128::from(a), payload, &self.ref_index, f),
+        }
     }
 
     /// Calls `f` on every rule that admits `payload` from/to `remote` on `interface` in

@@ -12,4 +12,4 @@ pub mod reference;
 
 pub use packet::{DecideError, Decision, Packet, Payload, RuleMatch, Verdict};
 
-pub use compiled::{Engine, UpdateStats, compile};
+pub use compiled::{Engine, InterfaceClass, UpdateStats, compile};

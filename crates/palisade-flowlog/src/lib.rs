@@ -213,7 +213,7 @@ impl Format {
     /// Parses one record line of this format.
     pub fn record<'a>(&self, line: &'a str) -> Result<Record<'a>, RecordError> {
         let mut rec = Record::default();
-        let mut tokens = line.split(' ').filter(|t| !t.is_empty());
+        let mut tokens = Tokens { rest: line };
         for &field in &self.fields {
             let Some(token) = tokens.next() else {
                 return Err(RecordError::FieldCount {
@@ -234,6 +234,53 @@ impl Format {
         }
         Ok(rec)
     }
+}
+
+/// The space-separated tokens of a line (runs of spaces count as one), scanned byte by
+/// byte: the hot loop of `palisade flows`.
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let bytes = self.rest.as_bytes();
+        let start = bytes.iter().position(|&b| b != b' ')?;
+        let len = bytes[start..]
+            .iter()
+            .position(|&b| b == b' ')
+            .unwrap_or(bytes.len() - start);
+        // Both ends sit next to an ASCII space or the line's ends: char boundaries.
+        let token = &self.rest[start..start + len];
+        self.rest = &self.rest[start + len..];
+        Some(token)
+    }
+}
+
+/// An address: dotted-quad IPv4 read directly (most records), anything else by `std`.
+#[inline]
+fn parse_addr(token: &str) -> Option<IpAddr> {
+    let b = token.as_bytes();
+    if b.len() <= 15 && b.iter().all(|&c| c == b'.' || c.is_ascii_digit()) {
+        let mut octets = [0u8; 4];
+        let mut n = 0;
+        for part in token.split('.') {
+            if n == 4
+                || part.is_empty()
+                || part.len() > 3
+                || (part.len() > 1 && part.starts_with('0'))
+            {
+                return None;
+            }
+            octets[n] = number(part)?;
+            n += 1;
+        }
+        return (n == 4).then(|| IpAddr::from(octets));
+    }
+    token.parse().ok()
 }
 
 /// ACCEPT or REJECT.
@@ -318,7 +365,7 @@ impl<'a> Record<'a> {
             value: token.chars().take(64).collect(),
             what,
         };
-        let addr = || token.parse::<IpAddr>().map_err(|_| bad("an IP address"));
+        let addr = || parse_addr(token).ok_or_else(|| bad("an IP address"));
         match field {
             Field::Version => {
                 self.version = Some(number(token).ok_or_else(|| bad("a version number"))?)

@@ -137,7 +137,33 @@ fn refusals_name_the_field() {
     assert_eq!(Format::from_header("eni-0a egress"), None);
 }
 
+#[test]
+fn addresses_read_as_std_reads_them() {
+    for t in [
+        "10.0.0.1",
+        "255.255.255.255",
+        "0.0.0.0",
+        "1.2.3",
+        "1.2.3.4.5",
+        "01.2.3.4",
+        "256.1.1.1",
+        "1..2.3",
+        "::1",
+        "2001:db8::1",
+        "::ffff:10.0.0.1",
+        "",
+        "....",
+    ] {
+        assert_eq!(parse_addr(t), t.parse::<IpAddr>().ok(), "{t}");
+    }
+}
+
 proptest! {
+    #[test]
+    fn any_ipv4_text_reads_as_std_reads_it(t in "[0-9.]{0,16}") {
+        prop_assert_eq!(parse_addr(&t), t.parse::<IpAddr>().ok());
+    }
+
     // Whatever the line, parsing answers (never panics); a record printed in the default
     // format reads back as itself.
     #[test]

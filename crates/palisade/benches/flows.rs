@@ -151,7 +151,15 @@ fn main() {
             }
             let mix = (i as u64).wrapping_mul(0x9e37_79b9).wrapping_add(chunk_no);
             let port = 32768 + ((mix >> 7) % 28000) as u16;
-            n += lines_for(&snap, &engine, pkt, port, t, mix % 3 == 0, &mut text);
+            n += lines_for(
+                &snap,
+                &engine,
+                pkt,
+                port,
+                t,
+                mix.is_multiple_of(3),
+                &mut text,
+            );
         }
         chunk_no += 1;
         made += n;
@@ -170,13 +178,11 @@ fn main() {
         for line in text.lines() {
             if let Ok(Some(rec)) = reader.line(line)
                 && let Some(o) = Observation::from_record(&rec)
-            {
-                if let palisade_analysis::flows::Outcome::Allowed { rules, .. } =
+                && let palisade_analysis::flows::Outcome::Allowed { rules, .. } =
                     attributor.observe(&o)
-                {
-                    allowed += 1;
-                    matched += rules as u64;
-                }
+            {
+                allowed += 1;
+                matched += rules as u64;
             }
         }
         total_time += cpu_time() - start;
