@@ -56,6 +56,15 @@ pub enum Ec2ErrorCode {
     UnknownParameter,
     UnsupportedOperation,
     VpcLimitExceeded,
+    // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+    CidrLimitExceeded,
+    DefaultSubnetAlreadyExistsInAvailabilityZone,
+    DefaultVpcAlreadyExists,
+    InvalidSubnetCidrBlockAssociationIdNotFound,
+    InvalidVpcCidrBlockAssociationIdNotFound,
+    NoDefaultVpcForSubnet,
+    InvalidCidrBlockInUse,
+    OperationNotPermitted,
 }
 
 impl Ec2ErrorCode {
@@ -111,6 +120,15 @@ impl Ec2ErrorCode {
         Self::UnknownParameter,
         Self::UnsupportedOperation,
         Self::VpcLimitExceeded,
+        // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+        Self::CidrLimitExceeded,
+        Self::DefaultSubnetAlreadyExistsInAvailabilityZone,
+        Self::DefaultVpcAlreadyExists,
+        Self::InvalidSubnetCidrBlockAssociationIdNotFound,
+        Self::InvalidVpcCidrBlockAssociationIdNotFound,
+        Self::NoDefaultVpcForSubnet,
+        Self::InvalidCidrBlockInUse,
+        Self::OperationNotPermitted,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -172,6 +190,21 @@ impl Ec2ErrorCode {
             Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::VpcLimitExceeded => "VpcLimitExceeded",
+            // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+            Self::CidrLimitExceeded => "CidrLimitExceeded",
+            Self::DefaultSubnetAlreadyExistsInAvailabilityZone => {
+                "DefaultSubnetAlreadyExistsInAvailabilityZone"
+            }
+            Self::DefaultVpcAlreadyExists => "DefaultVpcAlreadyExists",
+            Self::InvalidSubnetCidrBlockAssociationIdNotFound => {
+                "InvalidSubnetCidrBlockAssociationID.NotFound"
+            }
+            Self::InvalidVpcCidrBlockAssociationIdNotFound => {
+                "InvalidVpcCidrBlockAssociationID.NotFound"
+            }
+            Self::NoDefaultVpcForSubnet => "NoDefaultVpcForSubnet",
+            Self::InvalidCidrBlockInUse => "InvalidCidrBlock.InUse",
+            Self::OperationNotPermitted => "OperationNotPermitted",
         }
     }
 }

@@ -12,8 +12,10 @@ mod groups;
 mod lists;
 mod network;
 mod tags;
+// VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
 #[cfg(test)]
 mod tests;
+mod vpcs;
 pub mod xml;
 
 use palisade_model::account::AccountState;
@@ -85,6 +87,17 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "CreateTags" => tags::create(p)?,
         "DeleteTags" => tags::delete(p)?,
         "DescribeTags" => tags::describe(p)?,
+        // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+        "DescribeVpcAttribute" => vpcs::describe_vpc_attribute(p)?,
+        "ModifyVpcAttribute" => vpcs::modify_vpc_attribute(p)?,
+        "ModifyVpcTenancy" => vpcs::modify_vpc_tenancy(p)?,
+        "AssociateVpcCidrBlock" => vpcs::associate_vpc_cidr(p)?,
+        "DisassociateVpcCidrBlock" => vpcs::disassociate_vpc_cidr(p)?,
+        "DisassociateSubnetCidrBlock" => vpcs::disassociate_subnet_cidr(p)?,
+        "ModifySubnetAttribute" => vpcs::modify_subnet_attribute(p)?,
+        "CreateDefaultVpc" => Request::CreateDefaultVpc,
+        "CreateDefaultSubnet" => vpcs::create_default_subnet(p)?,
+        "DescribeAvailabilityZones" => vpcs::describe_zones(p)?,
         _ => return Ok(None),
     }))
 }
@@ -125,6 +138,12 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Ipv6Unassigned { .. }
         | R::SubnetCidrAssociated { .. } => addresses::encode(&mut x, response),
         R::Tags(_) => tags::encode(&mut x, response),
+        // VPC area.
+        R::VpcAttribute { .. }
+        | R::ReturnValue
+        | R::VpcCidrBlock { .. }
+        | R::SubnetCidrBlock { .. }
+        | R::Zones(_) => vpcs::encode(&mut x, response, origin),
     }
     x.finish()
 }
