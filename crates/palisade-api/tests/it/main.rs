@@ -10,3 +10,4 @@ mod groups;
 mod harness;
 mod network;
 mod snapshots;
+mod vpcs;
