@@ -291,7 +291,7 @@ async fn ipv4_cidr_associations_follow_ec2s_restrictions() {
         )
         .await
         .ok();
-    assert_eq!(d.all("vpcId"), [vpc.clone()]);
+    assert_eq!(d.all("vpcId"), std::slice::from_ref(&vpc));
     assert_eq!(d.all("state"), ["available", "associated", "associated"]);
     assert_eq!(
         d.all("cidrBlock")[0],
@@ -440,7 +440,7 @@ async fn ipv6_cidr_association_and_subnet_ipv6() {
             )
             .await
             .ok();
-        assert_eq!(d.all("vpcId"), [vpc.clone()], "{name}");
+        assert_eq!(d.all("vpcId"), std::slice::from_ref(&vpc), "{name}");
     }
     // A subnet with a /64 of it: its association, then DisassociateSubnetCidrBlock.
     let sub64 = block.replace("::/56", "::/64");
@@ -481,7 +481,7 @@ async fn ipv6_cidr_association_and_subnet_ipv6() {
         )
         .await
         .ok();
-    assert_eq!(d.all("subnetId"), [subnet_id.clone()]);
+    assert_eq!(d.all("subnetId"), std::slice::from_ref(&subnet_id));
     let r = s
         .call("DisassociateSubnetCidrBlock", &[("AssociationId", &sassoc)])
         .await
@@ -558,7 +558,7 @@ async fn subnet_attributes_and_zone_checks() {
         )
         .await
         .ok();
-    assert_eq!(d.all("subnetId"), [id.clone()]);
+    assert_eq!(d.all("subnetId"), std::slice::from_ref(&id));
     for (tag, value) in [
         ("mapPublicIpOnLaunch", "true"),
         ("enableDns64", "true"),
@@ -655,7 +655,7 @@ async fn subnet_attributes_and_zone_checks() {
             )
             .await
             .ok();
-        assert_eq!(d.all("subnetId"), [id.clone()], "{name}");
+        assert_eq!(d.all("subnetId"), std::slice::from_ref(&id), "{name}");
     }
 }
 
