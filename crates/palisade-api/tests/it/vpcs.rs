@@ -171,16 +171,23 @@ async fn default_vpc_has_dns_hostnames_and_default_subnets() {
         )
         .await
         .ok();
-    assert_eq!(
-        subnets.all("availabilityZone"),
-        ["us-east-1a", "us-east-1b", "us-east-1c"]
-    );
-    assert_eq!(
-        subnets.all("availabilityZoneId"),
-        ["use1-az6", "use1-az1", "use1-az2"]
-    );
+    // Items come in subnet-id order; compare them by zone.
+    let mut found: Vec<(String, String, String)> = subnets
+        .all("availabilityZone")
+        .into_iter()
+        .zip(subnets.all("availabilityZoneId"))
+        .zip(subnets.all("cidrBlock"))
+        .map(|((zone, id), cidr)| (zone, id, cidr))
+        .collect();
+    found.sort();
+    let want = [
+        ("us-east-1a", "use1-az6", "172.31.0.0/20"),
+        ("us-east-1b", "use1-az1", "172.31.16.0/20"),
+        ("us-east-1c", "use1-az2", "172.31.32.0/20"),
+    ]
+    .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c.to_owned()));
+    assert_eq!(found, want);
     assert_eq!(subnets.all("mapPublicIpOnLaunch"), ["true", "true", "true"]);
-    assert_eq!(subnets.all("cidrBlock")[1], "172.31.16.0/20");
 }
 
 #[tokio::test]
