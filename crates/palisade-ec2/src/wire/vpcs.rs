@@ -14,6 +14,9 @@ use super::xml::Xml;
 use super::{Origin, select};
 use crate::query::{Params, QueryError};
 
+#[cfg(test)]
+mod tests;
+
 fn no_tags(_: &Zone) -> &[palisade_model::Tag] {
     &[]
 }
