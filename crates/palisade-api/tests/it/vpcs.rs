@@ -125,7 +125,7 @@ async fn vpc_attributes_are_kept_one_per_call() {
         )
         .await
         .ok();
-    assert_eq!(r.text("returnValue").as_deref(), Some("true"));
+    assert_eq!(r.text("return").as_deref(), Some("true"));
     check_code(
         &s.call(
             "ModifyVpcTenancy",

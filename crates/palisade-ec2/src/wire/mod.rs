@@ -140,7 +140,6 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         R::Tags(_) => tags::encode(&mut x, response),
         // VPC area.
         R::VpcAttribute { .. }
-        | R::ReturnValue
         | R::VpcCidrBlock { .. }
         | R::SubnetCidrBlock { .. }
         | R::Zones(_) => vpcs::encode(&mut x, response, origin),

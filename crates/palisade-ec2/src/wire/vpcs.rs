@@ -252,9 +252,6 @@ pub(super) fn encode(x: &mut Xml, response: &Response, _: &Origin<'_>) {
                 x.leaf("value", value);
             });
         }
-        Response::ReturnValue => {
-            x.leaf("returnValue", true);
-        }
         Response::VpcCidrBlock { vpc, association } => {
             let element = match association.cidr {
                 ipnet::IpNet::V4(_) => "cidrBlockAssociation",

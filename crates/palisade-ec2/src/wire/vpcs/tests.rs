@@ -222,10 +222,6 @@ fn encode_attribute_associations_and_zones() {
         ],
     );
     check_encode(
-        &Response::ReturnValue,
-        expect!["<returnValue>true</returnValue>"],
-    );
-    check_encode(
         &Response::VpcCidrBlock {
             vpc: "vpc-0123456789abcdef0".parse().expect("valid id"),
             association: CidrAssociation {

@@ -335,7 +335,7 @@ impl AccountState {
             }
             R::ModifyVpcTenancy { vpc, tenancy } => {
                 self.set_vpc_tenancy(&vpc, tenancy)?;
-                Response::ReturnValue
+                Response::Done
             }
             R::AssociateVpcCidrBlock { vpc, block } => {
                 let cidr = match block {

@@ -141,8 +141,6 @@ pub enum Response {
         attribute: VpcAttribute,
         value: bool,
     },
-    /// ModifyVpcTenancy: `<returnValue>true</returnValue>`.
-    ReturnValue,
     /// Associate/DisassociateVpcCidrBlock: the block in its transitional state.
     VpcCidrBlock {
         vpc: VpcId,
