@@ -550,3 +550,55 @@ fn decode_rule(g: &SecurityGroup, r: RuleRow) -> Result<Rule, StoreError> {
         tags: tags_in(r.tags),
     })
 }
+
+// VPC area: the attributes round-trip, and rows written before them still load.
+#[cfg(test)]
+mod vpc_attrs_tests {
+    use palisade_model::account::{AccountState, ResourceKey};
+    use palisade_model::{HostnameType, Quotas, SeqIdGen, Tenancy};
+
+    use super::{decode, encode};
+
+    #[test]
+    fn attributes_round_trip_and_old_rows_take_defaults() {
+        let mut ids = SeqIdGen::starting_at(1);
+        let st = AccountState::bootstrap(
+            "111111111111".parse().expect("valid account"),
+            "us-east-1",
+            Quotas::default(),
+            &mut ids,
+        );
+        for key in st.all_keys() {
+            let Some(mut r) = st.get(&key) else { continue };
+            match &mut r {
+                palisade_model::account::Resource::Vpc(v) => {
+                    v.attributes.tenancy = Tenancy::Dedicated;
+                    v.attributes.network_address_usage_metrics = true;
+                }
+                palisade_model::account::Resource::Subnet(s) => {
+                    s.attributes.hostname_type = HostnameType::ResourceName;
+                    s.attributes.enable_dns64 = true;
+                }
+                _ => {}
+            }
+            let body = encode(&r);
+            assert_eq!(decode(key.id(), &body).expect("decodes"), r);
+            if let ResourceKey::Vpc(_) | ResourceKey::Subnet(_) = key {
+                // A row without `attrs` (written before they were kept).
+                let mut json: serde_json::Value = serde_json::from_str(&body).expect("json");
+                json.as_object_mut().expect("object").remove("attrs");
+                let old = decode(key.id(), &json.to_string()).expect("old row decodes");
+                match old {
+                    palisade_model::account::Resource::Vpc(v) => {
+                        assert!(v.attributes.dns_hostnames, "a default VPC's hostnames");
+                        assert_eq!(v.attributes.tenancy, Tenancy::Default);
+                    }
+                    palisade_model::account::Resource::Subnet(s) => {
+                        assert_eq!(s.attributes, palisade_model::SubnetAttributes::default());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
