@@ -77,6 +77,7 @@ pub fn generate(seed: u64) -> Snapshot {
             } else {
                 Vec::new()
             },
+            attributes: Default::default(),
             is_default: false,
             tags: Vec::new(),
         };

@@ -30,6 +30,7 @@ fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
             cidrs_v6: Vec::new(),
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         },
     );
     let n_groups = n_rules.div_ceil(RULES_PER_GROUP);

@@ -78,6 +78,7 @@ fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
             cidrs_v6: Vec::new(),
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         },
     );
     let client_group: GroupId = "sg-00000001".parse().unwrap();

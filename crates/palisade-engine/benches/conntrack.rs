@@ -69,6 +69,7 @@ fn snapshot() -> Snapshot {
             cidrs_v6: Vec::new(),
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         },
     );
     s.groups.insert(sg.clone(), group);

@@ -10,6 +10,7 @@ mod groups;
 mod network;
 pub mod ops;
 mod routing;
+mod vpcs;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,7 @@ pub use addresses::AddressSpec;
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
 pub use network::{Instance, InstanceState, NewEni, NewInstances};
 pub use routing::AddressTarget;
+pub use vpcs::{SubnetAttributeChange, VpcAttribute};
 
 use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
 use crate::group::SecurityGroup;
@@ -26,7 +28,7 @@ use crate::ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
 };
 use crate::ids::{AllocationId, InternetGatewayId, NetworkAclId, RouteTableId};
-use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc};
+use crate::network::{Eni, Peering, PrefixList, Subnet, Tag, Vpc, VpcAttributes};
 use crate::quotas::Quotas;
 use crate::routing::{ElasticIp, InternetGateway, NetworkAcl, RouteTable};
 use crate::snapshot::Snapshot;
@@ -144,27 +146,11 @@ impl AccountState {
         }
     }
 
-    /// A new account/region as EC2 creates it: a default VPC `172.31.0.0/16` with one
-    /// default `/20` subnet in each of three zones, and its default security group
-    /// ("Default VPCs", VPC UG).
+    /// A new account/region as EC2 creates it: the default VPC
+    /// ([`AccountState::insert_default_vpc`]).
     pub fn bootstrap(owner: AccountId, region: &str, quotas: Quotas, ids: &mut dyn IdGen) -> Self {
         let mut state = Self::empty(owner, region, quotas);
-        let cidr: Ipv4Net = "172.31.0.0/16".parse().expect("literal CIDR is valid");
-        let vpc_id = state.insert_vpc(cidr, None, true, Vec::new(), ids);
-        for (idx, zone) in ["a", "b", "c"].iter().enumerate() {
-            let third = u8::try_from(idx * 16).expect("three zones fit in one octet");
-            let cidr = Ipv4Net::new([172, 31, third, 0].into(), 20).expect("literal CIDR is valid");
-            let subnet = Subnet {
-                id: SubnetId::generate(ids),
-                vpc_id: vpc_id.clone(),
-                owner: state.owner.clone(),
-                cidr_v4: cidr,
-                cidr_v6: None,
-                availability_zone: format!("{region}{zone}"),
-                tags: Vec::new(),
-            };
-            state.put(Resource::Subnet(subnet));
-        }
+        state.insert_default_vpc(ids);
         state
     }
 
@@ -333,6 +319,7 @@ impl AccountState {
         cidr_v6: Option<ipnet::Ipv6Net>,
         is_default: bool,
         tags: Vec<Tag>,
+        attributes: VpcAttributes,
         ids: &mut dyn IdGen,
     ) -> VpcId {
         let vpc = Vpc {
@@ -342,6 +329,7 @@ impl AccountState {
             cidrs_v6: cidr_v6.into_iter().collect(),
             is_default,
             tags,
+            attributes,
         };
         let group = SecurityGroup::new_default(
             GroupId::generate(ids),

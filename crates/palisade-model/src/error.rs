@@ -74,6 +74,15 @@ pub enum Ec2ErrorCode {
     ResourceAlreadyAssociated,
     GatewayNotAttached,
     AddressLimitExceeded,
+    // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+    CidrLimitExceeded,
+    DefaultSubnetAlreadyExistsInAvailabilityZone,
+    DefaultVpcAlreadyExists,
+    InvalidSubnetCidrBlockAssociationIdNotFound,
+    InvalidVpcCidrBlockAssociationIdNotFound,
+    NoDefaultVpcForSubnet,
+    InvalidCidrBlockInUse,
+    OperationNotPermitted,
 }
 
 impl Ec2ErrorCode {
@@ -147,6 +156,15 @@ impl Ec2ErrorCode {
         Self::ResourceAlreadyAssociated,
         Self::GatewayNotAttached,
         Self::AddressLimitExceeded,
+        // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+        Self::CidrLimitExceeded,
+        Self::DefaultSubnetAlreadyExistsInAvailabilityZone,
+        Self::DefaultVpcAlreadyExists,
+        Self::InvalidSubnetCidrBlockAssociationIdNotFound,
+        Self::InvalidVpcCidrBlockAssociationIdNotFound,
+        Self::NoDefaultVpcForSubnet,
+        Self::InvalidCidrBlockInUse,
+        Self::OperationNotPermitted,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -226,6 +244,21 @@ impl Ec2ErrorCode {
             Self::ResourceAlreadyAssociated => "Resource.AlreadyAssociated",
             Self::GatewayNotAttached => "Gateway.NotAttached",
             Self::AddressLimitExceeded => "AddressLimitExceeded",
+            // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+            Self::CidrLimitExceeded => "CidrLimitExceeded",
+            Self::DefaultSubnetAlreadyExistsInAvailabilityZone => {
+                "DefaultSubnetAlreadyExistsInAvailabilityZone"
+            }
+            Self::DefaultVpcAlreadyExists => "DefaultVpcAlreadyExists",
+            Self::InvalidSubnetCidrBlockAssociationIdNotFound => {
+                "InvalidSubnetCidrBlockAssociationID.NotFound"
+            }
+            Self::InvalidVpcCidrBlockAssociationIdNotFound => {
+                "InvalidVpcCidrBlockAssociationID.NotFound"
+            }
+            Self::NoDefaultVpcForSubnet => "NoDefaultVpcForSubnet",
+            Self::InvalidCidrBlockInUse => "InvalidCidrBlock.InUse",
+            Self::OperationNotPermitted => "OperationNotPermitted",
         }
     }
 }

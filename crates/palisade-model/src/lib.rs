@@ -17,6 +17,8 @@ mod routing;
 mod rule;
 mod snapshot;
 mod time;
+// VPC and subnet attributes, zones.
+pub mod zones;
 
 pub use error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
 pub use group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
@@ -44,3 +46,7 @@ pub use routing::{
 pub use rule::{Direction, NewRule, Rule, RuleSpec};
 pub use snapshot::{Snapshot, SnapshotError};
 pub use time::Timestamp;
+// VPC and subnet attributes, zones.
+pub use network::{
+    HostnameType, SubnetAttributes, Tenancy, VpcAttributes, stable_suffix, subnet_association_id,
+};

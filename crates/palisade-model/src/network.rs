@@ -47,9 +47,103 @@ pub struct Vpc {
     pub cidrs_v6: Vec<Ipv6Net>,
     pub is_default: bool,
     pub tags: Vec<Tag>,
+    /// DNS, metrics and tenancy (DescribeVpcAttribute, `InstanceTenancy`).
+    pub attributes: VpcAttributes,
+}
+
+/// What DescribeVpcAttribute/ModifyVpcAttribute and CreateVpc's `InstanceTenancy` set on a
+/// VPC. [`Default`] is a VPC the caller creates: DNS support on, DNS hostnames off ("DNS
+/// attributes for your VPC", VPC UG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct VpcAttributes {
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+    pub network_address_usage_metrics: bool,
+    pub tenancy: Tenancy,
+}
+
+impl Default for VpcAttributes {
+    fn default() -> Self {
+        Self {
+            dns_support: true,
+            dns_hostnames: false,
+            network_address_usage_metrics: false,
+            tenancy: Tenancy::Default,
+        }
+    }
+}
+
+impl VpcAttributes {
+    /// A default VPC's: DNS hostnames on as well ("Default VPCs", VPC UG).
+    pub fn default_vpc() -> Self {
+        Self {
+            dns_hostnames: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// `InstanceTenancy` of a VPC (`host` is not accepted for a VPC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Tenancy {
+    Default,
+    Dedicated,
+}
+
+impl Tenancy {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Default => "default",
+            Self::Dedicated => "dedicated",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "default" => Some(Self::Default),
+            "dedicated" => Some(Self::Dedicated),
+            _ => None,
+        }
+    }
+}
+
+/// 17 lowercase hex digits that depend only on `parts`: the stable suffix of ids EC2 assigns
+/// but Palisade derives instead of storing (CIDR association ids, the DHCP option set).
+/// FNV-1a, spelled out so the ids never change with the standard library's hasher.
+pub fn stable_suffix(parts: &[&str]) -> String {
+    let hash = |seed: u64| {
+        let mut h = seed;
+        for part in parts {
+            for b in part.bytes().chain([0]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    };
+    let hi = hash(0xcbf2_9ce4_8422_2325);
+    let lo = hash(0x8422_2325_cbf2_9ce4);
+    format!("{hi:016x}{:x}", lo & 0xf)
 }
 
 impl Vpc {
+    /// The association id of one of this VPC's blocks (`vpc-cidr-assoc-…`), stable for
+    /// as long as the block stays associated.
+    pub fn cidr_association_id(&self, cidr: IpNet) -> String {
+        format!(
+            "vpc-cidr-assoc-{}",
+            stable_suffix(&[self.id.as_str(), &cidr.to_string()])
+        )
+    }
+
+    /// The block with association id `id`, if this VPC has it.
+    pub fn cidr_by_association(&self, id: &str) -> Option<IpNet> {
+        self.cidrs_v4
+            .iter()
+            .map(|c| IpNet::V4(*c))
+            .chain(self.cidrs_v6.iter().map(|c| IpNet::V6(*c)))
+            .find(|c| self.cidr_association_id(*c) == id)
+    }
+
     pub fn contains(&self, addr: IpAddr) -> bool {
         match addr {
             IpAddr::V4(a) => self.cidrs_v4.iter().any(|n| n.contains(&a)),
@@ -68,6 +162,71 @@ pub struct Subnet {
     pub cidr_v6: Option<Ipv6Net>,
     pub availability_zone: String,
     pub tags: Vec<Tag>,
+    /// What ModifySubnetAttribute sets, and whether it is its zone's default subnet.
+    pub attributes: SubnetAttributes,
+}
+
+impl Subnet {
+    /// The association id of this subnet's IPv6 block (`subnet-cidr-assoc-…`).
+    pub fn ipv6_association_id(&self, cidr: Ipv6Net) -> String {
+        subnet_association_id(&self.id, cidr)
+    }
+}
+
+/// The association id of subnet `id`'s IPv6 block `cidr`.
+pub fn subnet_association_id(id: &SubnetId, cidr: Ipv6Net) -> String {
+    format!(
+        "subnet-cidr-assoc-{}",
+        stable_suffix(&[id.as_str(), &cidr.to_string()])
+    )
+}
+
+/// A subnet's launch and DNS settings (ModifySubnetAttribute). [`Default`] is a subnet the
+/// caller creates; a default subnet also maps public addresses ("Default subnets", VPC UG).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct SubnetAttributes {
+    pub default_for_az: bool,
+    pub map_public_ip_on_launch: bool,
+    pub assign_ipv6_address_on_creation: bool,
+    pub enable_dns64: bool,
+    pub hostname_type: HostnameType,
+    pub resource_name_dns_a_record: bool,
+    pub resource_name_dns_aaaa_record: bool,
+}
+
+impl SubnetAttributes {
+    /// A default subnet's.
+    pub fn default_subnet() -> Self {
+        Self {
+            default_for_az: true,
+            map_public_ip_on_launch: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// `PrivateDnsNameOptionsOnLaunch.HostnameType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HostnameType {
+    #[default]
+    IpName,
+    ResourceName,
+}
+
+impl HostnameType {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::IpName => "ip-name",
+            Self::ResourceName => "resource-name",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "ip-name" => Some(Self::IpName),
+            "resource-name" => Some(Self::ResourceName),
+            _ => None,
+        }
+    }
 }
 
 /// Idle timeouts of tracked connections on one interface, in seconds, with EC2's ranges and

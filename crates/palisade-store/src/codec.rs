@@ -10,6 +10,7 @@ use palisade_model::{
     AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
 };
+use palisade_model::{HostnameType, SubnetAttributes, Tenancy, VpcAttributes};
 use serde::{Deserialize, Serialize};
 // --- routing ---
 use palisade_model::{
@@ -29,6 +30,9 @@ enum Row {
         v6: Vec<String>,
         default: bool,
         tags: Vec<(String, String)>,
+        /// VPC area; absent in rows written before VPC attributes were kept.
+        #[serde(default)]
+        attrs: Option<VpcAttrsRow>,
     },
     Subnet {
         id: String,
@@ -38,6 +42,9 @@ enum Row {
         v6: Option<String>,
         az: String,
         tags: Vec<(String, String)>,
+        /// VPC area; absent in rows written before subnet attributes were kept.
+        #[serde(default)]
+        attrs: Option<SubnetAttrsRow>,
     },
     Group {
         id: String,
@@ -127,6 +134,84 @@ enum Row {
     },
 }
 
+// VPC and subnet attributes (VPC area).
+#[derive(Serialize, Deserialize)]
+struct VpcAttrsRow {
+    dns_support: bool,
+    dns_hostnames: bool,
+    nau_metrics: bool,
+    tenancy: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct SubnetAttrsRow {
+    default_for_az: bool,
+    map_public_ip: bool,
+    assign_ipv6: bool,
+    dns64: bool,
+    hostname_type: String,
+    dns_a: bool,
+    dns_aaaa: bool,
+}
+
+fn vpc_attrs_out(a: &VpcAttributes) -> VpcAttrsRow {
+    VpcAttrsRow {
+        dns_support: a.dns_support,
+        dns_hostnames: a.dns_hostnames,
+        nau_metrics: a.network_address_usage_metrics,
+        tenancy: a.tenancy.aws_name().to_owned(),
+    }
+}
+
+fn vpc_attrs_in(
+    id: &str,
+    row: Option<VpcAttrsRow>,
+    default: bool,
+) -> Result<VpcAttributes, StoreError> {
+    let Some(r) = row else {
+        return Ok(if default {
+            VpcAttributes::default_vpc()
+        } else {
+            VpcAttributes::default()
+        });
+    };
+    Ok(VpcAttributes {
+        dns_support: r.dns_support,
+        dns_hostnames: r.dns_hostnames,
+        network_address_usage_metrics: r.nau_metrics,
+        tenancy: Tenancy::parse(&r.tenancy)
+            .ok_or_else(|| corrupt(id, format!("tenancy {}", r.tenancy)))?,
+    })
+}
+
+fn subnet_attrs_out(a: &SubnetAttributes) -> SubnetAttrsRow {
+    SubnetAttrsRow {
+        default_for_az: a.default_for_az,
+        map_public_ip: a.map_public_ip_on_launch,
+        assign_ipv6: a.assign_ipv6_address_on_creation,
+        dns64: a.enable_dns64,
+        hostname_type: a.hostname_type.aws_name().to_owned(),
+        dns_a: a.resource_name_dns_a_record,
+        dns_aaaa: a.resource_name_dns_aaaa_record,
+    }
+}
+
+fn subnet_attrs_in(id: &str, row: Option<SubnetAttrsRow>) -> Result<SubnetAttributes, StoreError> {
+    let Some(r) = row else {
+        return Ok(SubnetAttributes::default());
+    };
+    Ok(SubnetAttributes {
+        default_for_az: r.default_for_az,
+        map_public_ip_on_launch: r.map_public_ip,
+        assign_ipv6_address_on_creation: r.assign_ipv6,
+        enable_dns64: r.dns64,
+        hostname_type: HostnameType::parse(&r.hostname_type)
+            .ok_or_else(|| corrupt(id, format!("hostname type {}", r.hostname_type)))?,
+        resource_name_dns_a_record: r.dns_a,
+        resource_name_dns_aaaa_record: r.dns_aaaa,
+    })
+}
+
 #[derive(Serialize, Deserialize)]
 struct RuleRow {
     id: String,
@@ -166,6 +251,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             v6: v.cidrs_v6.iter().map(ToString::to_string).collect(),
             default: v.is_default,
             tags: tags_out(&v.tags),
+            attrs: Some(vpc_attrs_out(&v.attributes)),
         },
         Resource::Subnet(s) => Row::Subnet {
             id: s.id.to_string(),
@@ -175,6 +261,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             v6: s.cidr_v6.map(|n| n.to_string()),
             az: s.availability_zone.clone(),
             tags: tags_out(&s.tags),
+            attrs: Some(subnet_attrs_out(&s.attributes)),
         },
         Resource::Group(g) => Row::Group {
             id: g.id.to_string(),
@@ -344,7 +431,9 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             v6,
             default,
             tags,
+            attrs,
         } => Resource::Vpc(Vpc {
+            attributes: vpc_attrs_in(&id, attrs, default)?,
             owner: p(&id, &owner)?,
             cidrs_v4: v4
                 .iter()
@@ -366,7 +455,9 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             v6,
             az,
             tags,
+            attrs,
         } => Resource::Subnet(Subnet {
+            attributes: subnet_attrs_in(&id, attrs)?,
             vpc_id: p(&id, &vpc)?,
             owner: p(&id, &owner)?,
             cidr_v4: p(&id, &v4)?,
@@ -643,4 +734,56 @@ fn decode_rule(g: &SecurityGroup, r: RuleRow) -> Result<Rule, StoreError> {
         description: r.description,
         tags: tags_in(r.tags),
     })
+}
+
+// VPC area: the attributes round-trip, and rows written before them still load.
+#[cfg(test)]
+mod vpc_attrs_tests {
+    use palisade_model::account::{AccountState, ResourceKey};
+    use palisade_model::{HostnameType, Quotas, SeqIdGen, Tenancy};
+
+    use super::{decode, encode};
+
+    #[test]
+    fn attributes_round_trip_and_old_rows_take_defaults() {
+        let mut ids = SeqIdGen::starting_at(1);
+        let st = AccountState::bootstrap(
+            "111111111111".parse().expect("valid account"),
+            "us-east-1",
+            Quotas::default(),
+            &mut ids,
+        );
+        for key in st.all_keys() {
+            let Some(mut r) = st.get(&key) else { continue };
+            match &mut r {
+                palisade_model::account::Resource::Vpc(v) => {
+                    v.attributes.tenancy = Tenancy::Dedicated;
+                    v.attributes.network_address_usage_metrics = true;
+                }
+                palisade_model::account::Resource::Subnet(s) => {
+                    s.attributes.hostname_type = HostnameType::ResourceName;
+                    s.attributes.enable_dns64 = true;
+                }
+                _ => {}
+            }
+            let body = encode(&r);
+            assert_eq!(decode(key.id(), &body).expect("decodes"), r);
+            if let ResourceKey::Vpc(_) | ResourceKey::Subnet(_) = key {
+                // A row without `attrs` (written before they were kept).
+                let mut json: serde_json::Value = serde_json::from_str(&body).expect("json");
+                json.as_object_mut().expect("object").remove("attrs");
+                let old = decode(key.id(), &json.to_string()).expect("old row decodes");
+                match old {
+                    palisade_model::account::Resource::Vpc(v) => {
+                        assert!(v.attributes.dns_hostnames, "a default VPC's hostnames");
+                        assert_eq!(v.attributes.tenancy, Tenancy::Default);
+                    }
+                    palisade_model::account::Resource::Subnet(s) => {
+                        assert_eq!(s.attributes, palisade_model::SubnetAttributes::default());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
 }

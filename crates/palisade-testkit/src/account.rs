@@ -146,6 +146,7 @@ impl Gen {
                 cidrs_v6: vec![Ipv6Net::new(v6, 56).expect("/56 is valid")],
                 is_default: false,
                 tags: Vec::new(),
+                attributes: Default::default(),
             },
         );
         id

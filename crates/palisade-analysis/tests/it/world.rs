@@ -57,6 +57,7 @@ impl World {
             cidrs_v6: vec![v6.parse().unwrap()],
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         };
         self.snap.vpcs.insert(v.id.clone(), v);
         self

@@ -387,6 +387,103 @@ fn trigger(code: C) -> Case {
             vec![],
             ec2("DescribeSecurityGroups", &[("GroupId.01", NO_GROUP)]),
         ),
+        // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+        C::CidrLimitExceeded => {
+            let mut setup = vec![vpc("vpc", "10.0.0.0/16")];
+            setup.extend((1..=4).map(|n| {
+                let cidr = format!("10.{n}.0.0/16");
+                ec2(
+                    "AssociateVpcCidrBlock",
+                    &[("VpcId", "$vpc"), ("CidrBlock", &cidr)],
+                )
+            }));
+            case(
+                setup,
+                ec2(
+                    "AssociateVpcCidrBlock",
+                    &[("VpcId", "$vpc"), ("CidrBlock", "10.9.0.0/16")],
+                ),
+            )
+        }
+        C::DefaultSubnetAlreadyExistsInAvailabilityZone => case(
+            vec![],
+            ec2("CreateDefaultSubnet", &[("AvailabilityZone", "us-east-1a")]),
+        ),
+        C::DefaultVpcAlreadyExists => case(vec![], ec2("CreateDefaultVpc", &[])),
+        C::InvalidSubnetCidrBlockAssociationIdNotFound => case(
+            vec![],
+            ec2(
+                "DisassociateSubnetCidrBlock",
+                &[("AssociationId", "subnet-cidr-assoc-0123456789abcdef0")],
+            ),
+        ),
+        C::InvalidVpcCidrBlockAssociationIdNotFound => case(
+            vec![],
+            ec2(
+                "DisassociateVpcCidrBlock",
+                &[("AssociationId", "vpc-cidr-assoc-0123456789abcdef0")],
+            ),
+        ),
+        C::NoDefaultVpcForSubnet => case(
+            vec![
+                ec2(
+                    "DescribeVpcs",
+                    &[
+                        ("Filter.1.Name", "is-default"),
+                        ("Filter.1.Value.1", "true"),
+                    ],
+                )
+                .save("vpc", "vpcId"),
+                ec2(
+                    "DescribeSubnets",
+                    &[
+                        ("Filter.1.Name", "availability-zone"),
+                        ("Filter.1.Value.1", "us-east-1a"),
+                    ],
+                )
+                .save("a", "subnetId"),
+                ec2(
+                    "DescribeSubnets",
+                    &[
+                        ("Filter.1.Name", "availability-zone"),
+                        ("Filter.1.Value.1", "us-east-1b"),
+                    ],
+                )
+                .save("b", "subnetId"),
+                ec2(
+                    "DescribeSubnets",
+                    &[
+                        ("Filter.1.Name", "availability-zone"),
+                        ("Filter.1.Value.1", "us-east-1c"),
+                    ],
+                )
+                .save("c", "subnetId"),
+                ec2("DeleteSubnet", &[("SubnetId", "$a")]),
+                ec2("DeleteSubnet", &[("SubnetId", "$b")]),
+                ec2("DeleteSubnet", &[("SubnetId", "$c")]),
+                ec2("DeleteVpc", &[("VpcId", "$vpc")]),
+            ],
+            ec2("CreateDefaultSubnet", &[("AvailabilityZone", "us-east-1a")]),
+        ),
+        C::InvalidCidrBlockInUse => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                ec2(
+                    "AssociateVpcCidrBlock",
+                    &[("VpcId", "$vpc"), ("CidrBlock", "10.1.0.0/16")],
+                )
+                .save("assoc", "associationId"),
+                subnet("subnet", "$vpc", "10.1.0.0/24"),
+            ],
+            ec2("DisassociateVpcCidrBlock", &[("AssociationId", "$assoc")]),
+        ),
+        C::OperationNotPermitted => case(
+            vec![
+                vpc("vpc", "10.0.0.0/16"),
+                ec2("DescribeVpcs", &[("VpcId.1", "$vpc")]).save("assoc", "associationId"),
+            ],
+            ec2("DisassociateVpcCidrBlock", &[("AssociationId", "$assoc")]),
+        ),
         C::UnsupportedOperation => case(
             vec![vpc("a", "10.0.0.0/16"), vpc("b", "10.1.0.0/16")],
             ec2(

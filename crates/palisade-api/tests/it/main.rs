@@ -11,3 +11,4 @@ mod harness;
 mod network;
 mod routing;
 mod snapshots;
+mod vpcs;

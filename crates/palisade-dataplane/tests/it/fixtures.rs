@@ -58,6 +58,7 @@ impl World {
                 cidrs_v6: vec!["2001:db8::/56".parse().unwrap()],
                 is_default: false,
                 tags: Vec::new(),
+                attributes: Default::default(),
             },
         );
         Self { snap, next_rule: 0 }

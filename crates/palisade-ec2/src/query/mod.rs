@@ -36,7 +36,7 @@ impl QueryError {
             format!("The request must contain the parameter {name}"),
         )
     }
-    fn invalid(name: &str, value: &str) -> Self {
+    pub(crate) fn invalid(name: &str, value: &str) -> Self {
         Self::new(
             Ec2ErrorCode::InvalidParameterValue,
             format!("Invalid value '{value}' for {name}"),

@@ -4,7 +4,7 @@
 //! `assignedPrivateIpAddressesSet`, `assignedIpv6Addresses`, `unassignedIpv6Addresses`,
 //! `ipv6CidrBlockAssociation`.
 
-use palisade_model::account::ops::{Request, Response};
+use palisade_model::account::ops::{CidrState, Request, Response};
 
 use super::empty_list;
 use super::network::{cidr_v6, subnet_ipv6_association};
@@ -91,7 +91,7 @@ pub(super) fn encode(x: &mut Xml, response: &Response) {
         }
         Response::SubnetCidrAssociated { subnet, cidr } => {
             x.node("ipv6CidrBlockAssociation", |x| {
-                subnet_ipv6_association(x, subnet, *cidr);
+                subnet_ipv6_association(x, subnet, *cidr, CidrState::Associating);
             })
             .leaf("subnetId", subnet);
         }

@@ -13,8 +13,10 @@ mod lists;
 mod network;
 mod routing;
 mod tags;
+// VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
 #[cfg(test)]
 mod tests;
+mod vpcs;
 pub mod xml;
 
 use palisade_model::account::AccountState;
@@ -109,6 +111,17 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "DescribeAddressesAttribute" => routing::describe_addresses_attribute(p)?,
         "DescribeNetworkAcls" => routing::describe_network_acls(p)?,
         a if routing::ACL_MUTATIONS.contains(&a) => return Err(routing::acl_mutation(a)),
+        // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+        "DescribeVpcAttribute" => vpcs::describe_vpc_attribute(p)?,
+        "ModifyVpcAttribute" => vpcs::modify_vpc_attribute(p)?,
+        "ModifyVpcTenancy" => vpcs::modify_vpc_tenancy(p)?,
+        "AssociateVpcCidrBlock" => vpcs::associate_vpc_cidr(p)?,
+        "DisassociateVpcCidrBlock" => vpcs::disassociate_vpc_cidr(p)?,
+        "DisassociateSubnetCidrBlock" => vpcs::disassociate_subnet_cidr(p)?,
+        "ModifySubnetAttribute" => vpcs::modify_subnet_attribute(p)?,
+        "CreateDefaultVpc" => Request::CreateDefaultVpc,
+        "CreateDefaultSubnet" => vpcs::create_default_subnet(p)?,
+        "DescribeAvailabilityZones" => vpcs::describe_zones(p)?,
         _ => return Ok(None),
     }))
 }
@@ -161,6 +174,11 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Addresses(_)
         | R::AddressAttributes(_)
         | R::NetworkAcls(_) => routing::encode(&mut x, response, origin),
+        // VPC area.
+        R::VpcAttribute { .. }
+        | R::VpcCidrBlock { .. }
+        | R::SubnetCidrBlock { .. }
+        | R::Zones(_) => vpcs::encode(&mut x, response, origin),
     }
     x.finish()
 }

@@ -6,11 +6,14 @@
 use ipnet::{Ipv4Net, Ipv6Net};
 use palisade_model::account::NewEni;
 use palisade_model::account::NewInstances;
+use palisade_model::account::ops::{CidrAssociation, CidrState};
 use palisade_model::account::ops::{
     EniView, GroupName, InstanceView, Request, Response, SubnetView,
 };
-use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, SubnetId, Tag, Vpc};
+use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, SubnetId, Tag, Tenancy, Vpc};
+use palisade_model::{stable_suffix, subnet_association_id};
 
+use super::vpcs::vpc_association;
 use super::xml::Xml;
 use super::{Origin, next_token, select, tag_set};
 use crate::query::{Params, QueryError, address_spec, page_request, run_instances_spec};
@@ -56,10 +59,16 @@ fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Option<Vec<String
 }
 
 pub(super) fn create_vpc(p: &Params) -> Result<Request, QueryError> {
+    let tenancy = match p.get("InstanceTenancy") {
+        None => Tenancy::Default,
+        Some(v) => Tenancy::parse(v).ok_or_else(|| QueryError::invalid("InstanceTenancy", v))?,
+    };
     Ok(Request::CreateVpc {
         cidr: cidr_v4(p, "CidrBlock")?,
         amazon_ipv6: p.bool("AmazonProvidedIpv6CidrBlock")?.unwrap_or(false),
         tags: p.tag_specs("vpc")?,
+        tenancy,
+        ipv6_border_group: p.get("Ipv6CidrBlockNetworkBorderGroup").map(str::to_owned),
     })
 }
 
@@ -67,26 +76,59 @@ const VPC_FILTERS: &[&str] = &[
     "vpc-id",
     "cidr",
     "cidr-block-association.cidr-block",
+    "cidr-block-association.association-id",
+    "cidr-block-association.state",
     "ipv6-cidr-block-association.ipv6-cidr-block",
+    "ipv6-cidr-block-association.association-id",
+    "ipv6-cidr-block-association.state",
+    "ipv6-cidr-block-association.ipv6-pool",
+    "dhcp-options-id",
     "is-default",
+    "isDefault",
     "owner-id",
     "state",
+    "tag-value",
 ];
 
 fn vpc_field(
     v: &Vpc,
     name: &str,
-    _: &palisade_model::account::AccountState,
+    st: &palisade_model::account::AccountState,
 ) -> Option<Vec<String>> {
+    let ids_v4 = || {
+        v.cidrs_v4
+            .iter()
+            .map(|c| v.cidr_association_id((*c).into()))
+    };
+    let ids_v6 = || {
+        v.cidrs_v6
+            .iter()
+            .map(|c| v.cidr_association_id((*c).into()))
+    };
     match name {
         "vpc-id" => strings([&v.id]),
-        "cidr" | "cidr-block-association.cidr-block" => strings(&v.cidrs_v4),
+        // `cidr` is the primary block ("The primary IPv4 CIDR block of the VPC").
+        "cidr" => strings(v.cidrs_v4.iter().take(1)),
+        "cidr-block-association.cidr-block" => strings(&v.cidrs_v4),
+        "cidr-block-association.association-id" => strings(ids_v4()),
+        "cidr-block-association.state" => strings(v.cidrs_v4.iter().map(|_| "associated")),
         "ipv6-cidr-block-association.ipv6-cidr-block" => strings(&v.cidrs_v6),
-        "is-default" => strings([v.is_default]),
+        "ipv6-cidr-block-association.association-id" => strings(ids_v6()),
+        "ipv6-cidr-block-association.state" => strings(v.cidrs_v6.iter().map(|_| "associated")),
+        "ipv6-cidr-block-association.ipv6-pool" => strings(v.cidrs_v6.iter().map(|_| "Amazon")),
+        "dhcp-options-id" => strings([dhcp_options_id(st.owner().as_str(), st.region())]),
+        "is-default" | "isDefault" => strings([v.is_default]),
         "owner-id" => strings([&v.owner]),
         "state" => strings(["available"]),
+        "tag-value" => strings(v.tags.iter().map(|t| &t.value)),
         _ => None,
     }
+}
+
+/// The region's default DHCP option set, which every VPC here uses (EC2 creates one per
+/// account and region).
+pub(super) fn dhcp_options_id(account: &str, region: &str) -> String {
+    format!("dopt-{}", stable_suffix(&[account, region, "dhcp"]))
 }
 
 pub(super) fn describe_vpcs(p: &Params) -> Result<Request, QueryError> {
@@ -104,11 +146,21 @@ pub(super) fn delete_vpc(p: &Params) -> Result<Request, QueryError> {
 }
 
 pub(super) fn create_subnet(p: &Params) -> Result<Request, QueryError> {
+    if p.bool("Ipv6Native")?.unwrap_or(false) {
+        return Err(QueryError::new(
+            Ec2ErrorCode::UnsupportedOperation,
+            "palisade does not model IPv6-only subnets (Ipv6Native)",
+        ));
+    }
     Ok(Request::CreateSubnet {
         vpc: p.required_id("VpcId")?,
         cidr: cidr_v4(p, "CidrBlock")?,
         ipv6: cidr_v6(p, "Ipv6CidrBlock")?,
-        zone: p.get("AvailabilityZone").map(str::to_owned),
+        // The model takes a zone name or a zone id.
+        zone: p
+            .get("AvailabilityZone")
+            .or_else(|| p.get("AvailabilityZoneId"))
+            .map(str::to_owned),
         tags: p.tag_specs("subnet")?,
     })
 }
@@ -125,15 +177,43 @@ const SUBNET_FILTERS: &[&str] = &[
     "defaultForAz",
     "owner-id",
     "state",
+    // VPC area.
+    "availability-zone-id",
+    "availabilityZoneId",
+    "map-public-ip-on-launch",
+    "assign-ipv6-address-on-creation",
+    "ipv6-native",
+    "ipv6-cidr-block-association.ipv6-cidr-block",
+    "ipv6-cidr-block-association.association-id",
+    "ipv6-cidr-block-association.state",
+    "subnet-arn",
+    "tag-value",
 ];
 
 fn subnet_field(
     v: &SubnetView,
     name: &str,
-    _: &palisade_model::account::AccountState,
+    st: &palisade_model::account::AccountState,
 ) -> Option<Vec<String>> {
     let s = &v.subnet;
+    let a = &s.attributes;
     match name {
+        "availability-zone-id" | "availabilityZoneId" => strings([&v.zone_id]),
+        "map-public-ip-on-launch" => strings([a.map_public_ip_on_launch]),
+        "assign-ipv6-address-on-creation" => strings([a.assign_ipv6_address_on_creation]),
+        "ipv6-native" => strings([false]),
+        "ipv6-cidr-block-association.ipv6-cidr-block" => strings(s.cidr_v6),
+        "ipv6-cidr-block-association.association-id" => {
+            strings(s.cidr_v6.map(|c| s.ipv6_association_id(c)))
+        }
+        "ipv6-cidr-block-association.state" => strings(s.cidr_v6.map(|_| "associated")),
+        "subnet-arn" => strings([format!(
+            "arn:aws:ec2:{}:{}:subnet/{}",
+            st.region(),
+            s.owner,
+            s.id
+        )]),
+        "tag-value" => strings(s.tags.iter().map(|t| &t.value)),
         "subnet-id" => strings([&s.id]),
         "vpc-id" => strings([&s.vpc_id]),
         "cidr-block" | "cidr" | "cidrBlock" => strings([s.cidr_v4]),
@@ -260,7 +340,12 @@ pub(super) fn run_instances(p: &Params) -> Result<Request, QueryError> {
         groups.extend(nic.id_list::<GroupId>("SecurityGroupId")?);
     }
     let addresses = run_instances_spec(p, primary)?;
+    let associate_public_ip = primary
+        .map(|nic| nic.bool("AssociatePublicIpAddress"))
+        .transpose()?
+        .flatten();
     Ok(Request::RunInstances(NewInstances {
+        associate_public_ip,
         image_id: p.required("ImageId")?.to_owned(),
         instance_type: p.get("InstanceType").unwrap_or("m1.small").to_owned(),
         count: max,
@@ -330,42 +415,33 @@ pub(super) fn modify_instance(p: &Params) -> Result<Request, QueryError> {
     })
 }
 
-fn vpc(x: &mut Xml, v: &Vpc) {
+fn vpc(x: &mut Xml, v: &Vpc, o: &Origin<'_>) {
     let primary = v
         .cidrs_v4
         .first()
         .map(ToString::to_string)
         .unwrap_or_default();
-    let suffix = v.id.as_str().get(4..).unwrap_or_default();
+    let association = |cidr: ipnet::IpNet| CidrAssociation {
+        id: v.cidr_association_id(cidr),
+        cidr,
+        state: CidrState::Associated,
+        border_group: matches!(cidr, ipnet::IpNet::V6(_)).then(|| o.region.to_owned()),
+    };
     x.leaf("vpcId", &v.id)
         .leaf("ownerId", &v.owner)
         .leaf("state", "available")
         .leaf("cidrBlock", primary)
-        .list(
-            "cidrBlockAssociationSet",
-            v.cidrs_v4.iter().enumerate(),
-            |x, (idx, c)| {
-                x.leaf("associationId", format!("vpc-cidr-assoc-{suffix}{idx}"))
-                    .leaf("cidrBlock", c)
-                    .node("cidrBlockState", |x| {
-                        x.leaf("state", "associated");
-                    });
-            },
+        .list("cidrBlockAssociationSet", &v.cidrs_v4, |x, c| {
+            vpc_association(x, &association((*c).into()));
+        })
+        .list("ipv6CidrBlockAssociationSet", &v.cidrs_v6, |x, c| {
+            vpc_association(x, &association((*c).into()));
+        })
+        .leaf(
+            "dhcpOptionsId",
+            dhcp_options_id(o.account.as_str(), o.region),
         )
-        .list(
-            "ipv6CidrBlockAssociationSet",
-            v.cidrs_v6.iter().enumerate(),
-            |x, (idx, c)| {
-                x.leaf("associationId", format!("vpc-cidr-assoc-6{suffix}{idx}"))
-                    .leaf("ipv6CidrBlock", c)
-                    .node("ipv6CidrBlockState", |x| {
-                        x.leaf("state", "associated");
-                    })
-                    .leaf("ipv6Pool", "Amazon");
-            },
-        )
-        .leaf("dhcpOptionsId", "default")
-        .leaf("instanceTenancy", "default")
+        .leaf("instanceTenancy", v.attributes.tenancy.aws_name())
         .leaf("isDefault", v.is_default);
     tag_set(x, &v.tags);
 }
@@ -383,24 +459,41 @@ fn subnet(x: &mut Xml, v: &SubnetView, o: &Origin<'_>) {
         .leaf("defaultForAz", v.default_for_az)
         .leaf("mapPublicIpOnLaunch", v.map_public_ip_on_launch)
         .list("ipv6CidrBlockAssociationSet", s.cidr_v6.iter(), |x, c| {
-            subnet_ipv6_association(x, &s.id, *c);
+            subnet_ipv6_association(x, &s.id, *c, CidrState::Associated);
+        });
+    // VPC area: the subnet attributes (`Subnet` in the botocore model).
+    let a = &s.attributes;
+    x.leaf("availabilityZoneId", &v.zone_id)
+        .leaf("mapCustomerOwnedIpOnLaunch", false)
+        .leaf(
+            "assignIpv6AddressOnCreation",
+            a.assign_ipv6_address_on_creation,
+        )
+        .leaf("ipv6Native", false)
+        .leaf("enableDns64", a.enable_dns64)
+        .node("privateDnsNameOptionsOnLaunch", |x| {
+            x.leaf("hostnameType", a.hostname_type.aws_name())
+                .leaf("enableResourceNameDnsARecord", a.resource_name_dns_a_record)
+                .leaf(
+                    "enableResourceNameDnsAAAARecord",
+                    a.resource_name_dns_aaaa_record,
+                );
         });
     tag_set(x, &s.tags);
 }
 
 /// One `SubnetIpv6CidrBlockAssociation` (DescribeSubnets, AssociateSubnetCidrBlock).
-pub(super) fn subnet_ipv6_association(x: &mut Xml, subnet: &SubnetId, cidr: Ipv6Net) {
-    x.leaf(
-        "associationId",
-        format!(
-            "subnet-cidr-assoc-{}",
-            subnet.as_str().get(7..).unwrap_or_default()
-        ),
-    )
-    .leaf("ipv6CidrBlock", cidr)
-    .node("ipv6CidrBlockState", |x| {
-        x.leaf("state", "associated");
-    });
+pub(super) fn subnet_ipv6_association(
+    x: &mut Xml,
+    subnet: &SubnetId,
+    cidr: Ipv6Net,
+    state: CidrState,
+) {
+    x.leaf("associationId", subnet_association_id(subnet, cidr))
+        .leaf("ipv6CidrBlock", cidr)
+        .node("ipv6CidrBlockState", |x| {
+            x.leaf("state", state.aws_name());
+        });
 }
 
 fn group_set(x: &mut Xml, groups: &[GroupName]) {
@@ -482,6 +575,7 @@ fn instance(x: &mut Xml, v: &InstanceView) {
         .leaf("subnetId", &i.subnet_id)
         .leaf("vpcId", &i.vpc_id)
         .leaf("privateIpAddress", i.private_ip)
+        .opt("ipAddress", v.eni.as_ref().and_then(|e| e.eni.public_ipv4))
         .leaf("amiLaunchIndex", 0);
     // --- routing: an Elastic IP on the primary interface ---
     x.opt("ipAddress", v.eni.as_ref().and_then(|e| e.eni.public_ipv4));
@@ -505,10 +599,10 @@ pub(super) fn encode(x: &mut Xml, response: &Response, o: &Origin<'_>) {
     let owner = o.account.as_str();
     match response {
         Response::Vpc(v) => {
-            x.node("vpc", |x| vpc(x, v));
+            x.node("vpc", |x| vpc(x, v, o));
         }
         Response::Vpcs(page) => {
-            x.list("vpcSet", &page.items, vpc);
+            x.list("vpcSet", &page.items, |x, v| vpc(x, v, o));
             next_token(x, page.next.as_ref());
         }
         Response::Subnet(v) => {

@@ -190,6 +190,8 @@ fn create_vpc_and_subnet() {
                         value: "main",
                     },
                 ],
+                tenancy: Default,
+                ipv6_border_group: None,
             }"#]],
     );
     check(
@@ -251,6 +253,7 @@ fn encode_done_and_vpcs() {
             key: "Name".into(),
             value: "a<b".into(),
         }],
+        attributes: Default::default(),
     };
     check_encode(
         &Response::Vpcs(Paged {
@@ -258,7 +261,7 @@ fn encode_done_and_vpcs() {
             next: Some("vpc-1".into()),
         }),
         expect![
-            "<vpcSet><item><vpcId>vpc-0123456789abcdef0</vpcId><ownerId>111122223333</ownerId><state>available</state><cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockAssociationSet><item><associationId>vpc-cidr-assoc-0123456789abcdef00</associationId><cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockState><state>associated</state></cidrBlockState></item></cidrBlockAssociationSet><ipv6CidrBlockAssociationSet/><dhcpOptionsId>default</dhcpOptionsId><instanceTenancy>default</instanceTenancy><isDefault>false</isDefault><tagSet><item><key>Name</key><value>a&lt;b</value></item></tagSet></item></vpcSet><nextToken>pal1.vpc-1</nextToken>"
+            "<vpcSet><item><vpcId>vpc-0123456789abcdef0</vpcId><ownerId>111122223333</ownerId><state>available</state><cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockAssociationSet><item><associationId>vpc-cidr-assoc-f778aa642e72b0e63</associationId><cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockState><state>associated</state></cidrBlockState></item></cidrBlockAssociationSet><ipv6CidrBlockAssociationSet/><dhcpOptionsId>dopt-9cb369b0289ec1389</dhcpOptionsId><instanceTenancy>default</instanceTenancy><isDefault>false</isDefault><tagSet><item><key>Name</key><value>a&lt;b</value></item></tagSet></item></vpcSet><nextToken>pal1.vpc-1</nextToken>"
         ],
     );
 }

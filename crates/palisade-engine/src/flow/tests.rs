@@ -188,6 +188,7 @@ fn world(rules: &[RuleSpec], conntrack: ConntrackConfig) -> Snapshot {
             cidrs_v6: vec!["2001:db8::/56".parse().expect("literal CIDR")],
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         },
     );
     snapshot.groups.insert(sg(), group);

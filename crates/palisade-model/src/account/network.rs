@@ -10,7 +10,7 @@ use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId};
 use crate::network::{
     AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
-    Subnet, Tag,
+    Subnet, SubnetAttributes, Tag, VpcAttributes,
 };
 use crate::peer::Peer;
 
@@ -75,6 +75,9 @@ pub struct NewInstances {
     /// The primary interface's addresses (named ones only with `count == 1`).
     pub addresses: AddressSpec,
     pub tags: Vec<Tag>,
+    /// `NetworkInterface.N.AssociatePublicIpAddress`; `None` follows the subnet's
+    /// `MapPublicIpOnLaunch`.
+    pub associate_public_ip: Option<bool>,
 }
 
 fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
@@ -104,7 +107,14 @@ impl AccountState {
             ));
         }
         self.check_new_tags(&tags)?;
-        Ok(self.insert_vpc(cidr.trunc(), ipv6, false, tags, ids))
+        Ok(self.insert_vpc(
+            cidr.trunc(),
+            ipv6,
+            false,
+            tags,
+            VpcAttributes::default(),
+            ids,
+        ))
     }
 
     /// DeleteVpc: subnets, interfaces and non-default groups must be gone first; the default
@@ -140,7 +150,8 @@ impl AccountState {
         Ok(())
     }
 
-    /// CreateSubnet: inside the VPC's block, /16–/28, overlapping no other subnet.
+    /// CreateSubnet: inside the VPC's block, /16–/28, overlapping no other subnet, in one of
+    /// the region's zones (`zone` is a zone name or zone id).
     pub fn create_subnet(
         &mut self,
         vpc_id: &VpcId,
@@ -150,6 +161,10 @@ impl AccountState {
         tags: Vec<Tag>,
         ids: &mut dyn IdGen,
     ) -> Result<SubnetId, AccountError> {
+        let zone = match zone {
+            Some(z) => self.zone_name(&z)?,
+            None => format!("{}a", self.region),
+        };
         let vpc = self.vpc(vpc_id)?;
         let cidr = cidr.trunc();
         if !(16..=28).contains(&cidr.prefix_len())
@@ -179,8 +194,9 @@ impl AccountState {
             owner: self.owner.clone(),
             cidr_v4: cidr,
             cidr_v6,
-            availability_zone: zone.unwrap_or_else(|| format!("{}a", self.region)),
+            availability_zone: zone,
             tags,
+            attributes: SubnetAttributes::default(),
         };
         let id = subnet.id.clone();
         self.put(Resource::Subnet(subnet));
@@ -322,7 +338,21 @@ impl AccountState {
                 })?
             }
         };
-        let vpc = self.subnet(&subnet_id)?.vpc_id.clone();
+        let subnet = self.subnet(&subnet_id)?;
+        let vpc = subnet.vpc_id.clone();
+        // Launch effects of the subnet's attributes ("IP addressing for your VPCs and
+        // subnets", VPC UG): a public IPv4 address, one IPv6 address.
+        let public_ip = new
+            .associate_public_ip
+            .unwrap_or(subnet.attributes.map_public_ip_on_launch);
+        let mut addresses = new.addresses.clone();
+        if subnet.attributes.assign_ipv6_address_on_creation
+            && subnet.cidr_v6.is_some()
+            && addresses.ipv6.is_empty()
+            && addresses.ipv6_count == 0
+        {
+            addresses.ipv6_count = 1;
+        }
         let mut groups = new.groups;
         for name in &new.group_names {
             let g = self.group_by_name(&vpc, name).ok_or_else(|| {
@@ -360,15 +390,21 @@ impl AccountState {
                 NewEni {
                     subnet_id: subnet_id.clone(),
                     groups: groups.clone(),
-                    addresses: new.addresses.clone(),
+                    addresses: addresses.clone(),
                     description: String::new(),
                     tags: Vec::new(),
                 },
                 ids,
             )?;
+            let public = if public_ip {
+                self.new_public_ipv4(ids)
+            } else {
+                None
+            };
             let instance_id = InstanceId::generate(ids);
             let eni = self.eni_mut(&eni_id)?;
             eni.instance_id = Some(instance_id.clone());
+            eni.public_ipv4 = public;
             let private_ip = eni
                 .private_ipv4
                 .first()

@@ -12,7 +12,9 @@ mod execute;
 mod request;
 mod response;
 
+pub use request::VpcCidrRequest;
 pub use request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit, Select, TagRemoval};
+pub use response::{CidrAssociation, CidrState};
 pub use response::{
     EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
     TaggedResource,

@@ -257,6 +257,7 @@ fn instances_get_a_primary_interface() {
     let (mut st, mut ids) = state();
     let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
     let new = NewInstances {
+        associate_public_ip: None,
         image_id: "ami-12345678".into(),
         instance_type: "t3.micro".into(),
         count: 2,
@@ -432,6 +433,7 @@ fn instance_group_quota() {
         })
         .collect();
     let new = NewInstances {
+        associate_public_ip: None,
         image_id: "ami-12345678".into(),
         instance_type: "t3.micro".into(),
         count: 1,

@@ -313,6 +313,7 @@ mod tests {
                 cidrs_v6: Vec::new(),
                 is_default: false,
                 tags: Vec::new(),
+                attributes: Default::default(),
             },
         );
         s.groups.insert(sg.clone(), group);

@@ -192,6 +192,7 @@ fn world() -> Snapshot {
             cidrs_v6: Vec::new(),
             is_default: false,
             tags: Vec::new(),
+            attributes: Default::default(),
         },
     );
     for (n, name) in [(1, "web"), (2, "db"), (9, "client")] {

@@ -34,6 +34,7 @@ impl World {
                 cidrs_v6: v6.iter().map(|c| c.parse().unwrap()).collect(),
                 is_default: false,
                 tags: Vec::new(),
+                attributes: Default::default(),
             };
             snap.vpcs.insert(vpc.id.clone(), vpc);
         }

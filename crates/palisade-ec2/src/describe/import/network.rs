@@ -68,6 +68,11 @@ impl Ctx {
             cidrs_v6,
             is_default: w.is_default,
             tags,
+            attributes: if w.is_default {
+                palisade_model::VpcAttributes::default_vpc()
+            } else {
+                palisade_model::VpcAttributes::default()
+            },
         })
     }
 
@@ -103,6 +108,7 @@ impl Ctx {
             cidr_v6,
             availability_zone: w.availability_zone.clone(),
             tags,
+            attributes: palisade_model::SubnetAttributes::default(),
         })
     }
 

@@ -308,6 +308,7 @@ fn subnet_ipv6_blocks_lie_in_the_vpc_and_do_not_overlap() {
 fn run_instances_names_addresses_for_one_instance_only() {
     let (mut st, mut ids, a, _) = state();
     let new = |count| NewInstances {
+        associate_public_ip: None,
         image_id: "ami-12345678".into(),
         instance_type: "t3.micro".into(),
         count,

@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 use std::net::Ipv6Addr;
 
-use ipnet::Ipv6Net;
+use ipnet::{IpNet, Ipv6Net};
 
-use super::request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit};
+use super::request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit, VpcCidrRequest};
+use super::response::{CidrAssociation, CidrState};
 use super::response::{
     EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
     TaggedResource,
@@ -15,10 +16,11 @@ use super::response::{
 use crate::account::{AccountError, AccountState, GroupSelector, Instance};
 use crate::error::Ec2ErrorCode;
 use crate::group::SecurityGroup;
-use crate::ids::{GroupId, IdGen, PeeringId};
+use crate::ids::{GroupId, IdGen, PeeringId, VpcId};
 use crate::network::{Eni, Peering, PeeringStatus, Subnet};
 use crate::peer::{GroupRef, Peer};
 use crate::rule::{Direction, NewRule, Rule};
+use crate::zones;
 
 /// AWS reserves the first four addresses and the last of every subnet ("Subnet CIDR
 /// blocks", VPC UG).
@@ -170,9 +172,13 @@ impl AccountState {
                 cidr,
                 amazon_ipv6,
                 tags,
+                tenancy,
+                ipv6_border_group,
             } => {
+                self.check_border_group(ipv6_border_group.as_deref())?;
                 let v6 = amazon_ipv6.then(|| amazon_ipv6_block(ids));
                 let id = self.create_vpc(cidr, v6, tags, ids)?;
+                self.init_vpc_tenancy(&id, tenancy)?;
                 Response::Vpc(self.vpc(&id)?.clone())
             }
             R::DeleteVpc { vpc } => {
@@ -393,6 +399,68 @@ impl AccountState {
             R::ReleaseAddress { allocation } => {
                 self.release_address(&allocation)?;
                 Response::Done
+            }
+            // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+            R::ModifyVpcAttribute {
+                vpc,
+                attribute,
+                value,
+            } => {
+                self.set_vpc_attribute(&vpc, attribute, value)?;
+                Response::Done
+            }
+            R::ModifyVpcTenancy { vpc, tenancy } => {
+                self.set_vpc_tenancy(&vpc, tenancy)?;
+                Response::Done
+            }
+            R::AssociateVpcCidrBlock { vpc, block } => {
+                let cidr = match block {
+                    VpcCidrRequest::Ipv4(c) => IpNet::V4(self.associate_vpc_cidr(&vpc, c)?),
+                    VpcCidrRequest::AmazonIpv6 { border_group } => {
+                        self.check_border_group(border_group.as_deref())?;
+                        let block = amazon_ipv6_block(ids);
+                        IpNet::V6(self.associate_vpc_ipv6(&vpc, block)?)
+                    }
+                };
+                let association = self.cidr_association(&vpc, cidr, CidrState::Associating)?;
+                Response::VpcCidrBlock { vpc, association }
+            }
+            R::DisassociateVpcCidrBlock { association_id } => {
+                let (vpc, cidr) = self.disassociate_vpc_cidr(&association_id)?;
+                Response::VpcCidrBlock {
+                    vpc,
+                    association: CidrAssociation {
+                        id: association_id,
+                        cidr,
+                        state: CidrState::Disassociating,
+                        border_group: matches!(cidr, IpNet::V6(_))
+                            .then(|| self.region().to_owned()),
+                    },
+                }
+            }
+            R::DisassociateSubnetCidrBlock { association_id } => {
+                let (subnet, cidr) = self.disassociate_subnet_cidr(&association_id)?;
+                Response::SubnetCidrBlock {
+                    subnet,
+                    association: CidrAssociation {
+                        id: association_id,
+                        cidr: IpNet::V6(cidr),
+                        state: CidrState::Disassociating,
+                        border_group: None,
+                    },
+                }
+            }
+            R::ModifySubnetAttribute { subnet, change } => {
+                self.set_subnet_attribute(&subnet, change)?;
+                Response::Done
+            }
+            R::CreateDefaultVpc => {
+                let id = self.create_default_vpc(ids)?;
+                Response::Vpc(self.vpc(&id)?.clone())
+            }
+            R::CreateDefaultSubnet { zone } => {
+                let id = self.create_default_subnet(&zone, ids)?;
+                Response::Subnet(self.subnet_view(self.subnet(&id)?))
             }
             read => self.query(&read)?,
         })
@@ -705,6 +773,31 @@ impl AccountState {
                     Clone::clone,
                 ))
             }
+            // VPC and subnet attributes, zones.
+            R::DescribeVpcAttribute { vpc, attribute } => Response::VpcAttribute {
+                vpc: vpc.clone(),
+                attribute: *attribute,
+                value: attribute.get(&self.vpc(vpc)?.attributes),
+            },
+            R::DescribeAvailabilityZones { names, select } => {
+                let all = zones::zones(self.region());
+                for name in names {
+                    if !all.iter().any(|z| &z.name == name || &z.id == name) {
+                        return Err(err(
+                            Ec2ErrorCode::InvalidParameterValue,
+                            format!("The zone '{name}' does not exist."),
+                        ));
+                    }
+                }
+                Response::Zones(
+                    all.into_iter()
+                        .filter(|z| {
+                            names.is_empty() || names.iter().any(|n| n == &z.name || n == &z.id)
+                        })
+                        .filter(|z| select.keeps(z, self))
+                        .collect(),
+                )
+            }
             write => {
                 return Err(err(
                     Ec2ErrorCode::InternalError,
@@ -773,16 +866,44 @@ impl AccountState {
             .filter(|e| e.subnet_id.as_ref() == Some(&s.id))
             .map(|e| e.private_ipv4.len() as u64)
             .sum::<u64>();
-        let default = self
-            .snapshot()
-            .vpcs
-            .get(&s.vpc_id)
-            .is_some_and(|v| v.is_default);
         SubnetView {
             subnet: s.clone(),
-            default_for_az: default,
-            map_public_ip_on_launch: default,
+            default_for_az: s.attributes.default_for_az,
+            map_public_ip_on_launch: s.attributes.map_public_ip_on_launch,
             available_ips: size.saturating_sub(RESERVED_PER_SUBNET + used),
+            zone_id: zones::zone(self.region(), &s.availability_zone)
+                .map(|z| z.id)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The association of `cidr` in `vpc`, in `state`.
+    fn cidr_association(
+        &self,
+        vpc: &VpcId,
+        cidr: IpNet,
+        state: CidrState,
+    ) -> Result<CidrAssociation, AccountError> {
+        Ok(CidrAssociation {
+            id: self.vpc(vpc)?.cidr_association_id(cidr),
+            cidr,
+            state,
+            border_group: matches!(cidr, IpNet::V6(_)).then(|| self.region().to_owned()),
+        })
+    }
+
+    /// `Ipv6CidrBlockNetworkBorderGroup`: the region is the only border group modelled.
+    fn check_border_group(&self, group: Option<&str>) -> Result<(), AccountError> {
+        match group {
+            Some(g) if g != self.region() => Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!(
+                    "Invalid value '{g}' for Ipv6CidrBlockNetworkBorderGroup: the network border group of {} is {}",
+                    self.region(),
+                    self.region()
+                ),
+            )),
+            _ => Ok(()),
         }
     }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use crate::account::{AccountState, GroupSelector, NewEni, NewInstances, RuleUpdate};
+use crate::account::{SubnetAttributeChange, VpcAttribute};
 use crate::ids::{
     AccountId, EniId, GroupId, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
 };
-use crate::network::{AddressFamily, PrefixListEntry, Tag};
+use crate::network::{AddressFamily, PrefixListEntry, Tag, Tenancy};
 use crate::peer::Peer;
 use crate::protocol::Traffic;
 use crate::rule::Direction;
@@ -176,6 +177,9 @@ pub enum Request {
         cidr: Ipv4Net,
         amazon_ipv6: bool,
         tags: Vec<Tag>,
+        /// VPC area: `InstanceTenancy` and `Ipv6CidrBlockNetworkBorderGroup`.
+        tenancy: Tenancy,
+        ipv6_border_group: Option<String>,
     },
     DescribeVpcs {
         ids: Vec<VpcId>,
@@ -386,6 +390,54 @@ pub enum Request {
         select: Select<crate::routing::NetworkAclView>,
         page: PageRequest,
     },
+    // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+    DescribeVpcAttribute {
+        vpc: VpcId,
+        attribute: VpcAttribute,
+    },
+    ModifyVpcAttribute {
+        vpc: VpcId,
+        attribute: VpcAttribute,
+        value: bool,
+    },
+    ModifyVpcTenancy {
+        vpc: VpcId,
+        tenancy: Tenancy,
+    },
+    AssociateVpcCidrBlock {
+        vpc: VpcId,
+        block: VpcCidrRequest,
+    },
+    DisassociateVpcCidrBlock {
+        association_id: String,
+    },
+    DisassociateSubnetCidrBlock {
+        association_id: String,
+    },
+    ModifySubnetAttribute {
+        subnet: SubnetId,
+        change: SubnetAttributeChange,
+    },
+    CreateDefaultVpc,
+    CreateDefaultSubnet {
+        zone: String,
+    },
+    /// `ZoneName.N`/`ZoneId.N` (either matches); `AllAvailabilityZones` changes nothing, as
+    /// every zone here is opted in.
+    DescribeAvailabilityZones {
+        names: Vec<String>,
+        select: Select<crate::zones::Zone>,
+    },
+}
+
+/// The block AssociateVpcCidrBlock asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VpcCidrRequest {
+    Ipv4(Ipv4Net),
+    /// `AmazonProvidedIpv6CidrBlock`, with `Ipv6CidrBlockNetworkBorderGroup`.
+    AmazonIpv6 {
+        border_group: Option<String>,
+    },
 }
 
 impl Request {
@@ -412,6 +464,9 @@ impl Request {
                 | Self::DescribeAddresses { .. }
                 | Self::DescribeAddressesAttribute { .. }
                 | Self::DescribeNetworkAcls { .. }
+                // VPC area.
+                | Self::DescribeVpcAttribute { .. }
+                | Self::DescribeAvailabilityZones { .. }
         )
     }
 }

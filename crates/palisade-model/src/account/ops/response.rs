@@ -4,9 +4,9 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use ipnet::{Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::account::{Instance, InstanceState, StaleGroup};
+use crate::account::{Instance, InstanceState, StaleGroup, VpcAttribute};
 use crate::group::SecurityGroup;
 use crate::ids::{EniId, GroupId, InstanceId, PeeringId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry, Subnet, Tag, Vpc};
@@ -14,6 +14,7 @@ use crate::rule::{NewRule, Rule};
 // --- routing ---
 use crate::ids::{AddressAssociationId, RouteTableAssociationId};
 use crate::routing::{AddressView, ElasticIp, InternetGateway, NetworkAclView, RouteTableView};
+use crate::zones::Zone;
 
 /// One page of a describe; `next` is the key of the next page's first item.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +33,8 @@ pub struct SubnetView {
     pub map_public_ip_on_launch: bool,
     /// The block's size minus the 5 addresses AWS reserves and those interfaces use.
     pub available_ips: u64,
+    /// The zone's id (`use1-az6`).
+    pub zone_id: String,
 }
 
 /// A group id with its name, where the group still exists.
@@ -149,4 +152,50 @@ pub enum Response {
     Addresses(Vec<AddressView>),
     AddressAttributes(Vec<ElasticIp>),
     NetworkAcls(Paged<NetworkAclView>),
+    // VPC and subnet attributes, CIDR associations, zones, default VPC/subnet.
+    VpcAttribute {
+        vpc: VpcId,
+        attribute: VpcAttribute,
+        value: bool,
+    },
+    /// Associate/DisassociateVpcCidrBlock: the block in its transitional state.
+    VpcCidrBlock {
+        vpc: VpcId,
+        association: CidrAssociation,
+    },
+    /// DisassociateSubnetCidrBlock.
+    SubnetCidrBlock {
+        subnet: SubnetId,
+        association: CidrAssociation,
+    },
+    Zones(Vec<Zone>),
+}
+
+/// A CIDR block association as a call reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CidrAssociation {
+    pub id: String,
+    pub cidr: IpNet,
+    pub state: CidrState,
+    /// The IPv6 block's network border group (the region).
+    pub border_group: Option<String>,
+}
+
+/// `associating`, `associated` or `disassociating`: a call answers with the transitional
+/// state, every later read with `associated` ("VpcCidrBlockState").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CidrState {
+    Associating,
+    Associated,
+    Disassociating,
+}
+
+impl CidrState {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Associating => "associating",
+            Self::Associated => "associated",
+            Self::Disassociating => "disassociating",
+        }
+    }
 }
