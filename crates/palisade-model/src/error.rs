@@ -56,6 +56,10 @@ pub enum Ec2ErrorCode {
     UnknownParameter,
     UnsupportedOperation,
     VpcLimitExceeded,
+    // VPC peering and prefix lists.
+    InvalidStateTransition,
+    OperationNotPermitted,
+    UnauthorizedOperation,
 }
 
 impl Ec2ErrorCode {
@@ -111,6 +115,9 @@ impl Ec2ErrorCode {
         Self::UnknownParameter,
         Self::UnsupportedOperation,
         Self::VpcLimitExceeded,
+        Self::InvalidStateTransition,
+        Self::OperationNotPermitted,
+        Self::UnauthorizedOperation,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -172,6 +179,9 @@ impl Ec2ErrorCode {
             Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::VpcLimitExceeded => "VpcLimitExceeded",
+            Self::InvalidStateTransition => "InvalidStateTransition",
+            Self::OperationNotPermitted => "OperationNotPermitted",
+            Self::UnauthorizedOperation => "UnauthorizedOperation",
         }
     }
 }

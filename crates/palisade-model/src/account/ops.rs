@@ -17,3 +17,5 @@ pub use response::{
     EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
     TaggedResource,
 };
+// VPC peering across accounts and regions.
+pub use response::PeeringSide;

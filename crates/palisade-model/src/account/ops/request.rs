@@ -15,6 +15,7 @@ use crate::network::{AddressFamily, PrefixListEntry, Tag};
 use crate::peer::Peer;
 use crate::protocol::Traffic;
 use crate::rule::Direction;
+use crate::time::Timestamp;
 
 /// A describe's filters as one predicate over a resource (or its view), with the state for
 /// lookups (a referenced group's name). Built by the wire layer, which owns the filter
@@ -225,6 +226,9 @@ pub enum Request {
         peer_vpc: VpcId,
         peer_owner: Option<AccountId>,
         peer_region: Option<String>,
+        tags: Vec<Tag>,
+        /// The request's time (set by [`Request::at`]), for the pending request's expiry.
+        now: Timestamp,
     },
     AcceptVpcPeeringConnection {
         id: PeeringId,
@@ -249,6 +253,7 @@ pub enum Request {
         add: Vec<PrefixListEntry>,
         remove: Vec<IpNet>,
         name: Option<String>,
+        max_entries: Option<u32>,
     },
     DescribeManagedPrefixLists {
         ids: Vec<PrefixListId>,
@@ -297,6 +302,22 @@ pub enum Request {
         select: Select<super::TaggedResource>,
         page: PageRequest,
     },
+    // VPC peering across accounts and regions, and the legacy prefix-list call.
+    RejectVpcPeeringConnection {
+        id: PeeringId,
+    },
+    /// `AllowDnsResolutionFromRemoteVpc` per side; `None` leaves a side as it is.
+    ModifyVpcPeeringConnectionOptions {
+        id: PeeringId,
+        requester_dns: Option<bool>,
+        accepter_dns: Option<bool>,
+    },
+    /// The legacy call: the AWS-managed lists of gateway endpoints.
+    DescribePrefixLists {
+        ids: Vec<PrefixListId>,
+        select: Select<crate::network::PrefixList>,
+        page: PageRequest,
+    },
 }
 
 impl Request {
@@ -317,6 +338,17 @@ impl Request {
                 | Self::DescribeManagedPrefixLists { .. }
                 | Self::GetManagedPrefixListEntries { .. }
                 | Self::DescribeTags { .. }
+                | Self::DescribePrefixLists { .. }
         )
+    }
+
+    /// The request as made at `now` (the server's clock, read at its edge): only requests
+    /// that record a time use it.
+    #[must_use]
+    pub fn at(mut self, time: Timestamp) -> Self {
+        if let Self::CreateVpcPeeringConnection { now, .. } = &mut self {
+            *now = time;
+        }
+        self
     }
 }

@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use ipnet::{Ipv4Net, Ipv6Net};
+use ipnet::Ipv6Net;
 
 use crate::account::{Instance, InstanceState, StaleGroup};
 use crate::group::SecurityGroup;
@@ -51,13 +51,24 @@ pub struct InstanceView {
     pub eni: Option<EniView>,
 }
 
-/// A peering connection with its VPCs' primary blocks and region.
+/// A peering connection as DescribeVpcPeeringConnections reports it: its status message
+/// and each side's region, blocks and options resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeeringView {
     pub peering: Peering,
+    pub message: String,
+    pub requester: PeeringSide,
+    pub accepter: PeeringSide,
+}
+
+/// One side of a peering (`RequesterVpcInfo`/`AccepterVpcInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeeringSide {
     pub region: String,
-    pub requester_cidr: Option<Ipv4Net>,
-    pub accepter_cidr: Option<Ipv4Net>,
+    pub blocks: crate::network::VpcBlocks,
+    /// `PeeringOptions.AllowDnsResolutionFromRemoteVpc`; `None` while not active (EC2 sends
+    /// `PeeringOptions` only for active connections).
+    pub allow_dns: Option<bool>,
 }
 
 /// A group with stale rules and the status of every peering they name (`Deleted` when the
@@ -112,7 +123,11 @@ pub enum Response {
     Terminated(Vec<(InstanceId, InstanceState)>),
     Peering(PeeringView),
     Peerings(Vec<PeeringView>),
-    PrefixList(PrefixList),
+    /// A created, modified or deleted list, with the state the call reports.
+    PrefixList {
+        list: PrefixList,
+        state: crate::network::PrefixListState,
+    },
     PrefixLists(Paged<PrefixList>),
     PrefixListEntries(Paged<PrefixListEntry>),
     PrivateIpsAssigned {
@@ -132,4 +147,12 @@ pub enum Response {
         cidr: Ipv6Net,
     },
     Tags(Paged<TaggedResource>),
+    // VPC peering options and the legacy prefix-list call.
+    /// ModifyVpcPeeringConnectionOptions: the options of each side the call set.
+    PeeringOptions {
+        requester_dns: Option<bool>,
+        accepter_dns: Option<bool>,
+    },
+    /// DescribePrefixLists.
+    GatewayPrefixLists(Paged<PrefixList>),
 }
