@@ -10,6 +10,7 @@ use palisade_model::{
     AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
 };
+use palisade_model::{PeeringDetail, Timestamp, VpcBlocks};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -65,6 +66,9 @@ enum Row {
         accepter_owner: String,
         status: String,
         tags: Vec<(String, String)>,
+        // VPC peering across accounts and regions (absent in rows written before).
+        #[serde(default)]
+        detail: PeeringRow,
     },
     PrefixList {
         id: String,
@@ -75,6 +79,9 @@ enum Row {
         version: u64,
         entries: Vec<(String, Option<String>)>,
         tags: Vec<(String, String)>,
+        // Prefix-list states (absent in rows written before).
+        #[serde(default)]
+        delete_failure: Option<String>,
     },
     Instance {
         id: String,
@@ -87,6 +94,44 @@ enum Row {
         running: bool,
         tags: Vec<(String, String)>,
     },
+}
+
+/// A peering's [`PeeringDetail`]; every field defaults, as rows written before it lack it.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct PeeringRow {
+    requester_region: Option<String>,
+    accepter_region: Option<String>,
+    /// (IPv4 blocks, IPv6 blocks).
+    requester_blocks: Option<(Vec<String>, Vec<String>)>,
+    accepter_blocks: Option<(Vec<String>, Vec<String>)>,
+    requester_dns: bool,
+    accepter_dns: bool,
+    message: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    expires: Option<u64>,
+}
+
+fn blocks_out(b: Option<&VpcBlocks>) -> Option<(Vec<String>, Vec<String>)> {
+    b.map(|b| {
+        (
+            b.v4.iter().map(ToString::to_string).collect(),
+            b.v6.iter().map(ToString::to_string).collect(),
+        )
+    })
+}
+
+fn blocks_in(
+    at: &str,
+    b: Option<(Vec<String>, Vec<String>)>,
+) -> Result<Option<VpcBlocks>, StoreError> {
+    b.map(|(v4, v6)| {
+        Ok(VpcBlocks {
+            v4: v4.iter().map(|c| p(at, c)).collect::<Result<_, _>>()?,
+            v6: v6.iter().map(|c| p(at, c)).collect::<Result<_, _>>()?,
+        })
+    })
+    .transpose()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -173,6 +218,16 @@ pub(crate) fn encode(resource: &Resource) -> String {
             accepter_owner: p.accepter_owner.to_string(),
             status: p.status.aws_name().to_owned(),
             tags: tags_out(&p.tags),
+            detail: PeeringRow {
+                requester_region: p.detail.requester_region.clone(),
+                accepter_region: p.detail.accepter_region.clone(),
+                requester_blocks: blocks_out(p.detail.requester_blocks.as_ref()),
+                accepter_blocks: blocks_out(p.detail.accepter_blocks.as_ref()),
+                requester_dns: p.detail.requester_dns,
+                accepter_dns: p.detail.accepter_dns,
+                message: p.detail.message.clone(),
+                expires: p.detail.expires.map(Timestamp::millis),
+            },
         },
         Resource::PrefixList(l) => Row::PrefixList {
             id: l.id.to_string(),
@@ -187,6 +242,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 .map(|e| (e.cidr.to_string(), e.description.clone()))
                 .collect(),
             tags: tags_out(&l.tags),
+            delete_failure: l.delete_failure.clone(),
         },
         Resource::Instance(i) => Row::Instance {
             id: i.id.to_string(),
@@ -359,7 +415,18 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             accepter_owner,
             status,
             tags,
+            detail,
         } => Resource::Peering(Peering {
+            detail: PeeringDetail {
+                requester_blocks: blocks_in(&id, detail.requester_blocks)?,
+                accepter_blocks: blocks_in(&id, detail.accepter_blocks)?,
+                requester_region: detail.requester_region,
+                accepter_region: detail.accepter_region,
+                requester_dns: detail.requester_dns,
+                accepter_dns: detail.accepter_dns,
+                message: detail.message,
+                expires: detail.expires.map(Timestamp::from_millis),
+            },
             requester_vpc: p(&id, &requester_vpc)?,
             requester_owner: p(&id, &requester_owner)?,
             accepter_vpc: p(&id, &accepter_vpc)?,
@@ -377,7 +444,9 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             version,
             entries,
             tags,
+            delete_failure,
         } => Resource::PrefixList(PrefixList {
+            delete_failure,
             name,
             owner: p(&id, &owner)?,
             family: if ipv6 {
