@@ -163,6 +163,7 @@ impl Gen {
                 accepter_owner: ids::account(),
                 status,
                 tags: Vec::new(),
+                detail: Default::default(),
             },
         );
     }
@@ -201,6 +202,7 @@ impl Gen {
                 version: 1,
                 entries,
                 tags: Vec::new(),
+                delete_failure: None,
             },
         );
     }

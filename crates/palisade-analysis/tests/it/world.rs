@@ -197,6 +197,7 @@ impl World {
             accepter_owner: account(),
             status,
             tags: Vec::new(),
+            detail: Default::default(),
         };
         self.snap.peerings.insert(p.id.clone(), p);
         self
@@ -218,6 +219,7 @@ impl World {
                 })
                 .collect(),
             tags: Vec::new(),
+            delete_failure: None,
         };
         self.snap.prefix_lists.insert(p.id.clone(), p);
         self

@@ -184,6 +184,7 @@ impl World {
                     })
                     .collect(),
                 tags: Vec::new(),
+                delete_failure: None,
             },
         );
         id

@@ -85,6 +85,10 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "CreateTags" => tags::create(p)?,
         "DeleteTags" => tags::delete(p)?,
         "DescribeTags" => tags::describe(p)?,
+        // VPC peering across accounts and regions; the legacy prefix-list call.
+        "RejectVpcPeeringConnection" => lists::reject_peering(p)?,
+        "ModifyVpcPeeringConnectionOptions" => lists::modify_peering_options(p)?,
+        "DescribePrefixLists" => lists::describe_gateway_lists(p)?,
         _ => return Ok(None),
     }))
 }
@@ -117,9 +121,11 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Terminated(_) => network::encode(&mut x, response, origin),
         R::Peering(_)
         | R::Peerings(_)
-        | R::PrefixList(_)
+        | R::PrefixList { .. }
         | R::PrefixLists(_)
-        | R::PrefixListEntries(_) => lists::encode(&mut x, response, origin),
+        | R::PrefixListEntries(_)
+        | R::PeeringOptions { .. }
+        | R::GatewayPrefixLists(_) => lists::encode(&mut x, response, origin),
         R::PrivateIpsAssigned { .. }
         | R::Ipv6Assigned { .. }
         | R::Ipv6Unassigned { .. }
@@ -171,16 +177,19 @@ pub(crate) fn label(filters: &[Filter]) -> String {
         .join("; ")
 }
 
-/// Refuses the first filter that is neither a tag filter (`tag:<key>`, `tag-key`) nor
+/// Refuses the first filter that is neither a tag filter (`tag:<key>`, `tag-key`,
+/// `tag-value`) nor
 /// `known`: EC2's "The filter 'x' is invalid".
 pub(crate) fn check_names(
     filters: &[Filter],
     known: impl Fn(&str) -> bool,
 ) -> Result<(), QueryError> {
-    match filters
-        .iter()
-        .find(|f| !(f.name.starts_with("tag:") || f.name == "tag-key" || known(&f.name)))
-    {
+    match filters.iter().find(|f| {
+        !(f.name.starts_with("tag:")
+            || f.name == "tag-key"
+            || f.name == "tag-value"
+            || known(&f.name))
+    }) {
         Some(f) => Err(QueryError::new(
             Ec2ErrorCode::InvalidParameterValue,
             format!("The filter '{}' is invalid", f.name),

@@ -157,7 +157,7 @@ impl AccountState {
     }
 
     /// A connection as describes report it from this state.
-    pub(crate) fn peering_view(&self, p: &Peering) -> PeeringView {
+    pub fn peering_view(&self, p: &Peering) -> PeeringView {
         let (requester, accepter) = self.sides(p);
         let blocks = |recorded: &Option<VpcBlocks>, vpc: &VpcId| {
             recorded.clone().unwrap_or_else(|| {

@@ -148,6 +148,7 @@ impl Ctx {
             accepter_owner,
             status,
             tags,
+            detail: Default::default(),
         })
     }
 
@@ -209,6 +210,7 @@ impl Ctx {
             version,
             entries,
             tags,
+            delete_failure: None,
         })
     }
 

@@ -342,6 +342,19 @@ impl Request {
         )
     }
 
+    /// True for the calls that may join another account's or region's state (VPC peering):
+    /// see `AccountState::peering_counterpart`.
+    pub fn may_join_scopes(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateVpcPeeringConnection { .. }
+                | Self::AcceptVpcPeeringConnection { .. }
+                | Self::RejectVpcPeeringConnection { .. }
+                | Self::DeleteVpcPeeringConnection { .. }
+                | Self::ModifyVpcPeeringConnectionOptions { .. }
+        )
+    }
+
     /// The request as made at `now` (the server's clock, read at its edge): only requests
     /// that record a time use it.
     #[must_use]
