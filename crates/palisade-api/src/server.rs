@@ -60,6 +60,19 @@ async fn handle(
         Ok(r) => r.at(unix_time(state.clock.now())),
         Err(e) => return e.into_ec2_response(&request_id),
     };
+    // A peering into another region names a scope the edge must serve too.
+    if let Request::CreateVpcPeeringConnection {
+        peer_region: Some(region),
+        ..
+    } = &request
+        && !state.edge.regions.contains(region)
+    {
+        return ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("The region '{region}' is not a region this server serves"),
+        )
+        .into_ec2_response(&request_id);
+    }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     // A read the store's cache answers runs right here: no thread hand-off, no I/O.
     let res = match cached_read(&state, &scope, &request) {

@@ -56,7 +56,7 @@ pub(super) fn modify_peering_options(p: &Params) -> Result<Request, QueryError> 
         ] {
             if m.bool(classic)? == Some(true) {
                 return Err(QueryError::new(
-                    Ec2ErrorCode::InvalidParameterValue,
+                    Ec2ErrorCode::UnsupportedOperation,
                     format!("{name}.{classic}: EC2-Classic is not supported"),
                 ));
             }
