@@ -14,7 +14,10 @@ use palisade_model::{IdGen, Quotas};
 use crate::{PairWriteFn, Scope, StoreError, WriteFn, codec};
 
 /// Each handle's copy of the scopes it has seen, tagged with their version.
-pub(crate) type Cache = HashMap<Scope, (i64, AccountState)>;
+pub(crate) type Cache = HashMap<Scope, Versioned>;
+
+/// A scope's state and the version it is at.
+pub(crate) type Versioned = (i64, AccountState);
 
 /// The row operations of one backend, inside a transaction that holds the scope's lock.
 pub(crate) trait Rows {
@@ -134,7 +137,7 @@ pub(crate) fn mutate_pair(
     quotas: Quotas,
     ids: &mut dyn IdGen,
     f: &mut PairWriteFn<'_>,
-) -> Result<((i64, AccountState), (i64, AccountState)), StoreError> {
+) -> Result<(Versioned, Versioned), StoreError> {
     let (v1, mut s1) = current(rows, cache, first, quotas, ids)?;
     let (v2, mut s2) = current(rows, cache, second, quotas, ids)?;
     s1.take_changed();

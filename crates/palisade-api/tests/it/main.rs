@@ -9,4 +9,6 @@ mod edge;
 mod groups;
 mod harness;
 mod network;
+// VPC peering across accounts and regions, prefix lists, legacy filters.
+mod peering;
 mod snapshots;

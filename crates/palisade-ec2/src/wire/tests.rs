@@ -372,12 +372,12 @@ fn peering_encodes_both_sides() {
         allow_dns: Some(dns),
     };
     check_encode(
-        &Response::Peering(PeeringView {
+        &Response::Peering(Box::new(PeeringView {
             peering: p,
             message: "Active".into(),
             requester: side("us-east-1", "10.0.0.0/16", false),
             accepter: side("eu-west-1", "10.1.0.0/16", true),
-        }),
+        })),
         expect![
             "<vpcPeeringConnection><accepterVpcInfo><cidrBlock>10.1.0.0/16</cidrBlock><cidrBlockSet><item><cidrBlock>10.1.0.0/16</cidrBlock></item></cidrBlockSet><ownerId>222233334444</ownerId><peeringOptions><allowDnsResolutionFromRemoteVpc>true</allowDnsResolutionFromRemoteVpc><allowEgressFromLocalClassicLinkToRemoteVpc>false</allowEgressFromLocalClassicLinkToRemoteVpc><allowEgressFromLocalVpcToRemoteClassicLink>false</allowEgressFromLocalVpcToRemoteClassicLink></peeringOptions><region>eu-west-1</region><vpcId>vpc-0123456789abcdef1</vpcId></accepterVpcInfo><expirationTime>2026-12-09T16:00:00.000Z</expirationTime><requesterVpcInfo><cidrBlock>10.0.0.0/16</cidrBlock><cidrBlockSet><item><cidrBlock>10.0.0.0/16</cidrBlock></item></cidrBlockSet><ownerId>111122223333</ownerId><peeringOptions><allowDnsResolutionFromRemoteVpc>false</allowDnsResolutionFromRemoteVpc><allowEgressFromLocalClassicLinkToRemoteVpc>false</allowEgressFromLocalClassicLinkToRemoteVpc><allowEgressFromLocalVpcToRemoteClassicLink>false</allowEgressFromLocalVpcToRemoteClassicLink></peeringOptions><region>us-east-1</region><vpcId>vpc-0123456789abcdef0</vpcId></requesterVpcInfo><status><code>active</code><message>Active</message></status><tagSet/><vpcPeeringConnectionId>pcx-0123456789abcdef0</vpcPeeringConnectionId></vpcPeeringConnection>"
         ],

@@ -285,7 +285,7 @@ fn run(
             p.detail.message = Some("Active".to_owned());
             p.detail.expires = None;
             sides.put(p.clone());
-            Response::Peering(sides.caller.peering_view(&p))
+            Response::Peering(Box::new(sides.caller.peering_view(&p)))
         }
         Request::RejectVpcPeeringConnection { id } => {
             let mut p = accepter_action(sides.caller, &id, "reject")?;
@@ -481,7 +481,7 @@ fn create(
         answer.peering.status = PeeringStatus::InitiatingRequest;
         answer.message = format!("Initiating Request to {}", accepter.0);
     }
-    Ok(Response::Peering(answer))
+    Ok(Response::Peering(Box::new(answer)))
 }
 
 #[cfg(test)]

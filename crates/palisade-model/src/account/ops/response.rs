@@ -121,7 +121,7 @@ pub enum Response {
     /// DescribeInstances: one reservation per instance.
     Reservations(Paged<InstanceView>),
     Terminated(Vec<(InstanceId, InstanceState)>),
-    Peering(PeeringView),
+    Peering(Box<PeeringView>),
     Peerings(Vec<PeeringView>),
     /// A created, modified or deleted list, with the state the call reports.
     PrefixList {
