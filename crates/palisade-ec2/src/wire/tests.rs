@@ -317,7 +317,7 @@ fn peering_calls_decode() {
         "Action=ModifyVpcPeeringConnectionOptions&VpcPeeringConnectionId=pcx-0123456789abcdef0\
          &RequesterPeeringConnectionOptions.AllowEgressFromLocalClassicLinkToRemoteVpc=true",
         expect![
-            "error InvalidParameterValue: RequesterPeeringConnectionOptions.AllowEgressFromLocalClassicLinkToRemoteVpc: EC2-Classic is not supported"
+            "error UnsupportedOperation: RequesterPeeringConnectionOptions.AllowEgressFromLocalClassicLinkToRemoteVpc: EC2-Classic is not supported"
         ],
     );
     check(
