@@ -120,3 +120,23 @@ def test_tag_value_filter(ec2, aws, uniq):
     assert [g["GroupId"] for g in groups] == [gid]
     code, out = aws("ec2", "describe-tags", "--filters", f"Name=tag-value,Values={uniq}")
     assert code == 0 and [t["ResourceId"] for t in out["Tags"]] == [gid]
+
+
+def test_security_group_vpc_associations(ec2, uniq):
+    home = ec2.create_vpc(CidrBlock="10.45.0.0/16")["Vpc"]["VpcId"]
+    other = ec2.create_vpc(CidrBlock="10.46.0.0/16")["Vpc"]["VpcId"]
+    gid = ec2.create_security_group(GroupName=uniq, Description="d", VpcId=home)["GroupId"]
+    subnet = ec2.create_subnet(VpcId=other, CidrBlock="10.46.1.0/24")["Subnet"]["SubnetId"]
+    expect("InvalidParameter", ec2.create_network_interface, SubnetId=subnet, Groups=[gid])
+    assert ec2.associate_security_group_vpc(GroupId=gid, VpcId=other)["State"] == "associating"
+    assoc = ec2.describe_security_group_vpc_associations(
+        Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupVpcAssociations"]
+    assert [(a["VpcId"], a["State"]) for a in assoc] == [(other, "associated")]
+    for_vpc = ec2.get_security_groups_for_vpc(VpcId=other, Filters=[{"Name": "group-name", "Values": [uniq]}])
+    assert [(g["GroupId"], g["PrimaryVpcId"]) for g in for_vpc["SecurityGroupForVpcs"]] == [(gid, home)]
+    eni = ec2.create_network_interface(SubnetId=subnet, Groups=[gid])["NetworkInterface"]["NetworkInterfaceId"]
+    expect("DependencyViolation", ec2.disassociate_security_group_vpc, GroupId=gid, VpcId=other)
+    ec2.delete_network_interface(NetworkInterfaceId=eni)
+    assert ec2.disassociate_security_group_vpc(GroupId=gid, VpcId=other)["State"] == "disassociating"
+    assert ec2.describe_security_group_vpc_associations(
+        Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupVpcAssociations"] == []

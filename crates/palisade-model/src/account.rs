@@ -6,6 +6,7 @@
 //! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
 
 mod addresses;
+mod group_vpcs;
 mod groups;
 mod network;
 pub mod ops;

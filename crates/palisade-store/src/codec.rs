@@ -43,6 +43,9 @@ enum Row {
         owner: String,
         tags: Vec<(String, String)>,
         rules: Vec<RuleRow>,
+        // Security group VPC associations (absent in rows written before).
+        #[serde(default)]
+        associated_vpcs: Vec<String>,
     },
     Eni {
         id: String,
@@ -191,6 +194,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             owner: g.owner.to_string(),
             tags: tags_out(&g.tags),
             rules: g.rules().iter().map(rule_row).collect(),
+            associated_vpcs: g.associated_vpcs.iter().map(ToString::to_string).collect(),
         },
         Resource::Eni(e) => Row::Eni {
             id: e.id.to_string(),
@@ -360,6 +364,7 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             owner,
             tags,
             rules,
+            associated_vpcs,
         } => {
             let mut g = SecurityGroup::empty(
                 p(&id, &id)?,
@@ -369,6 +374,10 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
                 p(&id, &owner)?,
             );
             g.tags = tags_in(tags);
+            g.associated_vpcs = associated_vpcs
+                .iter()
+                .map(|v| p(&id, v))
+                .collect::<Result<_, _>>()?;
             for r in rules {
                 let rule = decode_rule(&g, r)?;
                 g.insert_existing(rule).map_err(|e| corrupt(&id, e))?;

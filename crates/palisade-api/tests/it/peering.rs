@@ -509,3 +509,120 @@ async fn tag_value_filters_every_tagged_describe() {
         }
     }
 }
+
+#[tokio::test]
+async fn groups_associated_with_another_vpc() {
+    let s = Server::new();
+    let home = vpc(&s, KEY_A, EAST, "10.0.0.0/16").await;
+    let other = vpc(&s, KEY_A, EAST, "10.1.0.0/16").await;
+    let sg = s
+        .call(
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "shared"),
+                ("GroupDescription", "d"),
+                ("VpcId", &home),
+            ],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let subnet = s
+        .call(
+            "CreateSubnet",
+            &[("VpcId", &other), ("CidrBlock", "10.1.1.0/24")],
+        )
+        .await
+        .ok()
+        .text("subnetId")
+        .unwrap();
+    let eni = [
+        ("SubnetId", subnet.as_str()),
+        ("SecurityGroupId.1", sg.as_str()),
+    ];
+    assert_eq!(
+        s.call("CreateNetworkInterface", &eni)
+            .await
+            .code()
+            .as_deref(),
+        Some("InvalidParameter"),
+        "not associated yet"
+    );
+    let assoc = [("GroupId", sg.as_str()), ("VpcId", other.as_str())];
+    let r = s.call("AssociateSecurityGroupVpc", &assoc).await.ok();
+    assert_eq!(r.text("state").as_deref(), Some("associating"));
+    assert_eq!(
+        s.call("AssociateSecurityGroupVpc", &assoc)
+            .await
+            .code()
+            .as_deref(),
+        Some("InvalidParameterValue"),
+        "already associated"
+    );
+    let listed = s
+        .call(
+            "DescribeSecurityGroupVpcAssociations",
+            &[("Filter.1.Name", "vpc-id"), ("Filter.1.Value.1", &other)],
+        )
+        .await
+        .ok();
+    assert_eq!(listed.all("groupId"), [sg.clone()]);
+    assert_eq!(listed.text("state").as_deref(), Some("associated"));
+    let for_vpc = s
+        .call(
+            "GetSecurityGroupsForVpc",
+            &[
+                ("VpcId", &other),
+                ("Filter.1.Name", "primary-vpc-id"),
+                ("Filter.1.Value.1", &home),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(for_vpc.all("groupId"), [sg.clone()]);
+    assert_eq!(for_vpc.text("primaryVpcId"), Some(home.clone()));
+    let eni_id = s
+        .call("CreateNetworkInterface", &eni)
+        .await
+        .ok()
+        .text("networkInterfaceId")
+        .unwrap();
+    assert_eq!(
+        s.call("DisassociateSecurityGroupVpc", &assoc)
+            .await
+            .code()
+            .as_deref(),
+        Some("DependencyViolation"),
+        "an interface there uses it"
+    );
+    assert_eq!(
+        s.call("DeleteVpc", &[("VpcId", &other)])
+            .await
+            .code()
+            .as_deref(),
+        Some("DependencyViolation")
+    );
+    s.call("DeleteNetworkInterface", &[("NetworkInterfaceId", &eni_id)])
+        .await
+        .ok();
+    let r = s.call("DisassociateSecurityGroupVpc", &assoc).await.ok();
+    assert_eq!(r.text("state").as_deref(), Some("disassociating"));
+    assert!(
+        s.call("DescribeSecurityGroupVpcAssociations", &[])
+            .await
+            .ok()
+            .all("groupId")
+            .is_empty()
+    );
+    assert_eq!(
+        s.call(
+            "GetSecurityGroupsForVpc",
+            &[("VpcId", "vpc-0123456789abcdef0")]
+        )
+        .await
+        .code()
+        .as_deref(),
+        Some("InvalidVpcID.NotFound")
+    );
+}

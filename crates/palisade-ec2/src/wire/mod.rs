@@ -8,6 +8,8 @@
 //! an unknown filter name is refused at decode time.
 
 mod addresses;
+// Security groups associated with other VPCs.
+mod group_vpcs;
 mod groups;
 mod lists;
 mod network;
@@ -89,6 +91,10 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "RejectVpcPeeringConnection" => lists::reject_peering(p)?,
         "ModifyVpcPeeringConnectionOptions" => lists::modify_peering_options(p)?,
         "DescribePrefixLists" => lists::describe_gateway_lists(p)?,
+        "AssociateSecurityGroupVpc" => group_vpcs::associate(p)?,
+        "DisassociateSecurityGroupVpc" => group_vpcs::disassociate(p)?,
+        "DescribeSecurityGroupVpcAssociations" => group_vpcs::describe(p)?,
+        "GetSecurityGroupsForVpc" => group_vpcs::for_vpc(p)?,
         _ => return Ok(None),
     }))
 }
@@ -131,6 +137,9 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Ipv6Unassigned { .. }
         | R::SubnetCidrAssociated { .. } => addresses::encode(&mut x, response),
         R::Tags(_) => tags::encode(&mut x, response),
+        R::GroupVpcAssociationState(_) | R::GroupVpcAssociations(_) | R::GroupsForVpc(_) => {
+            group_vpcs::encode(&mut x, response);
+        }
     }
     x.finish()
 }

@@ -457,3 +457,42 @@ fn prefix_lists_encode_states_and_legacy_shape() {
             }"#]],
     );
 }
+
+#[test]
+fn group_vpc_associations() {
+    check(
+        "Action=AssociateSecurityGroupVpc&GroupId=sg-0123456789abcdef0&VpcId=vpc-0123456789abcdef1",
+        expect![[r#"
+            AssociateSecurityGroupVpc {
+                group: GroupId(
+                    "sg-0123456789abcdef0",
+                ),
+                vpc: VpcId(
+                    "vpc-0123456789abcdef1",
+                ),
+            }"#]],
+    );
+    check(
+        "Action=GetSecurityGroupsForVpc&VpcId=vpc-0123456789abcdef1\
+         &Filter.1.Name=primary-vpc-id&Filter.1.Value.1=vpc-0123456789abcdef0",
+        expect![[r#"
+            GetSecurityGroupsForVpc {
+                vpc: VpcId(
+                    "vpc-0123456789abcdef1",
+                ),
+                select: [primary-vpc-id=vpc-0123456789abcdef0],
+                page: PageRequest {
+                    max: None,
+                    from: None,
+                },
+            }"#]],
+    );
+    check(
+        "Action=DescribeSecurityGroupVpcAssociations&Filter.1.Name=vpc-name&Filter.1.Value.1=x",
+        expect!["error InvalidParameterValue: The filter 'vpc-name' is invalid"],
+    );
+    check_encode(
+        &Response::GroupVpcAssociationState("associating"),
+        expect!["<state>associating</state>"],
+    );
+}

@@ -115,7 +115,9 @@ impl AccountState {
             || s.enis.values().any(|x| &x.vpc_id == id)
             || s.groups
                 .values()
-                .any(|g| &g.vpc_id == id && !g.is_default());
+                .any(|g| &g.vpc_id == id && !g.is_default())
+            // A group associated with the VPC must be disassociated first.
+            || s.groups.values().any(|g| g.associated_vpcs.contains(id));
         if busy {
             return Err(err(
                 Ec2ErrorCode::DependencyViolation,
@@ -214,7 +216,8 @@ impl AccountState {
         self.quotas.check_interface_groups(groups)?;
         for g in groups {
             let group = self.group(g)?;
-            if &group.vpc_id != vpc {
+            // A group associated with the interface's VPC may be used there too.
+            if !group.usable_in(vpc) {
                 return Err(err(
                     Ec2ErrorCode::InvalidParameter,
                     format!("Security group {g} and subnet belong to different networks."),

@@ -18,4 +18,5 @@ pub use response::{
     TaggedResource,
 };
 // VPC peering across accounts and regions.
-pub use response::PeeringSide;
+pub(crate) use execute::page_sorted;
+pub use response::{GroupVpcAssociation, PeeringSide};

@@ -54,7 +54,7 @@ fn page<I, V>(
 }
 
 /// [`page`] over owned items with their keys, not yet in key order.
-fn page_sorted<T>(
+pub(crate) fn page_sorted<T>(
     mut items: Vec<(String, T)>,
     page_req: &PageRequest,
     keep: impl Fn(&T) -> bool,
@@ -234,6 +234,12 @@ impl AccountState {
             | R::RejectVpcPeeringConnection { .. }
             | R::DeleteVpcPeeringConnection { .. }
             | R::ModifyVpcPeeringConnectionOptions { .. }) => self.execute_peering(request, ids)?,
+            R::AssociateSecurityGroupVpc { group, vpc } => {
+                self.associate_group_vpc(&group, &vpc)?
+            }
+            R::DisassociateSecurityGroupVpc { group, vpc } => {
+                self.disassociate_group_vpc(&group, &vpc)?
+            }
             R::CreateManagedPrefixList {
                 name,
                 family,
@@ -523,6 +529,14 @@ impl AccountState {
                     Clone::clone,
                 ))
             }
+            R::DescribeSecurityGroupVpcAssociations { select, page: p } => {
+                self.group_vpc_associations(select, p)
+            }
+            R::GetSecurityGroupsForVpc {
+                vpc,
+                select,
+                page: p,
+            } => self.groups_for_vpc(vpc, select, p)?,
             R::GetManagedPrefixListEntries { id, page: p } => {
                 let entries = self
                     .prefix_list(id)?

@@ -312,6 +312,24 @@ pub enum Request {
         requester_dns: Option<bool>,
         accepter_dns: Option<bool>,
     },
+    // Security groups associated with other VPCs.
+    AssociateSecurityGroupVpc {
+        group: GroupId,
+        vpc: VpcId,
+    },
+    DisassociateSecurityGroupVpc {
+        group: GroupId,
+        vpc: VpcId,
+    },
+    DescribeSecurityGroupVpcAssociations {
+        select: Select<super::GroupVpcAssociation>,
+        page: PageRequest,
+    },
+    GetSecurityGroupsForVpc {
+        vpc: VpcId,
+        select: Select<crate::group::SecurityGroup>,
+        page: PageRequest,
+    },
     /// The legacy call: the AWS-managed lists of gateway endpoints.
     DescribePrefixLists {
         ids: Vec<PrefixListId>,
@@ -339,6 +357,8 @@ impl Request {
                 | Self::GetManagedPrefixListEntries { .. }
                 | Self::DescribeTags { .. }
                 | Self::DescribePrefixLists { .. }
+                | Self::DescribeSecurityGroupVpcAssociations { .. }
+                | Self::GetSecurityGroupsForVpc { .. }
         )
     }
 

@@ -79,6 +79,17 @@ pub struct StaleGroupView {
     pub peerings: Vec<(PeeringId, PeeringStatus)>,
 }
 
+/// A group's association with a VPC other than its own (AssociateSecurityGroupVpc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupVpcAssociation {
+    pub group_id: GroupId,
+    pub group_owner: crate::ids::AccountId,
+    pub vpc_id: VpcId,
+    pub vpc_owner: crate::ids::AccountId,
+    /// `associating`, `associated`, `disassociating` (`SecurityGroupVpcAssociationState`).
+    pub state: &'static str,
+}
+
 /// One tag of one resource (DescribeTags).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaggedResource {
@@ -155,4 +166,9 @@ pub enum Response {
     },
     /// DescribePrefixLists.
     GatewayPrefixLists(Paged<PrefixList>),
+    /// Associate/DisassociateSecurityGroupVpc: the association's new state.
+    GroupVpcAssociationState(&'static str),
+    GroupVpcAssociations(Paged<GroupVpcAssociation>),
+    /// GetSecurityGroupsForVpc: the groups interfaces in the VPC may use.
+    GroupsForVpc(Paged<SecurityGroup>),
 }
