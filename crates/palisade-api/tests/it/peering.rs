@@ -626,3 +626,88 @@ async fn groups_associated_with_another_vpc() {
         Some("InvalidVpcID.NotFound")
     );
 }
+
+/// With an active same-region peering between accounts, a rule may name the peer account's
+/// group (`UserId` + `GroupId`); a cross-region peering does not allow it.
+#[tokio::test]
+async fn group_references_across_an_account_peering() {
+    let s = Server::new();
+    let a_vpc = vpc(&s, KEY_A, EAST, "10.0.0.0/16").await;
+    let b_vpc = vpc(&s, KEY_B, EAST, "10.1.0.0/16").await;
+    let a_sg = s
+        .call(
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "a"),
+                ("GroupDescription", "d"),
+                ("VpcId", &a_vpc),
+            ],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let b_sg = s
+        .call_as(
+            KEY_B,
+            EAST,
+            "CreateSecurityGroup",
+            &[
+                ("GroupName", "b"),
+                ("GroupDescription", "d"),
+                ("VpcId", &b_vpc),
+            ],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let rule = [
+        ("GroupId", a_sg.as_str()),
+        ("IpPermissions.1.IpProtocol", "tcp"),
+        ("IpPermissions.1.FromPort", "5432"),
+        ("IpPermissions.1.ToPort", "5432"),
+        ("IpPermissions.1.Groups.1.GroupId", b_sg.as_str()),
+        ("IpPermissions.1.Groups.1.UserId", "222222222222"),
+    ];
+    assert_eq!(
+        s.call("AuthorizeSecurityGroupIngress", &rule)
+            .await
+            .code()
+            .as_deref(),
+        Some("InvalidGroup.NotFound"),
+        "no peering yet"
+    );
+    let pcx = s
+        .call(
+            "CreateVpcPeeringConnection",
+            &[
+                ("VpcId", &a_vpc),
+                ("PeerVpcId", &b_vpc),
+                ("PeerOwnerId", "222222222222"),
+            ],
+        )
+        .await
+        .ok()
+        .text("vpcPeeringConnectionId")
+        .unwrap();
+    s.call_as(
+        KEY_B,
+        EAST,
+        "AcceptVpcPeeringConnection",
+        &[("VpcPeeringConnectionId", &pcx)],
+    )
+    .await
+    .ok();
+    s.call("AuthorizeSecurityGroupIngress", &rule).await.ok();
+    let g = s
+        .call("DescribeSecurityGroups", &[("GroupId.1", &a_sg)])
+        .await
+        .ok();
+    assert!(
+        g.all("userId").contains(&"222222222222".to_owned()),
+        "{}",
+        g.body
+    );
+    assert!(g.all("groupId").contains(&b_sg));
+}
