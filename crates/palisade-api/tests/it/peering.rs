@@ -711,3 +711,52 @@ async fn group_references_across_an_account_peering() {
     );
     assert!(g.all("groupId").contains(&b_sg));
 }
+
+/// A rule whose source is an AWS-managed list is resolved by the engine: the list is part of
+/// the account's snapshot.
+#[tokio::test]
+async fn the_engine_resolves_aws_managed_lists() {
+    let s = Server::new();
+    let sg = s
+        .call(
+            "CreateSecurityGroup",
+            &[("GroupName", "to-s3"), ("GroupDescription", "d")],
+        )
+        .await
+        .ok()
+        .text("groupId")
+        .unwrap();
+    let ingress = [
+        ("GroupId", sg.as_str()),
+        ("IpPermissions.1.IpProtocol", "tcp"),
+        ("IpPermissions.1.FromPort", "443"),
+        ("IpPermissions.1.ToPort", "443"),
+        (
+            "IpPermissions.1.PrefixListIds.1.PrefixListId",
+            "pl-63a5400a",
+        ),
+    ];
+    s.call("AuthorizeSecurityGroupIngress", &ingress).await.ok();
+    let subnet = s.call("DescribeSubnets", &[]).await.ok().all("subnetId")[0].clone();
+    let eni = s
+        .call(
+            "CreateNetworkInterface",
+            &[("SubnetId", &subnet), ("SecurityGroupId.1", &sg)],
+        )
+        .await
+        .ok()
+        .text("networkInterfaceId")
+        .unwrap();
+    let ask = |remote: &str| {
+        format!(
+            r#"{{"interface":"{eni}","direction":"ingress","remote":"{remote}","protocol":"tcp","port":443}}"#
+        )
+    };
+    // 52.216.0.0/15 is an entry of the us-east-1 S3 list.
+    let yes = crate::network::eval(&s, &ask("52.217.1.2")).await;
+    assert_eq!(yes["verdict"], "allow", "{yes}");
+    assert_eq!(
+        crate::network::eval(&s, &ask("198.51.100.7")).await["verdict"],
+        "deny"
+    );
+}
