@@ -109,7 +109,16 @@ def test_customer_prefix_list_states(ec2, uniq):
     assert (got["State"], got["Version"], got["MaxEntries"]) == ("modify-complete", 2, 4)
     expect("InvalidParameterCombination", ec2.modify_managed_prefix_list, PrefixListId=pid, MaxEntries=5,
            AddEntries=[{"Cidr": "203.0.113.0/24"}])
+    gid = ec2.create_security_group(GroupName=uniq, Description="d")["GroupId"]
+    perm = dict(IpProtocol="tcp", FromPort=22, ToPort=22, PrefixListIds=[{"PrefixListId": pid}])
+    ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[perm])
+    assoc = ec2.get_managed_prefix_list_associations(PrefixListId=pid)["PrefixListAssociations"]
+    assert assoc == [{"ResourceId": gid, "ResourceOwner": KEY_A[2]}]
     assert ec2.delete_managed_prefix_list(PrefixListId=pid)["PrefixList"]["State"] == "delete-in-progress"
+    failed = ec2.describe_managed_prefix_lists(PrefixListIds=[pid])["PrefixLists"][0]
+    assert failed["State"] == "delete-failed" and gid in failed["StateMessage"]
+    ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[perm])
+    ec2.delete_managed_prefix_list(PrefixListId=pid)
     expect("InvalidPrefixListID.NotFound", ec2.describe_managed_prefix_lists, PrefixListIds=[pid])
 
 

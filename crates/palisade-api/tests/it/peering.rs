@@ -455,6 +455,15 @@ async fn customer_prefix_list_states_versions_and_failed_delete() {
         ("IpPermissions.1.PrefixListIds.1.PrefixListId", pl.as_str()),
     ];
     s.call("AuthorizeSecurityGroupIngress", &rule).await.ok();
+    let used = s
+        .call(
+            "GetManagedPrefixListAssociations",
+            &[("PrefixListId", pl.as_str())],
+        )
+        .await
+        .ok();
+    assert_eq!(used.all("resourceId"), [sg.clone()]);
+    assert_eq!(used.text("resourceOwner").as_deref(), Some("111111111111"));
     let del = [("PrefixListId", pl.as_str())];
     let deleting = s.call("DeleteManagedPrefixList", &del).await.ok();
     assert_eq!(

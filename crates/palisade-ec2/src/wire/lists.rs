@@ -201,6 +201,13 @@ pub(super) fn describe_gateway_lists(p: &Params) -> Result<Request, QueryError> 
     })
 }
 
+pub(super) fn prefix_list_associations(p: &Params) -> Result<Request, QueryError> {
+    Ok(Request::GetManagedPrefixListAssociations {
+        id: p.required_id("PrefixListId")?,
+        page: page_request(p, (5, 255))?,
+    })
+}
+
 pub(super) fn prefix_list_entries(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::GetManagedPrefixListEntries {
         id: p.required_id("PrefixListId")?,
@@ -342,6 +349,16 @@ pub(super) fn encode(x: &mut Xml, response: &Response, o: &Origin<'_>) {
                 .leaf("prefixListId", &l.id)
                 .leaf("prefixListName", &l.name);
             });
+            next_token(x, page.next.as_ref());
+        }
+        Response::PrefixListAssociations(page) => {
+            x.list(
+                "prefixListAssociationSet",
+                &page.items,
+                |x, (group, owner)| {
+                    x.leaf("resourceId", group).leaf("resourceOwner", owner);
+                },
+            );
             next_token(x, page.next.as_ref());
         }
         Response::PeeringOptions {

@@ -91,6 +91,7 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "RejectVpcPeeringConnection" => lists::reject_peering(p)?,
         "ModifyVpcPeeringConnectionOptions" => lists::modify_peering_options(p)?,
         "DescribePrefixLists" => lists::describe_gateway_lists(p)?,
+        "GetManagedPrefixListAssociations" => lists::prefix_list_associations(p)?,
         "AssociateSecurityGroupVpc" => group_vpcs::associate(p)?,
         "DisassociateSecurityGroupVpc" => group_vpcs::disassociate(p)?,
         "DescribeSecurityGroupVpcAssociations" => group_vpcs::describe(p)?,
@@ -131,7 +132,8 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::PrefixLists(_)
         | R::PrefixListEntries(_)
         | R::PeeringOptions { .. }
-        | R::GatewayPrefixLists(_) => lists::encode(&mut x, response, origin),
+        | R::GatewayPrefixLists(_)
+        | R::PrefixListAssociations(_) => lists::encode(&mut x, response, origin),
         R::PrivateIpsAssigned { .. }
         | R::Ipv6Assigned { .. }
         | R::Ipv6Unassigned { .. }

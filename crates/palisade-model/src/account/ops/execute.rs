@@ -537,6 +537,21 @@ impl AccountState {
                 select,
                 page: p,
             } => self.groups_for_vpc(vpc, select, p)?,
+            R::GetManagedPrefixListAssociations { id, page: p } => {
+                self.prefix_list(id)?;
+                let users = self
+                    .snapshot()
+                    .groups
+                    .values()
+                    .filter(|g| {
+                        g.rules()
+                            .iter()
+                            .any(|r| matches!(r.peer(), Peer::PrefixList(l) if l == id))
+                    })
+                    .map(|g| (g.id.to_string(), (g.id.clone(), g.owner.clone())))
+                    .collect();
+                Response::PrefixListAssociations(page_sorted(users, p, |_| true))
+            }
             R::GetManagedPrefixListEntries { id, page: p } => {
                 let entries = self
                     .prefix_list(id)?

@@ -330,6 +330,11 @@ pub enum Request {
         select: Select<crate::group::SecurityGroup>,
         page: PageRequest,
     },
+    /// The groups whose rules reference a prefix list.
+    GetManagedPrefixListAssociations {
+        id: PrefixListId,
+        page: PageRequest,
+    },
     /// The legacy call: the AWS-managed lists of gateway endpoints.
     DescribePrefixLists {
         ids: Vec<PrefixListId>,
@@ -359,6 +364,7 @@ impl Request {
                 | Self::DescribePrefixLists { .. }
                 | Self::DescribeSecurityGroupVpcAssociations { .. }
                 | Self::GetSecurityGroupsForVpc { .. }
+                | Self::GetManagedPrefixListAssociations { .. }
         )
     }
 

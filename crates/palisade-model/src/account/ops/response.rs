@@ -169,6 +169,8 @@ pub enum Response {
     /// Associate/DisassociateSecurityGroupVpc: the association's new state.
     GroupVpcAssociationState(&'static str),
     GroupVpcAssociations(Paged<GroupVpcAssociation>),
+    /// GetManagedPrefixListAssociations: (group id, its owner) per referencing group.
+    PrefixListAssociations(Paged<(GroupId, crate::ids::AccountId)>),
     /// GetSecurityGroupsForVpc: the groups interfaces in the VPC may use.
     GroupsForVpc(Paged<SecurityGroup>),
 }
