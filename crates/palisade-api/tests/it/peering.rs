@@ -462,7 +462,7 @@ async fn customer_prefix_list_states_versions_and_failed_delete() {
         )
         .await
         .ok();
-    assert_eq!(used.all("resourceId"), [sg.clone()]);
+    assert_eq!(used.all("resourceId"), std::slice::from_ref(&sg));
     assert_eq!(used.text("resourceOwner").as_deref(), Some("111111111111"));
     let del = [("PrefixListId", pl.as_str())];
     let deleting = s.call("DeleteManagedPrefixList", &del).await.ok();
@@ -576,7 +576,7 @@ async fn groups_associated_with_another_vpc() {
         )
         .await
         .ok();
-    assert_eq!(listed.all("groupId"), [sg.clone()]);
+    assert_eq!(listed.all("groupId"), std::slice::from_ref(&sg));
     assert_eq!(listed.text("state").as_deref(), Some("associated"));
     let for_vpc = s
         .call(
@@ -589,7 +589,7 @@ async fn groups_associated_with_another_vpc() {
         )
         .await
         .ok();
-    assert_eq!(for_vpc.all("groupId"), [sg.clone()]);
+    assert_eq!(for_vpc.all("groupId"), std::slice::from_ref(&sg));
     assert_eq!(for_vpc.text("primaryVpcId"), Some(home.clone()));
     let eni_id = s
         .call("CreateNetworkInterface", &eni)
