@@ -149,3 +149,14 @@ def test_security_group_vpc_associations(ec2, uniq):
     assert ec2.disassociate_security_group_vpc(GroupId=gid, VpcId=other)["State"] == "disassociating"
     assert ec2.describe_security_group_vpc_associations(
         Filters=[{"Name": "group-id", "Values": [gid]}])["SecurityGroupVpcAssociations"] == []
+
+
+def test_peering_pages(ec2):
+    a = ec2.create_vpc(CidrBlock="10.47.0.0/16")["Vpc"]["VpcId"]
+    for n in range(6):
+        b = ec2.create_vpc(CidrBlock=f"10.{48 + n}.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_vpc_peering_connection(VpcId=a, PeerVpcId=b)
+    pages = ec2.get_paginator("describe_vpc_peering_connections").paginate(
+        Filters=[{"Name": "requester-vpc-info.vpc-id", "Values": [a]}], PaginationConfig={"PageSize": 5})
+    sizes = [len(p["VpcPeeringConnections"]) for p in pages]
+    assert sizes == [5, 1]

@@ -104,6 +104,7 @@ pub(super) fn describe_peerings(p: &Params) -> Result<Request, QueryError> {
     Ok(Request::DescribeVpcPeeringConnections {
         ids: p.id_list("VpcPeeringConnectionId")?,
         select: select(p, PEERING_FILTERS, |c: &Peering| &c.tags, peering_field)?,
+        page: page_request(p, (5, 1000))?,
     })
 }
 
@@ -329,8 +330,9 @@ pub(super) fn encode(x: &mut Xml, response: &Response, o: &Origin<'_>) {
         Response::Peering(v) => {
             x.node("vpcPeeringConnection", |x| peering(x, v));
         }
-        Response::Peerings(all) => {
-            x.list("vpcPeeringConnectionSet", all, peering);
+        Response::Peerings(page) => {
+            x.list("vpcPeeringConnectionSet", &page.items, peering);
+            next_token(x, page.next.as_ref());
         }
         Response::PrefixList { list, state } => {
             x.node("prefixList", |x| prefix_list(x, list, *state, o));

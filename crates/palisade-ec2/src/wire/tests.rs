@@ -337,6 +337,10 @@ fn peering_calls_decode() {
             DescribeVpcPeeringConnections {
                 ids: [],
                 select: [accepter-vpc-info.cidr-block=10.1.0.0/16; tag-value=prod; status-message=Active],
+                page: PageRequest {
+                    max: None,
+                    from: None,
+                },
             }"#]],
     );
     check(

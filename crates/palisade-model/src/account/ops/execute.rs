@@ -473,20 +473,21 @@ impl AccountState {
                     Clone::clone,
                 ))
             }
-            R::DescribeVpcPeeringConnections { ids, select } => {
+            R::DescribeVpcPeeringConnections {
+                ids,
+                select,
+                page: p,
+            } => {
                 for id in ids {
                     self.peering(id)?;
                 }
-                Response::Peerings(
-                    self.snapshot()
-                        .peerings
-                        .values()
-                        .filter(|c| {
-                            (ids.is_empty() || ids.contains(&c.id)) && select.keeps(c, self)
-                        })
-                        .map(|c| self.peering_view(c))
-                        .collect(),
-                )
+                Response::Peerings(page(
+                    self.snapshot().peerings.values(),
+                    |c| c.id.as_str(),
+                    p,
+                    |c| (ids.is_empty() || ids.contains(&c.id)) && select.keeps(c, self),
+                    |c| self.peering_view(c),
+                ))
             }
             R::DescribeManagedPrefixLists {
                 ids,

@@ -239,6 +239,7 @@ pub enum Request {
     DescribeVpcPeeringConnections {
         ids: Vec<PeeringId>,
         select: Select<crate::network::Peering>,
+        page: PageRequest,
     },
     CreateManagedPrefixList {
         name: String,

@@ -133,7 +133,7 @@ pub enum Response {
     Reservations(Paged<InstanceView>),
     Terminated(Vec<(InstanceId, InstanceState)>),
     Peering(Box<PeeringView>),
-    Peerings(Vec<PeeringView>),
+    Peerings(Paged<PeeringView>),
     /// A created, modified or deleted list, with the state the call reports.
     PrefixList {
         list: PrefixList,
