@@ -140,7 +140,7 @@ pub fn in_region(region: &str) -> Vec<PrefixList> {
                     })
                     .collect(),
                 tags: Vec::new(),
-                delete_failure: None,
+                change: Default::default(),
             }
         })
         .collect();

@@ -30,7 +30,7 @@ pub use network::{
     Subnet, Tag, Vpc,
 };
 // Peering and prefix-list detail (VPC peering across scopes, prefix-list states).
-pub use network::{PeeringDetail, PrefixListState, VpcBlocks};
+pub use network::{PeeringDetail, PrefixListChange, PrefixListState, VpcBlocks};
 pub use peer::{GroupRef, Peer, PeerIdentity};
 pub use protocol::{IcmpMatch, PortRange, Protocol, Traffic};
 pub use quotas::{QUOTA_NAMES, Quotas, QuotasError};

@@ -292,9 +292,18 @@ pub struct PrefixList {
     pub version: u64,
     pub entries: Vec<PrefixListEntry>,
     pub tags: Vec<Tag>,
-    /// Set when a delete failed (the list is still referenced): the `StateMessage` of its
-    /// `delete-failed` state. Cleared by the next successful modification.
-    pub delete_failure: Option<String>,
+    /// The last change made to the list: what its `State` reports.
+    pub change: PrefixListChange,
+}
+
+/// The last change of a prefix list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PrefixListChange {
+    #[default]
+    Created,
+    Modified,
+    /// A delete failed (the list is still referenced), with the `StateMessage`.
+    DeleteFailed(String),
 }
 
 /// A prefix list's `State` ("ManagedPrefixList", EC2 API Reference).
@@ -325,12 +334,18 @@ impl PrefixList {
     /// The state a read reports: the last change is complete (EC2 applies it within
     /// seconds; here at once), or the last delete failed.
     pub fn state(&self) -> PrefixListState {
-        if self.delete_failure.is_some() {
-            PrefixListState::DeleteFailed
-        } else if self.version > 1 {
-            PrefixListState::ModifyComplete
-        } else {
-            PrefixListState::CreateComplete
+        match self.change {
+            PrefixListChange::Created => PrefixListState::CreateComplete,
+            PrefixListChange::Modified => PrefixListState::ModifyComplete,
+            PrefixListChange::DeleteFailed(_) => PrefixListState::DeleteFailed,
+        }
+    }
+
+    /// The `StateMessage` of a failed delete.
+    pub fn state_message(&self) -> Option<&str> {
+        match &self.change {
+            PrefixListChange::DeleteFailed(m) => Some(m),
+            _ => None,
         }
     }
 

@@ -10,7 +10,7 @@ use palisade_model::{
     AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
 };
-use palisade_model::{PeeringDetail, Timestamp, VpcBlocks};
+use palisade_model::{PeeringDetail, PrefixListChange, Timestamp, VpcBlocks};
 use serde::{Deserialize, Serialize};
 
 use crate::StoreError;
@@ -85,6 +85,9 @@ enum Row {
         // Prefix-list states (absent in rows written before).
         #[serde(default)]
         delete_failure: Option<String>,
+        /// Modified since created (rows written before: inferred from the version).
+        #[serde(default)]
+        modified: Option<bool>,
     },
     Instance {
         id: String,
@@ -246,7 +249,8 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 .map(|e| (e.cidr.to_string(), e.description.clone()))
                 .collect(),
             tags: tags_out(&l.tags),
-            delete_failure: l.delete_failure.clone(),
+            delete_failure: l.state_message().map(str::to_owned),
+            modified: Some(l.change == PrefixListChange::Modified),
         },
         Resource::Instance(i) => Row::Instance {
             id: i.id.to_string(),
@@ -454,8 +458,14 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             entries,
             tags,
             delete_failure,
+            modified,
         } => Resource::PrefixList(PrefixList {
-            delete_failure,
+            change: match (delete_failure, modified) {
+                (Some(message), _) => PrefixListChange::DeleteFailed(message),
+                (None, Some(true)) => PrefixListChange::Modified,
+                (None, None) if version > 1 => PrefixListChange::Modified,
+                (None, _) => PrefixListChange::Created,
+            },
             name,
             owner: p(&id, &owner)?,
             family: if ipv6 {

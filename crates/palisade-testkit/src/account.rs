@@ -202,7 +202,7 @@ impl Gen {
                 version: 1,
                 entries,
                 tags: Vec::new(),
-                delete_failure: None,
+                change: Default::default(),
             },
         );
     }

@@ -262,7 +262,7 @@ fn build(
             version: 1,
             entries: entries.collect(),
             tags: Vec::new(),
-            delete_failure: None,
+            change: Default::default(),
         };
         snap.prefix_lists.insert(id, pl);
     }

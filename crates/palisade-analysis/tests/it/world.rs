@@ -219,7 +219,7 @@ impl World {
                 })
                 .collect(),
             tags: Vec::new(),
-            delete_failure: None,
+            change: Default::default(),
         };
         self.snap.prefix_lists.insert(p.id.clone(), p);
         self

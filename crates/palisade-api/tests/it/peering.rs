@@ -384,6 +384,13 @@ async fn customer_prefix_list_states_versions_and_failed_delete() {
         Some("1"),
         "a rename keeps the version"
     );
+    // A change that makes no new version still completes as a modification (Terraform
+    // waits for `modify-complete` after a MaxEntries change).
+    let r = read(&s, &pl).await.ok();
+    assert_eq!(
+        (r.text("state").as_deref(), r.text("version").as_deref()),
+        (Some("modify-complete"), Some("1"))
+    );
     assert_eq!(
         modify(&[("CurrentVersion", "7"), ("AddEntry.1.Cidr", "10.1.0.0/24")])
             .await

@@ -184,7 +184,7 @@ impl World {
                     })
                     .collect(),
                 tags: Vec::new(),
-                delete_failure: None,
+                change: Default::default(),
             },
         );
         id

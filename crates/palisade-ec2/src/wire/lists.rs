@@ -313,7 +313,7 @@ fn prefix_list(x: &mut Xml, l: &PrefixList, state: PrefixListState, o: &Origin<'
     x.leaf("prefixListId", &l.id)
         .leaf("addressFamily", l.family.aws_name())
         .leaf("state", state.aws_name())
-        .opt("stateMessage", l.delete_failure.as_ref())
+        .opt("stateMessage", l.state_message())
         .leaf(
             "prefixListArn",
             format!("arn:aws:ec2:{}:{arn_owner}:prefix-list/{}", o.region, l.id),

@@ -71,7 +71,7 @@ fn snapshot() -> Snapshot {
             version: 1,
             entries: entries.to_vec(),
             tags: Vec::new(),
-            delete_failure: None,
+            change: Default::default(),
         },
     );
     let clients = Peer::Group(GroupRef::same_account(group_id(CLIENTS)));

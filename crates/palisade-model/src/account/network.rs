@@ -9,7 +9,7 @@ use super::{AccountError, AccountState, AddressSpec, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, GroupId, IdGen, InstanceId, PrefixListId, SubnetId, VpcId};
 use crate::network::{
-    AddressFamily, ConntrackConfig, Eni, PrefixList, PrefixListEntry, Subnet, Tag,
+    AddressFamily, ConntrackConfig, Eni, PrefixList, PrefixListChange, PrefixListEntry, Subnet, Tag,
 };
 use crate::peer::Peer;
 
@@ -455,7 +455,7 @@ impl AccountState {
             version: 1,
             entries,
             tags,
-            delete_failure: None,
+            change: PrefixListChange::Created,
         };
         let id = list.id.clone();
         self.put(Resource::PrefixList(list));
@@ -564,7 +564,7 @@ impl AccountState {
         if edits_entries {
             list.version += 1;
         }
-        list.delete_failure = None;
+        list.change = PrefixListChange::Modified;
         self.put(Resource::PrefixList(list));
         Ok(())
     }
@@ -589,7 +589,7 @@ impl AccountState {
             self.remove(&ResourceKey::PrefixList(id.clone()));
             return Ok(());
         }
-        list.delete_failure = Some(format!(
+        list.change = PrefixListChange::DeleteFailed(format!(
             "The prefix list {id} is referenced by security group(s) {} and cannot be deleted.",
             users.join(", ")
         ));

@@ -210,7 +210,7 @@ impl Ctx {
             version,
             entries,
             tags,
-            delete_failure: None,
+            change: Default::default(),
         })
     }
 
