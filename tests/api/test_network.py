@@ -112,11 +112,11 @@ def test_peering(ec2):
     a = ec2.create_vpc(CidrBlock="10.31.0.0/16")["Vpc"]["VpcId"]
     b = ec2.create_vpc(CidrBlock="10.32.0.0/16")["Vpc"]["VpcId"]
     p = ec2.create_vpc_peering_connection(VpcId=a, PeerVpcId=b)["VpcPeeringConnection"]
-    assert p["Status"]["Code"] == "pending-acceptance"
+    assert p["Status"]["Code"] == "initiating-request"
     assert p["RequesterVpcInfo"]["VpcId"] == a and p["AccepterVpcInfo"]["CidrBlock"] == "10.32.0.0/16"
     pid = p["VpcPeeringConnectionId"]
     assert ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pid)["VpcPeeringConnection"]["Status"]["Code"] == "active"
-    expect("IncorrectState", ec2.accept_vpc_peering_connection, VpcPeeringConnectionId=pid)
+    expect("InvalidStateTransition", ec2.accept_vpc_peering_connection, VpcPeeringConnectionId=pid)
     got = ec2.describe_vpc_peering_connections(Filters=[{"Name": "status-code", "Values": ["active"]},
                                                         {"Name": "requester-vpc-info.vpc-id", "Values": [a]}])["VpcPeeringConnections"]
     assert [x["VpcPeeringConnectionId"] for x in got] == [pid]
@@ -136,11 +136,12 @@ def test_prefix_lists(ec2, uniq):
     assert entries == [{"Cidr": "198.51.100.0/24", "Description": "hq"}, {"Cidr": "203.0.113.0/24"}]
     ec2.modify_managed_prefix_list(PrefixListId=pid, CurrentVersion=2, RemoveEntries=[{"Cidr": "203.0.113.0/24"}])
     assert ec2.describe_managed_prefix_lists(PrefixListIds=[pid])["PrefixLists"][0]["Version"] == 3
-    # A rule referencing it weighs MaxEntries against the quota and blocks its deletion.
+    # A rule referencing it weighs MaxEntries against the quota and makes its deletion fail.
     gid = ec2.create_security_group(GroupName=uniq, Description="d")["GroupId"]
     ec2.authorize_security_group_ingress(GroupId=gid, IpPermissions=[dict(IpProtocol="tcp", FromPort=22, ToPort=22,
                                                                           PrefixListIds=[{"PrefixListId": pid}])])
-    expect("DependencyViolation", ec2.delete_managed_prefix_list, PrefixListId=pid)
+    assert ec2.delete_managed_prefix_list(PrefixListId=pid)["PrefixList"]["State"] == "delete-in-progress"
+    assert ec2.describe_managed_prefix_lists(PrefixListIds=[pid])["PrefixLists"][0]["State"] == "delete-failed"
     ec2.revoke_security_group_ingress(GroupId=gid, IpPermissions=[dict(IpProtocol="tcp", FromPort=22, ToPort=22,
                                                                        PrefixListIds=[{"PrefixListId": pid}])])
     ec2.delete_managed_prefix_list(PrefixListId=pid)

@@ -110,6 +110,7 @@ pub fn generate(seed: u64) -> Snapshot {
             version: 1,
             entries,
             tags: Vec::new(),
+            change: Default::default(),
         };
         snap.prefix_lists.insert(pl.id.clone(), pl);
     }

@@ -11,9 +11,9 @@ use axum::response::Response;
 use axum::routing::{any, post};
 use palisade_ec2::query::Params;
 use palisade_ec2::wire::{self, Origin};
-use palisade_model::Ec2ErrorCode;
 use palisade_model::account::ops::Request;
-use palisade_store::{Scope, Store, transact, try_view, view};
+use palisade_model::{Ec2ErrorCode, Timestamp};
+use palisade_store::{Scope, Store, transact, transact_pair, try_view, view};
 
 use crate::edge::{self, Admitted};
 use crate::error::{ApiError, xml_response};
@@ -57,9 +57,22 @@ async fn handle(
         return sts::answer(&caller, &action, &request_id);
     }
     let request = match decode(&action, &params) {
-        Ok(r) => r,
+        Ok(r) => r.at(unix_time(state.clock.now())),
         Err(e) => return e.into_ec2_response(&request_id),
     };
+    // A peering into another region names a scope the edge must serve too.
+    if let Request::CreateVpcPeeringConnection {
+        peer_region: Some(region),
+        ..
+    } = &request
+        && !state.edge.regions.contains(region)
+    {
+        return ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("The region '{region}' is not a region this server serves"),
+        )
+        .into_ec2_response(&request_id);
+    }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     // A read the store's cache answers runs right here: no thread hand-off, no I/O.
     let res = match cached_read(&state, &scope, &request) {
@@ -134,7 +147,8 @@ fn origin(scope: &Scope) -> Origin<'_> {
 }
 
 /// Runs a request on the caller's state — reads on a shared view, writes in one
-/// transaction — and encodes the answer.
+/// transaction (over both accounts' or regions' states when the model says the call joins
+/// another: a VPC peering across them) — and encodes the answer.
 fn run(
     store: &dyn Store,
     scope: &Scope,
@@ -144,9 +158,32 @@ fn run(
     let response = if request.is_read() {
         view::<_, ApiError>(store, scope, &mut ids, |st| st.query(&request))??
     } else {
-        transact(store, scope, &mut ids, |st, ids| {
-            st.execute(request, ids).map_err(ApiError::from)
-        })?
+        let other = if request.may_join_scopes() {
+            view::<_, ApiError>(store, scope, &mut ids, |st| {
+                st.peering_counterpart(&request)
+            })?
+        } else {
+            None
+        };
+        match other {
+            Some((account, region)) => {
+                let other = Scope::new(account, region);
+                transact_pair(store, scope, &other, &mut ids, |st, peer, ids| {
+                    st.execute_pair(peer, request, ids).map_err(ApiError::from)
+                })?
+            }
+            None => transact(store, scope, &mut ids, |st, ids| {
+                st.execute(request, ids).map_err(ApiError::from)
+            })?,
+        }
     };
     Ok(wire::encode(&response, &origin(scope)))
+}
+
+/// The model's time: milliseconds since the Unix epoch.
+fn unix_time(now: std::time::SystemTime) -> Timestamp {
+    let ms = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
+    Timestamp::from_millis(ms)
 }

@@ -6,11 +6,15 @@
 //! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
 
 mod addresses;
+mod group_vpcs;
 mod groups;
 mod network;
 pub mod ops;
 mod routing;
 mod vpcs;
+// VPC peering across accounts and regions.
+mod peering;
+pub use peering::Side;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -136,11 +140,16 @@ pub struct AccountState {
 impl AccountState {
     /// An empty state under `quotas` (a store fills it with [`AccountState::insert_loaded`]).
     pub fn empty(owner: AccountId, region: &str, quotas: Quotas) -> Self {
+        let mut snapshot = Snapshot::default();
+        // Every region has AWS's managed lists; they are built in, never stored.
+        for list in crate::aws_prefix_lists::in_region(region) {
+            snapshot.prefix_lists.insert(list.id.clone(), list);
+        }
         Self {
             owner,
             region: region.to_owned(),
             quotas,
-            snapshot: Snapshot::default(),
+            snapshot,
             instances: BTreeMap::new(),
             changed: BTreeSet::new(),
         }

@@ -83,6 +83,9 @@ pub enum Ec2ErrorCode {
     NoDefaultVpcForSubnet,
     InvalidCidrBlockInUse,
     OperationNotPermitted,
+    // VPC peering and prefix lists.
+    InvalidStateTransition,
+    UnauthorizedOperation,
 }
 
 impl Ec2ErrorCode {
@@ -165,6 +168,8 @@ impl Ec2ErrorCode {
         Self::NoDefaultVpcForSubnet,
         Self::InvalidCidrBlockInUse,
         Self::OperationNotPermitted,
+        Self::InvalidStateTransition,
+        Self::UnauthorizedOperation,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -259,6 +264,8 @@ impl Ec2ErrorCode {
             Self::NoDefaultVpcForSubnet => "NoDefaultVpcForSubnet",
             Self::InvalidCidrBlockInUse => "InvalidCidrBlock.InUse",
             Self::OperationNotPermitted => "OperationNotPermitted",
+            Self::InvalidStateTransition => "InvalidStateTransition",
+            Self::UnauthorizedOperation => "UnauthorizedOperation",
         }
     }
 }

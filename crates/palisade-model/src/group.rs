@@ -91,6 +91,9 @@ pub struct SecurityGroup {
     pub vpc_id: VpcId,
     pub owner: AccountId,
     pub tags: Vec<Tag>,
+    /// Other VPCs of the account and region the group is associated with
+    /// (AssociateSecurityGroupVpc): interfaces there may use it too.
+    pub associated_vpcs: Vec<VpcId>,
     rules: Vec<Rule>,
 }
 
@@ -152,8 +155,14 @@ impl SecurityGroup {
             vpc_id,
             owner,
             tags: Vec::new(),
+            associated_vpcs: Vec::new(),
             rules: Vec::new(),
         }
+    }
+
+    /// True when interfaces in `vpc` may use this group: its own VPC or an associated one.
+    pub fn usable_in(&self, vpc: &VpcId) -> bool {
+        &self.vpc_id == vpc || self.associated_vpcs.contains(vpc)
     }
 
     pub fn is_default(&self) -> bool {

@@ -5,6 +5,8 @@
 //! time ([`Timestamp`]) and new ids ([`IdGen`]) are parameters.
 
 pub mod account;
+// AWS-managed prefix lists.
+pub mod aws_prefix_lists;
 mod error;
 mod group;
 mod ids;
@@ -30,6 +32,8 @@ pub use network::{
     AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
     Subnet, Tag, Vpc,
 };
+// Peering and prefix-list detail (VPC peering across scopes, prefix-list states).
+pub use network::{PeeringDetail, PrefixListChange, PrefixListState, VpcBlocks};
 pub use peer::{GroupRef, Peer, PeerIdentity};
 pub use protocol::{IcmpMatch, PortRange, Protocol, Traffic};
 pub use quotas::{QUOTA_NAMES, Quotas, QuotasError};

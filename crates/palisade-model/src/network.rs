@@ -391,6 +391,35 @@ pub struct Peering {
     pub accepter_owner: AccountId,
     pub status: PeeringStatus,
     pub tags: Vec<Tag>,
+    /// What EC2 reports besides the two VPCs and the status code.
+    pub detail: PeeringDetail,
+}
+
+/// A peering's regions, blocks, options, status message and expiry: the other side's VPC
+/// may live in another account or region, so what DescribeVpcPeeringConnections reports of
+/// it is recorded on the connection.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PeeringDetail {
+    /// `None`: the region of the state holding the record (same-region peerings).
+    pub requester_region: Option<String>,
+    pub accepter_region: Option<String>,
+    /// The VPC's blocks as recorded when requested; `None`: read them from the VPC itself.
+    pub requester_blocks: Option<VpcBlocks>,
+    pub accepter_blocks: Option<VpcBlocks>,
+    /// `AllowDnsResolutionFromRemoteVpc` of each side's `PeeringOptions`.
+    pub requester_dns: bool,
+    pub accepter_dns: bool,
+    /// The status message; `None`: the code's plain text.
+    pub message: Option<String>,
+    /// When a pending request expires (Unix epoch).
+    pub expires: Option<crate::Timestamp>,
+}
+
+/// A VPC's CIDR blocks, as a peering reports them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VpcBlocks {
+    pub v4: Vec<Ipv4Net>,
+    pub v6: Vec<Ipv6Net>,
 }
 
 impl Peering {
@@ -422,9 +451,70 @@ pub struct PrefixList {
     pub version: u64,
     pub entries: Vec<PrefixListEntry>,
     pub tags: Vec<Tag>,
+    /// The last change made to the list: what its `State` reports.
+    pub change: PrefixListChange,
+}
+
+/// The last change of a prefix list.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum PrefixListChange {
+    #[default]
+    Created,
+    Modified,
+    /// A delete failed (the list is still referenced), with the `StateMessage`.
+    DeleteFailed(String),
+}
+
+/// A prefix list's `State` ("ManagedPrefixList", EC2 API Reference).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PrefixListState {
+    CreateInProgress,
+    CreateComplete,
+    ModifyInProgress,
+    ModifyComplete,
+    DeleteInProgress,
+    DeleteFailed,
+}
+
+impl PrefixListState {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::CreateInProgress => "create-in-progress",
+            Self::CreateComplete => "create-complete",
+            Self::ModifyInProgress => "modify-in-progress",
+            Self::ModifyComplete => "modify-complete",
+            Self::DeleteInProgress => "delete-in-progress",
+            Self::DeleteFailed => "delete-failed",
+        }
+    }
 }
 
 impl PrefixList {
+    /// The state a read reports: the last change is complete (EC2 applies it within
+    /// seconds; here at once), or the last delete failed.
+    pub fn state(&self) -> PrefixListState {
+        match self.change {
+            PrefixListChange::Created => PrefixListState::CreateComplete,
+            PrefixListChange::Modified => PrefixListState::ModifyComplete,
+            PrefixListChange::DeleteFailed(_) => PrefixListState::DeleteFailed,
+        }
+    }
+
+    /// The `StateMessage` of a failed delete.
+    pub fn state_message(&self) -> Option<&str> {
+        match &self.change {
+            PrefixListChange::DeleteFailed(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// True for the AWS-managed lists of gateway endpoints (S3, DynamoDB): what the legacy
+    /// DescribePrefixLists shows.
+    pub fn is_gateway_endpoint_list(&self) -> bool {
+        self.owner.is_aws_managed()
+            && (self.name.ends_with(".s3") || self.name.ends_with(".dynamodb"))
+    }
+
     pub fn contains(&self, addr: IpAddr) -> bool {
         self.entries.iter().any(|e| e.cidr.contains(&addr))
     }

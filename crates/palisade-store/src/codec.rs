@@ -11,6 +11,7 @@ use palisade_model::{
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
 };
 use palisade_model::{HostnameType, SubnetAttributes, Tenancy, VpcAttributes};
+use palisade_model::{PeeringDetail, PrefixListChange, Timestamp, VpcBlocks};
 use serde::{Deserialize, Serialize};
 // --- routing ---
 use palisade_model::{
@@ -54,6 +55,9 @@ enum Row {
         owner: String,
         tags: Vec<(String, String)>,
         rules: Vec<RuleRow>,
+        // Security group VPC associations (absent in rows written before).
+        #[serde(default)]
+        associated_vpcs: Vec<String>,
     },
     Eni {
         id: String,
@@ -77,6 +81,9 @@ enum Row {
         accepter_owner: String,
         status: String,
         tags: Vec<(String, String)>,
+        // VPC peering across accounts and regions (absent in rows written before).
+        #[serde(default)]
+        detail: PeeringRow,
     },
     PrefixList {
         id: String,
@@ -87,6 +94,12 @@ enum Row {
         version: u64,
         entries: Vec<(String, Option<String>)>,
         tags: Vec<(String, String)>,
+        // Prefix-list states (absent in rows written before).
+        #[serde(default)]
+        delete_failure: Option<String>,
+        /// Modified since created (rows written before: inferred from the version).
+        #[serde(default)]
+        modified: Option<bool>,
     },
     Instance {
         id: String,
@@ -212,6 +225,44 @@ fn subnet_attrs_in(id: &str, row: Option<SubnetAttrsRow>) -> Result<SubnetAttrib
     })
 }
 
+/// A peering's [`PeeringDetail`]; every field defaults, as rows written before it lack it.
+#[derive(Serialize, Deserialize, Default)]
+#[serde(default)]
+struct PeeringRow {
+    requester_region: Option<String>,
+    accepter_region: Option<String>,
+    /// (IPv4 blocks, IPv6 blocks).
+    requester_blocks: Option<(Vec<String>, Vec<String>)>,
+    accepter_blocks: Option<(Vec<String>, Vec<String>)>,
+    requester_dns: bool,
+    accepter_dns: bool,
+    message: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    expires: Option<u64>,
+}
+
+fn blocks_out(b: Option<&VpcBlocks>) -> Option<(Vec<String>, Vec<String>)> {
+    b.map(|b| {
+        (
+            b.v4.iter().map(ToString::to_string).collect(),
+            b.v6.iter().map(ToString::to_string).collect(),
+        )
+    })
+}
+
+fn blocks_in(
+    at: &str,
+    b: Option<(Vec<String>, Vec<String>)>,
+) -> Result<Option<VpcBlocks>, StoreError> {
+    b.map(|(v4, v6)| {
+        Ok(VpcBlocks {
+            v4: v4.iter().map(|c| p(at, c)).collect::<Result<_, _>>()?,
+            v6: v6.iter().map(|c| p(at, c)).collect::<Result<_, _>>()?,
+        })
+    })
+    .transpose()
+}
+
 #[derive(Serialize, Deserialize)]
 struct RuleRow {
     id: String,
@@ -271,6 +322,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             owner: g.owner.to_string(),
             tags: tags_out(&g.tags),
             rules: g.rules().iter().map(rule_row).collect(),
+            associated_vpcs: g.associated_vpcs.iter().map(ToString::to_string).collect(),
         },
         Resource::Eni(e) => Row::Eni {
             id: e.id.to_string(),
@@ -298,6 +350,16 @@ pub(crate) fn encode(resource: &Resource) -> String {
             accepter_owner: p.accepter_owner.to_string(),
             status: p.status.aws_name().to_owned(),
             tags: tags_out(&p.tags),
+            detail: PeeringRow {
+                requester_region: p.detail.requester_region.clone(),
+                accepter_region: p.detail.accepter_region.clone(),
+                requester_blocks: blocks_out(p.detail.requester_blocks.as_ref()),
+                accepter_blocks: blocks_out(p.detail.accepter_blocks.as_ref()),
+                requester_dns: p.detail.requester_dns,
+                accepter_dns: p.detail.accepter_dns,
+                message: p.detail.message.clone(),
+                expires: p.detail.expires.map(Timestamp::millis),
+            },
         },
         Resource::PrefixList(l) => Row::PrefixList {
             id: l.id.to_string(),
@@ -312,6 +374,8 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 .map(|e| (e.cidr.to_string(), e.description.clone()))
                 .collect(),
             tags: tags_out(&l.tags),
+            delete_failure: l.state_message().map(str::to_owned),
+            modified: Some(l.change == PrefixListChange::Modified),
         },
         Resource::Instance(i) => Row::Instance {
             id: i.id.to_string(),
@@ -474,6 +538,7 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             owner,
             tags,
             rules,
+            associated_vpcs,
         } => {
             let mut g = SecurityGroup::empty(
                 p(&id, &id)?,
@@ -483,6 +548,10 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
                 p(&id, &owner)?,
             );
             g.tags = tags_in(tags);
+            g.associated_vpcs = associated_vpcs
+                .iter()
+                .map(|v| p(&id, v))
+                .collect::<Result<_, _>>()?;
             for r in rules {
                 let rule = decode_rule(&g, r)?;
                 g.insert_existing(rule).map_err(|e| corrupt(&id, e))?;
@@ -529,7 +598,18 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             accepter_owner,
             status,
             tags,
+            detail,
         } => Resource::Peering(Peering {
+            detail: PeeringDetail {
+                requester_blocks: blocks_in(&id, detail.requester_blocks)?,
+                accepter_blocks: blocks_in(&id, detail.accepter_blocks)?,
+                requester_region: detail.requester_region,
+                accepter_region: detail.accepter_region,
+                requester_dns: detail.requester_dns,
+                accepter_dns: detail.accepter_dns,
+                message: detail.message,
+                expires: detail.expires.map(Timestamp::from_millis),
+            },
             requester_vpc: p(&id, &requester_vpc)?,
             requester_owner: p(&id, &requester_owner)?,
             accepter_vpc: p(&id, &accepter_vpc)?,
@@ -547,7 +627,15 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             version,
             entries,
             tags,
+            delete_failure,
+            modified,
         } => Resource::PrefixList(PrefixList {
+            change: match (delete_failure, modified) {
+                (Some(message), _) => PrefixListChange::DeleteFailed(message),
+                (None, Some(true)) => PrefixListChange::Modified,
+                (None, None) if version > 1 => PrefixListChange::Modified,
+                (None, _) => PrefixListChange::Created,
+            },
             name,
             owner: p(&id, &owner)?,
             family: if ipv6 {

@@ -58,12 +58,18 @@ pub enum StoreError {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("store lock poisoned by an earlier panic")]
     Poisoned,
+    #[error("a write over two scopes was given {0} twice")]
+    SameScope(String),
 }
 
 /// A closure over a scope's mutable state: return `true` to commit its changes.
 pub type WriteFn<'a> = dyn FnMut(&mut AccountState, &mut dyn IdGen) -> bool + 'a;
 /// A closure over a scope's state.
 pub type ReadFn<'a> = dyn FnMut(&AccountState) + 'a;
+/// A closure over two scopes' mutable states (in the order given): return `true` to commit
+/// the changes of both.
+pub type PairWriteFn<'a> =
+    dyn FnMut(&mut AccountState, &mut AccountState, &mut dyn IdGen) -> bool + 'a;
 
 /// A backend. Implementations serialise writes per scope (at least), so checks made inside
 /// a write closure (quotas, duplicates) hold against concurrent requests.
@@ -76,6 +82,17 @@ pub trait Store: Send + Sync + fmt::Debug {
         scope: &Scope,
         ids: &mut dyn IdGen,
         f: &mut WriteFn<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// [`Store::write`] over two different scopes in one transaction (a VPC peering across
+    /// accounts or regions keeps a record in each): both are locked (in scope order, so
+    /// two such writes cannot deadlock), `f` runs once, and both commit or neither does.
+    fn write_pair(
+        &self,
+        first: &Scope,
+        second: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut PairWriteFn<'_>,
     ) -> Result<(), StoreError>;
 
     /// Runs `f` once on a consistent view of the scope's state.
@@ -128,6 +145,26 @@ pub fn transact<T, E: From<StoreError>>(
         ok
     })?;
     out.expect("Store::write runs its closure exactly once when it returns Ok")
+}
+
+/// [`Store::write_pair`] for a closure returning a `Result`: commits both on `Ok`.
+pub fn transact_pair<T, E: From<StoreError>>(
+    store: &dyn Store,
+    first: &Scope,
+    second: &Scope,
+    ids: &mut dyn IdGen,
+    f: impl FnOnce(&mut AccountState, &mut AccountState, &mut dyn IdGen) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.write_pair(first, second, ids, &mut |a, b, ids| {
+        let Some(f) = f.take() else { return false };
+        let res = f(a, b, ids);
+        let ok = res.is_ok();
+        out = Some(res);
+        ok
+    })?;
+    out.expect("Store::write_pair runs its closure exactly once when it returns Ok")
 }
 
 /// [`Store::read`] returning the closure's value.

@@ -22,7 +22,7 @@ use palisade_model::{IdGen, Quotas};
 use postgres::{Client, Config, NoTls, Statement, Transaction};
 
 use crate::scoped::{self, Cache, Rows};
-use crate::{ReadFn, Scope, Store, StoreError, WriteFn};
+use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -161,6 +161,25 @@ impl Inner {
     }
 }
 
+/// Opens a transaction holding the write locks of two scopes, taken in scope order so that
+/// two such transactions cannot wait on each other.
+fn begin_pair<'a>(
+    client: &'a mut Client,
+    stmts: &'a Stmts,
+    first: &Scope,
+    second: &Scope,
+) -> Result<PgRows<'a>, StoreError> {
+    let mut tx = client.transaction()?;
+    let (low, high) = if first <= second {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    tx.execute(&stmts.lock, &[&format!("palisade:{low}")])?;
+    tx.execute(&stmts.lock, &[&format!("palisade:{high}")])?;
+    Ok(PgRows { tx, stmts })
+}
+
 /// Opens a transaction holding the scope's write lock.
 fn begin<'a>(
     client: &'a mut Client,
@@ -286,6 +305,46 @@ impl Store for PgStore {
                     Ok(out)
                 })();
                 scoped::remember(cache, scope, res)
+            },
+        )
+    }
+
+    fn write_pair(
+        &self,
+        first: &Scope,
+        second: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut PairWriteFn<'_>,
+    ) -> Result<(), StoreError> {
+        if first == second {
+            return Err(StoreError::SameScope(first.to_string()));
+        }
+        let quotas = self.quotas;
+        self.with_inner(
+            |Inner {
+                 client,
+                 stmts,
+                 cache,
+             }| {
+                let res = (|| {
+                    let mut rows = begin_pair(client, stmts, first, second)?;
+                    let out =
+                        scoped::mutate_pair(&mut rows, cache, (first, second), quotas, ids, f)?;
+                    rows.tx.commit()?;
+                    Ok(out)
+                })();
+                match res {
+                    Ok((one, two)) => {
+                        cache.insert(first.clone(), one);
+                        cache.insert(second.clone(), two);
+                        Ok(())
+                    }
+                    Err(e) => {
+                        cache.remove(first);
+                        cache.remove(second);
+                        Err(e)
+                    }
+                }
             },
         )
     }

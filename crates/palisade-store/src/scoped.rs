@@ -11,10 +11,13 @@ use std::collections::HashMap;
 use palisade_model::account::{AccountState, ResourceKey};
 use palisade_model::{IdGen, Quotas};
 
-use crate::{Scope, StoreError, WriteFn, codec};
+use crate::{PairWriteFn, Scope, StoreError, WriteFn, codec};
 
 /// Each handle's copy of the scopes it has seen, tagged with their version.
-pub(crate) type Cache = HashMap<Scope, (i64, AccountState)>;
+pub(crate) type Cache = HashMap<Scope, Versioned>;
+
+/// A scope's state and the version it is at.
+pub(crate) type Versioned = (i64, AccountState);
 
 /// The row operations of one backend, inside a transaction that holds the scope's lock.
 pub(crate) trait Rows {
@@ -123,6 +126,43 @@ pub(crate) fn mutate(
     save(rows, scope, &state, changed)?;
     rows.set_version(scope, version + 1)?;
     Ok((version + 1, state))
+}
+
+/// [`mutate`] over two different scopes: `f` sees both states, and the changes of both are
+/// written (each scope's version bumped when it changed) or neither is.
+pub(crate) fn mutate_pair(
+    rows: &mut dyn Rows,
+    cache: &mut Cache,
+    (first, second): (&Scope, &Scope),
+    quotas: Quotas,
+    ids: &mut dyn IdGen,
+    f: &mut PairWriteFn<'_>,
+) -> Result<(Versioned, Versioned), StoreError> {
+    let (v1, mut s1) = current(rows, cache, first, quotas, ids)?;
+    let (v2, mut s2) = current(rows, cache, second, quotas, ids)?;
+    s1.take_changed();
+    s2.take_changed();
+    let commit = f(&mut s1, &mut s2, ids);
+    let (c1, c2) = (s1.take_changed(), s2.take_changed());
+    if !commit {
+        restore(rows, first, &mut s1, c1)?;
+        restore(rows, second, &mut s2, c2)?;
+        return Ok(((v1, s1), (v2, s2)));
+    }
+    let mut finish = |scope: &Scope,
+                      version: i64,
+                      state: AccountState,
+                      changed: std::collections::BTreeSet<ResourceKey>| {
+        if changed.is_empty() {
+            return Ok((version, state));
+        }
+        save(rows, scope, &state, changed)?;
+        rows.set_version(scope, version + 1)?;
+        Ok::<_, StoreError>((version + 1, state))
+    };
+    let one = finish(first, v1, s1, c1)?;
+    let two = finish(second, v2, s2, c2)?;
+    Ok((one, two))
 }
 
 /// True when the cached copy of `scope` is at the version the database holds (`stored`),

@@ -14,7 +14,7 @@ use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::scoped::{self, Cache, Rows};
-use crate::{ReadFn, Scope, Store, StoreError, WriteFn};
+use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
 
 const SCHEMA_VERSION: i64 = 2;
 
@@ -290,6 +290,39 @@ impl Store for SqliteStore {
         let res = scoped::remember(cache, scope, finish(conn, res));
         inner.verify(scope, res.is_ok());
         res
+    }
+
+    fn write_pair(
+        &self,
+        first: &Scope,
+        second: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut PairWriteFn<'_>,
+    ) -> Result<(), StoreError> {
+        if first == second {
+            return Err(StoreError::SameScope(first.to_string()));
+        }
+        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        // `BEGIN IMMEDIATE` takes the database's one write lock: both scopes at once.
+        run(&inner.conn, "BEGIN IMMEDIATE")?;
+        let Inner { conn, cache, .. } = &mut *inner;
+        let mut rows = SqliteRows { conn, known: None };
+        let res = scoped::mutate_pair(&mut rows, cache, (first, second), self.quotas, ids, f);
+        let ok = match finish(conn, res) {
+            Ok((one, two)) => {
+                cache.insert(first.clone(), one);
+                cache.insert(second.clone(), two);
+                Ok(())
+            }
+            Err(e) => {
+                cache.remove(first);
+                cache.remove(second);
+                Err(e)
+            }
+        };
+        inner.verify(first, ok.is_ok());
+        inner.verify(second, ok.is_ok());
+        ok
     }
 
     fn read(

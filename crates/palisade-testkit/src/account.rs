@@ -164,6 +164,7 @@ impl Gen {
                 accepter_owner: ids::account(),
                 status,
                 tags: Vec::new(),
+                detail: Default::default(),
             },
         );
     }
@@ -202,6 +203,7 @@ impl Gen {
                 version: 1,
                 entries,
                 tags: Vec::new(),
+                change: Default::default(),
             },
         );
     }

@@ -239,6 +239,7 @@ fn build(
             accepter_owner: ids::account(),
             status,
             tags: Vec::new(),
+            detail: Default::default(),
         };
         snap.peerings.insert(p.id.clone(), p);
     }
@@ -261,6 +262,7 @@ fn build(
             version: 1,
             entries: entries.collect(),
             tags: Vec::new(),
+            change: Default::default(),
         };
         snap.prefix_lists.insert(id, pl);
     }

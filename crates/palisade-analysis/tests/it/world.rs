@@ -203,6 +203,7 @@ impl World {
             accepter_owner: account(),
             status,
             tags: Vec::new(),
+            detail: Default::default(),
         };
         self.snap.peerings.insert(p.id.clone(), p);
         self
@@ -224,6 +225,7 @@ impl World {
                 })
                 .collect(),
             tags: Vec::new(),
+            change: Default::default(),
         };
         self.snap.prefix_lists.insert(p.id.clone(), p);
         self

@@ -14,7 +14,9 @@ use std::sync::Arc;
 use palisade_api::ApiError;
 use palisade_model::account::AccountState;
 use palisade_model::{Ec2ErrorCode as C, IdGen, SeqIdGen};
-use palisade_store::{ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn, transact};
+use palisade_store::{
+    PairWriteFn, ReadFn, Scope, SqliteStore, Store, StoreError, WriteFn, transact,
+};
 
 use crate::harness::{KEY_A, KEY_B, Reply, Server, now};
 
@@ -112,22 +114,13 @@ fn trigger(code: C) -> Case {
         ),
         C::IncorrectState => case(
             vec![
-                vpc("a", "10.0.0.0/16"),
-                vpc("b", "10.1.0.0/16"),
                 ec2(
-                    "CreateVpcPeeringConnection",
-                    &[("VpcId", "$a"), ("PeerVpcId", "$b")],
+                    "RunInstances",
+                    &[("ImageId", "ami-1"), ("MinCount", "1"), ("MaxCount", "1")],
                 )
-                .save("pcx", "vpcPeeringConnectionId"),
-                ec2(
-                    "AcceptVpcPeeringConnection",
-                    &[("VpcPeeringConnectionId", "$pcx")],
-                ),
+                .save("eni", "networkInterfaceId"),
             ],
-            ec2(
-                "AcceptVpcPeeringConnection",
-                &[("VpcPeeringConnectionId", "$pcx")],
-            ),
+            ec2("DeleteNetworkInterface", &[("NetworkInterfaceId", "$eni")]),
         ),
         C::InvalidAction => case(vec![], ec2("LaunchRockets", &[])),
         C::InvalidClientTokenId => case(vec![], sts(UNKNOWN_KEY)),
@@ -485,13 +478,15 @@ fn trigger(code: C) -> Case {
             ec2("DisassociateVpcCidrBlock", &[("AssociationId", "$assoc")]),
         ),
         C::UnsupportedOperation => case(
-            vec![vpc("a", "10.0.0.0/16"), vpc("b", "10.1.0.0/16")],
+            vec![],
             ec2(
-                "CreateVpcPeeringConnection",
+                "ModifyVpcPeeringConnectionOptions",
                 &[
-                    ("VpcId", "$a"),
-                    ("PeerVpcId", "$b"),
-                    ("PeerOwnerId", "222222222222"),
+                    ("VpcPeeringConnectionId", NO_PEERING),
+                    (
+                        "RequesterPeeringConnectionOptions.AllowEgressFromLocalVpcToRemoteClassicLink",
+                        "true",
+                    ),
                 ],
             ),
         ),
@@ -609,6 +604,21 @@ fn trigger(code: C) -> Case {
         C::AddressLimitExceeded => case(
             (0..5).map(|_| ec2("AllocateAddress", &[])).collect(),
             ec2("AllocateAddress", &[]),
+        ),
+        // VPC peering across accounts and regions, and prefix lists.
+        C::InvalidStateTransition => case(
+            peered(),
+            ec2(
+                "RejectVpcPeeringConnection",
+                &[("VpcPeeringConnectionId", "$pcx")],
+            ),
+        ),
+        C::UnauthorizedOperation => case(
+            vec![],
+            ec2(
+                "DeleteManagedPrefixList",
+                &[("PrefixListId", "pl-63a5400a")],
+            ),
         ),
     }
 }
@@ -804,6 +814,23 @@ fn ssh(action: &'static str) -> Call {
     )
 }
 
+/// Two VPCs of account A, `$a` and `$b`, joined by the active peering `$pcx`.
+fn peered() -> Vec<Call> {
+    vec![
+        vpc("a", "10.0.0.0/16"),
+        vpc("b", "10.1.0.0/16"),
+        ec2(
+            "CreateVpcPeeringConnection",
+            &[("VpcId", "$a"), ("PeerVpcId", "$b")],
+        )
+        .save("pcx", "vpcPeeringConnectionId"),
+        ec2(
+            "AcceptVpcPeeringConnection",
+            &[("VpcPeeringConnectionId", "$pcx")],
+        ),
+    ]
+}
+
 /// Groups `$g1` … `$g6`: one more than an interface may carry.
 fn six_groups() -> Vec<Call> {
     (1..=6)
@@ -833,6 +860,16 @@ struct FailingStore;
 
 impl Store for FailingStore {
     fn write(&self, _: &Scope, _: &mut dyn IdGen, _: &mut WriteFn<'_>) -> Result<(), StoreError> {
+        Err(StoreError::Poisoned)
+    }
+
+    fn write_pair(
+        &self,
+        _: &Scope,
+        _: &Scope,
+        _: &mut dyn IdGen,
+        _: &mut PairWriteFn<'_>,
+    ) -> Result<(), StoreError> {
         Err(StoreError::Poisoned)
     }
 

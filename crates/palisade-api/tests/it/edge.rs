@@ -48,6 +48,19 @@ impl Store for Recording {
         self.scopes.lock().unwrap().insert(scope.to_string());
         self.inner.write(scope, ids, f)
     }
+    fn write_pair(
+        &self,
+        first: &Scope,
+        second: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut palisade_store::PairWriteFn<'_>,
+    ) -> Result<(), StoreError> {
+        let mut scopes = self.scopes.lock().unwrap();
+        scopes.insert(first.to_string());
+        scopes.insert(second.to_string());
+        drop(scopes);
+        self.inner.write_pair(first, second, ids, f)
+    }
     fn read(
         &self,
         scope: &Scope,

@@ -643,7 +643,7 @@ async fn filters() {
 }
 
 /// Account B may not reference account A's group without an active peering between their
-/// VPCs (cross-account peering is not offered here, so never); A's own cross-VPC reference
+/// VPCs (none joins them here; `peering.rs` has the peered case); A's own cross-VPC reference
 /// needs its peering too. Both answer EC2's "two resources that belong to different
 /// networks".
 #[tokio::test]

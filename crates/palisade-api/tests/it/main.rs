@@ -10,5 +10,7 @@ mod groups;
 mod harness;
 mod network;
 mod routing;
+// VPC peering across accounts and regions, prefix lists, legacy filters.
+mod peering;
 mod snapshots;
 mod vpcs;

@@ -185,6 +185,7 @@ impl World {
                     })
                     .collect(),
                 tags: Vec::new(),
+                change: Default::default(),
             },
         );
         id

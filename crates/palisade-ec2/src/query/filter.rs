@@ -74,7 +74,8 @@ pub fn matches_any(filter: &Filter, value: &str) -> bool {
     filter.values.iter().any(|p| wildcard_match(p, value))
 }
 
-/// `tag:<key>` and `tag-key` filters over `tags`; `None` when `filter` is not a tag filter.
+/// `tag:<key>`, `tag-key` and `tag-value` (the legacy filter still in AWS examples: any tag
+/// with that value) over `tags`; `None` when `filter` is not a tag filter.
 pub fn tag_filter(filter: &Filter, tags: &[Tag]) -> Option<bool> {
     if let Some(key) = filter.name.strip_prefix("tag:") {
         return Some(
@@ -82,7 +83,11 @@ pub fn tag_filter(filter: &Filter, tags: &[Tag]) -> Option<bool> {
                 .any(|t| t.key == key && matches_any(filter, &t.value)),
         );
     }
-    (filter.name == "tag-key").then(|| tags.iter().any(|t| matches_any(filter, &t.key)))
+    match filter.name.as_str() {
+        "tag-key" => Some(tags.iter().any(|t| matches_any(filter, &t.key))),
+        "tag-value" => Some(tags.iter().any(|t| matches_any(filter, &t.value))),
+        _ => None,
+    }
 }
 
 fn unknown(filter: &Filter) -> QueryError {

@@ -8,6 +8,8 @@
 //! an unknown filter name is refused at decode time.
 
 mod addresses;
+// Security groups associated with other VPCs.
+mod group_vpcs;
 mod groups;
 mod lists;
 mod network;
@@ -122,6 +124,15 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "CreateDefaultVpc" => Request::CreateDefaultVpc,
         "CreateDefaultSubnet" => vpcs::create_default_subnet(p)?,
         "DescribeAvailabilityZones" => vpcs::describe_zones(p)?,
+        // VPC peering across accounts and regions; the legacy prefix-list call.
+        "RejectVpcPeeringConnection" => lists::reject_peering(p)?,
+        "ModifyVpcPeeringConnectionOptions" => lists::modify_peering_options(p)?,
+        "DescribePrefixLists" => lists::describe_gateway_lists(p)?,
+        "GetManagedPrefixListAssociations" => lists::prefix_list_associations(p)?,
+        "AssociateSecurityGroupVpc" => group_vpcs::associate(p)?,
+        "DisassociateSecurityGroupVpc" => group_vpcs::disassociate(p)?,
+        "DescribeSecurityGroupVpcAssociations" => group_vpcs::describe(p)?,
+        "GetSecurityGroupsForVpc" => group_vpcs::for_vpc(p)?,
         _ => return Ok(None),
     }))
 }
@@ -154,9 +165,12 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Terminated(_) => network::encode(&mut x, response, origin),
         R::Peering(_)
         | R::Peerings(_)
-        | R::PrefixList(_)
+        | R::PrefixList { .. }
         | R::PrefixLists(_)
-        | R::PrefixListEntries(_) => lists::encode(&mut x, response, origin),
+        | R::PrefixListEntries(_)
+        | R::PeeringOptions { .. }
+        | R::GatewayPrefixLists(_)
+        | R::PrefixListAssociations(_) => lists::encode(&mut x, response, origin),
         R::PrivateIpsAssigned { .. }
         | R::Ipv6Assigned { .. }
         | R::Ipv6Unassigned { .. }
@@ -179,6 +193,9 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::VpcCidrBlock { .. }
         | R::SubnetCidrBlock { .. }
         | R::Zones(_) => vpcs::encode(&mut x, response, origin),
+        R::GroupVpcAssociationState(_) | R::GroupVpcAssociations(_) | R::GroupsForVpc(_) => {
+            group_vpcs::encode(&mut x, response);
+        }
     }
     x.finish()
 }
@@ -225,16 +242,19 @@ pub(crate) fn label(filters: &[Filter]) -> String {
         .join("; ")
 }
 
-/// Refuses the first filter that is neither a tag filter (`tag:<key>`, `tag-key`) nor
+/// Refuses the first filter that is neither a tag filter (`tag:<key>`, `tag-key`,
+/// `tag-value`) nor
 /// `known`: EC2's "The filter 'x' is invalid".
 pub(crate) fn check_names(
     filters: &[Filter],
     known: impl Fn(&str) -> bool,
 ) -> Result<(), QueryError> {
-    match filters
-        .iter()
-        .find(|f| !(f.name.starts_with("tag:") || f.name == "tag-key" || known(&f.name)))
-    {
+    match filters.iter().find(|f| {
+        !(f.name.starts_with("tag:")
+            || f.name == "tag-key"
+            || f.name == "tag-value"
+            || known(&f.name))
+    }) {
         Some(f) => Err(QueryError::new(
             Ec2ErrorCode::InvalidParameterValue,
             format!("The filter '{}' is invalid", f.name),

@@ -50,9 +50,15 @@ fn tag_field(t: &TaggedResource, name: &str, _: &AccountState) -> Option<Vec<Str
 }
 
 pub(super) fn describe(p: &Params) -> Result<Request, QueryError> {
-    // DescribeTags has no `tag:` filters of its own: its items are tags.
+    // DescribeTags' items are tags: `tag:<key>`, `tag-key` and `tag-value` test the item's
+    // own tag.
     Ok(Request::DescribeTags {
-        select: select(p, TAG_FILTERS, |_: &TaggedResource| &[], tag_field)?,
+        select: select(
+            p,
+            TAG_FILTERS,
+            |t: &TaggedResource| std::slice::from_ref(&t.tag),
+            tag_field,
+        )?,
         page: page_request(p, (5, 1000))?,
     })
 }

@@ -52,6 +52,7 @@ fn snapshot() -> Snapshot {
                 accepter_owner: account(),
                 status,
                 tags: Vec::new(),
+                detail: Default::default(),
             },
         );
     }
@@ -70,6 +71,7 @@ fn snapshot() -> Snapshot {
             version: 1,
             entries: entries.to_vec(),
             tags: Vec::new(),
+            change: Default::default(),
         },
     );
     let clients = Peer::Group(GroupRef::same_account(group_id(CLIENTS)));

@@ -239,7 +239,13 @@ impl AccountState {
             } else {
                 return false;
             };
+            // References across a peering stay within one region ("You cannot reference
+            // the security group of a peer VPC that's in a different Region", VPC Peering
+            // Guide): a cross-region peering records both regions.
+            let same_region =
+                p.detail.requester_region.is_none() && p.detail.accepter_region.is_none();
             p.status == PeeringStatus::Active
+                && same_region
                 && far.1 == owner
                 && gref.vpc_id.as_ref().is_none_or(|v| v == far.0)
                 && gref.peering_id.as_ref().is_none_or(|id| id == &p.id)

@@ -7,10 +7,10 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::{AccountError, AccountState, AddressSpec, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
-use crate::ids::{EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, SubnetId, VpcId};
+use crate::ids::{EniId, GroupId, IdGen, InstanceId, PrefixListId, SubnetId, VpcId};
 use crate::network::{
-    AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,
-    Subnet, SubnetAttributes, Tag, VpcAttributes,
+    AddressFamily, ConntrackConfig, Eni, PrefixList, PrefixListChange, PrefixListEntry, Subnet,
+    SubnetAttributes, Tag, VpcAttributes,
 };
 use crate::peer::Peer;
 
@@ -128,7 +128,9 @@ impl AccountState {
                 .values()
                 .any(|g| &g.vpc_id == id && !g.is_default())
             // --- routing ---
-            || self.routing_blocks_vpc_delete(id);
+            || self.routing_blocks_vpc_delete(id)
+            // A group associated with the VPC must be disassociated first.
+            || s.groups.values().any(|g| g.associated_vpcs.contains(id));
         if busy {
             return Err(err(
                 Ec2ErrorCode::DependencyViolation,
@@ -237,7 +239,8 @@ impl AccountState {
         self.quotas.check_interface_groups(groups)?;
         for g in groups {
             let group = self.group(g)?;
-            if &group.vpc_id != vpc {
+            // A group associated with the interface's VPC may be used there too.
+            if !group.usable_in(vpc) {
                 return Err(err(
                     Ec2ErrorCode::InvalidParameter,
                     format!("Security group {g} and subnet belong to different networks."),
@@ -476,65 +479,6 @@ impl AccountState {
         self.set_eni_groups(&eni, groups)
     }
 
-    /// CreateVpcPeeringConnection between two VPCs of this account (cross-account peering
-    /// needs the other account's state and is refused).
-    pub fn create_peering(
-        &mut self,
-        vpc: &VpcId,
-        peer_vpc: &VpcId,
-        ids: &mut dyn IdGen,
-    ) -> Result<PeeringId, AccountError> {
-        self.vpc(vpc)?;
-        self.vpc(peer_vpc)?;
-        let peering = Peering {
-            id: PeeringId::generate(ids),
-            requester_vpc: vpc.clone(),
-            requester_owner: self.owner.clone(),
-            accepter_vpc: peer_vpc.clone(),
-            accepter_owner: self.owner.clone(),
-            status: PeeringStatus::PendingAcceptance,
-            tags: Vec::new(),
-        };
-        let id = peering.id.clone();
-        self.put(Resource::Peering(peering));
-        Ok(id)
-    }
-
-    pub fn peering(&self, id: &PeeringId) -> Result<&Peering, AccountError> {
-        self.snapshot.peerings.get(id).ok_or_else(|| {
-            err(
-                Ec2ErrorCode::InvalidVpcPeeringConnectionIdNotFound,
-                format!("The vpcPeeringConnection ID '{id}' does not exist"),
-            )
-        })
-    }
-
-    /// AcceptVpcPeeringConnection: pending-acceptance → active.
-    pub fn accept_peering(&mut self, id: &PeeringId) -> Result<(), AccountError> {
-        let mut p = self.peering(id)?.clone();
-        if p.status != PeeringStatus::PendingAcceptance {
-            return Err(err(
-                Ec2ErrorCode::IncorrectState,
-                format!(
-                    "Cannot accept a VPC peering connection in state {}",
-                    p.status.aws_name()
-                ),
-            ));
-        }
-        p.status = PeeringStatus::Active;
-        self.put(Resource::Peering(p));
-        Ok(())
-    }
-
-    /// DeleteVpcPeeringConnection: the connection stays visible as `deleted`, which makes
-    /// rules referencing groups across it stale.
-    pub fn delete_peering(&mut self, id: &PeeringId) -> Result<(), AccountError> {
-        let mut p = self.peering(id)?.clone();
-        p.status = PeeringStatus::Deleted;
-        self.put(Resource::Peering(p));
-        Ok(())
-    }
-
     /// CreateManagedPrefixList.
     pub fn create_prefix_list(
         &mut self,
@@ -545,12 +489,8 @@ impl AccountState {
         tags: Vec<Tag>,
         ids: &mut dyn IdGen,
     ) -> Result<PrefixListId, AccountError> {
-        if !(1..=1000).contains(&max_entries) {
-            return Err(err(
-                Ec2ErrorCode::InvalidParameterValue,
-                format!("Invalid MaxEntries {max_entries}: must be 1..=1000"),
-            ));
-        }
+        check_max_entries(max_entries)?;
+        check_list_name(name)?;
         let entries = check_entries(family, max_entries, entries)?;
         self.check_new_tags(&tags)?;
         let list = PrefixList {
@@ -562,6 +502,7 @@ impl AccountState {
             version: 1,
             entries,
             tags,
+            change: PrefixListChange::Created,
         };
         let id = list.id.clone();
         self.put(Resource::PrefixList(list));
@@ -577,7 +518,24 @@ impl AccountState {
         })
     }
 
-    /// ModifyManagedPrefixList with the optimistic `CurrentVersion` check.
+    /// A customer-managed list of this account: AWS-managed lists cannot be changed.
+    fn own_prefix_list(&self, id: &PrefixListId) -> Result<&PrefixList, AccountError> {
+        let list = self.prefix_list(id)?;
+        if list.owner.is_aws_managed() {
+            return Err(err(
+                Ec2ErrorCode::UnauthorizedOperation,
+                format!(
+                    "The prefix list {id} is managed by AWS and cannot be modified or deleted."
+                ),
+            ));
+        }
+        Ok(list)
+    }
+
+    /// ModifyManagedPrefixList with the optimistic `CurrentVersion` check. Entry changes make
+    /// a new version; a new name or `MaxEntries` does not ("Adding or removing entries in a
+    /// prefix list creates a new version of the prefix list. Changing the name of the prefix
+    /// list does not affect the version.", ModifyManagedPrefixList).
     pub fn modify_prefix_list(
         &mut self,
         id: &PrefixListId,
@@ -585,8 +543,9 @@ impl AccountState {
         add: Vec<PrefixListEntry>,
         remove: &[IpNet],
         name: Option<String>,
+        max_entries: Option<u32>,
     ) -> Result<(), AccountError> {
-        let mut list = self.prefix_list(id)?.clone();
+        let mut list = self.own_prefix_list(id)?.clone();
         if current_version.is_some_and(|v| v != list.version) {
             return Err(err(
                 Ec2ErrorCode::PrefixListVersionMismatch,
@@ -597,9 +556,43 @@ impl AccountState {
                 ),
             ));
         }
+        if let Some(both) = add
+            .iter()
+            .find(|a| remove.iter().any(|r| r.trunc() == a.cidr.trunc()))
+        {
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!(
+                    "The CIDR {} cannot be both added to and removed from the prefix list",
+                    both.cidr
+                ),
+            ));
+        }
+        let edits_entries = !add.is_empty() || !remove.is_empty();
+        if let Some(max) = max_entries {
+            // "You cannot modify the entries of a prefix list and modify the size of a
+            // prefix list at the same time." (ModifyManagedPrefixList, MaxEntries)
+            if edits_entries {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterCombination,
+                    "You cannot modify the entries of a prefix list and modify the size of a prefix list at the same time.",
+                ));
+            }
+            check_max_entries(max)?;
+            if (max as usize) < list.entries.len() {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!(
+                        "The prefix list {id} has {} entries, more than the requested MaxEntries {max}",
+                        list.entries.len()
+                    ),
+                ));
+            }
+            list.max_entries = max;
+        }
         for cidr in remove {
             let before = list.entries.len();
-            list.entries.retain(|e| &e.cidr != cidr);
+            list.entries.retain(|e| e.cidr != cidr.trunc());
             if list.entries.len() == before {
                 return Err(err(
                     Ec2ErrorCode::InvalidParameterValue,
@@ -608,34 +601,71 @@ impl AccountState {
             }
         }
         list.entries
-            .retain(|e| !add.iter().any(|a| a.cidr == e.cidr));
+            .retain(|e| !add.iter().any(|a| a.cidr.trunc() == e.cidr));
         list.entries.extend(add);
         list.entries = check_entries(list.family, list.max_entries, list.entries)?;
         if let Some(name) = name {
+            check_list_name(&name)?;
             list.name = name;
         }
-        list.version += 1;
+        if edits_entries {
+            list.version += 1;
+        }
+        list.change = PrefixListChange::Modified;
         self.put(Resource::PrefixList(list));
         Ok(())
     }
 
-    /// DeleteManagedPrefixList: not while a rule references it.
+    /// DeleteManagedPrefixList: a list still referenced by a rule is kept, its delete
+    /// failed (`delete-failed` with a `StateMessage`, as EC2 reports it once the delete
+    /// runs); otherwise the list is gone.
     pub fn delete_prefix_list(&mut self, id: &PrefixListId) -> Result<(), AccountError> {
-        self.prefix_list(id)?;
-        let used = self.snapshot.groups.values().any(|g| {
-            g.rules()
-                .iter()
-                .any(|r| matches!(r.peer(), Peer::PrefixList(p) if p == id))
-        });
-        if used {
-            return Err(err(
-                Ec2ErrorCode::DependencyViolation,
-                format!("resource {id} has a dependent object"),
-            ));
+        let mut list = self.own_prefix_list(id)?.clone();
+        let users: Vec<String> = self
+            .snapshot
+            .groups
+            .values()
+            .filter(|g| {
+                g.rules()
+                    .iter()
+                    .any(|r| matches!(r.peer(), Peer::PrefixList(p) if p == id))
+            })
+            .map(|g| g.id.to_string())
+            .collect();
+        if users.is_empty() {
+            self.remove(&ResourceKey::PrefixList(id.clone()));
+            return Ok(());
         }
-        self.remove(&ResourceKey::PrefixList(id.clone()));
+        list.change = PrefixListChange::DeleteFailed(format!(
+            "The prefix list {id} is referenced by security group(s) {} and cannot be deleted.",
+            users.join(", ")
+        ));
+        self.put(Resource::PrefixList(list));
         Ok(())
     }
+}
+
+fn check_max_entries(max_entries: u32) -> Result<(), AccountError> {
+    if !(1..=1000).contains(&max_entries) {
+        return Err(err(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("Invalid MaxEntries {max_entries}: must be 1..=1000"),
+        ));
+    }
+    Ok(())
+}
+
+/// "The name cannot start with com.amazonaws." (CreateManagedPrefixList, PrefixListName)
+fn check_list_name(name: &str) -> Result<(), AccountError> {
+    if name.is_empty() || name.len() > 255 || name.starts_with("com.amazonaws") {
+        return Err(err(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!(
+                "Invalid prefix list name '{name}': 1 to 255 characters, not starting with com.amazonaws"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 fn check_entries(

@@ -19,3 +19,6 @@ pub use response::{
     EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
     TaggedResource,
 };
+// VPC peering across accounts and regions.
+pub(crate) use execute::page_sorted;
+pub use response::{GroupVpcAssociation, PeeringSide};

@@ -28,6 +28,15 @@ fn sqlite_in_memory_conforms_within_one_handle() {
         ) -> Result<(), palisade_store::StoreError> {
             self.0.write(s, ids, f)
         }
+        fn write_pair(
+            &self,
+            a: &palisade_store::Scope,
+            b: &palisade_store::Scope,
+            ids: &mut dyn palisade_model::IdGen,
+            f: &mut palisade_store::PairWriteFn<'_>,
+        ) -> Result<(), palisade_store::StoreError> {
+            self.0.write_pair(a, b, ids, f)
+        }
         fn read(
             &self,
             s: &palisade_store::Scope,

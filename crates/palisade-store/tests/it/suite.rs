@@ -55,6 +55,110 @@ pub(crate) fn suite(make: Make<'_>) {
     interface_addresses_survive_reopen(make);
     // --- routing ---
     routing_survives_reopen(make);
+    pair_writes_commit_both_or_neither(make);
+    pair_writes_in_opposite_orders_finish(make);
+}
+
+/// Two handles writing the same two scopes in opposite orders neither deadlock nor lose a
+/// write (both backends lock the scopes in one fixed order).
+fn pair_writes_in_opposite_orders_finish(make: Make<'_>) {
+    let (a, b) = (scope(22, "us-east-1"), scope(23, "us-west-2"));
+    let handles = [make(), make()];
+    std::thread::scope(|t| {
+        for (n, store) in handles.iter().enumerate() {
+            let (first, second) = if n == 0 { (&a, &b) } else { (&b, &a) };
+            t.spawn(move || {
+                let mut ids = SeqIdGen::starting_at(10_000 * (n as u128 + 1));
+                for i in 0..10 {
+                    palisade_store::transact_pair::<_, TestErr>(
+                        store.as_ref(),
+                        first,
+                        second,
+                        &mut ids,
+                        |x, y, ids| {
+                            let name = format!("w{n}-{i}");
+                            x.create_group(&name, "d", None, vec![], ids)?;
+                            y.create_group(&name, "d", None, vec![], ids)?;
+                            Ok(())
+                        },
+                    )
+                    .unwrap();
+                }
+            });
+        }
+    });
+    for s in [&a, &b] {
+        let groups = snapshot(make().as_ref(), s).snapshot().groups.len();
+        assert_eq!(groups, 1 + 20, "{s}: the default group and 20 written");
+    }
+}
+
+/// A write over two scopes (a cross-account, cross-region VPC peering) commits both states
+/// or, when it fails, neither; the same scope twice is refused.
+fn pair_writes_commit_both_or_neither(make: Make<'_>) {
+    use palisade_model::account::ops::{Request, Response};
+    let store = make();
+    let (a, b) = (scope(20, "us-east-1"), scope(21, "eu-west-1"));
+    let mut ids = SeqIdGen::starting_at(900);
+    let (va, vb) = palisade_store::transact_pair::<_, TestErr>(
+        store.as_ref(),
+        &a,
+        &b,
+        &mut ids,
+        |sa, sb, ids| {
+            let va = sa.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], ids)?;
+            let vb = sb.create_vpc("10.1.0.0/16".parse().unwrap(), None, vec![], ids)?;
+            Ok((va, vb))
+        },
+    )
+    .unwrap();
+    let create = Request::CreateVpcPeeringConnection {
+        vpc: va,
+        peer_vpc: vb.clone(),
+        peer_owner: Some(b.account.clone()),
+        peer_region: Some(b.region.clone()),
+        tags: vec![],
+        now: palisade_model::Timestamp::ZERO,
+    };
+    let answer = palisade_store::transact_pair::<_, TestErr>(
+        store.as_ref(),
+        &a,
+        &b,
+        &mut ids,
+        |sa, sb, ids| Ok(sa.execute_pair(sb, create, ids)?),
+    )
+    .unwrap();
+    let Response::Peering(v) = answer else {
+        panic!("not a peering: {answer:?}")
+    };
+    let reopened = make();
+    for s in [&a, &b] {
+        let st = snapshot(reopened.as_ref(), s);
+        assert!(st.peering(&v.peering.id).is_ok(), "{s} holds the peering");
+    }
+    // A failing pair write leaves both as they were.
+    let before = (snapshot(store.as_ref(), &a), snapshot(store.as_ref(), &b));
+    let res = palisade_store::transact_pair::<(), TestErr>(
+        store.as_ref(),
+        &a,
+        &b,
+        &mut ids,
+        |sa, sb, ids| {
+            sa.create_group("x", "d", None, vec![], ids)?;
+            sb.create_group("x", "d", None, vec![], ids)?;
+            Err(Err::new(Ec2ErrorCode::InvalidParameterValue, "refused").into())
+        },
+    );
+    assert!(res.is_err());
+    for (s, was) in [(&a, &before.0), (&b, &before.1)] {
+        assert_eq!(snapshot(store.as_ref(), s).snapshot(), was.snapshot());
+        assert_eq!(snapshot(make().as_ref(), s).snapshot(), was.snapshot());
+    }
+    let same = store.write_pair(&a, &a, &mut ids, &mut |_, _, _| true);
+    assert!(matches!(
+        same,
+        Err(palisade_store::StoreError::SameScope(_))
+    ));
 }
 
 fn bootstrap_once(make: Make<'_>) {

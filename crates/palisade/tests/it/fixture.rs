@@ -46,6 +46,7 @@ impl World {
             accepter_owner: OWNER.parse().unwrap(),
             status: peering,
             tags: Vec::new(),
+            detail: Default::default(),
         };
         snap.peerings.insert(pcx.id.clone(), pcx);
         Self {

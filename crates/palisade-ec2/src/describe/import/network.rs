@@ -154,6 +154,7 @@ impl Ctx {
             accepter_owner,
             status,
             tags,
+            detail: Default::default(),
         })
     }
 
@@ -215,6 +216,7 @@ impl Ctx {
             version,
             entries,
             tags,
+            change: Default::default(),
         })
     }
 

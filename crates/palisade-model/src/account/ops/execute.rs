@@ -10,14 +10,13 @@ use ipnet::{IpNet, Ipv6Net};
 use super::request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit, VpcCidrRequest};
 use super::response::{CidrAssociation, CidrState};
 use super::response::{
-    EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
-    TaggedResource,
+    EniView, GroupName, InstanceView, Paged, Response, StaleGroupView, SubnetView, TaggedResource,
 };
 use crate::account::{AccountError, AccountState, GroupSelector, Instance};
 use crate::error::Ec2ErrorCode;
 use crate::group::SecurityGroup;
 use crate::ids::{GroupId, IdGen, PeeringId, VpcId};
-use crate::network::{Eni, Peering, PeeringStatus, Subnet};
+use crate::network::{Eni, PeeringStatus, PrefixListState, Subnet};
 use crate::peer::{GroupRef, Peer};
 use crate::rule::{Direction, NewRule, Rule};
 use crate::zones;
@@ -57,7 +56,7 @@ fn page<I, V>(
 }
 
 /// [`page`] over owned items with their keys, not yet in key order.
-fn page_sorted<T>(
+pub(crate) fn page_sorted<T>(
     mut items: Vec<(String, T)>,
     page_req: &PageRequest,
     keep: impl Fn(&T) -> bool,
@@ -236,30 +235,16 @@ impl AccountState {
                 }
                 Response::Done
             }
-            R::CreateVpcPeeringConnection {
-                vpc,
-                peer_vpc,
-                peer_owner,
-                peer_region,
-            } => {
-                if peer_owner.is_some_and(|o| &o != self.owner())
-                    || peer_region.is_some_and(|r| r != self.region())
-                {
-                    return Err(err(
-                        Ec2ErrorCode::UnsupportedOperation,
-                        "palisade supports VPC peering within one account and region only",
-                    ));
-                }
-                let id = self.create_peering(&vpc, &peer_vpc, ids)?;
-                Response::Peering(self.peering_view(self.peering(&id)?))
+            request @ (R::CreateVpcPeeringConnection { .. }
+            | R::AcceptVpcPeeringConnection { .. }
+            | R::RejectVpcPeeringConnection { .. }
+            | R::DeleteVpcPeeringConnection { .. }
+            | R::ModifyVpcPeeringConnectionOptions { .. }) => self.execute_peering(request, ids)?,
+            R::AssociateSecurityGroupVpc { group, vpc } => {
+                self.associate_group_vpc(&group, &vpc)?
             }
-            R::AcceptVpcPeeringConnection { id } => {
-                self.accept_peering(&id)?;
-                Response::Peering(self.peering_view(self.peering(&id)?))
-            }
-            R::DeleteVpcPeeringConnection { id } => {
-                self.delete_peering(&id)?;
-                Response::Done
+            R::DisassociateSecurityGroupVpc { group, vpc } => {
+                self.disassociate_group_vpc(&group, &vpc)?
             }
             R::CreateManagedPrefixList {
                 name,
@@ -269,7 +254,10 @@ impl AccountState {
                 tags,
             } => {
                 let id = self.create_prefix_list(&name, family, max_entries, entries, tags, ids)?;
-                Response::PrefixList(self.prefix_list(&id)?.clone())
+                Response::PrefixList {
+                    list: self.prefix_list(&id)?.clone(),
+                    state: PrefixListState::CreateInProgress,
+                }
             }
             R::ModifyManagedPrefixList {
                 id,
@@ -277,14 +265,21 @@ impl AccountState {
                 add,
                 remove,
                 name,
+                max_entries,
             } => {
-                self.modify_prefix_list(&id, current_version, add, &remove, name)?;
-                Response::PrefixList(self.prefix_list(&id)?.clone())
+                self.modify_prefix_list(&id, current_version, add, &remove, name, max_entries)?;
+                Response::PrefixList {
+                    list: self.prefix_list(&id)?.clone(),
+                    state: PrefixListState::ModifyInProgress,
+                }
             }
             R::DeleteManagedPrefixList { id } => {
                 let list = self.prefix_list(&id)?.clone();
                 self.delete_prefix_list(&id)?;
-                Response::PrefixList(list)
+                Response::PrefixList {
+                    list,
+                    state: PrefixListState::DeleteInProgress,
+                }
             }
             R::AssignPrivateIpAddresses {
                 eni,
@@ -622,20 +617,21 @@ impl AccountState {
                     Clone::clone,
                 ))
             }
-            R::DescribeVpcPeeringConnections { ids, select } => {
+            R::DescribeVpcPeeringConnections {
+                ids,
+                select,
+                page: p,
+            } => {
                 for id in ids {
                     self.peering(id)?;
                 }
-                Response::Peerings(
-                    self.snapshot()
-                        .peerings
-                        .values()
-                        .filter(|c| {
-                            (ids.is_empty() || ids.contains(&c.id)) && select.keeps(c, self)
-                        })
-                        .map(|c| self.peering_view(c))
-                        .collect(),
-                )
+                Response::Peerings(page(
+                    self.snapshot().peerings.values(),
+                    |c| c.id.as_str(),
+                    p,
+                    |c| (ids.is_empty() || ids.contains(&c.id)) && select.keeps(c, self),
+                    |c| self.peering_view(c),
+                ))
             }
             R::DescribeManagedPrefixLists {
                 ids,
@@ -652,6 +648,54 @@ impl AccountState {
                     |l| (ids.is_empty() || ids.contains(&l.id)) && select.keeps(l, self),
                     Clone::clone,
                 ))
+            }
+            R::DescribePrefixLists {
+                ids,
+                select,
+                page: p,
+            } => {
+                for id in ids {
+                    if !self.prefix_list(id)?.is_gateway_endpoint_list() {
+                        return Err(err(
+                            Ec2ErrorCode::InvalidPrefixListIdNotFound,
+                            format!("The prefix list ID '{id}' does not exist"),
+                        ));
+                    }
+                }
+                Response::GatewayPrefixLists(page(
+                    self.snapshot().prefix_lists.values(),
+                    |l| l.id.as_str(),
+                    p,
+                    |l| {
+                        l.is_gateway_endpoint_list()
+                            && (ids.is_empty() || ids.contains(&l.id))
+                            && select.keeps(l, self)
+                    },
+                    Clone::clone,
+                ))
+            }
+            R::DescribeSecurityGroupVpcAssociations { select, page: p } => {
+                self.group_vpc_associations(select, p)
+            }
+            R::GetSecurityGroupsForVpc {
+                vpc,
+                select,
+                page: p,
+            } => self.groups_for_vpc(vpc, select, p)?,
+            R::GetManagedPrefixListAssociations { id, page: p } => {
+                self.prefix_list(id)?;
+                let users = self
+                    .snapshot()
+                    .groups
+                    .values()
+                    .filter(|g| {
+                        g.rules()
+                            .iter()
+                            .any(|r| matches!(r.peer(), Peer::PrefixList(l) if l == id))
+                    })
+                    .map(|g| (g.id.to_string(), (g.id.clone(), g.owner.clone())))
+                    .collect();
+                Response::PrefixListAssociations(page_sorted(users, p, |_| true))
             }
             R::GetManagedPrefixListEntries { id, page: p } => {
                 let entries = self
@@ -923,21 +967,6 @@ impl AccountState {
             zone: self.zone_of(Some(&i.subnet_id)),
             groups: eni.map(|e| self.group_names(&e.groups)).unwrap_or_default(),
             eni: eni.map(|e| self.eni_view(e)),
-        }
-    }
-
-    fn peering_view(&self, p: &Peering) -> PeeringView {
-        let cidr = |vpc| {
-            self.snapshot()
-                .vpcs
-                .get(vpc)
-                .and_then(|v| v.cidrs_v4.first().copied())
-        };
-        PeeringView {
-            peering: p.clone(),
-            region: self.region().to_owned(),
-            requester_cidr: cidr(&p.requester_vpc),
-            accepter_cidr: cidr(&p.accepter_vpc),
         }
     }
 

@@ -23,6 +23,7 @@ use crate::ids::{
     RouteTableId,
 };
 use crate::routing::{RouteDestination, RouteTarget};
+use crate::time::Timestamp;
 
 /// A describe's filters as one predicate over a resource (or its view), with the state for
 /// lookups (a referenced group's name). Built by the wire layer, which owns the filter
@@ -236,6 +237,9 @@ pub enum Request {
         peer_vpc: VpcId,
         peer_owner: Option<AccountId>,
         peer_region: Option<String>,
+        tags: Vec<Tag>,
+        /// The request's time (set by [`Request::at`]), for the pending request's expiry.
+        now: Timestamp,
     },
     AcceptVpcPeeringConnection {
         id: PeeringId,
@@ -246,6 +250,7 @@ pub enum Request {
     DescribeVpcPeeringConnections {
         ids: Vec<PeeringId>,
         select: Select<crate::network::Peering>,
+        page: PageRequest,
     },
     CreateManagedPrefixList {
         name: String,
@@ -260,6 +265,7 @@ pub enum Request {
         add: Vec<PrefixListEntry>,
         remove: Vec<IpNet>,
         name: Option<String>,
+        max_entries: Option<u32>,
     },
     DescribeManagedPrefixLists {
         ids: Vec<PrefixListId>,
@@ -428,6 +434,45 @@ pub enum Request {
         names: Vec<String>,
         select: Select<crate::zones::Zone>,
     },
+    // VPC peering across accounts and regions, and the legacy prefix-list call.
+    RejectVpcPeeringConnection {
+        id: PeeringId,
+    },
+    /// `AllowDnsResolutionFromRemoteVpc` per side; `None` leaves a side as it is.
+    ModifyVpcPeeringConnectionOptions {
+        id: PeeringId,
+        requester_dns: Option<bool>,
+        accepter_dns: Option<bool>,
+    },
+    // Security groups associated with other VPCs.
+    AssociateSecurityGroupVpc {
+        group: GroupId,
+        vpc: VpcId,
+    },
+    DisassociateSecurityGroupVpc {
+        group: GroupId,
+        vpc: VpcId,
+    },
+    DescribeSecurityGroupVpcAssociations {
+        select: Select<super::GroupVpcAssociation>,
+        page: PageRequest,
+    },
+    GetSecurityGroupsForVpc {
+        vpc: VpcId,
+        select: Select<crate::group::SecurityGroup>,
+        page: PageRequest,
+    },
+    /// The groups whose rules reference a prefix list.
+    GetManagedPrefixListAssociations {
+        id: PrefixListId,
+        page: PageRequest,
+    },
+    /// The legacy call: the AWS-managed lists of gateway endpoints.
+    DescribePrefixLists {
+        ids: Vec<PrefixListId>,
+        select: Select<crate::network::PrefixList>,
+        page: PageRequest,
+    },
 }
 
 /// The block AssociateVpcCidrBlock asks for.
@@ -467,6 +512,33 @@ impl Request {
                 // VPC area.
                 | Self::DescribeVpcAttribute { .. }
                 | Self::DescribeAvailabilityZones { .. }
+                | Self::DescribePrefixLists { .. }
+                | Self::DescribeSecurityGroupVpcAssociations { .. }
+                | Self::GetSecurityGroupsForVpc { .. }
+                | Self::GetManagedPrefixListAssociations { .. }
         )
+    }
+
+    /// True for the calls that may join another account's or region's state (VPC peering):
+    /// see `AccountState::peering_counterpart`.
+    pub fn may_join_scopes(&self) -> bool {
+        matches!(
+            self,
+            Self::CreateVpcPeeringConnection { .. }
+                | Self::AcceptVpcPeeringConnection { .. }
+                | Self::RejectVpcPeeringConnection { .. }
+                | Self::DeleteVpcPeeringConnection { .. }
+                | Self::ModifyVpcPeeringConnectionOptions { .. }
+        )
+    }
+
+    /// The request as made at `now` (the server's clock, read at its edge): only requests
+    /// that record a time use it.
+    #[must_use]
+    pub fn at(mut self, time: Timestamp) -> Self {
+        if let Self::CreateVpcPeeringConnection { now, .. } = &mut self {
+            *now = time;
+        }
+        self
     }
 }

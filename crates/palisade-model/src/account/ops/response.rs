@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use ipnet::{IpNet, Ipv6Net};
 
 use crate::account::{Instance, InstanceState, StaleGroup, VpcAttribute};
 use crate::group::SecurityGroup;
@@ -57,13 +57,24 @@ pub struct InstanceView {
     pub eni: Option<EniView>,
 }
 
-/// A peering connection with its VPCs' primary blocks and region.
+/// A peering connection as DescribeVpcPeeringConnections reports it: its status message
+/// and each side's region, blocks and options resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeeringView {
     pub peering: Peering,
+    pub message: String,
+    pub requester: PeeringSide,
+    pub accepter: PeeringSide,
+}
+
+/// One side of a peering (`RequesterVpcInfo`/`AccepterVpcInfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeeringSide {
     pub region: String,
-    pub requester_cidr: Option<Ipv4Net>,
-    pub accepter_cidr: Option<Ipv4Net>,
+    pub blocks: crate::network::VpcBlocks,
+    /// `PeeringOptions.AllowDnsResolutionFromRemoteVpc`; `None` while not active (EC2 sends
+    /// `PeeringOptions` only for active connections).
+    pub allow_dns: Option<bool>,
 }
 
 /// A group with stale rules and the status of every peering they name (`Deleted` when the
@@ -72,6 +83,17 @@ pub struct PeeringView {
 pub struct StaleGroupView {
     pub group: StaleGroup,
     pub peerings: Vec<(PeeringId, PeeringStatus)>,
+}
+
+/// A group's association with a VPC other than its own (AssociateSecurityGroupVpc).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupVpcAssociation {
+    pub group_id: GroupId,
+    pub group_owner: crate::ids::AccountId,
+    pub vpc_id: VpcId,
+    pub vpc_owner: crate::ids::AccountId,
+    /// `associating`, `associated`, `disassociating` (`SecurityGroupVpcAssociationState`).
+    pub state: &'static str,
 }
 
 /// One tag of one resource (DescribeTags).
@@ -116,9 +138,13 @@ pub enum Response {
     /// DescribeInstances: one reservation per instance.
     Reservations(Paged<InstanceView>),
     Terminated(Vec<(InstanceId, InstanceState)>),
-    Peering(PeeringView),
-    Peerings(Vec<PeeringView>),
-    PrefixList(PrefixList),
+    Peering(Box<PeeringView>),
+    Peerings(Paged<PeeringView>),
+    /// A created, modified or deleted list, with the state the call reports.
+    PrefixList {
+        list: PrefixList,
+        state: crate::network::PrefixListState,
+    },
     PrefixLists(Paged<PrefixList>),
     PrefixListEntries(Paged<PrefixListEntry>),
     PrivateIpsAssigned {
@@ -169,6 +195,21 @@ pub enum Response {
         association: CidrAssociation,
     },
     Zones(Vec<Zone>),
+    // VPC peering options and the legacy prefix-list call.
+    /// ModifyVpcPeeringConnectionOptions: the options of each side the call set.
+    PeeringOptions {
+        requester_dns: Option<bool>,
+        accepter_dns: Option<bool>,
+    },
+    /// DescribePrefixLists.
+    GatewayPrefixLists(Paged<PrefixList>),
+    /// Associate/DisassociateSecurityGroupVpc: the association's new state.
+    GroupVpcAssociationState(&'static str),
+    GroupVpcAssociations(Paged<GroupVpcAssociation>),
+    /// GetManagedPrefixListAssociations: (group id, its owner) per referencing group.
+    PrefixListAssociations(Paged<(GroupId, crate::ids::AccountId)>),
+    /// GetSecurityGroupsForVpc: the groups interfaces in the VPC may use.
+    GroupsForVpc(Paged<SecurityGroup>),
 }
 
 /// A CIDR block association as a call reports it.
