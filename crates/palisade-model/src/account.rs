@@ -6,7 +6,9 @@
 //! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
 
 mod addresses;
+pub mod catalog;
 mod groups;
+mod instances;
 mod network;
 pub mod ops;
 
@@ -16,7 +18,11 @@ use ipnet::Ipv4Net;
 
 pub use addresses::AddressSpec;
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
-pub use network::{Instance, InstanceState, NewEni, NewInstances};
+pub use instances::{
+    Attachment, Instance, InstanceAttribute, InstanceState, LaunchOptions, NewInstances, NicSpec,
+    ShutdownBehavior,
+};
+pub use network::NewEni;
 
 use crate::error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
 use crate::group::SecurityGroup;

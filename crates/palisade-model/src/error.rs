@@ -56,6 +56,13 @@ pub enum Ec2ErrorCode {
     UnknownParameter,
     UnsupportedOperation,
     VpcLimitExceeded,
+    // Network interfaces and instances.
+    IncorrectInstanceState,
+    InvalidAmiIdMalformed,
+    InvalidInstanceId,
+    InvalidAttachmentIdNotFound,
+    InvalidNetworkInterfaceInUse,
+    OperationNotPermitted,
 }
 
 impl Ec2ErrorCode {
@@ -111,6 +118,13 @@ impl Ec2ErrorCode {
         Self::UnknownParameter,
         Self::UnsupportedOperation,
         Self::VpcLimitExceeded,
+        // Network interfaces and instances.
+        Self::IncorrectInstanceState,
+        Self::InvalidAmiIdMalformed,
+        Self::InvalidInstanceId,
+        Self::InvalidAttachmentIdNotFound,
+        Self::InvalidNetworkInterfaceInUse,
+        Self::OperationNotPermitted,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -172,6 +186,13 @@ impl Ec2ErrorCode {
             Self::UnknownParameter => "UnknownParameter",
             Self::UnsupportedOperation => "UnsupportedOperation",
             Self::VpcLimitExceeded => "VpcLimitExceeded",
+            // Network interfaces and instances.
+            Self::IncorrectInstanceState => "IncorrectInstanceState",
+            Self::InvalidAmiIdMalformed => "InvalidAMIID.Malformed",
+            Self::InvalidInstanceId => "InvalidInstanceID",
+            Self::InvalidAttachmentIdNotFound => "InvalidAttachmentID.NotFound",
+            Self::InvalidNetworkInterfaceInUse => "InvalidNetworkInterface.InUse",
+            Self::OperationNotPermitted => "OperationNotPermitted",
         }
     }
 }

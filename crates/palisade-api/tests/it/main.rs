@@ -9,4 +9,5 @@ mod edge;
 mod groups;
 mod harness;
 mod network;
+mod network_interfaces;
 mod snapshots;

@@ -9,6 +9,7 @@
 //! their filters read derived values).
 
 mod execute;
+mod instances;
 mod request;
 mod response;
 
@@ -17,3 +18,6 @@ pub use response::{
     EniView, GroupName, InstanceView, Paged, PeeringView, Response, StaleGroupView, SubnetView,
     TaggedResource,
 };
+// Network interfaces and instances.
+pub use request::{EniAttribute, EniAttributeName, InstanceAttributeName};
+pub use response::{AttachmentView, ImageView, InstanceTypeInfo};

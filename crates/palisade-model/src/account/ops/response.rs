@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{Ipv4Net, Ipv6Net};
 
-use crate::account::{Instance, InstanceState, StaleGroup};
+use crate::account::{Attachment, Instance, InstanceState, StaleGroup};
 use crate::group::SecurityGroup;
 use crate::ids::{EniId, GroupId, InstanceId, PeeringId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry, Subnet, Tag, Vpc};
@@ -40,6 +40,17 @@ pub struct EniView {
     pub eni: Eni,
     pub zone: String,
     pub groups: Vec<GroupName>,
+    pub attachment: Option<AttachmentView>,
+    /// `ip-10-0-1-5.ec2.internal` (us-east-1) or `ip-….REGION.compute.internal`.
+    pub private_dns_name: String,
+    pub source_dest_check: bool,
+}
+
+/// An interface's attachment with its instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentView {
+    pub instance: InstanceId,
+    pub attachment: Attachment,
 }
 
 /// An instance as DescribeInstances reports it.
@@ -47,8 +58,34 @@ pub struct EniView {
 pub struct InstanceView {
     pub instance: Instance,
     pub zone: String,
+    /// The union over its interfaces' groups.
     pub groups: Vec<GroupName>,
-    pub eni: Option<EniView>,
+    /// Its attached interfaces, by device index.
+    pub interfaces: Vec<EniView>,
+    pub private_dns_name: String,
+    /// Whether `instance_type` is a burstable type (credit specification).
+    pub burstable: bool,
+}
+
+/// An image as DescribeImages reports it (synthesised from its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageView {
+    pub id: String,
+    pub owner: String,
+}
+
+/// What DescribeInstanceTypes reports of one type (a small synthesised catalogue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceTypeInfo {
+    pub name: String,
+    pub vcpus: u32,
+    pub cores: u32,
+    pub threads_per_core: u32,
+    pub memory_mib: u64,
+    pub burstable: bool,
+    pub max_interfaces: u32,
+    pub ipv4_per_interface: u32,
+    pub ipv6_per_interface: u32,
 }
 
 /// A peering connection with its VPCs' primary blocks and region.
@@ -132,4 +169,20 @@ pub enum Response {
         cidr: Ipv6Net,
     },
     Tags(Paged<TaggedResource>),
+    // Network interfaces and instances.
+    Attached {
+        attachment: String,
+        network_card_index: u32,
+    },
+    EniAttribute {
+        view: EniView,
+        attribute: super::EniAttributeName,
+    },
+    InstanceAttribute {
+        view: InstanceView,
+        attribute: super::InstanceAttributeName,
+    },
+    Images(Vec<ImageView>),
+    InstanceTypes(Vec<InstanceTypeInfo>),
+    CreditSpecifications(Vec<(InstanceId, String)>),
 }
