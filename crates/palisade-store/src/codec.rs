@@ -98,6 +98,8 @@ enum Row {
         launch: LaunchRow,
         #[serde(default)]
         source_dest_check: Option<bool>,
+        #[serde(default)]
+        detached: Vec<AttachmentRow>,
     },
 }
 
@@ -110,6 +112,17 @@ struct AttachmentRow {
     card: u32,
     delete_on_termination: bool,
     at_ms: u64,
+}
+
+fn attachment_row(a: &Attachment) -> AttachmentRow {
+    AttachmentRow {
+        eni: a.eni.to_string(),
+        id: a.id.clone(),
+        device: a.device_index,
+        card: a.network_card_index,
+        delete_on_termination: a.delete_on_termination,
+        at_ms: a.attach_time.millis(),
+    }
 }
 
 /// An instance's launch options.
@@ -234,18 +247,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             ip: i.private_ip,
             running: i.state == InstanceState::Running,
             tags: tags_out(&i.tags),
-            interfaces: i
-                .interfaces
-                .iter()
-                .map(|a| AttachmentRow {
-                    eni: a.eni.to_string(),
-                    id: a.id.clone(),
-                    device: a.device_index,
-                    card: a.network_card_index,
-                    delete_on_termination: a.delete_on_termination,
-                    at_ms: a.attach_time.millis(),
-                })
-                .collect(),
+            interfaces: i.interfaces.iter().map(attachment_row).collect(),
             launch_ms: i.launch_time.millis(),
             launch: LaunchRow {
                 user_data: i.launch.user_data.clone(),
@@ -258,6 +260,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 cpu_credits: i.launch.cpu_credits.clone(),
             },
             source_dest_check: Some(i.source_dest_check),
+            detached: i.detached.iter().map(attachment_row).collect(),
         },
     };
     serde_json::to_string(&row).expect("row bodies are plain data and always serialise")
@@ -473,21 +476,25 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             launch_ms,
             launch,
             source_dest_check,
+            detached,
         } => {
             let primary_eni: EniId = p(&id, &eni)?;
-            let mut attachments = interfaces
-                .into_iter()
-                .map(|a| {
-                    Ok(Attachment {
-                        eni: p(&id, &a.eni)?,
-                        id: a.id,
-                        device_index: a.device,
-                        network_card_index: a.card,
-                        delete_on_termination: a.delete_on_termination,
-                        attach_time: Timestamp::from_millis(a.at_ms),
+            let attachments_in = |rows: Vec<AttachmentRow>| {
+                rows.into_iter()
+                    .map(|a| {
+                        Ok(Attachment {
+                            eni: p(&id, &a.eni)?,
+                            id: a.id,
+                            device_index: a.device,
+                            network_card_index: a.card,
+                            delete_on_termination: a.delete_on_termination,
+                            attach_time: Timestamp::from_millis(a.at_ms),
+                        })
                     })
-                })
-                .collect::<Result<Vec<_>, StoreError>>()?;
+                    .collect::<Result<Vec<_>, StoreError>>()
+            };
+            let detached = attachments_in(detached)?;
+            let mut attachments = attachments_in(interfaces)?;
             // A row from before attachments were stored: its one primary interface, with
             // the attachment id DescribeNetworkInterfaces used to derive from the interface.
             if attachments.is_empty() && running {
@@ -533,6 +540,7 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
                     cpu_credits: launch.cpu_credits,
                 },
                 source_dest_check: source_dest_check.unwrap_or(true),
+                detached,
                 id: p(&id, &id)?,
             })
         }

@@ -272,6 +272,15 @@ async fn attach_detach_and_attributes() {
     .await
     .ok();
     assert_eq!(enis(&s, "status", "available").await, vec![eni.clone()]);
+    // The last attachment stays visible as `detached` (what Terraform's detach waiter polls).
+    assert_eq!(
+        enis(&s, "attachment.attachment-id", &att).await,
+        vec![eni.clone()]
+    );
+    assert_eq!(
+        enis(&s, "attachment.status", "detached").await,
+        vec![eni.clone()]
+    );
     let primary = s
         .call("DescribeInstances", &[("InstanceId.1", &id)])
         .await

@@ -99,6 +99,8 @@ fn eni_field(
     st: &palisade_model::account::AccountState,
 ) -> Option<Vec<String>> {
     let attachment = st.attachment_of(&e.id);
+    // The attachment filters also see a detached interface's last attachment.
+    let last = attachment.or_else(|| st.last_detachment(&e.id));
     let zone = || {
         e.subnet_id
             .as_ref()
@@ -126,15 +128,13 @@ fn eni_field(
         ),
         // Elastic IP allocations are not linked to interfaces here.
         "association.allocation-id" | "association.association-id" => Some(Vec::new()),
-        "attachment.attachment-id" => strings(attachment.map(|(_, a)| &a.id)),
-        "attachment.attach-time" => strings(attachment.map(|(_, a)| iso8601(a.attach_time))),
-        "attachment.delete-on-termination" => {
-            strings(attachment.map(|(_, a)| a.delete_on_termination))
-        }
-        "attachment.device-index" => strings(attachment.map(|(_, a)| a.device_index)),
+        "attachment.attachment-id" => strings(last.map(|(_, a)| &a.id)),
+        "attachment.attach-time" => strings(last.map(|(_, a)| iso8601(a.attach_time))),
+        "attachment.delete-on-termination" => strings(last.map(|(_, a)| a.delete_on_termination)),
+        "attachment.device-index" => strings(last.map(|(_, a)| a.device_index)),
         "attachment.instance-id" => strings(&e.instance_id),
         "attachment.instance-owner-id" => strings(attachment.map(|_| &e.owner)),
-        "attachment.status" => strings(attachment.map(|_| "attached")),
+        "attachment.status" => strings(attachment.map(|_| "attached").or(last.map(|_| "detached"))),
         "availability-zone" => strings(zone()),
         "description" => strings([&e.description]),
         "group-id" => strings(&e.groups),
@@ -562,6 +562,10 @@ fn public_dns_name(ip: std::net::Ipv4Addr, region: &str) -> String {
     }
 }
 
+fn attachment_status(a: &palisade_model::account::ops::AttachmentView) -> &'static str {
+    if a.detached { "detached" } else { "attached" }
+}
+
 fn group_set(x: &mut Xml, groups: &[GroupName]) {
     x.list("groupSet", groups, |x, (id, name)| {
         x.leaf("groupId", id).opt("groupName", name.as_ref());
@@ -599,7 +603,7 @@ fn eni(x: &mut Xml, v: &EniView, o: &Origin<'_>) {
                 .leaf("instanceOwnerId", &e.owner)
                 .leaf("deviceIndex", at.device_index)
                 .leaf("networkCardIndex", at.network_card_index)
-                .leaf("status", "attached")
+                .leaf("status", attachment_status(a))
                 .leaf("attachTime", iso8601(at.attach_time))
                 .leaf("deleteOnTermination", at.delete_on_termination);
         });
@@ -804,7 +808,7 @@ fn eni_attribute(x: &mut Xml, v: &EniView, attribute: EniAttributeName) {
                         .leaf("instanceOwnerId", &v.eni.owner)
                         .leaf("deviceIndex", at.device_index)
                         .leaf("networkCardIndex", at.network_card_index)
-                        .leaf("status", "attached")
+                        .leaf("status", attachment_status(a))
                         .leaf("attachTime", iso8601(at.attach_time))
                         .leaf("deleteOnTermination", at.delete_on_termination);
                 });

@@ -35,6 +35,10 @@ pub struct Instance {
     /// The primary interface's source/destination check (EC2 keeps it per interface; only
     /// the instance-level attribute is modelled).
     pub source_dest_check: bool,
+    /// Interfaces detached from this instance, each until it is attached again:
+    /// DescribeNetworkInterfaces reports such an attachment with status `detached`, which is
+    /// what Terraform's detach waiter polls for (by `attachment.attachment-id`).
+    pub detached: Vec<Attachment>,
 }
 
 /// The RunInstances options EC2 keeps and reports back.
@@ -302,6 +306,7 @@ impl AccountState {
                 });
             }
             for a in &interfaces {
+                self.forget_detachment(&a.eni);
                 self.eni_mut(&a.eni)?.instance_id = Some(instance_id.clone());
             }
             let private_ip = self
@@ -324,6 +329,7 @@ impl AccountState {
                 launch_time: now,
                 launch: new.launch.clone(),
                 source_dest_check: true,
+                detached: Vec::new(),
             }));
             out.push(instance_id);
         }
@@ -383,6 +389,31 @@ impl AccountState {
         Some((instance, a))
     }
 
+    /// An interface's last attachment once it is detached (no instance uses it).
+    pub fn last_detachment(&self, eni: &EniId) -> Option<(&Instance, &Attachment)> {
+        if self.snapshot.enis.get(eni)?.instance_id.is_some() {
+            return None;
+        }
+        self.instances.values().find_map(|i| {
+            let a = i.detached.iter().find(|a| &a.eni == eni)?;
+            Some((i, a))
+        })
+    }
+
+    /// Drops the `detached` record of an interface being attached again.
+    fn forget_detachment(&mut self, eni: &EniId) {
+        let holders: Vec<Instance> = self
+            .instances
+            .values()
+            .filter(|i| i.detached.iter().any(|a| &a.eni == eni))
+            .cloned()
+            .collect();
+        for mut i in holders {
+            i.detached.retain(|a| &a.eni != eni);
+            self.put(Resource::Instance(i));
+        }
+    }
+
     /// TerminateInstances: the instance stays, terminated; interfaces with
     /// DeleteOnTermination go, the others are detached. Returns (id, previous state) pairs.
     pub fn terminate_instances(
@@ -411,6 +442,7 @@ impl AccountState {
                     self.remove(&ResourceKey::Eni(a.eni));
                 } else if let Ok(eni) = self.eni_mut(&a.eni) {
                     eni.instance_id = None;
+                    instance.detached.push(a);
                 }
             }
             instance.state = InstanceState::Terminated;
@@ -521,7 +553,7 @@ impl AccountState {
         ids: &mut dyn IdGen,
     ) -> Result<String, AccountError> {
         self.eni(eni)?;
-        let mut inst = self.instance(instance)?.clone();
+        let inst = self.instance(instance)?.clone();
         if inst.state != InstanceState::Running {
             return Err(err(
                 Ec2ErrorCode::IncorrectInstanceState,
@@ -548,6 +580,8 @@ impl AccountState {
                 ),
             ));
         }
+        self.forget_detachment(eni);
+        let mut inst = self.instance(instance)?.clone();
         let id = attachment_id(ids);
         inst.interfaces.push(Attachment {
             eni: eni.clone(),
@@ -594,6 +628,8 @@ impl AccountState {
         }
         let mut inst = self.instance(&instance)?.clone();
         inst.interfaces.retain(|x| x.id != attachment);
+        inst.detached.retain(|x| x.eni != a.eni);
+        inst.detached.push(a.clone());
         self.put(Resource::Instance(inst));
         self.eni_mut(&a.eni)?.instance_id = None;
         Ok(())

@@ -658,10 +658,18 @@ impl AccountState {
             source_dest_check: attachment
                 .filter(|(i, _)| i.primary_eni == e.id)
                 .is_none_or(|(i, _)| i.source_dest_check),
-            attachment: attachment.map(|(i, a)| AttachmentView {
-                instance: i.id.clone(),
-                attachment: a.clone(),
-            }),
+            attachment: match attachment {
+                Some((i, a)) => Some(AttachmentView {
+                    instance: i.id.clone(),
+                    attachment: a.clone(),
+                    detached: false,
+                }),
+                None => self.last_detachment(&e.id).map(|(i, a)| AttachmentView {
+                    instance: i.id.clone(),
+                    attachment: a.clone(),
+                    detached: true,
+                }),
+            },
         }
     }
 

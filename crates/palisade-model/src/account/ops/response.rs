@@ -51,6 +51,8 @@ pub struct EniView {
 pub struct AttachmentView {
     pub instance: InstanceId,
     pub attachment: Attachment,
+    /// The interface's last attachment, since detached (status `detached`).
+    pub detached: bool,
 }
 
 /// An instance as DescribeInstances reports it.
