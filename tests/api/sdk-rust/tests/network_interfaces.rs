@@ -10,8 +10,8 @@ use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, InstanceAttributeName, InstanceNetworkInterfaceSpecification,
-    InstanceStateName, InstanceType, NetworkInterfaceAttribute,
-    NetworkInterfaceAttachmentChanges, NetworkInterfaceStatus,
+    InstanceStateName, InstanceType, NetworkInterfaceAttachmentChanges, NetworkInterfaceAttribute,
+    NetworkInterfaceStatus,
 };
 
 struct Serve {
@@ -80,7 +80,12 @@ fn client(endpoint: &str) -> aws_sdk_ec2::Client {
 
 async fn default_subnet(ec2: &aws_sdk_ec2::Client) -> String {
     ec2.describe_subnets()
-        .filters(Filter::builder().name("availability-zone").values("us-east-1a").build())
+        .filters(
+            Filter::builder()
+                .name("availability-zone")
+                .values("us-east-1a")
+                .build(),
+        )
         .send()
         .await
         .unwrap()
@@ -126,9 +131,17 @@ async fn sdk_drives_interfaces_and_instances() {
         Some(InstanceStateName::Pending)
     );
     let id = inst.instance_id.clone().unwrap();
-    let d = ec2.describe_instances().instance_ids(&id).send().await.unwrap();
+    let d = ec2
+        .describe_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
     let i = &d.reservations.unwrap()[0].instances.clone().unwrap()[0];
-    assert_eq!(i.state.as_ref().unwrap().name, Some(InstanceStateName::Running));
+    assert_eq!(
+        i.state.as_ref().unwrap().name,
+        Some(InstanceStateName::Running)
+    );
     assert_eq!(i.private_ip_address.as_deref(), Some("172.31.0.10"));
     assert_eq!(
         i.private_dns_name.as_deref(),
@@ -184,7 +197,12 @@ async fn sdk_drives_interfaces_and_instances() {
     assert_eq!(a.attachment.unwrap().delete_on_termination, Some(true));
     let d = ec2
         .describe_network_interfaces()
-        .filters(Filter::builder().name("attachment.attachment-id").values(&att).build())
+        .filters(
+            Filter::builder()
+                .name("attachment.attachment-id")
+                .values(&att)
+                .build(),
+        )
         .send()
         .await
         .unwrap();
@@ -227,8 +245,16 @@ async fn sdk_drives_interfaces_and_instances() {
         .send()
         .await
         .unwrap();
-    assert_eq!(a.user_data.unwrap().value.as_deref(), Some("IyEvYmluL3NoCg=="));
-    let err = ec2.terminate_instances().instance_ids(&id).send().await.unwrap_err();
+    assert_eq!(
+        a.user_data.unwrap().value.as_deref(),
+        Some("IyEvYmluL3NoCg==")
+    );
+    let err = ec2
+        .terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("OperationNotPermitted"));
     ec2.modify_instance_attribute()
         .instance_id(&id)
@@ -252,10 +278,22 @@ async fn sdk_drives_interfaces_and_instances() {
         .send()
         .await
         .unwrap();
-    assert_eq!(images.images.unwrap()[0].root_device_name.as_deref(), Some("/dev/xvda"));
-    let t = ec2.terminate_instances().instance_ids(&id).send().await.unwrap();
     assert_eq!(
-        t.terminating_instances.unwrap()[0].current_state.as_ref().unwrap().name,
+        images.images.unwrap()[0].root_device_name.as_deref(),
+        Some("/dev/xvda")
+    );
+    let t = ec2
+        .terminate_instances()
+        .instance_ids(&id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        t.terminating_instances.unwrap()[0]
+            .current_state
+            .as_ref()
+            .unwrap()
+            .name,
         Some(InstanceStateName::ShuttingDown)
     );
     let err = ec2
