@@ -84,7 +84,7 @@ def test_instances(ec2, uniq):
     res = ec2.run_instances(ImageId="ami-12345678", MinCount=2, MaxCount=2, InstanceType="t3.micro", SecurityGroupIds=[web],
                             TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "role", "Value": "web"}]}])
     ids = [i["InstanceId"] for i in res["Instances"]]
-    assert len(ids) == 2 and all(i["State"]["Name"] == "running" for i in res["Instances"])
+    assert len(ids) == 2 and all(i["State"]["Name"] == "pending" for i in res["Instances"])
     inst = ec2.describe_instances(InstanceIds=ids[:1])["Reservations"][0]["Instances"][0]
     assert [g["GroupId"] for g in inst["SecurityGroups"]] == [web]
     eni = inst["NetworkInterfaces"][0]["NetworkInterfaceId"]
@@ -102,7 +102,7 @@ def test_instances(ec2, uniq):
     assert [g["GroupName"] for g in defaulted["SecurityGroups"]] == ["default"]
     expect("DependencyViolation", ec2.delete_security_group, GroupId=ssh)
     term = ec2.terminate_instances(InstanceIds=ids + [defaulted["InstanceId"]])["TerminatingInstances"]
-    assert {t["CurrentState"]["Name"] for t in term} == {"terminated"}
+    assert {t["CurrentState"]["Name"] for t in term} == {"shutting-down"}
     ec2.delete_security_group(GroupId=ssh)
     expect("InvalidInstanceID.NotFound", ec2.describe_instances, InstanceIds=["i-0000000000000beef"])
     expect("InvalidInstanceID.Malformed", ec2.terminate_instances, InstanceIds=["i-x"])
@@ -162,4 +162,4 @@ def test_tags(ec2, uniq):
     ec2.delete_tags(Resources=[gid], Tags=[{"Key": "owner"}])
     assert [t["Key"] for t in ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [gid]}])["Tags"]] == ["env"]
     expect("InvalidGroup.NotFound", ec2.create_tags, Resources=["sg-0000000000000beef"], Tags=[{"Key": "a", "Value": "b"}])
-    expect("InvalidAction", ec2.describe_images)
+    expect("InvalidAction", ec2.describe_volumes)

@@ -2,7 +2,9 @@
 
 use std::hash::{BuildHasher, RandomState};
 
-use palisade_model::IdGen;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use palisade_model::{IdGen, Timestamp};
 
 /// Fresh ids from std's randomly keyed SipHash (no extra dependency; ids need uniqueness,
 /// not secrecy).
@@ -10,6 +12,8 @@ use palisade_model::IdGen;
 pub(crate) struct RandomIds {
     state: RandomState,
     counter: u64,
+    /// The request's instant (launch and attachment times).
+    now: Timestamp,
 }
 
 impl RandomIds {
@@ -17,7 +21,18 @@ impl RandomIds {
         Self {
             state: RandomState::new(),
             counter: 0,
+            now: Timestamp::ZERO,
         }
+    }
+
+    /// The same generator, reporting `at` as the operation's instant.
+    pub(crate) fn at(mut self, at: SystemTime) -> Self {
+        let ms = at
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        self.now = Timestamp::from_millis(ms);
+        self
     }
 
     /// A random request id in UUID form.
@@ -41,5 +56,8 @@ impl IdGen for RandomIds {
         let hi = self.state.hash_one((self.counter, 0u8));
         let lo = self.state.hash_one((self.counter, 1u8));
         (u128::from(hi) << 64) | u128::from(lo)
+    }
+    fn now(&self) -> Timestamp {
+        self.now
     }
 }

@@ -42,7 +42,7 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut ids = RandomIds::new();
+    let mut ids = RandomIds::new().at(state.clock.now());
     let request_id = ids.request_id();
     let Admitted {
         caller,

@@ -6,8 +6,10 @@
 //! No I/O, no clock, no randomness: ids come from the caller's [`IdGen`].
 
 mod addresses;
+pub mod catalog;
 mod group_vpcs;
 mod groups;
+mod instances;
 mod network;
 pub mod ops;
 mod routing;
@@ -22,7 +24,11 @@ use ipnet::Ipv4Net;
 
 pub use addresses::AddressSpec;
 pub use groups::{GroupSelector, Revoked, RuleUpdate, StaleGroup};
-pub use network::{Instance, InstanceState, NewEni, NewInstances};
+pub use instances::{
+    Attachment, Instance, InstanceAttribute, InstanceState, LaunchOptions, NewInstances, NicSpec,
+    ShutdownBehavior,
+};
+pub use network::NewEni;
 pub use routing::AddressTarget;
 pub use vpcs::{SubnetAttributeChange, VpcAttribute};
 

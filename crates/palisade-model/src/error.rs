@@ -86,6 +86,12 @@ pub enum Ec2ErrorCode {
     // VPC peering and prefix lists.
     InvalidStateTransition,
     UnauthorizedOperation,
+    // Network interfaces and instances.
+    IncorrectInstanceState,
+    InvalidAmiIdMalformed,
+    InvalidInstanceId,
+    InvalidAttachmentIdNotFound,
+    InvalidNetworkInterfaceInUse,
 }
 
 impl Ec2ErrorCode {
@@ -170,6 +176,12 @@ impl Ec2ErrorCode {
         Self::OperationNotPermitted,
         Self::InvalidStateTransition,
         Self::UnauthorizedOperation,
+        // Network interfaces and instances.
+        Self::IncorrectInstanceState,
+        Self::InvalidAmiIdMalformed,
+        Self::InvalidInstanceId,
+        Self::InvalidAttachmentIdNotFound,
+        Self::InvalidNetworkInterfaceInUse,
     ];
 
     /// The code exactly as EC2 spells it on the wire.
@@ -266,6 +278,12 @@ impl Ec2ErrorCode {
             Self::OperationNotPermitted => "OperationNotPermitted",
             Self::InvalidStateTransition => "InvalidStateTransition",
             Self::UnauthorizedOperation => "UnauthorizedOperation",
+            // Network interfaces and instances.
+            Self::IncorrectInstanceState => "IncorrectInstanceState",
+            Self::InvalidAmiIdMalformed => "InvalidAMIID.Malformed",
+            Self::InvalidInstanceId => "InvalidInstanceID",
+            Self::InvalidAttachmentIdNotFound => "InvalidAttachmentID.NotFound",
+            Self::InvalidNetworkInterfaceInUse => "InvalidNetworkInterface.InUse",
         }
     }
 }

@@ -11,6 +11,12 @@ use crate::error::{Ec2ErrorCode, IdError};
 pub trait IdGen {
     /// 68 fresh bits; only the low 68 bits are used (17 hex digits).
     fn next_bits(&mut self) -> u128;
+    /// The instant of the operation these ids are for (an instance's launch time, an
+    /// attachment's time): the caller's clock, read at its edge. The epoch by default, for
+    /// offline tools and tests.
+    fn now(&self) -> crate::Timestamp {
+        crate::Timestamp::ZERO
+    }
 }
 
 /// A deterministic id generator: 1, 2, 3, … (tests and offline tools).

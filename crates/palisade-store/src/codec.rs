@@ -5,7 +5,10 @@
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
-use palisade_model::account::{Instance, InstanceState, Resource};
+use palisade_model::EniId;
+use palisade_model::account::{
+    Attachment, Instance, InstanceState, LaunchOptions, Resource, ShutdownBehavior,
+};
 use palisade_model::{
     AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
     PrefixList, PrefixListEntry, Rule, RuleSpec, SecurityGroup, Subnet, Tag, Traffic, Vpc,
@@ -111,6 +114,17 @@ enum Row {
         ip: Ipv4Addr,
         running: bool,
         tags: Vec<(String, String)>,
+        // Network interfaces and instances (absent in older rows).
+        #[serde(default)]
+        interfaces: Vec<AttachmentRow>,
+        #[serde(default)]
+        launch_ms: u64,
+        #[serde(default)]
+        launch: LaunchRow,
+        #[serde(default)]
+        source_dest_check: Option<bool>,
+        #[serde(default)]
+        detached: Vec<AttachmentRow>,
     },
     // --- routing ---
     RouteTable {
@@ -263,6 +277,41 @@ fn blocks_in(
     .transpose()
 }
 
+/// One interface attached to an instance.
+#[derive(Serialize, Deserialize)]
+struct AttachmentRow {
+    eni: String,
+    id: String,
+    device: u32,
+    card: u32,
+    delete_on_termination: bool,
+    at_ms: u64,
+}
+
+fn attachment_row(a: &Attachment) -> AttachmentRow {
+    AttachmentRow {
+        eni: a.eni.to_string(),
+        id: a.id.clone(),
+        device: a.device_index,
+        card: a.network_card_index,
+        delete_on_termination: a.delete_on_termination,
+        at_ms: a.attach_time.millis(),
+    }
+}
+
+/// An instance's launch options.
+#[derive(Serialize, Deserialize, Default)]
+struct LaunchRow {
+    user_data: Option<String>,
+    key_name: Option<String>,
+    disable_api_termination: bool,
+    disable_api_stop: bool,
+    shutdown_terminate: bool,
+    ebs_optimized: bool,
+    monitoring: bool,
+    cpu_credits: Option<String>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct RuleRow {
     id: String,
@@ -387,6 +436,20 @@ pub(crate) fn encode(resource: &Resource) -> String {
             ip: i.private_ip,
             running: i.state == InstanceState::Running,
             tags: tags_out(&i.tags),
+            interfaces: i.interfaces.iter().map(attachment_row).collect(),
+            launch_ms: i.launch_time.millis(),
+            launch: LaunchRow {
+                user_data: i.launch.user_data.clone(),
+                key_name: i.launch.key_name.clone(),
+                disable_api_termination: i.launch.disable_api_termination,
+                disable_api_stop: i.launch.disable_api_stop,
+                shutdown_terminate: i.launch.shutdown_behavior == ShutdownBehavior::Terminate,
+                ebs_optimized: i.launch.ebs_optimized,
+                monitoring: i.launch.monitoring,
+                cpu_credits: i.launch.cpu_credits.clone(),
+            },
+            source_dest_check: Some(i.source_dest_check),
+            detached: i.detached.iter().map(attachment_row).collect(),
         },
         // --- routing ---
         Resource::RouteTable(t) => Row::RouteTable {
@@ -667,21 +730,78 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             ip,
             running,
             tags,
-        } => Resource::Instance(Instance {
-            image_id: image,
-            instance_type,
-            subnet_id: p(&id, &subnet)?,
-            vpc_id: p(&id, &vpc)?,
-            primary_eni: p(&id, &eni)?,
-            private_ip: ip,
-            state: if running {
-                InstanceState::Running
-            } else {
-                InstanceState::Terminated
-            },
-            tags: tags_in(tags),
-            id: p(&id, &id)?,
-        }),
+            interfaces,
+            launch_ms,
+            launch,
+            source_dest_check,
+            detached,
+        } => {
+            let primary_eni: EniId = p(&id, &eni)?;
+            let attachments_in = |rows: Vec<AttachmentRow>| {
+                rows.into_iter()
+                    .map(|a| {
+                        Ok(Attachment {
+                            eni: p(&id, &a.eni)?,
+                            id: a.id,
+                            device_index: a.device,
+                            network_card_index: a.card,
+                            delete_on_termination: a.delete_on_termination,
+                            attach_time: Timestamp::from_millis(a.at_ms),
+                        })
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()
+            };
+            let detached = attachments_in(detached)?;
+            let mut attachments = attachments_in(interfaces)?;
+            // A row from before attachments were stored: its one primary interface, with
+            // the attachment id DescribeNetworkInterfaces used to derive from the interface.
+            if attachments.is_empty() && running {
+                attachments.push(Attachment {
+                    id: format!(
+                        "eni-attach-{}",
+                        primary_eni.as_str().get(4..).unwrap_or_default()
+                    ),
+                    eni: primary_eni.clone(),
+                    device_index: 0,
+                    network_card_index: 0,
+                    delete_on_termination: true,
+                    attach_time: Timestamp::from_millis(launch_ms),
+                });
+            }
+            Resource::Instance(Instance {
+                image_id: image,
+                instance_type,
+                subnet_id: p(&id, &subnet)?,
+                vpc_id: p(&id, &vpc)?,
+                primary_eni,
+                private_ip: ip,
+                state: if running {
+                    InstanceState::Running
+                } else {
+                    InstanceState::Terminated
+                },
+                tags: tags_in(tags),
+                interfaces: attachments,
+                launch_time: Timestamp::from_millis(launch_ms),
+                launch: LaunchOptions {
+                    user_data: launch.user_data,
+                    key_name: launch.key_name,
+                    disable_api_termination: launch.disable_api_termination,
+                    disable_api_stop: launch.disable_api_stop,
+                    shutdown_behavior: if launch.shutdown_terminate {
+                        ShutdownBehavior::Terminate
+                    } else {
+                        ShutdownBehavior::Stop
+                    },
+                    ebs_optimized: launch.ebs_optimized,
+                    monitoring: launch.monitoring,
+                    cpu_credits: launch.cpu_credits,
+                },
+                source_dest_check: source_dest_check.unwrap_or(true),
+                detached,
+                id: p(&id, &id)?,
+            })
+        }
         // --- routing ---
         Row::RouteTable {
             id,

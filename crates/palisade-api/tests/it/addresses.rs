@@ -93,7 +93,7 @@ async fn create_network_interface_takes_secondary_and_ipv6_addresses() {
     .ok();
     assert_eq!(r.text("privateIpAddress").as_deref(), Some("10.0.1.10"));
     assert!(
-        r.body.contains("<privateIpAddressesSet><item><privateIpAddress>10.0.1.10</privateIpAddress><primary>true</primary></item><item><privateIpAddress>10.0.1.11</privateIpAddress><primary>false</primary></item></privateIpAddressesSet>"),
+        r.body.contains("<privateIpAddressesSet><item><privateIpAddress>10.0.1.10</privateIpAddress><privateDnsName>ip-10-0-1-10.ec2.internal</privateDnsName><primary>true</primary></item><item><privateIpAddress>10.0.1.11</privateIpAddress><privateDnsName>ip-10-0-1-11.ec2.internal</privateDnsName><primary>false</primary></item></privateIpAddressesSet>"),
         "{}",
         r.body
     );

@@ -620,6 +620,41 @@ fn trigger(code: C) -> Case {
                 &[("PrefixListId", "pl-63a5400a")],
             ),
         ),
+        // Network interfaces and instances.
+        C::IncorrectInstanceState => case(
+            launched(),
+            ec2(
+                "ModifyInstanceAttribute",
+                &[("InstanceId", "$i"), ("InstanceType.Value", "t3.large")],
+            ),
+        ),
+        C::InvalidAmiIdMalformed => {
+            case(vec![], ec2("DescribeImages", &[("ImageId.1", "ami-nope")]))
+        }
+        C::InvalidInstanceId => {
+            let mut setup = launched();
+            setup.push(group("sg", "web"));
+            setup.push(attach("$eni", "1"));
+            case(
+                setup,
+                ec2(
+                    "ModifyInstanceAttribute",
+                    &[("InstanceId", "$i"), ("GroupId.1", "$sg")],
+                ),
+            )
+        }
+        C::InvalidAttachmentIdNotFound => case(
+            vec![],
+            ec2(
+                "DetachNetworkInterface",
+                &[("AttachmentId", "eni-attach-0123456789abcdef0")],
+            ),
+        ),
+        C::InvalidNetworkInterfaceInUse => {
+            let mut setup = launched();
+            setup.push(attach("$eni", "1"));
+            case(setup, attach("$eni", "2"))
+        }
     }
 }
 
@@ -631,6 +666,44 @@ fn route_table(name: &str) -> Vec<Call> {
         ec2("CreateNetworkInterface", &[("SubnetId", "$subnet")]).save("eni", "networkInterfaceId"),
         ec2("CreateRouteTable", &[("VpcId", "$vpc")]).save(name, "routeTableId"),
     ]
+}
+
+/// An instance `$i` (its primary attachment `$primary`) and a free interface `$eni` in
+/// default subnet `$subnet`.
+fn launched() -> Vec<Call> {
+    vec![
+        ec2(
+            "DescribeSubnets",
+            &[
+                ("Filter.1.Name", "availability-zone"),
+                ("Filter.1.Value.1", "us-east-1a"),
+            ],
+        )
+        .save("subnet", "subnetId"),
+        ec2(
+            "RunInstances",
+            &[
+                ("ImageId", "ami-12345678"),
+                ("MinCount", "1"),
+                ("MaxCount", "1"),
+                ("SubnetId", "$subnet"),
+            ],
+        )
+        .save("i", "instanceId"),
+        ec2("DescribeInstances", &[("InstanceId.1", "$i")]).save("primary", "attachmentId"),
+        ec2("CreateNetworkInterface", &[("SubnetId", "$subnet")]).save("eni", "networkInterfaceId"),
+    ]
+}
+
+fn attach(eni: &str, device: &str) -> Call {
+    ec2(
+        "AttachNetworkInterface",
+        &[
+            ("NetworkInterfaceId", eni),
+            ("InstanceId", "$i"),
+            ("DeviceIndex", device),
+        ],
+    )
 }
 
 /// The HTTP status EC2 pairs with `code` ("Error codes for the Amazon EC2 API": client errors

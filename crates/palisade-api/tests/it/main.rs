@@ -11,6 +11,7 @@ mod harness;
 mod network;
 mod routing;
 // VPC peering across accounts and regions, prefix lists, legacy filters.
+mod network_interfaces;
 mod peering;
 mod snapshots;
 mod vpcs;

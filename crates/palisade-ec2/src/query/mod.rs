@@ -236,6 +236,30 @@ impl Params {
         Ok(tags)
     }
 
+    /// The tags of the `TagSpecification.N` entries for `resource_type`, in a request whose
+    /// specifications may name any of `allowed` (RunInstances tags instances, interfaces
+    /// and volumes in one call); other types are refused as [`Params::tag_specs`] does.
+    pub fn tag_specs_among(
+        &self,
+        allowed: &[&str],
+        resource_type: &str,
+    ) -> Result<Vec<Tag>, QueryError> {
+        let mut tags = Vec::new();
+        for spec in self.members("TagSpecification") {
+            let kind = spec.get("ResourceType").unwrap_or(resource_type);
+            if !allowed.contains(&kind) {
+                return Err(QueryError::new(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!("'{kind}' is not a valid taggable resource type for this operation."),
+                ));
+            }
+            if kind == resource_type {
+                tags.extend(spec.tags("Tag")?);
+            }
+        }
+        Ok(tags)
+    }
+
     /// `Name.N.Key` / `Name.N.Value` pairs; a missing value is the empty string.
     pub fn tags(&self, name: &str) -> Result<Vec<Tag>, QueryError> {
         self.members(name)

@@ -11,6 +11,7 @@ mod addresses;
 // Security groups associated with other VPCs.
 mod group_vpcs;
 mod groups;
+mod instances;
 mod lists;
 mod network;
 mod routing;
@@ -65,14 +66,14 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "CreateSubnet" => network::create_subnet(p)?,
         "DescribeSubnets" => network::describe_subnets(p)?,
         "DeleteSubnet" => network::delete_subnet(p)?,
-        "CreateNetworkInterface" => network::create_eni(p)?,
-        "DescribeNetworkInterfaces" => network::describe_enis(p)?,
-        "DeleteNetworkInterface" => network::delete_eni(p)?,
-        "ModifyNetworkInterfaceAttribute" => network::modify_eni(p)?,
-        "RunInstances" => network::run_instances(p)?,
-        "DescribeInstances" => network::describe_instances(p)?,
-        "TerminateInstances" => network::terminate_instances(p)?,
-        "ModifyInstanceAttribute" => network::modify_instance(p)?,
+        "CreateNetworkInterface" => instances::create_eni(p)?,
+        "DescribeNetworkInterfaces" => instances::describe_enis(p)?,
+        "DeleteNetworkInterface" => instances::delete_eni(p)?,
+        "ModifyNetworkInterfaceAttribute" => instances::modify_eni(p)?,
+        "RunInstances" => instances::run_instances(p)?,
+        "DescribeInstances" => instances::describe_instances(p)?,
+        "TerminateInstances" => instances::terminate_instances(p)?,
+        "ModifyInstanceAttribute" => instances::modify_instance(p)?,
         "CreateVpcPeeringConnection" => lists::create_peering(p)?,
         "AcceptVpcPeeringConnection" => lists::accept_peering(p)?,
         "DeleteVpcPeeringConnection" => lists::delete_peering(p)?,
@@ -133,6 +134,14 @@ pub fn decode(action: &str, p: &Params) -> Result<Option<Request>, QueryError> {
         "DisassociateSecurityGroupVpc" => group_vpcs::disassociate(p)?,
         "DescribeSecurityGroupVpcAssociations" => group_vpcs::describe(p)?,
         "GetSecurityGroupsForVpc" => group_vpcs::for_vpc(p)?,
+        // Network interfaces and instances.
+        "AttachNetworkInterface" => instances::attach_eni(p)?,
+        "DetachNetworkInterface" => instances::detach_eni(p)?,
+        "DescribeNetworkInterfaceAttribute" => instances::describe_eni_attribute(p)?,
+        "DescribeInstanceAttribute" => instances::describe_instance_attribute(p)?,
+        "DescribeImages" => instances::describe_images(p)?,
+        "DescribeInstanceTypes" => instances::describe_instance_types(p)?,
+        "DescribeInstanceCreditSpecifications" => instances::describe_credit_specifications(p)?,
         _ => return Ok(None),
     }))
 }
@@ -154,15 +163,21 @@ pub fn encode(response: &Response, origin: &Origin<'_>) -> String {
         | R::Authorized(_)
         | R::Revoked { .. }
         | R::Rules(_) => groups::encode(&mut x, response, origin),
-        R::Vpc(_)
-        | R::Vpcs(_)
-        | R::Subnet(_)
-        | R::Subnets(_)
-        | R::Eni(_)
+        R::Vpc(_) | R::Vpcs(_) | R::Subnet(_) | R::Subnets(_) => {
+            network::encode(&mut x, response, origin)
+        }
+        // Network interfaces and instances.
+        R::Eni(_)
         | R::Enis(_)
         | R::Reservation(_)
         | R::Reservations(_)
-        | R::Terminated(_) => network::encode(&mut x, response, origin),
+        | R::Terminated(_)
+        | R::Attached { .. }
+        | R::EniAttribute { .. }
+        | R::InstanceAttribute { .. }
+        | R::Images(_)
+        | R::InstanceTypes(_)
+        | R::CreditSpecifications(_) => instances::encode(&mut x, response, origin),
         R::Peering(_)
         | R::Peerings(_)
         | R::PrefixList { .. }

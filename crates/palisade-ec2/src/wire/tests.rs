@@ -547,6 +547,50 @@ fn peering_calls_decode() {
                 ],
                 now: Timestamp(
                     0,
+// Network interfaces and instances.
+
+#[test]
+fn attach_detach_and_attribute_decoding() {
+    check(
+        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
+         &InstanceId=i-0123456789abcdef0&DeviceIndex=1",
+        expect![[r#"
+            AttachNetworkInterface {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                instance: InstanceId(
+                    "i-0123456789abcdef0",
+                ),
+                device_index: 1,
+                network_card_index: 0,
+            }"#]],
+    );
+    check(
+        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
+         &InstanceId=i-0123456789abcdef0",
+        expect!["error MissingParameter: The request must contain the parameter DeviceIndex"],
+    );
+    check(
+        "Action=DetachNetworkInterface&AttachmentId=eni-attach-0123456789abcdef0&Force=true",
+        expect![[r#"
+            DetachNetworkInterface {
+                attachment: "eni-attach-0123456789abcdef0",
+            }"#]],
+    );
+    check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Attachment.AttachmentId=eni-attach-0123456789abcdef0&Attachment.DeleteOnTermination=true",
+        expect![[r#"
+            ModifyNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    DeleteOnTermination {
+                        attachment: "eni-attach-0123456789abcdef0",
+                        value: true,
+                    },
                 ),
             }"#]],
     );
@@ -598,6 +642,28 @@ fn peering_calls_decode() {
         "Action=DescribeVpcPeeringConnections&Filter.1.Name=requester-vpc-info.region\
          &Filter.1.Value.1=us-east-1",
         expect!["error InvalidParameterValue: The filter 'requester-vpc-info.region' is invalid"],
+    );
+    check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Description.Value=x&SourceDestCheck.Value=false",
+        expect![
+            "error InvalidParameterCombination: Fields for multiple attribute types specified: only one attribute may be modified per call"
+        ],
+    );
+    check(
+        "Action=DescribeNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Attribute=groupSet",
+        expect![[r#"
+            DescribeNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: GroupSet,
+            }"#]],
+    );
+    check(
+        "Action=DescribeNetworkInterfaces&Filter.1.Name=attachment.nonsense&Filter.1.Value.1=x",
+        expect!["error InvalidParameterValue: The filter 'attachment.nonsense' is invalid"],
     );
 }
 
@@ -750,4 +816,198 @@ fn group_vpc_associations() {
         &Response::GroupVpcAssociationState("associating"),
         expect!["<state>associating</state>"],
     );
+}
+
+#[test]
+fn instance_attribute_decoding() {
+    check(
+        "Action=ModifyInstanceAttribute&InstanceId=i-0123456789abcdef0\
+         &SourceDestCheck.Value=false",
+        expect![[r#"
+            ModifyInstanceAttribute {
+                instance: InstanceId(
+                    "i-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    SourceDestCheck(
+                        false,
+                    ),
+                ),
+            }"#]],
+    );
+    check(
+        "Action=ModifyInstanceAttribute&InstanceId=i-0123456789abcdef0\
+         &Attribute=instanceInitiatedShutdownBehavior&Value=terminate",
+        expect![[r#"
+            ModifyInstanceAttribute {
+                instance: InstanceId(
+                    "i-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    ShutdownBehavior(
+                        Terminate,
+                    ),
+                ),
+            }"#]],
+    );
+    check(
+        "Action=DescribeInstanceAttribute&InstanceId=i-0123456789abcdef0&Attribute=userData",
+        expect![[r#"
+            DescribeInstanceAttribute {
+                instance: InstanceId(
+                    "i-0123456789abcdef0",
+                ),
+                attribute: UserData,
+            }"#]],
+    );
+    check(
+        "Action=DescribeInstanceAttribute&InstanceId=i-0123456789abcdef0&Attribute=nope",
+        expect!["error InvalidParameterValue: Value (nope) for parameter attribute is invalid."],
+    );
+}
+
+#[test]
+fn run_instances_with_interfaces() {
+    check(
+        "Action=RunInstances&ImageId=ami-12345678&MinCount=1&MaxCount=1&UserData=aGk=\
+         &KeyName=lab&DisableApiTermination=true&CreditSpecification.CpuCredits=unlimited\
+         &NetworkInterface.1.DeviceIndex=0&NetworkInterface.1.SubnetId=subnet-0123456789abcdef0\
+         &NetworkInterface.1.SecurityGroupId.1=sg-0123456789abcdef0\
+         &NetworkInterface.2.DeviceIndex=1&NetworkInterface.2.NetworkInterfaceId=eni-0123456789abcdef0\
+         &TagSpecification.1.ResourceType=instance&TagSpecification.1.Tag.1.Key=Name\
+         &TagSpecification.1.Tag.1.Value=lab&TagSpecification.2.ResourceType=volume\
+         &TagSpecification.2.Tag.1.Key=v",
+        expect![[r#"
+            RunInstances(
+                NewInstances {
+                    image_id: "ami-12345678",
+                    instance_type: "m1.small",
+                    count: 1,
+                    subnet_id: Some(
+                        SubnetId(
+                            "subnet-0123456789abcdef0",
+                        ),
+                    ),
+                    groups: [
+                        GroupId(
+                            "sg-0123456789abcdef0",
+                        ),
+                    ],
+                    group_names: [],
+                    addresses: AddressSpec {
+                        primary_v4: None,
+                        secondary_v4: [],
+                        secondary_v4_count: 0,
+                        ipv6: [],
+                        ipv6_count: 0,
+                    },
+                    tags: [
+                        Tag {
+                            key: "Name",
+                            value: "lab",
+                        },
+                    ],
+                    launch: LaunchOptions {
+                        user_data: Some(
+                            "aGk=",
+                        ),
+                        key_name: Some(
+                            "lab",
+                        ),
+                        disable_api_termination: true,
+                        disable_api_stop: false,
+                        shutdown_behavior: Stop,
+                        ebs_optimized: false,
+                        monitoring: false,
+                        cpu_credits: Some(
+                            "unlimited",
+                        ),
+                    },
+                    interfaces: [
+                        NicSpec {
+                            device_index: 0,
+                            network_card_index: 0,
+                            eni: None,
+                            subnet_id: Some(
+                                SubnetId(
+                                    "subnet-0123456789abcdef0",
+                                ),
+                            ),
+                            groups: [
+                                GroupId(
+                                    "sg-0123456789abcdef0",
+                                ),
+                            ],
+                            addresses: AddressSpec {
+                                primary_v4: None,
+                                secondary_v4: [],
+                                secondary_v4_count: 0,
+                                ipv6: [],
+                                ipv6_count: 0,
+                            },
+                            description: "",
+                            delete_on_termination: None,
+                        },
+                        NicSpec {
+                            device_index: 1,
+                            network_card_index: 0,
+                            eni: Some(
+                                EniId(
+                                    "eni-0123456789abcdef0",
+                                ),
+                            ),
+                            subnet_id: None,
+                            groups: [],
+                            addresses: AddressSpec {
+                                primary_v4: None,
+                                secondary_v4: [],
+                                secondary_v4_count: 0,
+                                ipv6: [],
+                                ipv6_count: 0,
+                            },
+                            description: "",
+                            delete_on_termination: None,
+                        },
+                    ],
+                    eni_tags: [],
+                },
+            )"#]],
+    );
+}
+
+#[test]
+fn encode_attached_and_catalogue() {
+    check_encode(
+        &Response::Attached {
+            attachment: "eni-attach-0123456789abcdef0".into(),
+            network_card_index: 0,
+        },
+        expect![
+            "<attachmentId>eni-attach-0123456789abcdef0</attachmentId><networkCardIndex>0</networkCardIndex>"
+        ],
+    );
+    check_encode(
+        &Response::CreditSpecifications(vec![(
+            "i-0123456789abcdef0".parse().expect("valid id"),
+            "unlimited".into(),
+        )]),
+        expect![
+            "<instanceCreditSpecificationSet><item><instanceId>i-0123456789abcdef0</instanceId><cpuCredits>unlimited</cpuCredits></item></instanceCreditSpecificationSet>"
+        ],
+    );
+    let t3 = palisade_model::account::catalog::instance_type_info("t3.micro").expect("known");
+    check_encode(
+        &Response::InstanceTypes(vec![t3]),
+        expect![
+            "<instanceTypeSet><item><instanceType>t3.micro</instanceType><currentGeneration>true</currentGeneration><freeTierEligible>false</freeTierEligible><supportedUsageClasses><item>on-demand</item><item>spot</item></supportedUsageClasses><supportedRootDeviceTypes><item>ebs</item></supportedRootDeviceTypes><supportedVirtualizationTypes><item>hvm</item></supportedVirtualizationTypes><bareMetal>false</bareMetal><hypervisor>nitro</hypervisor><processorInfo><supportedArchitectures><item>x86_64</item></supportedArchitectures></processorInfo><vCpuInfo><defaultVCpus>2</defaultVCpus><defaultCores>1</defaultCores><defaultThreadsPerCore>2</defaultThreadsPerCore></vCpuInfo><memoryInfo><sizeInMiB>1024</sizeInMiB></memoryInfo><instanceStorageSupported>false</instanceStorageSupported><ebsInfo><ebsOptimizedSupport>default</ebsOptimizedSupport><encryptionSupport>supported</encryptionSupport><nvmeSupport>required</nvmeSupport></ebsInfo><networkInfo><networkPerformance>Up to 5 Gigabit</networkPerformance><maximumNetworkInterfaces>2</maximumNetworkInterfaces><maximumNetworkCards>1</maximumNetworkCards><defaultNetworkCardIndex>0</defaultNetworkCardIndex><ipv4AddressesPerInterface>2</ipv4AddressesPerInterface><ipv6AddressesPerInterface>2</ipv6AddressesPerInterface><ipv6Supported>true</ipv6Supported><enaSupport>required</enaSupport><efaSupported>false</efaSupported><encryptionInTransitSupported>false</encryptionInTransitSupported></networkInfo><burstablePerformanceSupported>true</burstablePerformanceSupported><hibernationSupported>false</hibernationSupported><dedicatedHostsSupported>false</dedicatedHostsSupported><autoRecoverySupported>true</autoRecoverySupported></item></instanceTypeSet>"
+        ],
+    );
+}
+
+#[test]
+fn iso8601_times() {
+    let t = |ms| super::instances::iso8601(palisade_model::Timestamp::from_millis(ms));
+    assert_eq!(t(0), "1970-01-01T00:00:00.000Z");
+    assert_eq!(t(1_796_228_196_123), "2026-12-02T16:16:36.123Z");
+    assert_eq!(t(951_782_400_000), "2000-02-29T00:00:00.000Z");
 }

@@ -1,55 +1,16 @@
 //! What groups attach to: VPCs, subnets, interfaces, instances, peerings and prefix lists,
 //! with EC2's containment, dependency and group-set rules.
 
-use std::net::Ipv4Addr;
-
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::{AccountError, AccountState, AddressSpec, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
-use crate::ids::{EniId, GroupId, IdGen, InstanceId, PrefixListId, SubnetId, VpcId};
+use crate::ids::{EniId, GroupId, IdGen, PrefixListId, SubnetId, VpcId};
 use crate::network::{
     AddressFamily, ConntrackConfig, Eni, PrefixList, PrefixListChange, PrefixListEntry, Subnet,
     SubnetAttributes, Tag, VpcAttributes,
 };
 use crate::peer::Peer;
-
-/// An instance: here only what security groups need, its primary interface.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Instance {
-    pub id: InstanceId,
-    pub image_id: String,
-    pub instance_type: String,
-    pub subnet_id: SubnetId,
-    pub vpc_id: VpcId,
-    pub primary_eni: EniId,
-    pub private_ip: Ipv4Addr,
-    pub state: InstanceState,
-    pub tags: Vec<Tag>,
-}
-
-/// Running or terminated (the states in between are not modelled).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum InstanceState {
-    Running,
-    Terminated,
-}
-
-impl InstanceState {
-    pub fn aws_name(self) -> &'static str {
-        match self {
-            Self::Running => "running",
-            Self::Terminated => "terminated",
-        }
-    }
-    /// EC2's numeric state code.
-    pub fn code(self) -> u16 {
-        match self {
-            Self::Running => 16,
-            Self::Terminated => 48,
-        }
-    }
-}
 
 /// CreateNetworkInterface's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,24 +21,6 @@ pub struct NewEni {
     pub addresses: AddressSpec,
     pub description: String,
     pub tags: Vec<Tag>,
-}
-
-/// RunInstances' inputs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewInstances {
-    pub image_id: String,
-    pub instance_type: String,
-    pub count: u32,
-    /// `None` means the first default subnet.
-    pub subnet_id: Option<SubnetId>,
-    pub groups: Vec<GroupId>,
-    pub group_names: Vec<String>,
-    /// The primary interface's addresses (named ones only with `count == 1`).
-    pub addresses: AddressSpec,
-    pub tags: Vec<Tag>,
-    /// `NetworkInterface.N.AssociatePublicIpAddress`; `None` follows the subnet's
-    /// `MapPublicIpOnLaunch`.
-    pub associate_public_ip: Option<bool>,
 }
 
 fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
@@ -235,7 +178,7 @@ impl AccountState {
     }
 
     /// Checks an interface's group set: 1..=quota groups, all existing, all in `vpc`.
-    fn check_groups(&self, vpc: &VpcId, groups: &[GroupId]) -> Result<(), AccountError> {
+    pub(super) fn check_groups(&self, vpc: &VpcId, groups: &[GroupId]) -> Result<(), AccountError> {
         self.quotas.check_interface_groups(groups)?;
         for g in groups {
             let group = self.group(g)?;
@@ -250,7 +193,7 @@ impl AccountState {
         Ok(())
     }
 
-    fn default_group_of(&self, vpc: &VpcId) -> Result<GroupId, AccountError> {
+    pub(super) fn default_group_of(&self, vpc: &VpcId) -> Result<GroupId, AccountError> {
         self.snapshot
             .groups
             .values()
@@ -314,169 +257,6 @@ impl AccountState {
         self.check_groups(&vpc, &groups)?;
         self.eni_mut(id)?.groups = groups;
         Ok(())
-    }
-
-    /// RunInstances: one primary interface per instance, in the given (or first default)
-    /// subnet, with the given groups or the VPC's default group.
-    pub fn run_instances(
-        &mut self,
-        new: NewInstances,
-        ids: &mut dyn IdGen,
-    ) -> Result<Vec<InstanceId>, AccountError> {
-        let subnet_id = match new.subnet_id {
-            Some(id) => id,
-            None => {
-                let vpc = self.default_vpc().ok_or_else(|| {
-                    err(Ec2ErrorCode::MissingParameter, "No default VPC for this user. The request must contain the parameter SubnetId")
-                })?;
-                let mut subnets: Vec<&Subnet> = self
-                    .snapshot
-                    .subnets
-                    .values()
-                    .filter(|s| s.vpc_id == vpc.id)
-                    .collect();
-                subnets.sort_by(|a, b| a.availability_zone.cmp(&b.availability_zone));
-                subnets.first().map(|s| s.id.clone()).ok_or_else(|| {
-                    err(Ec2ErrorCode::MissingParameter, "The default VPC has no subnet. The request must contain the parameter SubnetId")
-                })?
-            }
-        };
-        let subnet = self.subnet(&subnet_id)?;
-        let vpc = subnet.vpc_id.clone();
-        // Launch effects of the subnet's attributes ("IP addressing for your VPCs and
-        // subnets", VPC UG): a public IPv4 address, one IPv6 address.
-        let public_ip = new
-            .associate_public_ip
-            .unwrap_or(subnet.attributes.map_public_ip_on_launch);
-        let mut addresses = new.addresses.clone();
-        if subnet.attributes.assign_ipv6_address_on_creation
-            && subnet.cidr_v6.is_some()
-            && addresses.ipv6.is_empty()
-            && addresses.ipv6_count == 0
-        {
-            addresses.ipv6_count = 1;
-        }
-        let mut groups = new.groups;
-        for name in &new.group_names {
-            let g = self.group_by_name(&vpc, name).ok_or_else(|| {
-                err(
-                    Ec2ErrorCode::InvalidGroupNotFound,
-                    format!("The security group '{name}' does not exist in VPC '{vpc}'"),
-                )
-            })?;
-            groups.push(g.id.clone());
-        }
-        if groups.len() > self.quotas.groups_per_interface() as usize {
-            return Err(err(
-                Ec2ErrorCode::SecurityGroupsPerInstanceLimitExceeded,
-                "The maximum number of security groups per instance has been reached.",
-            ));
-        }
-        if new.count == 0 || new.count > 100 {
-            return Err(err(
-                Ec2ErrorCode::InvalidParameterValue,
-                format!("Invalid value '{}' for MaxCount", new.count),
-            ));
-        }
-        self.check_new_tags(&new.tags)?;
-        // `RunInstancesRequest.PrivateIpAddress`: "You cannot specify this option if you're
-        // launching more than one instance in the request" (so too `Ipv6Addresses`).
-        if new.count > 1 && new.addresses.names_addresses() {
-            return Err(err(
-                Ec2ErrorCode::InvalidParameterCombination,
-                "Specific addresses cannot be specified when launching more than one instance",
-            ));
-        }
-        let mut out = Vec::new();
-        for _ in 0..new.count {
-            let eni_id = self.create_eni(
-                NewEni {
-                    subnet_id: subnet_id.clone(),
-                    groups: groups.clone(),
-                    addresses: addresses.clone(),
-                    description: String::new(),
-                    tags: Vec::new(),
-                },
-                ids,
-            )?;
-            let public = if public_ip {
-                self.new_public_ipv4(ids)
-            } else {
-                None
-            };
-            let instance_id = InstanceId::generate(ids);
-            let eni = self.eni_mut(&eni_id)?;
-            eni.instance_id = Some(instance_id.clone());
-            eni.public_ipv4 = public;
-            let private_ip = eni
-                .private_ipv4
-                .first()
-                .copied()
-                .unwrap_or(Ipv4Addr::UNSPECIFIED);
-            self.put(Resource::Instance(Instance {
-                id: instance_id.clone(),
-                image_id: new.image_id.clone(),
-                instance_type: new.instance_type.clone(),
-                subnet_id: subnet_id.clone(),
-                vpc_id: vpc.clone(),
-                primary_eni: eni_id,
-                private_ip,
-                state: InstanceState::Running,
-                tags: new.tags.clone(),
-            }));
-            out.push(instance_id);
-        }
-        Ok(out)
-    }
-
-    pub fn instance(&self, id: &InstanceId) -> Result<&Instance, AccountError> {
-        self.instances.get(id).ok_or_else(|| {
-            err(
-                Ec2ErrorCode::InvalidInstanceIdNotFound,
-                format!("The instance ID '{id}' does not exist"),
-            )
-        })
-    }
-
-    /// TerminateInstances: the instance stays, terminated; its primary interface goes.
-    /// Returns (id, previous state) pairs.
-    pub fn terminate_instances(
-        &mut self,
-        ids: &[InstanceId],
-    ) -> Result<Vec<(InstanceId, InstanceState)>, AccountError> {
-        for id in ids {
-            self.instance(id)?;
-        }
-        let mut out = Vec::new();
-        for id in ids {
-            let mut instance = self.instance(id)?.clone();
-            out.push((id.clone(), instance.state));
-            if instance.state == InstanceState::Running {
-                // --- routing ---
-                self.remove_eni_addresses(&instance.primary_eni);
-                self.remove(&ResourceKey::Eni(instance.primary_eni.clone()));
-                instance.state = InstanceState::Terminated;
-                self.put(Resource::Instance(instance));
-            }
-        }
-        Ok(out)
-    }
-
-    /// ModifyInstanceAttribute (groups): replaces the primary interface's set.
-    pub fn set_instance_groups(
-        &mut self,
-        id: &InstanceId,
-        groups: Vec<GroupId>,
-    ) -> Result<(), AccountError> {
-        let instance = self.instance(id)?;
-        if instance.state != InstanceState::Running {
-            return Err(err(
-                Ec2ErrorCode::IncorrectState,
-                format!("The instance '{id}' is not in a state from which it can be modified"),
-            ));
-        }
-        let eni = instance.primary_eni.clone();
-        self.set_eni_groups(&eni, groups)
     }
 
     /// CreateManagedPrefixList.

@@ -9,6 +9,7 @@
 //! their filters read derived values).
 
 mod execute;
+mod instances;
 mod request;
 mod response;
 
@@ -22,3 +23,6 @@ pub use response::{
 // VPC peering across accounts and regions.
 pub(crate) use execute::page_sorted;
 pub use response::{GroupVpcAssociation, PeeringSide};
+// Network interfaces and instances.
+pub use request::{EniAttribute, EniAttributeName, InstanceAttributeName};
+pub use response::{AttachmentView, ImageView, InstanceTypeInfo};

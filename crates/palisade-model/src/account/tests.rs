@@ -267,6 +267,9 @@ fn instances_get_a_primary_interface() {
         group_names: vec!["web".into()],
         addresses: AddressSpec::default(),
         tags: vec![],
+        launch: Default::default(),
+        interfaces: vec![],
+        eni_tags: vec![],
     };
     let inst = st.run_instances(new, &mut ids).unwrap();
     assert_eq!(inst.len(), 2);
@@ -277,8 +280,81 @@ fn instances_get_a_primary_interface() {
     assert!(st.eni(&eni).is_err());
     check_err(
         st.set_instance_groups(&inst[0], vec![web]),
-        Ec2ErrorCode::IncorrectState,
+        Ec2ErrorCode::IncorrectInstanceState,
     );
+}
+
+#[test]
+fn attached_interfaces_follow_the_instance() {
+    let (mut st, mut ids) = state();
+    let web = st.create_group("web", "d", None, vec![], &mut ids).unwrap();
+    let db = st.create_group("db", "d", None, vec![], &mut ids).unwrap();
+    let new = NewInstances {
+        image_id: "ami-12345678".into(),
+        instance_type: "t3.micro".into(),
+        count: 1,
+        subnet_id: None,
+        groups: vec![web.clone()],
+        group_names: vec![],
+        addresses: AddressSpec::default(),
+        tags: vec![],
+        launch: Default::default(),
+        interfaces: vec![],
+        eni_tags: vec![],
+        associate_public_ip: None,
+    };
+    let inst = st.run_instances(new, &mut ids).unwrap()[0].clone();
+    let subnet = st.instance(&inst).unwrap().subnet_id.clone();
+    let new_eni = |groups: Vec<GroupId>| NewEni {
+        subnet_id: subnet.clone(),
+        groups,
+        addresses: AddressSpec::default(),
+        description: String::new(),
+        tags: vec![],
+    };
+    let kept = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
+    let gone = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
+    let a = st.attach_eni(&kept, &inst, 1, 0, &mut ids).unwrap();
+    check_err(
+        st.attach_eni(&gone, &inst, 1, 0, &mut ids),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    check_err(
+        st.attach_eni(&kept, &inst, 2, 0, &mut ids),
+        Ec2ErrorCode::InvalidNetworkInterfaceInUse,
+    );
+    let b = st.attach_eni(&gone, &inst, 2, 0, &mut ids).unwrap();
+    st.set_delete_on_termination(&gone, &b, true).unwrap();
+    // The instance reports its primary interface's groups; each interface keeps its own.
+    let i = st.instance(&inst).unwrap().clone();
+    assert_eq!(st.instance_groups(&i), vec![web.clone()]);
+    assert_eq!(st.eni(&kept).unwrap().groups, vec![db.clone()]);
+    check_err(
+        st.set_instance_groups(&inst, vec![db]),
+        Ec2ErrorCode::InvalidInstanceId,
+    );
+    let primary = i.interfaces[0].id.clone();
+    check_err(st.detach_eni(&primary), Ec2ErrorCode::OperationNotPermitted);
+    st.detach_eni(&a).unwrap();
+    check_err(st.detach_eni(&a), Ec2ErrorCode::InvalidAttachmentIdNotFound);
+    st.attach_eni(&kept, &inst, 1, 0, &mut ids).unwrap();
+    st.modify_instance(&inst, InstanceAttribute::DisableApiTermination(true))
+        .unwrap();
+    check_err(
+        st.terminate_instances(std::slice::from_ref(&inst)),
+        Ec2ErrorCode::OperationNotPermitted,
+    );
+    check_err(
+        st.modify_instance(&inst, InstanceAttribute::InstanceType("t3.large".into())),
+        Ec2ErrorCode::IncorrectInstanceState,
+    );
+    st.modify_instance(&inst, InstanceAttribute::DisableApiTermination(false))
+        .unwrap();
+    st.terminate_instances(std::slice::from_ref(&inst)).unwrap();
+    // DeleteOnTermination decides: the primary and `gone` go, `kept` is detached.
+    assert!(st.eni(&i.primary_eni).is_err());
+    assert!(st.eni(&gone).is_err());
+    assert_eq!(st.eni(&kept).unwrap().instance_id, None);
 }
 
 #[test]
@@ -446,6 +522,9 @@ fn instance_group_quota() {
         group_names: vec![],
         addresses: AddressSpec::default(),
         tags: vec![],
+        launch: Default::default(),
+        interfaces: vec![],
+        eni_tags: vec![],
     };
     check_err(
         st.run_instances(new, &mut ids),

@@ -321,6 +321,9 @@ fn run_instances_names_addresses_for_one_instance_only() {
             ..AddressSpec::default()
         },
         tags: vec![],
+        launch: Default::default(),
+        interfaces: vec![],
+        eni_tags: vec![],
     };
     check_err(
         st.run_instances(new(2), &mut ids),

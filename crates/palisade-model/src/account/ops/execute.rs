@@ -8,10 +8,11 @@ use std::net::Ipv6Addr;
 use ipnet::{IpNet, Ipv6Net};
 
 use super::request::{DraftPeer, PageRequest, Request, RuleDraft, RuleEdit, VpcCidrRequest};
-use super::response::{CidrAssociation, CidrState};
 use super::response::{
-    EniView, GroupName, InstanceView, Paged, Response, StaleGroupView, SubnetView, TaggedResource,
+    AttachmentView, EniView, GroupName, InstanceView, Paged, Response, StaleGroupView, SubnetView,
+    TaggedResource,
 };
+use super::response::{CidrAssociation, CidrState};
 use crate::account::{AccountError, AccountState, GroupSelector, Instance};
 use crate::error::Ec2ErrorCode;
 use crate::group::SecurityGroup;
@@ -206,12 +207,8 @@ impl AccountState {
                 self.delete_eni(&eni)?;
                 Response::Done
             }
-            R::ModifyNetworkInterfaceAttribute { eni, groups } => {
-                if groups.is_empty() {
-                    self.eni(&eni)?;
-                } else {
-                    self.set_eni_groups(&eni, groups)?;
-                }
+            R::ModifyNetworkInterfaceAttribute { eni, attribute } => {
+                self.modify_eni_attribute(&eni, attribute)?;
                 Response::Done
             }
             R::RunInstances(new) => {
@@ -227,12 +224,32 @@ impl AccountState {
             R::TerminateInstances { ids: instances } => {
                 Response::Terminated(self.terminate_instances(&instances)?)
             }
-            R::ModifyInstanceAttribute { instance, groups } => {
-                if groups.is_empty() {
-                    self.instance(&instance)?;
-                } else {
-                    self.set_instance_groups(&instance, groups)?;
+            R::ModifyInstanceAttribute {
+                instance,
+                attribute,
+            } => {
+                match attribute {
+                    Some(a) => self.modify_instance(&instance, a)?,
+                    None => drop(self.instance(&instance)?),
                 }
+                Response::Done
+            }
+            // Network interfaces and instances.
+            R::AttachNetworkInterface {
+                eni,
+                instance,
+                device_index,
+                network_card_index,
+            } => {
+                let attachment =
+                    self.attach_eni(&eni, &instance, device_index, network_card_index, ids)?;
+                Response::Attached {
+                    attachment,
+                    network_card_index,
+                }
+            }
+            R::DetachNetworkInterface { attachment } => {
+                self.detach_eni(&attachment)?;
                 Response::Done
             }
             request @ (R::CreateVpcPeeringConnection { .. }
@@ -842,6 +859,25 @@ impl AccountState {
                         .collect(),
                 )
             }
+            // Network interfaces and instances.
+            R::DescribeNetworkInterfaceAttribute { eni, attribute } => Response::EniAttribute {
+                view: self.eni_view(self.eni(eni)?),
+                attribute: *attribute,
+            },
+            R::DescribeInstanceAttribute {
+                instance,
+                attribute,
+            } => Response::InstanceAttribute {
+                view: self.instance_view(self.instance(instance)?),
+                attribute: *attribute,
+            },
+            R::DescribeImages { ids } => Response::Images(self.images(ids)?),
+            R::DescribeInstanceTypes { types } => {
+                Response::InstanceTypes(super::instances::instance_types(types)?)
+            }
+            R::DescribeInstanceCreditSpecifications { ids } => {
+                Response::CreditSpecifications(self.credit_specifications(ids)?)
+            }
             write => {
                 return Err(err(
                     Ec2ErrorCode::InternalError,
@@ -951,22 +987,47 @@ impl AccountState {
         }
     }
 
-    /// An interface with its zone and group names.
-    fn eni_view(&self, e: &Eni) -> EniView {
+    /// An interface with its zone, group names and attachment.
+    pub(in crate::account) fn eni_view(&self, e: &Eni) -> EniView {
+        let attachment = self.attachment_of(&e.id);
         EniView {
             eni: e.clone(),
             zone: self.zone_of(e.subnet_id.as_ref()),
             groups: self.group_names(&e.groups),
+            private_dns_name: self.private_dns_name(e.private_ipv4.first().copied()),
+            source_dest_check: attachment
+                .filter(|(i, _)| i.primary_eni == e.id)
+                .is_none_or(|(i, _)| i.source_dest_check),
+            attachment: match attachment {
+                Some((i, a)) => Some(AttachmentView {
+                    instance: i.id.clone(),
+                    attachment: a.clone(),
+                    detached: false,
+                }),
+                None => self.last_detachment(&e.id).map(|(i, a)| AttachmentView {
+                    instance: i.id.clone(),
+                    attachment: a.clone(),
+                    detached: true,
+                }),
+            },
         }
     }
 
-    fn instance_view(&self, i: &Instance) -> InstanceView {
-        let eni = self.snapshot().enis.get(&i.primary_eni);
+    pub(in crate::account) fn instance_view(&self, i: &Instance) -> InstanceView {
+        let interfaces = i
+            .interfaces
+            .iter()
+            .filter_map(|a| self.snapshot().enis.get(&a.eni))
+            .map(|e| self.eni_view(e))
+            .collect();
         InstanceView {
             instance: i.clone(),
             zone: self.zone_of(Some(&i.subnet_id)),
-            groups: eni.map(|e| self.group_names(&e.groups)).unwrap_or_default(),
-            eni: eni.map(|e| self.eni_view(e)),
+            groups: self.group_names(&self.instance_groups(i)),
+            interfaces,
+            private_dns_name: self.private_dns_name(Some(i.private_ip)),
+            burstable: crate::account::catalog::instance_type_info(&i.instance_type)
+                .is_some_and(|t| t.burstable),
         }
     }
 

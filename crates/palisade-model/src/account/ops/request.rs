@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
-use crate::account::{AccountState, GroupSelector, NewEni, NewInstances, RuleUpdate};
+use crate::account::{
+    AccountState, GroupSelector, InstanceAttribute, NewEni, NewInstances, RuleUpdate,
+};
 use crate::account::{SubnetAttributeChange, VpcAttribute};
 use crate::ids::{
     AccountId, EniId, GroupId, InstanceId, PeeringId, PrefixListId, RuleId, SubnetId, VpcId,
@@ -214,10 +216,10 @@ pub enum Request {
     DeleteNetworkInterface {
         eni: EniId,
     },
-    /// Only the group set is modelled; with no groups the call only checks the interface.
+    /// One attribute per call, as EC2 takes it; `None` only checks the interface.
     ModifyNetworkInterfaceAttribute {
         eni: EniId,
-        groups: Vec<GroupId>,
+        attribute: Option<EniAttribute>,
     },
     RunInstances(NewInstances),
     DescribeInstances {
@@ -228,9 +230,10 @@ pub enum Request {
     TerminateInstances {
         ids: Vec<InstanceId>,
     },
+    /// `None` only checks the instance.
     ModifyInstanceAttribute {
         instance: InstanceId,
-        groups: Vec<GroupId>,
+        attribute: Option<InstanceAttribute>,
     },
     CreateVpcPeeringConnection {
         vpc: VpcId,
@@ -473,6 +476,36 @@ pub enum Request {
         select: Select<crate::network::PrefixList>,
         page: PageRequest,
     },
+    // Network interfaces and instances.
+    AttachNetworkInterface {
+        eni: EniId,
+        instance: InstanceId,
+        device_index: u32,
+        network_card_index: u32,
+    },
+    /// `Force` is accepted and changes nothing: detaching is immediate here.
+    DetachNetworkInterface {
+        attachment: String,
+    },
+    DescribeNetworkInterfaceAttribute {
+        eni: EniId,
+        attribute: EniAttributeName,
+    },
+    DescribeInstanceAttribute {
+        instance: InstanceId,
+        attribute: InstanceAttributeName,
+    },
+    /// Every `ami-` id is reported as an available image (synthesised: there is no image
+    /// catalogue); without ids, the images the account's instances use.
+    DescribeImages {
+        ids: Vec<String>,
+    },
+    DescribeInstanceTypes {
+        types: Vec<String>,
+    },
+    DescribeInstanceCreditSpecifications {
+        ids: Vec<InstanceId>,
+    },
 }
 
 /// The block AssociateVpcCidrBlock asks for.
@@ -483,6 +516,95 @@ pub enum VpcCidrRequest {
     AmazonIpv6 {
         border_group: Option<String>,
     },
+}
+
+/// ModifyNetworkInterfaceAttribute's attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EniAttribute {
+    Groups(Vec<GroupId>),
+    Description(String),
+    SourceDestCheck(bool),
+    DeleteOnTermination { attachment: String, value: bool },
+}
+
+/// DescribeNetworkInterfaceAttribute's `Attribute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EniAttributeName {
+    Description,
+    GroupSet,
+    SourceDestCheck,
+    Attachment,
+    AssociatePublicIpAddress,
+}
+
+/// DescribeInstanceAttribute's `Attribute`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstanceAttributeName {
+    InstanceType,
+    Kernel,
+    Ramdisk,
+    UserData,
+    DisableApiTermination,
+    DisableApiStop,
+    InstanceInitiatedShutdownBehavior,
+    RootDeviceName,
+    BlockDeviceMapping,
+    SourceDestCheck,
+    GroupSet,
+    EbsOptimized,
+}
+
+impl InstanceAttributeName {
+    /// EC2's spelling, as `Attribute` takes it.
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::InstanceType => "instanceType",
+            Self::Kernel => "kernel",
+            Self::Ramdisk => "ramdisk",
+            Self::UserData => "userData",
+            Self::DisableApiTermination => "disableApiTermination",
+            Self::DisableApiStop => "disableApiStop",
+            Self::InstanceInitiatedShutdownBehavior => "instanceInitiatedShutdownBehavior",
+            Self::RootDeviceName => "rootDeviceName",
+            Self::BlockDeviceMapping => "blockDeviceMapping",
+            Self::SourceDestCheck => "sourceDestCheck",
+            Self::GroupSet => "groupSet",
+            Self::EbsOptimized => "ebsOptimized",
+        }
+    }
+    pub const ALL: &'static [Self] = &[
+        Self::InstanceType,
+        Self::Kernel,
+        Self::Ramdisk,
+        Self::UserData,
+        Self::DisableApiTermination,
+        Self::DisableApiStop,
+        Self::InstanceInitiatedShutdownBehavior,
+        Self::RootDeviceName,
+        Self::BlockDeviceMapping,
+        Self::SourceDestCheck,
+        Self::GroupSet,
+        Self::EbsOptimized,
+    ];
+}
+
+impl EniAttributeName {
+    pub fn aws_name(self) -> &'static str {
+        match self {
+            Self::Description => "description",
+            Self::GroupSet => "groupSet",
+            Self::SourceDestCheck => "sourceDestCheck",
+            Self::Attachment => "attachment",
+            Self::AssociatePublicIpAddress => "associatePublicIpAddress",
+        }
+    }
+    pub const ALL: &'static [Self] = &[
+        Self::Description,
+        Self::GroupSet,
+        Self::SourceDestCheck,
+        Self::Attachment,
+        Self::AssociatePublicIpAddress,
+    ];
 }
 
 impl Request {
@@ -516,6 +638,12 @@ impl Request {
                 | Self::DescribeSecurityGroupVpcAssociations { .. }
                 | Self::GetSecurityGroupsForVpc { .. }
                 | Self::GetManagedPrefixListAssociations { .. }
+                // Network interfaces and instances.
+                | Self::DescribeNetworkInterfaceAttribute { .. }
+                | Self::DescribeInstanceAttribute { .. }
+                | Self::DescribeImages { .. }
+                | Self::DescribeInstanceTypes { .. }
+                | Self::DescribeInstanceCreditSpecifications { .. }
         )
     }
 

@@ -6,7 +6,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use ipnet::{IpNet, Ipv6Net};
 
-use crate::account::{Instance, InstanceState, StaleGroup, VpcAttribute};
+use crate::account::{Attachment, Instance, InstanceState, StaleGroup, VpcAttribute};
 use crate::group::SecurityGroup;
 use crate::ids::{EniId, GroupId, InstanceId, PeeringId, SubnetId, VpcId};
 use crate::network::{Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry, Subnet, Tag, Vpc};
@@ -46,6 +46,19 @@ pub struct EniView {
     pub eni: Eni,
     pub zone: String,
     pub groups: Vec<GroupName>,
+    pub attachment: Option<AttachmentView>,
+    /// `ip-10-0-1-5.ec2.internal` (us-east-1) or `ip-….REGION.compute.internal`.
+    pub private_dns_name: String,
+    pub source_dest_check: bool,
+}
+
+/// An interface's attachment with its instance.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentView {
+    pub instance: InstanceId,
+    pub attachment: Attachment,
+    /// The interface's last attachment, since detached (status `detached`).
+    pub detached: bool,
 }
 
 /// An instance as DescribeInstances reports it.
@@ -53,8 +66,34 @@ pub struct EniView {
 pub struct InstanceView {
     pub instance: Instance,
     pub zone: String,
+    /// The union over its interfaces' groups.
     pub groups: Vec<GroupName>,
-    pub eni: Option<EniView>,
+    /// Its attached interfaces, by device index.
+    pub interfaces: Vec<EniView>,
+    pub private_dns_name: String,
+    /// Whether `instance_type` is a burstable type (credit specification).
+    pub burstable: bool,
+}
+
+/// An image as DescribeImages reports it (synthesised from its id).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageView {
+    pub id: String,
+    pub owner: String,
+}
+
+/// What DescribeInstanceTypes reports of one type (a small synthesised catalogue).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstanceTypeInfo {
+    pub name: String,
+    pub vcpus: u32,
+    pub cores: u32,
+    pub threads_per_core: u32,
+    pub memory_mib: u64,
+    pub burstable: bool,
+    pub max_interfaces: u32,
+    pub ipv4_per_interface: u32,
+    pub ipv6_per_interface: u32,
 }
 
 /// A peering connection as DescribeVpcPeeringConnections reports it: its status message
@@ -210,6 +249,22 @@ pub enum Response {
     PrefixListAssociations(Paged<(GroupId, crate::ids::AccountId)>),
     /// GetSecurityGroupsForVpc: the groups interfaces in the VPC may use.
     GroupsForVpc(Paged<SecurityGroup>),
+    // Network interfaces and instances.
+    Attached {
+        attachment: String,
+        network_card_index: u32,
+    },
+    EniAttribute {
+        view: EniView,
+        attribute: super::EniAttributeName,
+    },
+    InstanceAttribute {
+        view: InstanceView,
+        attribute: super::InstanceAttributeName,
+    },
+    Images(Vec<ImageView>),
+    InstanceTypes(Vec<InstanceTypeInfo>),
+    CreditSpecifications(Vec<(InstanceId, String)>),
 }
 
 /// A CIDR block association as a call reports it.
