@@ -1,3 +1,6 @@
+//! Tests of the flow-log parser: the AWS documentation's sample records, custom formats
+//! and header lines, refusals, and property tests over arbitrary text.
+
 use std::net::IpAddr;
 
 use proptest::prelude::*;

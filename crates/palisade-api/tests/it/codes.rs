@@ -454,6 +454,20 @@ fn trigger(code: C) -> Case {
                 ec2("DeleteSubnet", &[("SubnetId", "$a")]),
                 ec2("DeleteSubnet", &[("SubnetId", "$b")]),
                 ec2("DeleteSubnet", &[("SubnetId", "$c")]),
+                // The default VPC's internet gateway goes first, as on EC2.
+                ec2(
+                    "DescribeInternetGateways",
+                    &[
+                        ("Filter.1.Name", "attachment.vpc-id"),
+                        ("Filter.1.Value.1", "$vpc"),
+                    ],
+                )
+                .save("igw", "internetGatewayId"),
+                ec2(
+                    "DetachInternetGateway",
+                    &[("InternetGatewayId", "$igw"), ("VpcId", "$vpc")],
+                ),
+                ec2("DeleteInternetGateway", &[("InternetGatewayId", "$igw")]),
                 ec2("DeleteVpc", &[("VpcId", "$vpc")]),
             ],
             ec2("CreateDefaultSubnet", &[("AvailabilityZone", "us-east-1a")]),

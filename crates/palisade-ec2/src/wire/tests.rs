@@ -547,50 +547,6 @@ fn peering_calls_decode() {
                 ],
                 now: Timestamp(
                     0,
-// Network interfaces and instances.
-
-#[test]
-fn attach_detach_and_attribute_decoding() {
-    check(
-        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
-         &InstanceId=i-0123456789abcdef0&DeviceIndex=1",
-        expect![[r#"
-            AttachNetworkInterface {
-                eni: EniId(
-                    "eni-0123456789abcdef0",
-                ),
-                instance: InstanceId(
-                    "i-0123456789abcdef0",
-                ),
-                device_index: 1,
-                network_card_index: 0,
-            }"#]],
-    );
-    check(
-        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
-         &InstanceId=i-0123456789abcdef0",
-        expect!["error MissingParameter: The request must contain the parameter DeviceIndex"],
-    );
-    check(
-        "Action=DetachNetworkInterface&AttachmentId=eni-attach-0123456789abcdef0&Force=true",
-        expect![[r#"
-            DetachNetworkInterface {
-                attachment: "eni-attach-0123456789abcdef0",
-            }"#]],
-    );
-    check(
-        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
-         &Attachment.AttachmentId=eni-attach-0123456789abcdef0&Attachment.DeleteOnTermination=true",
-        expect![[r#"
-            ModifyNetworkInterfaceAttribute {
-                eni: EniId(
-                    "eni-0123456789abcdef0",
-                ),
-                attribute: Some(
-                    DeleteOnTermination {
-                        attachment: "eni-attach-0123456789abcdef0",
-                        value: true,
-                    },
                 ),
             }"#]],
     );
@@ -642,28 +598,6 @@ fn attach_detach_and_attribute_decoding() {
         "Action=DescribeVpcPeeringConnections&Filter.1.Name=requester-vpc-info.region\
          &Filter.1.Value.1=us-east-1",
         expect!["error InvalidParameterValue: The filter 'requester-vpc-info.region' is invalid"],
-    );
-    check(
-        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
-         &Description.Value=x&SourceDestCheck.Value=false",
-        expect![
-            "error InvalidParameterCombination: Fields for multiple attribute types specified: only one attribute may be modified per call"
-        ],
-    );
-    check(
-        "Action=DescribeNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
-         &Attribute=groupSet",
-        expect![[r#"
-            DescribeNetworkInterfaceAttribute {
-                eni: EniId(
-                    "eni-0123456789abcdef0",
-                ),
-                attribute: GroupSet,
-            }"#]],
-    );
-    check(
-        "Action=DescribeNetworkInterfaces&Filter.1.Name=attachment.nonsense&Filter.1.Value.1=x",
-        expect!["error InvalidParameterValue: The filter 'attachment.nonsense' is invalid"],
     );
 }
 
@@ -815,6 +749,74 @@ fn group_vpc_associations() {
     check_encode(
         &Response::GroupVpcAssociationState("associating"),
         expect!["<state>associating</state>"],
+    );
+}
+#[test]
+fn attach_detach_and_attribute_decoding() {
+    check(
+        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
+         &InstanceId=i-0123456789abcdef0&DeviceIndex=1",
+        expect![[r#"
+            AttachNetworkInterface {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                instance: InstanceId(
+                    "i-0123456789abcdef0",
+                ),
+                device_index: 1,
+                network_card_index: 0,
+            }"#]],
+    );
+    check(
+        "Action=AttachNetworkInterface&NetworkInterfaceId=eni-0123456789abcdef0\
+         &InstanceId=i-0123456789abcdef0",
+        expect!["error MissingParameter: The request must contain the parameter DeviceIndex"],
+    );
+    check(
+        "Action=DetachNetworkInterface&AttachmentId=eni-attach-0123456789abcdef0&Force=true",
+        expect![[r#"
+            DetachNetworkInterface {
+                attachment: "eni-attach-0123456789abcdef0",
+            }"#]],
+    );
+    check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Attachment.AttachmentId=eni-attach-0123456789abcdef0&Attachment.DeleteOnTermination=true",
+        expect![[r#"
+            ModifyNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    DeleteOnTermination {
+                        attachment: "eni-attach-0123456789abcdef0",
+                        value: true,
+                    },
+                ),
+            }"#]],
+    );
+    check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Description.Value=x&SourceDestCheck.Value=false",
+        expect![
+            "error InvalidParameterCombination: Fields for multiple attribute types specified: only one attribute may be modified per call"
+        ],
+    );
+    check(
+        "Action=DescribeNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &Attribute=groupSet",
+        expect![[r#"
+            DescribeNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: GroupSet,
+            }"#]],
+    );
+    check(
+        "Action=DescribeNetworkInterfaces&Filter.1.Name=attachment.nonsense&Filter.1.Value.1=x",
+        expect!["error InvalidParameterValue: The filter 'attachment.nonsense' is invalid"],
     );
 }
 
@@ -970,6 +972,7 @@ fn run_instances_with_interfaces() {
                         },
                     ],
                     eni_tags: [],
+                    associate_public_ip: None,
                 },
             )"#]],
     );
