@@ -187,6 +187,12 @@ def test_default_vpc_recreated():
             vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]
             for s in ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc["VpcId"]]}])["Subnets"]:
                 ec2.delete_subnet(SubnetId=s["SubnetId"])
+            # As on EC2, the default VPC's internet gateway must go first.
+            igws = ec2.describe_internet_gateways(
+                Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"]
+            for g in igws:
+                ec2.detach_internet_gateway(InternetGatewayId=g["InternetGatewayId"], VpcId=vpc["VpcId"])
+                ec2.delete_internet_gateway(InternetGatewayId=g["InternetGatewayId"])
             ec2.delete_vpc(VpcId=vpc["VpcId"])
             expect("NoDefaultVpcForSubnet", ec2.create_default_subnet, AvailabilityZone="us-east-1a")
             new = ec2.create_default_vpc()["Vpc"]

@@ -5,7 +5,7 @@ running `palisade serve`, which must then hold nothing but what EC2 creates by i
 Usage: run.py ENDPOINT KEYS_FILE [CASE ...]   (scripts/test.d/e2e-terraform.sh starts the
 server). Each case runs in a region of its own (so cases may run side by side and their
 leftovers cannot mix); the cross-account case's second account works in another region.
-PALISADE_TF_JOBS (default 3) cases run at once. Prints one PASS/FAIL line a case, the
+PALISADE_TF_JOBS (default 4) cases run at once. Prints one PASS/FAIL line a case, the
 output of a failing step, and a closing "N passed, M failed in Ts" line.
 """
 import concurrent.futures
@@ -191,7 +191,7 @@ def main():
     mirror = os.environ.get("PALISADE_TF_MIRROR", "/opt/tf-plugins")
     cli_config.write_text(
         'provider_installation {\n  filesystem_mirror {\n    path = "%s"\n  }\n}\n' % mirror)
-    jobs = int(os.environ.get("PALISADE_TF_JOBS", "3"))
+    jobs = int(os.environ.get("PALISADE_TF_JOBS", "4"))
     started = time.monotonic()
     passed = failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:

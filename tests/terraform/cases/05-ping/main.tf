@@ -6,6 +6,12 @@
 
 resource "aws_vpc" "ping" {
   cidr_block = "10.5.0.0/16"
+  # The provider reads the block that aws_vpc_ipv6_cidr_block_association adds back into
+  # the VPC's own attributes (assign_generated_ipv6_cidr_block = true for an Amazon pool),
+  # as it does against EC2; this is the usual companion of that resource.
+  lifecycle {
+    ignore_changes = [assign_generated_ipv6_cidr_block, ipv6_cidr_block]
+  }
 }
 
 resource "aws_vpc_ipv6_cidr_block_association" "v6" {

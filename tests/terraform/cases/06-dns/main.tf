@@ -35,7 +35,7 @@ resource "aws_ec2_managed_prefix_list" "branches" {
 resource "aws_ec2_managed_prefix_list_entry" "branch" {
   count          = 1 + var.stage
   prefix_list_id = aws_ec2_managed_prefix_list.branches.id
-  cidr           = "2001:db8:60:${count.index}::/64"
+  cidr           = "2001:db8:6${count.index}::/64" # canonical: the provider finds entries by text
   description    = "branch ${count.index}"
 }
 

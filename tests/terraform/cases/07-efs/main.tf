@@ -1,7 +1,7 @@
 # Use case 7, Amazon EFS: NFS (2049) into the mount target's group from the clients' group;
 # the client instance also takes SSH from a network. The mount target is stood in for by an
-# interface attached to the instance (aws_network_interface_attachment) in an IPv6-only
-# subnet next to it.
+# interface attached to the instance (aws_network_interface_attachment) in a subnet next
+# to it that gives interfaces IPv6 addresses.
 # Change (stage 1): the SSH source narrows, and a second mount-target interface appears.
 
 resource "aws_vpc" "efs" {
@@ -15,10 +15,12 @@ resource "aws_subnet" "clients" {
   availability_zone = "${var.region}a"
 }
 
+# IPv6-only subnets (ipv6_native) are refused by palisade (UnsupportedOperation, see the
+# README): the mount targets sit in a dual-stack subnet that hands out IPv6 addresses.
 resource "aws_subnet" "v6only" {
   vpc_id                                         = aws_vpc.efs.id
+  cidr_block                                     = "10.7.2.0/24"
   ipv6_cidr_block                                = cidrsubnet(aws_vpc.efs.ipv6_cidr_block, 8, 7)
-  ipv6_native                                    = true
   assign_ipv6_address_on_creation                = true
   enable_resource_name_dns_aaaa_record_on_launch = true
   availability_zone                              = "${var.region}a"
