@@ -162,7 +162,7 @@ impl AccountState {
     }
 
     /// A new account/region as EC2 creates it: the default VPC
-    /// ([`AccountState::insert_default_vpc`]).
+    /// (`AccountState::insert_default_vpc`).
     pub fn bootstrap(owner: AccountId, region: &str, quotas: Quotas, ids: &mut dyn IdGen) -> Self {
         let mut state = Self::empty(owner, region, quotas);
         state.insert_default_vpc(ids);
