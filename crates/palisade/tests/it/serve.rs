@@ -78,6 +78,29 @@ fn read_to_close(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&got).into_owned()
 }
 
+/// Reads one response (head and `content-length` body) and leaves the connection open.
+fn read_one_response(stream: &mut TcpStream) -> String {
+    let mut got = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).expect("reading a response head");
+        assert_eq!(n, 1, "the server closed before its response head ended");
+        got.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&got).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    stream
+        .read_exact(&mut body)
+        .expect("reading a response body");
+    got.extend_from_slice(&body);
+    String::from_utf8_lossy(&got).into_owned()
+}
+
 #[test]
 fn half_a_request_head_is_closed_after_the_header_read_timeout() {
     let s = Server::start_with(&["--header-read-timeout", "1", "--idle-timeout", NEVER]);
@@ -122,12 +145,19 @@ fn sigterm_finishes_in_flight_requests_and_exits_despite_a_stalled_client() {
         "3",
     ]);
     // One client holds half a head forever; another is mid-body when the signal comes.
+    // Each first gets one answer, so the server has accepted both connections before the
+    // signal (a connection still in the listen backlog is reset when the listener closes).
+    let probe = "POST / HTTP/1.1\r\nhost: localhost\r\ncontent-length: 0\r\n\r\n";
     let mut stalled = connect(&s);
+    stalled.write_all(probe.as_bytes()).unwrap();
+    assert!(read_one_response(&mut stalled).starts_with("HTTP/1.1 401"));
     stalled
         .write_all(b"POST / HTTP/1.1\r\nhost: localhost\r\n")
         .unwrap();
     let body = "Action=DescribeSecurityGroups&Version=2016-11-15";
     let mut in_flight = connect(&s);
+    in_flight.write_all(probe.as_bytes()).unwrap();
+    assert!(read_one_response(&mut in_flight).starts_with("HTTP/1.1 401"));
     in_flight
         .write_all(
             format!(
