@@ -28,12 +28,20 @@ impl Drop for Serve {
     }
 }
 
+/// Tests of one file run in parallel threads of one process: each server gets its own
+/// directory.
+static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn serve() -> Serve {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let bin = std::env::var("PALISADE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target/debug/palisade"));
-    let dir = std::env::temp_dir().join(format!("palisade-sdk-eni-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "palisade-sdk-eni-{}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("keys"),

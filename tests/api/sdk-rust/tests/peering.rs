@@ -31,12 +31,20 @@ impl Drop for Serve {
     }
 }
 
+/// Tests of one file run in parallel threads of one process: each server gets its own
+/// directory.
+static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn serve(name: &str) -> Serve {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let bin = std::env::var("PALISADE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target/debug/palisade"));
-    let dir = std::env::temp_dir().join(format!("palisade-sdk-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "palisade-sdk-{name}-{}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("keys"),
@@ -85,8 +93,18 @@ async fn sdk_drives_cross_account_cross_region_peering() {
     let server = serve("peering");
     let a = client(&server.endpoint, A, "us-east-1");
     let b = client(&server.endpoint, B, "eu-west-1");
-    let a_vpc = a.create_vpc().cidr_block("10.51.0.0/16").send().await.unwrap();
-    let b_vpc = b.create_vpc().cidr_block("10.52.0.0/16").send().await.unwrap();
+    let a_vpc = a
+        .create_vpc()
+        .cidr_block("10.51.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let b_vpc = b
+        .create_vpc()
+        .cidr_block("10.52.0.0/16")
+        .send()
+        .await
+        .unwrap();
     let created = a
         .create_vpc_peering_connection()
         .vpc_id(a_vpc.vpc().unwrap().vpc_id().unwrap())
@@ -231,7 +249,11 @@ async fn sdk_reads_prefix_lists() {
         .modify_managed_prefix_list()
         .prefix_list_id(id)
         .current_version(9)
-        .add_entries(AddPrefixListEntry::builder().cidr("198.51.100.0/24").build())
+        .add_entries(
+            AddPrefixListEntry::builder()
+                .cidr("198.51.100.0/24")
+                .build(),
+        )
         .send()
         .await
         .unwrap_err();
@@ -240,7 +262,11 @@ async fn sdk_reads_prefix_lists() {
         .modify_managed_prefix_list()
         .prefix_list_id(id)
         .current_version(1)
-        .add_entries(AddPrefixListEntry::builder().cidr("198.51.100.0/24").build())
+        .add_entries(
+            AddPrefixListEntry::builder()
+                .cidr("198.51.100.0/24")
+                .build(),
+        )
         .send()
         .await
         .unwrap();

@@ -26,12 +26,20 @@ impl Drop for Serve {
     }
 }
 
+/// Tests of one file run in parallel threads of one process: each server gets its own
+/// directory.
+static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 fn serve() -> Serve {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
     let bin = std::env::var("PALISADE_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|_| root.join("target/debug/palisade"));
-    let dir = std::env::temp_dir().join(format!("palisade-sdk-vpcs-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "palisade-sdk-vpcs-{}-{}",
+        std::process::id(),
+        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("keys"),
@@ -193,7 +201,9 @@ async fn sdk_reads_subnet_attributes_zones_and_defaults() {
         .collect();
     assert_eq!(
         ids,
-        ["use1-az6", "use1-az1", "use1-az2", "use1-az4", "use1-az3", "use1-az5"]
+        [
+            "use1-az6", "use1-az1", "use1-az2", "use1-az4", "use1-az3", "use1-az5"
+        ]
     );
     let vpc_id = ec2
         .create_vpc()
@@ -230,13 +240,11 @@ async fn sdk_reads_subnet_attributes_zones_and_defaults() {
         .send()
         .await
         .unwrap();
-    let options = read.subnets()[0].private_dns_name_options_on_launch().unwrap();
+    let options = read.subnets()[0]
+        .private_dns_name_options_on_launch()
+        .unwrap();
     assert_eq!(options.hostname_type(), Some(&HostnameType::ResourceName));
-    let err = ec2
-        .create_default_vpc()
-        .send()
-        .await
-        .unwrap_err();
+    let err = ec2.create_default_vpc().send().await.unwrap_err();
     assert_eq!(err.code(), Some("DefaultVpcAlreadyExists"));
     let made = ec2
         .create_default_subnet()
