@@ -28,7 +28,12 @@ REGIONS = [
     "eu-central-1", "ap-southeast-1", "ap-northeast-1", "eu-west-2", "ca-central-1",
     "sa-east-1", "ap-south-1",
 ]
-PEER_REGIONS = ["eu-north-1", "ap-southeast-2", "eu-west-3", "ap-northeast-2"]
+# Distinct from REGIONS and from each other, so no case's leftover check sees another's.
+PEER_REGIONS = [
+    "eu-north-1", "ap-southeast-2", "eu-west-3", "ap-northeast-2", "ap-northeast-3",
+    "ap-south-2", "eu-central-2", "eu-south-1", "ca-west-1", "ap-southeast-3",
+    "me-central-1", "af-south-1",
+]
 STEP_TIMEOUT = 900
 
 
@@ -118,8 +123,10 @@ class Failed(Exception):
 
 
 def run_case(case, index, endpoint, keys, cli_config):
-    region = REGIONS[index % len(REGIONS)]
-    peer_region = PEER_REGIONS[index % len(PEER_REGIONS)]
+    if index >= len(REGIONS):
+        raise SystemExit(f"{case.name}: more cases than regions in run.py")
+    region = REGIONS[index]
+    peer_region = PEER_REGIONS[index]
     work = pathlib.Path(tempfile.mkdtemp(prefix=f"tf-{case.name}-"))
     log = []
     first_failure = []  # the output of the step that failed first (destroy may fail too)
