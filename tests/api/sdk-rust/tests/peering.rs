@@ -2,86 +2,19 @@
 //! SDK's waiters and its parse of `VpcPeeringConnection`), prefix lists (AWS-managed, the
 //! legacy DescribePrefixLists, customer-list states) and the `tag-value` filter.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::{Key, client_for, serve_with};
 use std::time::Duration;
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{
     AddPrefixListEntry, Filter, PeeringConnectionOptionsRequest, ResourceType, Tag,
     TagSpecification, VpcPeeringConnectionStateReasonCode,
 };
 
-const A: (&str, &str, &str) = ("AKIDSDKPEERA0000001", "sdk-secret-a", "444444444444");
-const B: (&str, &str, &str) = ("AKIDSDKPEERB0000002", "sdk-secret-b", "555555555555");
-
-struct Serve {
-    child: Child,
-    endpoint: String,
-    dir: PathBuf,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Tests of one file run in parallel threads of one process: each server gets its own
-/// directory.
-static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn serve(name: &str) -> Serve {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
-    let bin = std::env::var("PALISADE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target/debug/palisade"));
-    let dir = std::env::temp_dir().join(format!(
-        "palisade-sdk-{name}-{}-{}",
-        std::process::id(),
-        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("keys"),
-        format!("{} {} {}\n{} {} {}\n", A.0, A.1, A.2, B.0, B.1, B.2),
-    )
-    .unwrap();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.join("sdk.db"))
-        .arg("--keys")
-        .arg(dir.join("keys"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("palisade binary (cargo build --bin palisade)");
-    let stdout = child.stdout.take().unwrap();
-    let endpoint = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .expect("palisade serve prints its address");
-    Serve {
-        child,
-        endpoint,
-        dir,
-    }
-}
-
-fn client(endpoint: &str, key: (&str, &str, &str), region: &str) -> aws_sdk_ec2::Client {
-    let config = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new(region.to_owned()))
-        .credentials_provider(Credentials::new(key.0, key.1, None, None, "test"))
-        .build();
-    aws_sdk_ec2::Client::from_conf(config)
-}
+const A: Key = ("AKIDSDKPEERA0000001", "sdk-secret-a", "444444444444");
+const B: Key = ("AKIDSDKPEERB0000002", "sdk-secret-b", "555555555555");
 
 fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
@@ -90,9 +23,9 @@ fn filter(name: &str, value: &str) -> Filter {
 #[tokio::test]
 async fn sdk_drives_cross_account_cross_region_peering() {
     use aws_sdk_ec2::client::Waiters;
-    let server = serve("peering");
-    let a = client(&server.endpoint, A, "us-east-1");
-    let b = client(&server.endpoint, B, "eu-west-1");
+    let server = serve_with("peering", &[A, B]);
+    let a = client_for(&server.endpoint, A, "us-east-1");
+    let b = client_for(&server.endpoint, B, "eu-west-1");
     let a_vpc = a
         .create_vpc()
         .cidr_block("10.51.0.0/16")
@@ -206,8 +139,8 @@ async fn sdk_drives_cross_account_cross_region_peering() {
 
 #[tokio::test]
 async fn sdk_reads_prefix_lists() {
-    let server = serve("lists");
-    let a = client(&server.endpoint, A, "us-east-1");
+    let server = serve_with("lists", &[A, B]);
+    let a = client_for(&server.endpoint, A, "us-east-1");
     let managed = a
         .describe_managed_prefix_lists()
         .filters(filter("prefix-list-name", "com.amazonaws.us-east-1.s3"))

@@ -2,89 +2,15 @@
 //! internet gateways, Elastic IPs and the default network ACL parse in the Rust SDK, error
 //! codes included.
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
 
-use aws_sdk_ec2::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_ec2::error::ProvideErrorMetadata;
 use aws_sdk_ec2::types::{DomainType, Filter, RouteState};
-
-struct Serve {
-    child: Child,
-    endpoint: String,
-    dir: PathBuf,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Tests of one file run in parallel threads of one process: each server gets its own
-/// directory.
-static NEXT_DIR: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-fn serve() -> Serve {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..");
-    let bin = std::env::var("PALISADE_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| root.join("target/debug/palisade"));
-    let dir = std::env::temp_dir().join(format!(
-        "palisade-sdk-routing-{}-{}",
-        std::process::id(),
-        NEXT_DIR.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("keys"),
-        "AKIDSDK000000000001 sdk-secret 333333333333\n",
-    )
-    .unwrap();
-    let mut child = Command::new(bin)
-        .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-        .arg(dir.join("sdk.db"))
-        .arg("--keys")
-        .arg(dir.join("keys"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("palisade binary (cargo build --bin palisade)");
-    let stdout = child.stdout.take().unwrap();
-    let endpoint = BufReader::new(stdout)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("listening on ").map(str::to_owned))
-        .expect("palisade serve prints its address");
-    Serve {
-        child,
-        endpoint,
-        dir,
-    }
-}
-
-fn client(endpoint: &str) -> aws_sdk_ec2::Client {
-    let config = aws_sdk_ec2::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(
-            "AKIDSDK000000000001",
-            "sdk-secret",
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_ec2::Client::from_conf(config)
-}
+use common::{client, serve};
 
 #[tokio::test]
 async fn sdk_drives_routing() {
-    let server = serve();
+    let server = serve("routing");
     let ec2 = client(&server.endpoint);
     let vpc = ec2
         .create_vpc()
