@@ -425,12 +425,12 @@ impl<'s> Attributor<'s> {
         let rule_index = &self.rule_index;
         let by_address = &mut self.by_address;
         let matched = &mut self.matched;
-        let payload = payload(o.protocol, o.dst_port, remote);
+        let forward = payload(o.protocol, o.dst_port, remote);
         // An interface with no groups the engine knows of has no class: nothing allows.
         let visit = |d: Direction, p: Payload, f: &mut dyn FnMut(&RuleMatch)| {
             class.map_or(0, |c| engine.visit_class(c, d, remote, p, f))
         };
-        let n = visit(direction, payload, &mut |m| {
+        let n = visit(direction, forward, &mut |m| {
             let address = std::ptr::from_ref(m) as usize;
             let i = match by_address.get(&address) {
                 Some(&i) => Some(i),
@@ -454,7 +454,8 @@ impl<'s> Attributor<'s> {
         // Could it be the answer to a flow opened the other way? Only asked when the
         // answer matters: nothing allows it this way, or it looks like an answer.
         if !continuing && (n == 0 || looks_like_reply(o)) {
-            let back = payload_back(o.protocol, o.src_port, remote);
+            // The opener's destination port is this record's source port.
+            let back = payload(o.protocol, o.src_port, remote);
             let reverse = visit(direction.opposite(), back, &mut |_| {}) > 0;
             if reverse {
                 self.matched.clear();
@@ -639,11 +640,6 @@ fn payload(protocol: u8, dst_port: u16, remote: IpAddr) -> Payload {
         Protocol::ICMP | Protocol::ICMPV6 => echo_request(remote),
         n => Payload::Other(n),
     }
-}
-
-/// The payload of the packet that would have opened this record's flow the other way.
-fn payload_back(protocol: u8, src_port: u16, remote: IpAddr) -> Payload {
-    payload(protocol, src_port, remote)
 }
 
 fn echo_request(remote: IpAddr) -> Payload {

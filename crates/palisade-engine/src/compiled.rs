@@ -139,7 +139,10 @@ impl Engine {
             .ok_or_else(|| DecideError::UnknownInterface(interface.clone()))
     }
 
-    /// [`Engine::visit_matches`] for an interface resolved by [`Engine::class_of`].
+    /// Calls `f` on every rule that admits `payload` from/to `remote` on the interfaces of
+    /// `class` in `direction`, in `(group_id, rule_id)` order — the matches of
+    /// [`Engine::decide`], without building a packet or allocating. Returns how many rules
+    /// matched.
     pub fn visit_class(
         &self,
         class: InterfaceClass,
@@ -154,25 +157,6 @@ impl Engine {
             IpAddr::V4(a) => policy.v4[d].visit(u32::from(a), payload, &self.ref_index, f),
             IpAddr::V6(a) => policy.v6[d].visit(u128::from(a), payload, &self.ref_index, f),
         }
-    }
-
-    /// Calls `f` on every rule that admits `payload` from/to `remote` on `interface` in
-    /// `direction`, in `(group_id, rule_id)` order — the matches of [`Engine::decide`],
-    /// without building a packet or allocating. Returns how many rules matched.
-    pub fn visit_matches(
-        &self,
-        interface: &EniId,
-        direction: Direction,
-        remote: IpAddr,
-        payload: Payload,
-        f: impl FnMut(&RuleMatch),
-    ) -> Result<usize, DecideError> {
-        let policy = self.policy_of(interface)?;
-        let d = dir_idx(direction);
-        Ok(match remote {
-            IpAddr::V4(a) => policy.v4[d].visit(u32::from(a), payload, &self.ref_index, f),
-            IpAddr::V6(a) => policy.v6[d].visit(u128::from(a), payload, &self.ref_index, f),
-        })
     }
 
     /// Brings the engine in line with `snapshot` after a change.
@@ -287,14 +271,8 @@ impl Engine {
     }
 
     fn policy_of(&self, interface: &EniId) -> Result<&Policy, DecideError> {
-        let idx = match eni_key(interface) {
-            Some(key) => self.interfaces.get(&key),
-            None => self.odd_interfaces.get(interface),
-        };
-        match idx {
-            Some(&idx) => Ok(&self.policies[idx as usize]),
-            None => Err(DecideError::UnknownInterface(interface.clone())),
-        }
+        self.class_of(interface)
+            .map(|c| &self.policies[c.0 as usize])
     }
 }
 
