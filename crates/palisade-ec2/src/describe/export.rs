@@ -201,7 +201,7 @@ fn associated() -> Option<CidrStateWire> {
     })
 }
 
-fn tags(tags: &[Tag]) -> Vec<TagWire> {
+pub(super) fn tags(tags: &[Tag]) -> Vec<TagWire> {
     tags.iter()
         .map(|t| TagWire {
             key: t.key.clone(),

@@ -2,23 +2,14 @@
 //! VPC), `InternetGateways`, `Addresses` and `NetworkAcls`, added to the export only when the
 //! snapshot has such resources, so snapshots without routing export as before.
 
-use palisade_model::{RouteDestination, RouteTarget, Snapshot, Tag};
+use palisade_model::{RouteDestination, RouteTarget, Snapshot};
 use serde_json::Value;
 
+use super::export::tags;
 use super::routing_wire::{
     AddressWire, GatewayAttachmentWire, InternetGatewayWire, NetworkAclWire,
     RouteTableAssociationWire, RouteTableWire, RouteWire,
 };
-use super::wire::TagWire;
-
-fn tags(tags: &[Tag]) -> Vec<TagWire> {
-    tags.iter()
-        .map(|t| TagWire {
-            key: t.key.clone(),
-            value: t.value.clone(),
-        })
-        .collect()
-}
 
 fn route(destination: &RouteDestination, target: &RouteTarget) -> RouteWire {
     let mut w = RouteWire {
