@@ -15,6 +15,7 @@
 
 pub mod apply;
 mod interface;
+pub mod lab;
 mod render;
 mod ruleset;
 

@@ -110,6 +110,18 @@ pub trait Store: Send + Sync + fmt::Debug {
         let _ = (scope, f);
         Ok(false)
     }
+
+    /// Every scope that has stored state, in order.
+    fn scopes(&self) -> Result<Vec<Scope>, StoreError>;
+}
+
+/// Parses a stored `(account, region)` row.
+fn scope_row(account: &str, region: String) -> Result<Scope, StoreError> {
+    let account = account.parse().map_err(|e: palisade_model::IdError| StoreError::Corrupt {
+        id: format!("{account}/{region}"),
+        message: e.to_string(),
+    })?;
+    Ok(Scope::new(account, region))
 }
 
 /// [`Store::try_read_cached`] returning the closure's value.

@@ -349,6 +349,20 @@ impl Store for PgStore {
         )
     }
 
+    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        self.with_inner(|Inner { client, .. }| {
+            let mut out = Vec::new();
+            for row in client.query(
+                "SELECT account, region FROM palisade_scopes ORDER BY account, region",
+                &[],
+            )? {
+                let account: String = row.try_get(0)?;
+                out.push(crate::scope_row(&account, row.try_get(1)?)?);
+            }
+            Ok(out)
+        })
+    }
+
     fn read(
         &self,
         scope: &Scope,

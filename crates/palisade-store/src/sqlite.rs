@@ -325,6 +325,20 @@ impl Store for SqliteStore {
         ok
     }
 
+    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        let inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut stmt = inner
+            .conn
+            .prepare_cached("SELECT account, region FROM scopes ORDER BY account, region")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (account, region) = row?;
+            out.push(crate::scope_row(&account, region)?);
+        }
+        Ok(out)
+    }
+
     fn read(
         &self,
         scope: &Scope,

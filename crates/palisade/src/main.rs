@@ -27,6 +27,9 @@ enum Command {
     Preset(cmd::preset::PresetArgs),
     /// Serve the EC2 Query API for security groups.
     Serve(cmd::serve::ServeArgs),
+    /// Work with a running lab (`serve --lab`): exec in an instance, why a packet drops,
+    /// status and counters.
+    Lab(cmd::lab::LabArgs),
     /// Render the nftables ruleset that enforces a snapshot on one host.
     Render(cmd::render::RenderArgs),
     /// Keep a host's nftables ruleset in step with the desired state.
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Eval(args) => cmd::eval::run(args),
         Command::Preset(args) => cmd::preset::run(args),
         Command::Serve(args) => cmd::serve::run(args),
+        Command::Lab(args) => cmd::lab::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),
         Command::Reach(args) => cmd::reach::run(args),

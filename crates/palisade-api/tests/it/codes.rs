@@ -963,4 +963,7 @@ impl Store for FailingStore {
     fn read(&self, _: &Scope, _: &mut dyn IdGen, _: &mut ReadFn<'_>) -> Result<(), StoreError> {
         Err(StoreError::Poisoned)
     }
+    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        Err(StoreError::Poisoned)
+    }
 }

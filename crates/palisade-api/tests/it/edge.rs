@@ -70,6 +70,9 @@ impl Store for Recording {
         self.scopes.lock().unwrap().insert(scope.to_string());
         self.inner.read(scope, ids, f)
     }
+    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
+        self.inner.scopes()
+    }
 }
 
 #[tokio::test]

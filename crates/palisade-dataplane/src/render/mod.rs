@@ -422,6 +422,9 @@ fn stateful_and_groups(
     lines.extend([
         "ct state invalid drop".to_owned(),
         format!("jump {platform}"),
+        // Packets the groups judge (new and untracked flows), and below those they drop:
+        // the per-interface counters `palisade lab why` reads.
+        "counter".to_owned(),
     ]);
     for group_id in eni
         .groups
@@ -430,6 +433,6 @@ fn stateful_and_groups(
     {
         lines.push(format!("jump {}", sg_chain_name(group_id, dir)));
     }
-    lines.push("drop".to_owned());
+    lines.push("counter drop".to_owned());
     lines
 }

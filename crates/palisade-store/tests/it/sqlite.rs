@@ -45,6 +45,9 @@ fn sqlite_in_memory_conforms_within_one_handle() {
         ) -> Result<(), palisade_store::StoreError> {
             self.0.read(s, ids, f)
         }
+        fn scopes(&self) -> Result<Vec<palisade_store::Scope>, palisade_store::StoreError> {
+            self.0.scopes()
+        }
     }
     suite(&|| Box::new(Shared(store.clone())) as Box<dyn Store>);
 }

@@ -67,6 +67,8 @@ pub(crate) struct ServeArgs {
     /// their connections and exits.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     shutdown_timeout: Duration,
+    #[command(flatten)]
+    lab: super::lab::LabFlags,
 }
 
 /// A positive number of seconds, fractions allowed.
@@ -181,6 +183,13 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keys = key_ring(&args)?;
     let quotas = read_quotas(args.quotas.as_deref())?;
     let store = open_store(&args.db, quotas)?;
+    let (lab, store) = match args.lab.lab {
+        true => {
+            let (lab, store) = super::lab::Lab::start(&args.lab, store)?;
+            (Some(lab), store)
+        }
+        false => (None, store),
+    };
     let edge = EdgeConfig {
         regions: args.regions.clone().unwrap_or_else(Regions::commercial),
         quotas,
@@ -190,7 +199,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    runtime.block_on(async move {
+    let served = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -204,10 +213,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         http::serve(listener, router(state), timeouts, shutdown()).await;
         anyhow::Ok(())
-    })?;
+    });
     // A store call still running on a blocking thread gets a moment to finish; the
     // process does not wait on it past that.
     runtime.shutdown_timeout(Duration::from_secs(1));
+    if let Some(lab) = lab {
+        lab.stop();
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

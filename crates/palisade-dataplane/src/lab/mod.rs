@@ -1,0 +1,14 @@
+//! The lab: EC2 instances as network namespaces on this host, enforced by their security
+//! groups through the same rulesets the agent applies.
+//!
+//! [`Plan::compute`] (pure) turns the server's state ([`World`]) into the desired network;
+//! [`Fabric`] builds it and moves it from one plan to the next.
+
+mod fabric;
+mod plan;
+
+pub use fabric::{Counters, Fabric, LabError, NAT_TABLE, clean, counters, existing, spawn_user_data};
+pub use plan::{
+    INTERNET_V4, INTERNET_V6, InstancePlan, LabInstance, LabScope, Nic, PeerLink, Plan,
+    RouterPlan, Table, Via, World, instance_ns, internet_ns, nic_addrs, router_ns,
+};

@@ -1,0 +1,531 @@
+//! The lab's desired network, computed from EC2 state alone (pure): which namespaces,
+//! links, addresses, routes and rulesets make the state's instances behave as on EC2.
+//!
+//! Layout (all inside namespaces the lab owns, never the host's):
+//! - one **router** namespace per VPC with a running instance (or a gateway or peering that
+//!   one needs): every interface of an instance in that VPC is a veth pair whose router end
+//!   is a routed port, so every packet, also between two instances of one subnet, crosses the
+//!   router and its `table inet palisade` (sender egress at prerouting, receiver ingress at
+//!   forward: two independent checks);
+//! - one **instance** namespace per running instance, its interfaces `eth<device index>`
+//!   holding the interface's private IPv4 and IPv6 addresses, the subnet's router (base + 1)
+//!   as gateway, and no on-link prefix (nothing bypasses the router);
+//! - routing in each router follows the VPC's route tables: traffic to the VPC's own blocks
+//!   is local; other traffic uses the route table of the sender's subnet (its explicit
+//!   association, else the main table), so a peering carries traffic only when both sides'
+//!   tables route it (the reply needs the other side's route);
+//! - an **internet** namespace linked to each VPC with an attached internet gateway; the
+//!   gateway translates each public IPv4 address 1:1 to its private address, statelessly
+//!   (as EC2's gateway does, and so that untracked flows work), and routes the VPC's IPv6
+//!   blocks.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use ipnet::{IpNet, Ipv4Net};
+use palisade_model::account::{AccountState, InstanceState};
+use palisade_model::{
+    EniId, InstanceId, PeeringId, PeeringStatus, RouteDestination, RouteTableView, RouteTarget,
+    Snapshot, VpcId,
+};
+
+use crate::interface::LocalInterface;
+
+/// The internet namespace's own addresses: the client side of "from the internet" (the
+/// benchmarking range and the documentation prefix, which no VPC or public address uses).
+pub const INTERNET_V4: Ipv4Addr = Ipv4Addr::new(198, 18, 0, 10);
+pub const INTERNET_V6: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0xffff, 0, 0, 0, 0, 0x10);
+
+/// Link addresses of the point-to-point links between routers and to the internet: /32
+/// addresses (no connected route) and explicit link-local IPv6 next hops.
+pub(crate) const LINK_NEAR_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 255, 1);
+pub(crate) const LINK_FAR_V4: Ipv4Addr = Ipv4Addr::new(169, 254, 255, 2);
+pub(crate) const LINK_NEAR_V6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+pub(crate) const LINK_FAR_V6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+
+/// The router's port name towards the internet namespace.
+pub(crate) const GATEWAY_PORT: &str = "igw0";
+
+/// An instance as the lab needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabInstance {
+    pub id: InstanceId,
+    /// The `Name` tag.
+    pub name: Option<String>,
+    /// Attached interfaces by device index, the primary (0) first.
+    pub interfaces: Vec<(u32, EniId)>,
+    /// `UserData`, base64 as EC2 keeps it.
+    pub user_data: Option<String>,
+}
+
+/// What one (account, region) contributes to the lab.
+#[derive(Debug, Clone)]
+pub struct LabScope {
+    pub region: String,
+    pub snapshot: Snapshot,
+    /// Running instances only.
+    pub instances: Vec<LabInstance>,
+    /// Every route table with its routes' states.
+    pub route_tables: Vec<RouteTableView>,
+}
+
+impl LabScope {
+    /// Reads what the lab needs from one account's state in one region.
+    pub fn from_state(state: &AccountState) -> Self {
+        let instances = state
+            .instances()
+            .values()
+            .filter(|i| i.state == InstanceState::Running)
+            .map(|i| LabInstance {
+                id: i.id.clone(),
+                name: i
+                    .tags
+                    .iter()
+                    .find(|t| t.key == "Name")
+                    .map(|t| t.value.clone()),
+                interfaces: i
+                    .interfaces
+                    .iter()
+                    .map(|a| (a.device_index, a.eni.clone()))
+                    .collect(),
+                user_data: i.launch.user_data.clone(),
+            })
+            .collect();
+        let snapshot = state.snapshot().clone();
+        let route_tables = snapshot
+            .route_tables
+            .values()
+            .map(|t| state.route_table_view(t))
+            .collect();
+        Self {
+            region: state.region().to_owned(),
+            snapshot,
+            instances,
+            route_tables,
+        }
+    }
+}
+
+/// Every scope's state merged by region: ids are unique across a server, so the accounts of
+/// one region share one snapshot (a group reference across a peering between accounts then
+/// resolves to the other account's interfaces).
+#[derive(Debug, Clone, Default)]
+pub struct World {
+    pub regions: BTreeMap<String, LabScope>,
+}
+
+impl World {
+    pub fn from_scopes(scopes: impl IntoIterator<Item = LabScope>) -> Self {
+        let mut regions: BTreeMap<String, LabScope> = BTreeMap::new();
+        for scope in scopes {
+            match regions.get_mut(&scope.region) {
+                None => {
+                    regions.insert(scope.region.clone(), scope);
+                }
+                Some(into) => {
+                    let s = scope.snapshot;
+                    let t = &mut into.snapshot;
+                    t.vpcs.extend(s.vpcs);
+                    t.subnets.extend(s.subnets);
+                    t.groups.extend(s.groups);
+                    t.enis.extend(s.enis);
+                    t.peerings.extend(s.peerings);
+                    t.prefix_lists.extend(s.prefix_lists);
+                    t.route_tables.extend(s.route_tables);
+                    t.internet_gateways.extend(s.internet_gateways);
+                    t.addresses.extend(s.addresses);
+                    t.network_acls.extend(s.network_acls);
+                    into.instances.extend(scope.instances);
+                    into.route_tables.extend(scope.route_tables);
+                }
+            }
+        }
+        Self { regions }
+    }
+}
+
+/// One interface of an instance: a veth pair between the instance and its VPC's router.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Nic {
+    pub eni: EniId,
+    pub vpc: VpcId,
+    /// Inside the instance: `eth<device index>`.
+    pub ifname: String,
+    /// The router's end.
+    pub port: String,
+    pub device_index: u32,
+    /// Private IPv4 addresses (primary first) with the subnet's prefix length.
+    pub v4: Vec<Ipv4Net>,
+    pub v6: Vec<Ipv6Addr>,
+    /// The subnet's router: base + 1 (EC2 "subnet sizing": reserved for the VPC router).
+    pub gateway_v4: Option<Ipv4Addr>,
+}
+
+/// A running instance: its namespace and interfaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstancePlan {
+    pub id: InstanceId,
+    pub name: Option<String>,
+    pub region: String,
+    pub nics: Vec<Nic>,
+    pub user_data: Option<String>,
+}
+
+/// Where a route table sends a destination.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Via {
+    /// The internet namespace (an attached internet gateway).
+    Gateway,
+    /// The peering link's port.
+    Peer(String),
+    /// An instance's interface (a middlebox): its router port.
+    Port(String),
+    /// A route whose target is gone or not active: dropped, as EC2's `blackhole`.
+    Blackhole,
+}
+
+/// One route table, as a Linux routing table.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Table {
+    pub number: u32,
+    /// The blocks of the subnets this table applies to (policy rules `from`).
+    pub sources: Vec<IpNet>,
+    pub routes: Vec<(IpNet, Via)>,
+}
+
+/// One VPC's router.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterPlan {
+    pub vpc: VpcId,
+    pub region: String,
+    /// The VPC's blocks: always local.
+    pub blocks: Vec<IpNet>,
+    /// The instance interfaces in this VPC.
+    pub ports: Vec<Nic>,
+    pub tables: Vec<Table>,
+    /// Public IPv4 → private, when an internet gateway is attached.
+    pub nat: Vec<(Ipv4Addr, Ipv4Addr)>,
+    pub gateway: bool,
+}
+
+impl RouterPlan {
+    /// The routing part (tables, rules, gateway): what must be rebuilt when it changes.
+    pub fn routing_key(&self) -> (&[IpNet], &[Table], bool) {
+        (&self.blocks, &self.tables, self.gateway)
+    }
+
+    /// The interfaces the router's ruleset enforces.
+    pub fn interfaces(&self) -> Vec<LocalInterface> {
+        self.ports
+            .iter()
+            .filter_map(|n| LocalInterface::new(n.eni.clone(), &n.port).ok())
+            .collect()
+    }
+}
+
+/// A peering link between two routers (an active peering whose VPCs both have routers).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PeerLink {
+    pub id: PeeringId,
+    pub requester: VpcId,
+    pub accepter: VpcId,
+    /// The port's name, the same in both routers.
+    pub port: String,
+}
+
+/// The whole lab.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    pub routers: BTreeMap<VpcId, RouterPlan>,
+    pub instances: BTreeMap<InstanceId, InstancePlan>,
+    pub peerings: BTreeMap<PeeringId, PeerLink>,
+    /// What could not be built, said plainly (an interface without a subnet, …).
+    pub warnings: Vec<String>,
+}
+
+impl Plan {
+    /// The region snapshot a router's ruleset is rendered from.
+    pub fn compute(world: &World) -> Self {
+        let mut plan = Self::default();
+        for scope in world.regions.values() {
+            plan.add_region(scope);
+        }
+        // Peerings: active, with both VPCs present in the lab (in any region).
+        let mut peerings = BTreeMap::new();
+        for scope in world.regions.values() {
+            for p in scope.snapshot.peerings.values() {
+                if p.status != PeeringStatus::Active
+                    || !plan.routers.contains_key(&p.requester_vpc)
+                    || !plan.routers.contains_key(&p.accepter_vpc)
+                {
+                    continue;
+                }
+                peerings.insert(
+                    p.id.clone(),
+                    PeerLink {
+                        id: p.id.clone(),
+                        requester: p.requester_vpc.clone(),
+                        accepter: p.accepter_vpc.clone(),
+                        port: port_name('p', p.id.as_str()),
+                    },
+                );
+            }
+        }
+        plan.peerings = peerings;
+        // Peering routes whose link does not exist go nowhere.
+        let links: BTreeSet<String> = plan.peerings.values().map(|l| l.port.clone()).collect();
+        for router in plan.routers.values_mut() {
+            for table in &mut router.tables {
+                for (_, via) in &mut table.routes {
+                    if let Via::Peer(port) = via
+                        && !links.contains(port.as_str())
+                    {
+                        *via = Via::Blackhole;
+                    }
+                }
+            }
+        }
+        plan
+    }
+
+    fn add_region(&mut self, scope: &LabScope) {
+        let s = &scope.snapshot;
+        for inst in &scope.instances {
+            let mut nics = Vec::new();
+            for (device, eni_id) in &inst.interfaces {
+                let Some(eni) = s.enis.get(eni_id) else {
+                    continue;
+                };
+                let subnet = eni.subnet_id.as_ref().and_then(|id| s.subnets.get(id));
+                let Some(subnet) = subnet else {
+                    self.warnings
+                        .push(format!("{eni_id} has no subnet in the lab: not wired"));
+                    continue;
+                };
+                let prefix = subnet.cidr_v4.prefix_len();
+                nics.push(Nic {
+                    eni: eni_id.clone(),
+                    vpc: eni.vpc_id.clone(),
+                    ifname: format!("eth{device}"),
+                    port: port_name('e', eni_id.as_str()),
+                    device_index: *device,
+                    v4: eni
+                        .private_ipv4
+                        .iter()
+                        .filter_map(|a| Ipv4Net::new(*a, prefix).ok())
+                        .collect(),
+                    v6: eni.ipv6.clone(),
+                    gateway_v4: Some(Ipv4Addr::from(
+                        u32::from(subnet.cidr_v4.network()).wrapping_add(1),
+                    )),
+                });
+            }
+            nics.sort_by_key(|n| n.device_index);
+            if nics.is_empty() {
+                continue;
+            }
+            for nic in &nics {
+                self.router(scope, &nic.vpc).ports.push(nic.clone());
+            }
+            self.instances.insert(
+                inst.id.clone(),
+                InstancePlan {
+                    id: inst.id.clone(),
+                    name: inst.name.clone(),
+                    region: scope.region.clone(),
+                    nics,
+                    user_data: inst.user_data.clone(),
+                },
+            );
+        }
+        // Routing of every router of this region.
+        let vpcs: Vec<VpcId> = self
+            .routers
+            .iter()
+            .filter(|(_, r)| r.region == scope.region)
+            .map(|(v, _)| v.clone())
+            .collect();
+        for vpc in vpcs {
+            let routing = routing(scope, &vpc);
+            let router = self.routers.get_mut(&vpc).expect("listed above");
+            router.ports.sort();
+            router.blocks = routing.blocks;
+            router.tables = routing.tables;
+            router.gateway = routing.gateway;
+            if router.gateway {
+                router.nat = router
+                    .ports
+                    .iter()
+                    .filter_map(|n| {
+                        let eni = s.enis.get(&n.eni)?;
+                        Some((eni.public_ipv4?, *eni.private_ipv4.first()?))
+                    })
+                    .collect();
+                router.nat.sort();
+            }
+        }
+    }
+
+    fn router(&mut self, scope: &LabScope, vpc: &VpcId) -> &mut RouterPlan {
+        self.routers.entry(vpc.clone()).or_insert_with(|| RouterPlan {
+            vpc: vpc.clone(),
+            region: scope.region.clone(),
+            blocks: Vec::new(),
+            ports: Vec::new(),
+            tables: Vec::new(),
+            nat: Vec::new(),
+            gateway: false,
+        })
+    }
+
+    /// The instance namespace names, router namespace names and the internet namespace,
+    /// under `prefix`.
+    pub fn namespaces(&self, prefix: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .routers
+            .keys()
+            .map(|v| router_ns(prefix, v))
+            .chain(self.instances.keys().map(|i| instance_ns(prefix, i)))
+            .collect();
+        if self.routers.values().any(|r| r.gateway) {
+            out.push(internet_ns(prefix));
+        }
+        out
+    }
+}
+
+struct Routing {
+    blocks: Vec<IpNet>,
+    tables: Vec<Table>,
+    gateway: bool,
+}
+
+/// A VPC's route tables as Linux tables: number 1000 + the table's place among the VPC's
+/// tables in id order; each subnet's blocks select its explicit table, else the main one.
+fn routing(scope: &LabScope, vpc_id: &VpcId) -> Routing {
+    let s = &scope.snapshot;
+    let Some(vpc) = s.vpcs.get(vpc_id) else {
+        return Routing {
+            blocks: Vec::new(),
+            tables: Vec::new(),
+            gateway: false,
+        };
+    };
+    let blocks: Vec<IpNet> = vpc
+        .cidrs_v4
+        .iter()
+        .map(|n| IpNet::V4(*n))
+        .chain(vpc.cidrs_v6.iter().map(|n| IpNet::V6(*n)))
+        .collect();
+    let gateway = s
+        .internet_gateways
+        .values()
+        .any(|g| g.vpc.as_ref() == Some(vpc_id));
+    let mut views: Vec<&RouteTableView> = scope
+        .route_tables
+        .iter()
+        .filter(|t| &t.table.vpc_id == vpc_id)
+        .collect();
+    views.sort_by(|a, b| a.table.id.cmp(&b.table.id));
+    let explicit: BTreeSet<_> = views
+        .iter()
+        .flat_map(|t| t.table.subnets.iter().map(|(_, s)| s.clone()))
+        .collect();
+    let mut tables = Vec::new();
+    for (n, view) in views.iter().enumerate() {
+        let mut subnets: Vec<_> = view.table.subnets.iter().map(|(_, s)| s.clone()).collect();
+        if view.table.main.is_some() {
+            subnets.extend(
+                s.subnets
+                    .values()
+                    .filter(|sub| &sub.vpc_id == vpc_id && !explicit.contains(&sub.id))
+                    .map(|sub| sub.id.clone()),
+            );
+        }
+        let mut sources: Vec<IpNet> = Vec::new();
+        for id in &subnets {
+            if let Some(sub) = s.subnets.get(id) {
+                sources.push(IpNet::V4(sub.cidr_v4));
+                sources.extend(sub.cidr_v6.map(IpNet::V6));
+            }
+        }
+        sources.sort();
+        let mut routes = Vec::new();
+        for r in &view.routes {
+            let Some(target) = &r.target else { continue }; // local
+            let dests: Vec<IpNet> = match &r.destination {
+                RouteDestination::PrefixList(id) => s
+                    .prefix_lists
+                    .get(id)
+                    .map(|l| l.entries.iter().map(|e| e.cidr).collect())
+                    .unwrap_or_default(),
+                other => other.cidr().into_iter().collect(),
+            };
+            let via = if !r.active {
+                Via::Blackhole
+            } else {
+                match target {
+                    RouteTarget::Gateway(_) => Via::Gateway,
+                    RouteTarget::Peering(p) => Via::Peer(port_name('p', p.as_str())),
+                    RouteTarget::Instance(_) | RouteTarget::Eni(_) => match &r.eni {
+                        Some(eni) => Via::Port(port_name('e', eni.as_str())),
+                        None => Via::Blackhole,
+                    },
+                }
+            };
+            routes.extend(dests.into_iter().map(|d| (d, via.clone())));
+        }
+        routes.sort();
+        tables.push(Table {
+            number: 1000 + u32::try_from(n).unwrap_or(0),
+            sources,
+            routes,
+        });
+    }
+    Routing {
+        blocks,
+        tables,
+        gateway,
+    }
+}
+
+/// A Linux interface name from a resource id: a letter and the id's last 14 hex digits
+/// (15 characters, the kernel's limit).
+pub(crate) fn port_name(letter: char, id: &str) -> String {
+    let hex = id.rsplit('-').next().unwrap_or(id);
+    let tail = &hex[hex.len().saturating_sub(14)..];
+    format!("{letter}{tail}")
+}
+
+pub fn router_ns(prefix: &str, vpc: &VpcId) -> String {
+    format!("{prefix}-{vpc}")
+}
+
+pub fn instance_ns(prefix: &str, id: &InstanceId) -> String {
+    format!("{prefix}-{id}")
+}
+
+pub fn internet_ns(prefix: &str) -> String {
+    format!("{prefix}-internet")
+}
+
+/// Every address of a nic, for manifests and `why`.
+pub fn nic_addrs(nic: &Nic) -> Vec<IpAddr> {
+    nic.v4
+        .iter()
+        .map(|n| IpAddr::V4(n.addr()))
+        .chain(nic.v6.iter().map(|a| IpAddr::V6(*a)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_names_fit_the_kernel_limit() {
+        assert_eq!(port_name('e', "eni-0123456789abcdef0"), "e3456789abcdef0");
+        assert_eq!(port_name('p', "pcx-0123456789abcdef0").len(), 15);
+        assert_eq!(port_name('e', "eni-12"), "e12");
+    }
+}
