@@ -91,6 +91,15 @@ impl Fabric {
     /// the same prefix left behind (its processes, namespaces and links).
     pub fn start(prefix: &str) -> Result<Self, LabError> {
         clean(prefix)?;
+        let inet = internet_ns(prefix);
+        new_ns(&inet, true)?;
+        batch(
+            &inet,
+            &[
+                format!("addr add {INTERNET_V4}/32 dev lo"),
+                format!("addr add {INTERNET_V6}/128 dev lo"),
+            ],
+        )?;
         Ok(Self {
             prefix: prefix.to_owned(),
             plan: Plan::default(),
@@ -120,25 +129,13 @@ impl Fabric {
     ) -> Result<Vec<InstanceId>, LabError> {
         let prefix = self.prefix.clone();
         let empty = Snapshot::default();
-        // 1. Routers and the internet.
+        // 1. Routers (the internet namespace lives as long as the lab).
         for vpc in next.routers.keys() {
             if !self.plan.routers.contains_key(vpc) {
                 new_ns(&router_ns(&prefix, vpc), true)?;
             }
         }
         let inet = internet_ns(&prefix);
-        let had_inet = self.plan.routers.values().any(|r| r.gateway);
-        let wants_inet = next.routers.values().any(|r| r.gateway);
-        if wants_inet && !had_inet {
-            new_ns(&inet, true)?;
-            batch(
-                &inet,
-                &[
-                    format!("addr add {INTERNET_V4}/32 dev lo"),
-                    format!("addr add {INTERNET_V6}/128 dev lo"),
-                ],
-            )?;
-        }
         // 2. Rulesets first: every interface that is about to exist is already enforced.
         for (vpc, router) in &next.routers {
             let snapshot = snapshots.get(&router.region).unwrap_or(&empty);
@@ -244,9 +241,7 @@ impl Fabric {
                 }
             }
         }
-        if wants_inet {
-            self.sync_routes(&inet, inet_routes)?;
-        }
+        self.sync_routes(&inet, inet_routes)?;
         // 7. What is gone.
         for id in self.plan.instances.keys() {
             if !next.instances.contains_key(id) {
@@ -262,10 +257,6 @@ impl Fabric {
                 self.routes.remove(&ns);
                 self.rules.remove(&ns);
             }
-        }
-        if had_inet && !wants_inet {
-            remove_ns(&inet);
-            self.routes.remove(&inet);
         }
         self.plan = next;
         Ok(started)
@@ -302,16 +293,24 @@ impl Fabric {
         let old = self.rules.remove(ns).unwrap_or_default();
         let mut lines = Vec::new();
         for r in old.difference(&next) {
-            lines.push(format!("rule del {}", rule_sel(r)));
+            lines.push(format!("{}rule del {}", v6(&r.net), rule_sel(r)));
         }
         for r in next.difference(&old) {
-            lines.push(format!("rule add {}", rule_sel(r)));
+            lines.push(format!("{}rule add {}", v6(&r.net), rule_sel(r)));
         }
         if !lines.is_empty() {
             batch_force(ns, &lines)?;
         }
         self.rules.insert(ns.to_owned(), next);
         Ok(())
+    }
+}
+
+/// Policy rules need their family spelled out (`ip -6 rule`); see `run_batch`.
+fn v6(net: &IpNet) -> &'static str {
+    match net {
+        IpNet::V4(_) => "",
+        IpNet::V6(_) => "-6 ",
     }
 }
 
@@ -535,7 +534,8 @@ fn wire_nic(prefix: &str, ns: &str, nic: &Nic) -> Result<(), LabError> {
     }
     if nic.device_index != 0 {
         for a in super::plan::nic_addrs(nic) {
-            inst.push(format!("rule add from {a} lookup {table} pref 100"));
+            let f = if a.is_ipv6() { "-6 " } else { "" };
+            inst.push(format!("{f}rule add from {a} lookup {table} pref 100"));
         }
     }
     batch(&rns, &router)?;
@@ -618,8 +618,28 @@ fn batch_force(ns: &str, lines: &[String]) -> Result<(), LabError> {
     run_batch(ns, lines, true)
 }
 
+/// `ip -batch` lines take no options, so lines starting `-6 ` go to a second `ip -6` batch.
 fn run_batch(ns: &str, lines: &[String], force: bool) -> Result<(), LabError> {
+    let (six, four): (Vec<&String>, Vec<&String>) = lines.iter().partition(|l| l.starts_with("-6 "));
+    if !four.is_empty() {
+        let four: Vec<String> = four.into_iter().cloned().collect();
+        run_one_batch(ns, None, &four, force)?;
+    }
+    if !six.is_empty() {
+        let six: Vec<String> = six.iter().map(|l| l["-6 ".len()..].to_owned()).collect();
+        run_one_batch(ns, Some("-6"), &six, force)?;
+    }
+    Ok(())
+}
+
+fn run_one_batch(
+    ns: &str,
+    family: Option<&str>,
+    lines: &[String],
+    force: bool,
+) -> Result<(), LabError> {
     let mut args = vec!["-n", ns];
+    args.extend(family);
     if force {
         args.push("-force");
     }

@@ -387,9 +387,7 @@ impl Plan {
             .map(|v| router_ns(prefix, v))
             .chain(self.instances.keys().map(|i| instance_ns(prefix, i)))
             .collect();
-        if self.routers.values().any(|r| r.gateway) {
-            out.push(internet_ns(prefix));
-        }
+        out.push(internet_ns(prefix));
         out
     }
 }

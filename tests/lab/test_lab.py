@@ -1,0 +1,298 @@
+"""The use cases of the EC2 page "Security group rules for different use cases", checked
+with real TCP, UDP, ICMP and ICMPv6 between instances launched through the API and run by
+`palisade serve --lab` as network namespaces (see conftest.py)."""
+import os
+import random
+import subprocess
+import time
+
+import pytest
+
+from conftest import BIN, INTERNET_V4, INTERNET_V6
+
+ANY4 = [{"CidrIp": "0.0.0.0/0"}]
+ANY6 = [{"CidrIpv6": "::/0"}]
+
+
+def tcp(port, v4=ANY4, v6=None, groups=None):
+    p = {"IpProtocol": "tcp", "FromPort": port, "ToPort": port}
+    if v4:
+        p["IpRanges"] = v4
+    if v6:
+        p["Ipv6Ranges"] = v6
+    if groups:
+        p["UserIdGroupPairs"] = [{"GroupId": g} for g in groups]
+    return p
+
+
+@pytest.fixture(scope="module")
+def net(lab):
+    """One public VPC shared by the tests of this module; the internet namespace serves
+    tcp 80 and 25 (for egress checks)."""
+    n = lab.public_vpc("10.20.0.0/16")
+    lab.serve("internet", "tcp:80", "tcp:25")
+    return n
+
+
+def test_web_server_from_the_internet_on_80_and_443_ipv4_and_ipv6(lab, net):
+    web = lab.group("web", net["vpc"], ingress=[
+        tcp(80, ANY4, ANY6), tcp(443, ANY4, ANY6)])
+    inst = lab.launch(net["subnet"], [web], ipv6=1, name="web1")
+    lab.serve(inst["InstanceId"], "tcp:80", "tcp:443", "tcp:22")
+    pub, v6 = inst["public"], inst["v6"][0]
+    assert pub, "the subnet maps a public address"
+    for port in (80, 443):
+        assert lab.probe("internet", "tcp", pub, port), f"internet -> {pub}:{port}"
+        assert lab.probe("internet", "tcp", v6, port), f"internet -> [{v6}]:{port}"
+    assert not lab.probe("internet", "tcp", pub, 22)
+    assert not lab.probe("internet", "tcp", v6, 22)
+    assert not lab.probe("internet", "ping", pub)
+    # The private address is not reachable from the internet at all.
+    assert not lab.probe("internet", "tcp", inst["v4"], 80)
+
+
+def test_no_public_address_or_no_route_means_no_internet(lab):
+    # Same groups, but the subnet has no route to the gateway: the reply has no way back.
+    n = lab.public_vpc("10.21.0.0/16")
+    web = lab.group("web", n["vpc"], ingress=[tcp(80, ANY4, ANY6)])
+    lab.ec2.delete_route(RouteTableId=n["rt"], DestinationCidrBlock="0.0.0.0/0")
+    lab.ec2.delete_route(RouteTableId=n["rt"], DestinationIpv6CidrBlock="::/0")
+    inst = lab.launch(n["subnet"], [web], ipv6=1)
+    lab.serve(inst["InstanceId"], "tcp:80")
+    assert not lab.probe("internet", "tcp", inst["public"], 80)
+    assert not lab.probe("internet", "tcp", inst["v6"][0], 80)
+    lab.ec2.create_route(RouteTableId=n["rt"], DestinationCidrBlock="0.0.0.0/0",
+                         GatewayId=gateway_of(lab, n["vpc"]))
+    assert lab.eventually("internet", "tcp", inst["public"], 80)
+
+
+def gateway_of(lab, vpc):
+    igws = lab.ec2.describe_internet_gateways(
+        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]
+    return igws[0]["InternetGatewayId"]
+
+
+def test_database_only_from_the_web_group_and_its_egress_limited(lab, net):
+    web = lab.group("web", net["vpc"])
+    db = lab.group("db", net["vpc"], ingress=[tcp(5432, v4=None, groups=[web])],
+                   egress=[tcp(80), tcp(443)])
+    other = lab.group("other", net["vpc"])
+    insts = [("web", web), ("db", db), ("other", other)]
+    random.shuffle(insts)  # launch order must not matter
+    by = {name: lab.launch(net["subnet"], [g]) for name, g in insts}
+    lab.serve(by["db"]["InstanceId"], "tcp:5432")
+    dbip = by["db"]["v4"]
+    assert lab.probe(by["web"]["InstanceId"], "tcp", dbip, 5432)
+    assert not lab.probe(by["other"]["InstanceId"], "tcp", dbip, 5432)
+    assert not lab.probe("internet", "tcp", by["db"]["public"], 5432)
+    # Egress: 80 to the internet passes, 25 does not.
+    assert lab.probe(by["db"]["InstanceId"], "tcp", INTERNET_V4, 80)
+    assert not lab.probe(by["db"]["InstanceId"], "tcp", INTERNET_V4, 25)
+    why = lab.why(by["other"]["InstanceId"], by["db"]["InstanceId"], "tcp/5432")
+    assert why.returncode == 1, why.stdout + why.stderr
+    assert f"dropped at {by['db']['NetworkInterfaces'][0]['NetworkInterfaceId']} ingress" in why.stdout
+    assert db in why.stdout
+    ok = lab.why(by["web"]["InstanceId"], by["db"]["InstanceId"], "tcp/5432")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_ssh_from_a_cidr_only(lab, net):
+    ssh = lab.group("ssh", net["vpc"], ingress=[tcp(22, [{"CidrIp": "198.18.0.0/24"}])])
+    inst = lab.launch(net["subnet"], [ssh])
+    lab.serve(inst["InstanceId"], "tcp:22", "tcp:3389")
+    assert lab.probe("internet", "tcp", inst["public"], 22)
+    assert not lab.probe("internet", "tcp", inst["public"], 3389)
+    lab.ec2.revoke_security_group_ingress(GroupId=ssh, IpPermissions=[
+        tcp(22, [{"CidrIp": "198.18.0.0/24"}])])
+    lab.ec2.authorize_security_group_ingress(GroupId=ssh, IpPermissions=[
+        tcp(3389, [{"CidrIp": "203.0.113.0/24"}])])
+    assert lab.eventually("internet", "tcp", inst["public"], 22, want=False)
+    assert not lab.probe("internet", "tcp", inst["public"], 3389)
+
+
+def test_same_group_blocked_until_the_self_reference_exists(lab, net):
+    g = lab.group("peers", net["vpc"])
+    a = lab.launch(net["subnet"], [g])
+    b = lab.launch(net["subnet"], [g])
+    lab.serve(b["InstanceId"], "tcp:7000", "udp:7001")
+    # Same subnet: still filtered (no bridge bypass).
+    assert not lab.probe(a["InstanceId"], "tcp", b["v4"], 7000)
+    assert not lab.probe(a["InstanceId"], "udp", b["v4"], 7001)
+    lab.ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=[
+        {"IpProtocol": "-1", "UserIdGroupPairs": [{"GroupId": g}]}])
+    assert lab.eventually(a["InstanceId"], "tcp", b["v4"], 7000)
+    assert lab.probe(a["InstanceId"], "udp", b["v4"], 7001)
+
+
+def test_ping_and_ping6(lab, net):
+    g = lab.group("ping", net["vpc"], ingress=[
+        {"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "IpRanges": ANY4},
+        {"IpProtocol": "icmpv6", "FromPort": 128, "ToPort": -1, "Ipv6Ranges": ANY6}])
+    inst = lab.launch(net["subnet"], [g], ipv6=1)
+    assert lab.probe("internet", "ping", inst["public"])
+    assert lab.probe("internet", "ping", inst["v6"][0])
+    plain = lab.launch(net["subnet"], [lab.group("noping", net["vpc"])], ipv6=1)
+    assert not lab.probe("internet", "ping", plain["public"])
+    assert not lab.probe("internet", "ping", plain["v6"][0])
+
+
+def test_dns_over_tcp_and_udp_from_the_vpc(lab, net):
+    dns = lab.group("dns", net["vpc"], ingress=[
+        {"IpProtocol": "tcp", "FromPort": 53, "ToPort": 53,
+         "IpRanges": [{"CidrIp": net["cidr"]}]},
+        {"IpProtocol": "udp", "FromPort": 53, "ToPort": 53,
+         "IpRanges": [{"CidrIp": net["cidr"]}]}])
+    server = lab.launch(net["subnet"], [dns])
+    client = lab.launch(net["subnet"], [lab.group("client", net["vpc"])])
+    lab.serve(server["InstanceId"], "tcp:53", "udp:53")
+    assert lab.probe(client["InstanceId"], "tcp", server["v4"], 53)
+    assert lab.probe(client["InstanceId"], "udp", server["v4"], 53)
+    assert not lab.probe("internet", "udp", server["public"], 53)
+
+
+def test_efs_from_a_group(lab, net):
+    clients = lab.group("efs-clients", net["vpc"])
+    efs = lab.group("efs", net["vpc"], ingress=[tcp(2049, v4=None, groups=[clients])])
+    target = lab.launch(net["subnet"], [efs])
+    c = lab.launch(net["subnet"], [clients])
+    stranger = lab.launch(net["subnet"], [lab.group("stranger", net["vpc"])])
+    lab.serve(target["InstanceId"], "tcp:2049")
+    assert lab.probe(c["InstanceId"], "tcp", target["v4"], 2049)
+    assert not lab.probe(stranger["InstanceId"], "tcp", target["v4"], 2049)
+
+
+def test_load_balancer_and_instance_groups(lab, net):
+    lb = lab.group("lb", net["vpc"], ingress=[tcp(80)], egress=[])
+    app = lab.group("app", net["vpc"], ingress=[tcp(8080, v4=None, groups=[lb])])
+    lab.ec2.authorize_security_group_egress(GroupId=lb, IpPermissions=[
+        tcp(8080, v4=None, groups=[app])])
+    lbi = lab.launch(net["subnet"], [lb])
+    appi = lab.launch(net["subnet"], [app])
+    lab.serve(lbi["InstanceId"], "tcp:80")
+    lab.serve(appi["InstanceId"], "tcp:8080")
+    assert lab.probe("internet", "tcp", lbi["public"], 80)
+    assert lab.probe(lbi["InstanceId"], "tcp", appi["v4"], 8080)
+    assert not lab.probe("internet", "tcp", appi["public"], 8080)
+
+
+def test_group_in_a_peered_vpc_needs_routes_on_both_sides(lab):
+    a = lab.public_vpc("10.30.0.0/16", gateway=False)
+    b = lab.public_vpc("10.31.0.0/16", gateway=False)
+    pcx = lab.ec2.create_vpc_peering_connection(VpcId=a["vpc"], PeerVpcId=b["vpc"])[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    lab.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    client_g = lab.group("peer-client", a["vpc"])
+    server_g = lab.group("peer-server", b["vpc"], ingress=[tcp(5432, v4=None, groups=[client_g])])
+    client = lab.launch(a["subnet"], [client_g])
+    server = lab.launch(b["subnet"], [server_g])
+    lab.serve(server["InstanceId"], "tcp:5432")
+    assert not lab.probe(client["InstanceId"], "tcp", server["v4"], 5432), "no routes yet"
+    lab.ec2.create_route(RouteTableId=a["rt"], DestinationCidrBlock=b["cidr"],
+                         VpcPeeringConnectionId=pcx)
+    # One side only: the request gets there, the reply has no way back.
+    assert not lab.probe(client["InstanceId"], "tcp", server["v4"], 5432)
+    lab.ec2.create_route(RouteTableId=b["rt"], DestinationCidrBlock=a["cidr"],
+                         VpcPeeringConnectionId=pcx)
+    assert lab.eventually(client["InstanceId"], "tcp", server["v4"], 5432)
+    # The reference admits the group's members only.
+    other = lab.launch(a["subnet"], [lab.group("peer-other", a["vpc"])])
+    assert not lab.probe(other["InstanceId"], "tcp", server["v4"], 5432)
+
+
+def test_rules_empty_rules_blink_never_lets_a_packet_through(lab, net):
+    rule = tcp(9000, [{"CidrIp": "198.18.0.0/16"}])
+    g = lab.group("blink", net["vpc"], ingress=[rule])
+    inst = lab.launch(net["subnet"], [g])
+    lab.serve(inst["InstanceId"], "tcp:9000")
+    for _ in range(3):
+        lab.ec2.revoke_security_group_ingress(GroupId=g, IpPermissions=[rule])
+        assert lab.eventually("internet", "tcp", inst["public"], 9000, want=False)
+        for _ in range(3):
+            assert not lab.probe("internet", "tcp", inst["public"], 9000, timeout=0.3)
+        lab.ec2.authorize_security_group_ingress(GroupId=g, IpPermissions=[rule])
+        assert lab.eventually("internet", "tcp", inst["public"], 9000)
+
+
+def stream(lab, target, addr, port):
+    p = subprocess.Popen(lab.cmd(target, "python3", lab_probe(), "stream", addr, str(port)),
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "connected"
+    lab.servers.append(p)
+
+    def exchange():
+        p.stdin.write("msg\n")
+        p.stdin.flush()
+        return p.stdout.readline().strip() == "ok"
+    return exchange
+
+
+def lab_probe():
+    from conftest import PROBE
+    return PROBE
+
+
+def test_tracked_connection_outlives_its_rule_untracked_one_does_not(lab, net):
+    # Tracked: a rule from one CIDR. EC2 keeps the established connection after revoke.
+    tracked_rule = tcp(7100, [{"CidrIp": "10.20.0.0/16"}])
+    g = lab.group("tracked", net["vpc"], ingress=[tracked_rule])
+    server = lab.launch(net["subnet"], [g])
+    client = lab.launch(net["subnet"], [lab.group("tclient", net["vpc"])])
+    lab.serve(server["InstanceId"], "tcp:7100")
+    ex = stream(lab, client["InstanceId"], server["v4"], 7100)
+    assert ex()
+    lab.ec2.revoke_security_group_ingress(GroupId=g, IpPermissions=[tracked_rule])
+    assert lab.eventually(client["InstanceId"], "tcp", server["v4"], 7100, want=False)
+    assert ex(), "a tracked connection survives the revoke"
+
+    # Untracked: all TCP from anywhere in and out. Revoking cuts it at once.
+    everything = {"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535,
+                  "IpRanges": ANY4, "Ipv6Ranges": ANY6}
+    u = lab.group("untracked", net["vpc"], ingress=[everything], egress=[everything])
+    userver = lab.launch(net["subnet"], [u])
+    lab.serve(userver["InstanceId"], "tcp:7200")
+    ex2 = stream(lab, client["InstanceId"], userver["v4"], 7200)
+    assert ex2()
+    lab.ec2.revoke_security_group_ingress(GroupId=u, IpPermissions=[everything])
+    assert lab.eventually(client["InstanceId"], "tcp", userver["v4"], 7200, want=False)
+    assert not ex2(), "an untracked flow stops with its rule"
+
+
+def test_user_data_starts_a_web_server(lab, net):
+    g = lab.group("ud", net["vpc"], ingress=[tcp(8081)])
+    script = "#!/bin/sh\ncd /tmp && exec python3 -m http.server 8081 --bind ::\n"
+    # boto3 base64-encodes UserData itself, as the aws CLI does.
+    inst = lab.launch(net["subnet"], [g], user_data=script)
+    assert lab.eventually("internet", "http", inst["public"], 8081, within=10)
+
+
+def test_exec_by_name_and_terminate_removes_the_namespace(lab, net):
+    g = lab.group("named", net["vpc"])
+    inst = lab.launch(net["subnet"], [g], name=f"named-{random.randrange(1 << 20)}")
+    name = inst["Tags"][0]["Value"] if inst.get("Tags") else None
+    out = lab.run(name or inst["InstanceId"], "ip", "-br", "addr")
+    assert inst["v4"] in out.stdout, out.stdout + out.stderr
+    ns = f"{lab.prefix}-{inst['InstanceId']}"
+    assert ns in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    lab.ec2.terminate_instances(InstanceIds=[inst["InstanceId"]])
+    deadline = time.time() + 5
+    while ns in subprocess.run(["ip", "netns", "list"], capture_output=True,
+                               text=True).stdout:
+        assert time.time() < deadline, f"{ns} still exists after TerminateInstances"
+        time.sleep(0.05)
+
+
+def test_the_lab_refuses_to_start_without_nftables(tmp_path):
+    if os.geteuid() != 0:
+        pytest.skip("SKIP: needs root to get as far as the nftables check")
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    for tool in ("id", "ip"):
+        os.symlink(subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True,
+                                  text=True).stdout.strip(), bindir / tool)
+    r = subprocess.run([BIN, "serve", "--listen", "127.0.0.1:0", "--db",
+                        str(tmp_path / "db"), "--lab", "--lab-dir", str(tmp_path / "lab"),
+                        "--lab-prefix", "plrefuse"],
+                       capture_output=True, text=True, timeout=20,
+                       env={"PATH": str(bindir)})
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert "nft" in r.stderr and "missing" in r.stderr, r.stderr
