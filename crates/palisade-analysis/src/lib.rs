@@ -21,7 +21,7 @@ pub mod ranges;
 pub mod reach;
 pub mod space;
 
-pub use audit::{AuditConfig, CheckId, Finding, RawCidr, Resource, Severity, audit};
+pub use audit::{AuditConfig, CheckId, Finding, FindingPath, RawCidr, Resource, Severity, audit};
 pub use exposure::{ExposedRun, InterfaceExposure, exposure};
 pub use index::{Index, InterfaceClass, RuleInfo, has_family};
 pub use path::{InternetPath, MissingLink, PathState, UnknownPath};
