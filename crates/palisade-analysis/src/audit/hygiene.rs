@@ -160,7 +160,8 @@ fn broad(index: &Index<'_>, inet: &[AddrSet], g: &SecurityGroup, out: &mut Vec<F
             sources.union_in_place(&part);
             rules.push(index.rules[r].rule_match());
         }
-        if sources.is_empty() {
+        // Rules that add up to the whole internet are the exposure checks' business.
+        if sources.is_empty() || sources.covers(&everything) {
             continue;
         }
         rules.sort();
@@ -179,7 +180,7 @@ fn broad(index: &Index<'_>, inet: &[AddrSet], g: &SecurityGroup, out: &mut Vec<F
             AddressFamily::Ipv4 => sources.v4.count(),
             AddressFamily::Ipv6 => sources.v6.count(),
         };
-        if count < threshold || sources.covers(&everything) {
+        if count < threshold {
             continue;
         }
         let message = format!(
