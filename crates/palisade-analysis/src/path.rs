@@ -375,7 +375,7 @@ fn route_to_gateway(
         }
     }
     routes.retain(|(n, _, _)| of_family(n));
-    routes.sort_by(|a, b| b.0.prefix_len().cmp(&a.0.prefix_len()));
+    routes.sort_by_key(|r| std::cmp::Reverse(r.0.prefix_len()));
     let mut claimed = AddrSet::empty();
     let mut reach = AddrSet::empty();
     let mut carrying: Vec<RouteDestination> = Vec::new();
