@@ -3,16 +3,27 @@
 //!
 //! A finding about a group names the group in `resource`; a finding that only holds because
 //! several groups add up on an interface names the interface.
+//!
+//! Internet exposure follows the real path ([`crate::path`]): a group or interface check
+//! fires at its severity when at least one interface it applies to has a path from the
+//! internet in the family (or an unknown one: no routing state in the input, judged by the
+//! rules as before); when none has, or the group is attached to nothing, the same condition
+//! is reported as [`CheckId::LatentInternetExposure`] with the missing links.
+//! [`CheckId::ServiceReachableFromInternet`] names each interface a known path exposes.
+//! Every finding carries the Prowler and ScoutSuite ids it stands for ([`aliases`]).
 
+pub mod aliases;
 mod checks;
+mod hygiene;
 mod redundancy;
 
 use std::fmt;
 
 use palisade_engine::RuleMatch;
-use palisade_model::{Direction, EniId, GroupId, RuleId, SecurityGroup};
+use palisade_model::{AddressFamily, Direction, EniId, GroupId, RuleId, SecurityGroup};
 
 use crate::index::Index;
+use crate::path::PathState;
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -70,13 +81,23 @@ pub enum CheckId {
     NonCanonicalCidr,
     StaleReference,
     DataStoreEgressOpen,
+    InternetIngress,
+    PublicSourceIngress,
+    ServiceReachableFromInternet,
+    LatentInternetExposure,
+    GroupTooManyRules,
+    LaunchWizardGroup,
 }
 
 impl CheckId {
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 17] = [
+        Self::ServiceReachableFromInternet,
         Self::AdminPortOpenToInternet,
         Self::HighRiskPortOpenToInternet,
         Self::AllTrafficOpenToInternet,
+        Self::InternetIngress,
+        Self::PublicSourceIngress,
+        Self::LatentInternetExposure,
         Self::DefaultGroupHasRules,
         Self::UnusedGroup,
         Self::InterfaceTooManyRules,
@@ -85,6 +106,8 @@ impl CheckId {
         Self::NonCanonicalCidr,
         Self::StaleReference,
         Self::DataStoreEgressOpen,
+        Self::GroupTooManyRules,
+        Self::LaunchWizardGroup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +123,12 @@ impl CheckId {
             Self::NonCanonicalCidr => "non-canonical-cidr",
             Self::StaleReference => "stale-reference",
             Self::DataStoreEgressOpen => "data-store-egress-open",
+            Self::InternetIngress => "port-open-to-internet",
+            Self::PublicSourceIngress => "ingress-from-public-addresses",
+            Self::ServiceReachableFromInternet => "service-reachable-from-internet",
+            Self::LatentInternetExposure => "latent-internet-exposure",
+            Self::GroupTooManyRules => "group-too-many-rules",
+            Self::LaunchWizardGroup => "launch-wizard-group",
         }
     }
 
@@ -109,12 +138,23 @@ impl CheckId {
 
     pub fn severity(self) -> Severity {
         match self {
-            Self::AdminPortOpenToInternet | Self::AllTrafficOpenToInternet => Severity::Critical,
+            Self::AdminPortOpenToInternet
+            | Self::AllTrafficOpenToInternet
+            | Self::ServiceReachableFromInternet => Severity::Critical,
             Self::HighRiskPortOpenToInternet
             | Self::DefaultGroupHasRules
             | Self::DataStoreEgressOpen => Severity::High,
-            Self::BroadCidr | Self::StaleReference | Self::NonCanonicalCidr => Severity::Medium,
-            Self::InterfaceTooManyRules | Self::UnusedGroup | Self::RedundantRule => Severity::Low,
+            Self::BroadCidr
+            | Self::StaleReference
+            | Self::NonCanonicalCidr
+            | Self::LatentInternetExposure => Severity::Medium,
+            Self::InterfaceTooManyRules
+            | Self::UnusedGroup
+            | Self::RedundantRule
+            | Self::InternetIngress
+            | Self::GroupTooManyRules
+            | Self::LaunchWizardGroup => Severity::Low,
+            Self::PublicSourceIngress => Severity::Info,
         }
     }
 
@@ -136,7 +176,9 @@ impl CheckId {
                 "Interface carries more rules than the configured maximum"
             }
             Self::RedundantRule => "Rule fully covered by other rules",
-            Self::BroadCidr => "Ingress from an overly broad public CIDR",
+            Self::BroadCidr => {
+                "Ingress from a broad share of the public internet (a /8 of IPv4 or a /16 of IPv6 or more)"
+            }
             Self::NonCanonicalCidr => "CIDR written with host bits set (EC2 widens it)",
             Self::StaleReference => {
                 "Rule references a deleted group, a dead peering or a missing prefix list"
@@ -144,7 +186,26 @@ impl CheckId {
             Self::DataStoreEgressOpen => {
                 "Data-store tier may send all traffic to the whole internet"
             }
+            Self::InternetIngress => "Some traffic open to the whole internet",
+            Self::PublicSourceIngress => {
+                "Ingress from specific public addresses (not the whole internet)"
+            }
+            Self::ServiceReachableFromInternet => {
+                "Interface reachable from the whole internet along a real path (internet gateway, route, public address) on an administration, database or other high-risk port"
+            }
+            Self::LatentInternetExposure => {
+                "Rules open a risky port to the whole internet, but no path carries it yet (no gateway, route, public or IPv6 address, or no interface)"
+            }
+            Self::GroupTooManyRules => {
+                "Security group has more inbound or outbound rules than the configured maximum"
+            }
+            Self::LaunchWizardGroup => "Security group made by the EC2 launch wizard",
         }
+    }
+
+    /// The Prowler and ScoutSuite ids this check stands for.
+    pub fn aliases(self) -> Vec<&'static str> {
+        aliases::check_aliases(self)
     }
 
     pub fn remediation(self) -> &'static str {
@@ -179,6 +240,24 @@ impl CheckId {
             }
             Self::DataStoreEgressOpen => {
                 "Remove the allow-all egress rule from the data tier; allow only what it needs (e.g. tcp/443 to update endpoints)."
+            }
+            Self::InternetIngress => {
+                "Check that the service is meant to be public (a web server, a load balancer); otherwise restrict the source."
+            }
+            Self::PublicSourceIngress => {
+                "Check that each public address still belongs to whom it was opened for; prefer prefix lists for provider ranges."
+            }
+            Self::ServiceReachableFromInternet => {
+                "Restrict the rule's source, or take the interface off the internet path (private subnet, no public or Elastic IP address)."
+            }
+            Self::LatentInternetExposure => {
+                "Fix the rule now: one public address, IPv6 address, route or attachment makes it real."
+            }
+            Self::GroupTooManyRules => {
+                "Merge rules into ranges, prefix lists or group references, or split the group by purpose."
+            }
+            Self::LaunchWizardGroup => {
+                "Replace the wizard's group (often SSH from anywhere) with a purpose-made group and delete it."
             }
         }
     }
@@ -215,6 +294,33 @@ pub struct Finding {
     pub message: String,
     /// The rules the finding is about (sorted).
     pub rules: Vec<RuleMatch>,
+    /// Prowler and ScoutSuite ids of the conditions this finding meets, sorted.
+    pub aliases: Vec<&'static str>,
+    /// For internet exposure: the interfaces' paths (open, latent or unknown), sorted.
+    pub paths: Vec<FindingPath>,
+}
+
+impl Finding {
+    /// A finding at the check's severity, with the check's aliases and no paths.
+    pub fn new(check: CheckId, resource: Resource, message: String, rules: Vec<RuleMatch>) -> Self {
+        Self {
+            check,
+            severity: check.severity(),
+            resource,
+            message,
+            rules,
+            aliases: check.aliases(),
+            paths: Vec::new(),
+        }
+    }
+}
+
+/// One interface's path in one family, as a finding reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FindingPath {
+    pub eni: EniId,
+    pub family: AddressFamily,
+    pub state: PathState,
 }
 
 /// A CIDR exactly as the input spelled it, so host bits EC2 would clear can be reported
@@ -236,16 +342,20 @@ pub struct AuditConfig {
     pub data_store_groups: Vec<GroupId>,
     /// Maximum rules (prefix lists weigh their max entries) per interface and direction.
     pub max_rules_per_interface: u32,
+    /// Maximum rules per group and direction (Prowler's `max_security_group_rules`).
+    pub max_rules_per_group: u32,
     pub raw_cidrs: Vec<RawCidr>,
 }
 
 impl AuditConfig {
-    /// Every check on, no data stores beyond tags, 100 rules per interface and direction.
+    /// Every check on, no data stores beyond tags, 100 rules per interface and direction,
+    /// 50 per group and direction.
     pub fn standard() -> Self {
         Self {
             disabled: Vec::new(),
             data_store_groups: Vec::new(),
             max_rules_per_interface: 100,
+            max_rules_per_group: 50,
             raw_cidrs: Vec::new(),
         }
     }
@@ -274,7 +384,7 @@ pub fn is_data_store(config: &AuditConfig, group: &SecurityGroup) -> bool {
 pub fn audit(index: &Index<'_>, config: &AuditConfig) -> Vec<Finding> {
     let mut out = Vec::new();
     checks::exposure_checks(index, config, &mut out);
-    checks::hygiene_checks(index, config, &mut out);
+    hygiene::hygiene_checks(index, config, &mut out);
     if config.enabled(CheckId::RedundantRule) {
         redundancy::redundant_rules(index, &mut out);
     }

@@ -2,6 +2,13 @@
 //! egress, that it can send to the internet), from which public addresses, through which
 //! rules — computed over the union of all the interface's groups, so rules add up.
 //!
+//! [`exposure`] follows the real path ([`crate::path`]): a family's runs count only when an
+//! internet gateway, a route and a public (global) address carry them, and their sources
+//! shrink to the addresses the routes send back through the gateway; runs the rules admit
+//! but no path carries are reported apart as latent, with the missing link. Without
+//! routing state the path is unknown and the rules alone decide, as before.
+//! [`exposure_in`] is the rule-only judgement (the diff compares it).
+//!
 //! "The internet" is every address outside all VPC CIDRs and outside the never-routed ranges
 //! of [`crate::space::non_internet`]. A run is *world-open* when its sources cover all of
 //! that space for the family: `0.0.0.0/1` plus `128.0.0.0/1` is world-open, like `0.0.0.0/0`.
@@ -10,6 +17,7 @@ use palisade_engine::RuleMatch;
 use palisade_model::{AddressFamily, Direction, EniId, Protocol};
 
 use crate::index::{Index, has_family};
+use crate::path::PathState;
 use crate::ports::{ADMIN_PORTS, HIGH_RISK_PORTS};
 use crate::ranges::sweep;
 use crate::space::{AddrSet, KEY_MAX};
@@ -29,9 +37,25 @@ pub struct ExposedRun {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InterfaceExposure {
     pub eni: EniId,
-    /// Higher is worse; see [`run_risk`].
+    /// Higher is worse; see [`run_risk`]. Over `runs` only (0 when everything is latent).
     pub risk: u32,
+    /// What the internet can send now (path open, or unknown), sources narrowed to what
+    /// the routes carry.
     pub runs: Vec<ExposedRun>,
+    /// What the rules admit from the internet but no path carries.
+    pub latent: Vec<ExposedRun>,
+    /// The path of every family that has runs or latent runs.
+    pub paths: Vec<(AddressFamily, PathState)>,
+}
+
+impl InterfaceExposure {
+    /// The path of one family, when it has runs.
+    pub fn path(&self, family: AddressFamily) -> Option<&PathState> {
+        self.paths
+            .iter()
+            .find(|(f, _)| *f == family)
+            .map(|(_, p)| p)
+    }
 }
 
 /// Per rule: the internet addresses its peer matches (empty for most rules).
@@ -90,12 +114,66 @@ pub fn runs(
     out
 }
 
-/// Every interface reachable from the internet (ingress), riskiest first.
+/// Every interface whose rules admit the internet (ingress), along its real path: riskiest
+/// first, then the latent-only ones.
 pub fn exposure(index: &Index<'_>) -> Vec<InterfaceExposure> {
-    exposure_in(index, &internet_parts(index), Direction::Ingress)
+    let inet = internet_parts(index);
+    let mut out = Vec::new();
+    for class in &index.classes {
+        let rules = index.class_rules(class, Direction::Ingress);
+        let by_family =
+            [AddressFamily::Ipv4, AddressFamily::Ipv6].map(|f| (f, runs(index, &inet, &rules, f)));
+        if by_family.iter().all(|(_, r)| r.is_empty()) {
+            continue;
+        }
+        for eni in &class.enis {
+            let mut e = InterfaceExposure {
+                eni: eni.id.clone(),
+                risk: 0,
+                runs: Vec::new(),
+                latent: Vec::new(),
+                paths: Vec::new(),
+            };
+            for (family, family_runs) in by_family.iter().filter(|(_, r)| !r.is_empty()) {
+                let Some(path) = index.path(&eni.id, *family) else {
+                    continue;
+                };
+                let everything = index.internet.family(*family);
+                match path.reach(&everything) {
+                    Some(reach) => {
+                        for run in family_runs {
+                            let sources = run.sources.intersect(reach);
+                            if sources.is_empty() {
+                                e.latent.push(run.clone());
+                                continue;
+                            }
+                            e.runs.push(ExposedRun {
+                                world_open: sources.covers(&everything),
+                                sources,
+                                ..run.clone()
+                            });
+                        }
+                    }
+                    None => e.latent.extend(family_runs.iter().cloned()),
+                }
+                e.paths.push((*family, path.clone()));
+            }
+            e.risk = e.runs.iter().map(run_risk).max().unwrap_or(0);
+            out.push(e);
+        }
+    }
+    out.sort_by(|a, b| {
+        b.risk
+            .cmp(&a.risk)
+            .then_with(|| a.runs.is_empty().cmp(&b.runs.is_empty()))
+            .then_with(|| a.eni.cmp(&b.eni))
+    });
+    out
 }
 
-/// Like [`exposure`], for a direction (egress: what may reach the internet).
+/// The rule-only judgement, in a direction (egress: what may reach the internet): every
+/// interface with an address of the family whose rules admit internet addresses, whatever
+/// the path.
 pub fn exposure_in(
     index: &Index<'_>,
     inet: &[AddrSet],
@@ -125,6 +203,8 @@ pub fn exposure_in(
                 eni: eni.id.clone(),
                 risk,
                 runs: eni_runs,
+                latent: Vec::new(),
+                paths: Vec::new(),
             });
         }
     }

@@ -1,6 +1,7 @@
 //! [`Index`]: a snapshot resolved once for analysis — every rule with its traffic keys and
 //! the exact addresses its peer matches, group memberships, interface classes (interfaces
-//! with the same set of groups share one policy) and the internet address set.
+//! with the same set of groups share one policy), the internet address set and every
+//! interface's path from the internet ([`crate::path`]).
 //!
 //! Peer semantics are the engine's (`palisade_engine::reference`): a CIDR matches its
 //! addresses; a prefix list its entries (an unknown list nothing); a group reference the
@@ -15,6 +16,7 @@ use palisade_model::{
     Snapshot, VpcId,
 };
 
+use crate::path::PathState;
 use crate::space::{AddrSet, non_internet, traffic_keys};
 
 /// One rule, resolved.
@@ -59,6 +61,8 @@ pub struct Index<'s> {
     pub referenced: BTreeSet<&'s GroupId>,
     /// Public addresses outside every VPC.
     pub internet: AddrSet,
+    /// Per interface: the path from the internet, IPv4 then IPv6.
+    paths: HashMap<&'s EniId, [PathState; 2]>,
 }
 
 impl<'s> Index<'s> {
@@ -148,6 +152,7 @@ impl<'s> Index<'s> {
                 .chain(v.cidrs_v6.iter().map(|n| (*n).into()))
         }));
         let internet = AddrSet::everything().difference(&non_internet().union(&vpc_space));
+        let paths = crate::path::compute(snapshot, &internet);
         Self {
             snapshot,
             rules,
@@ -157,7 +162,18 @@ impl<'s> Index<'s> {
             class_of,
             referenced,
             internet,
+            paths,
         }
+    }
+
+    /// The path from the internet to an interface in one family (`None` for an interface
+    /// not in the snapshot).
+    pub fn path(&self, eni: &EniId, family: AddressFamily) -> Option<&PathState> {
+        let [v4, v6] = self.paths.get(eni)?;
+        Some(match family {
+            AddressFamily::Ipv4 => v4,
+            AddressFamily::Ipv6 => v6,
+        })
     }
 
     /// Rule indices of a group in one direction (empty for an unknown group).

@@ -15,12 +15,14 @@ pub mod flows;
 pub mod graph;
 mod index;
 pub mod matrix;
+pub mod path;
 pub mod ports;
 pub mod ranges;
 pub mod reach;
 pub mod space;
 
-pub use audit::{AuditConfig, CheckId, Finding, RawCidr, Resource, Severity, audit};
+pub use audit::{AuditConfig, CheckId, Finding, FindingPath, RawCidr, Resource, Severity, audit};
 pub use exposure::{ExposedRun, InterfaceExposure, exposure};
 pub use index::{Index, InterfaceClass, RuleInfo, has_family};
+pub use path::{InternetPath, MissingLink, PathState, UnknownPath};
 pub use reach::{Blocker, Endpoint, Flow, PairVerdict, Party, Reach, ReachError, reach};

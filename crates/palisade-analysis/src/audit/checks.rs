@@ -1,18 +1,23 @@
-//! The exposure checks (over the effective allowed set of each interface class, attributed
-//! to a single group when that group alone suffices) and the hygiene checks (default group,
-//! unused groups, rule counts, broad and non-canonical CIDRs, stale references).
+//! The exposure checks, over the effective allowed set of each interface class (attributed
+//! to a single group when that group alone suffices) and along each interface's path from
+//! the internet: real where a path exists or routing is unknown, latent where a link is
+//! missing or the group is attached to nothing; and each interface a known path exposes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use ipnet::IpNet;
 use palisade_engine::RuleMatch;
-use palisade_model::{AddressFamily, Direction, GroupId, Peer};
+use palisade_model::{AddressFamily, Direction, Eni, EniId, GroupId};
 
-use super::{AuditConfig, CheckId, Finding, Resource, is_data_store};
+use super::aliases::finding_aliases;
+use super::{AuditConfig, CheckId, Finding, FindingPath, Resource, is_data_store};
 use crate::exposure::{ExposedRun, internet_parts, runs};
 use crate::index::{Index, InterfaceClass, has_family};
+use crate::path::PathState;
 use crate::ports::{ADMIN_PORTS, HIGH_RISK_PORTS, KnownPort, key, label};
-use crate::space::{AddrSet, KEY_MAX, TrafficSet};
+use crate::space::{AddrSet, KEY_MAX, TrafficSet, describe_traffic};
+
+/// Paths a finding lists at most (the message counts the rest).
+const MAX_PATHS: usize = 5;
 
 /// A condition that holds on a set of runs: which check, what (text), which keys.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +33,8 @@ fn world_open(runs: &[ExposedRun]) -> TrafficSet {
     TrafficSet::from_ranges(runs.iter().filter(|r| r.world_open).map(|r| r.keys))
 }
 
-fn ingress_conditions(open: &TrafficSet) -> Vec<Condition> {
+/// The risky conditions: all traffic (or all TCP/UDP ports), admin ports, high-risk ports.
+fn risky_conditions(open: &TrafficSet) -> Vec<Condition> {
     let mut out = Vec::new();
     let tcp = (6 << 16, 6 << 16 | 0xFFFF);
     let udp = (17 << 16, 17 << 16 | 0xFFFF);
@@ -65,6 +71,19 @@ fn ingress_conditions(open: &TrafficSet) -> Vec<Condition> {
     out
 }
 
+/// The risky conditions and, when anything is open, "some traffic" (Prowler's any-port).
+fn ingress_conditions(open: &TrafficSet) -> Vec<Condition> {
+    let mut out = risky_conditions(open);
+    if !open.is_empty() {
+        out.push(Condition {
+            check: CheckId::InternetIngress,
+            what: String::new(),
+            keys: (0, KEY_MAX),
+        });
+    }
+    out
+}
+
 fn egress_conditions(open: &TrafficSet) -> Vec<Condition> {
     if open.covers_range(0, KEY_MAX) {
         return vec![Condition {
@@ -83,7 +102,37 @@ struct Acc {
     rules: BTreeSet<RuleMatch>,
     /// For interface findings: the groups that add up.
     groups: BTreeSet<GroupId>,
+    /// The traffic found open to the whole internet.
+    open: TrafficSet,
+    enis: BTreeSet<EniId>,
+    paths: BTreeMap<(EniId, AddressFamily), PathState>,
 }
+
+impl Acc {
+    fn add(&mut self, cond: &Condition, family: AddressFamily, open: &TrafficSet) {
+        if !cond.what.is_empty() {
+            self.whats.insert(cond.what.clone());
+        }
+        self.families.insert(family);
+        match cond.check {
+            CheckId::InternetIngress => self.open.union_in_place(open),
+            _ => self
+                .open
+                .union_in_place(&TrafficSet::single(cond.keys.0, cond.keys.1)),
+        }
+    }
+
+    fn add_path(&mut self, index: &Index<'_>, eni: &EniId, family: AddressFamily) {
+        self.enis.insert(eni.clone());
+        if self.paths.len() < MAX_PATHS
+            && let Some(p) = index.path(eni, family)
+        {
+            self.paths.insert((eni.clone(), family), p.clone());
+        }
+    }
+}
+
+type Accs = BTreeMap<(CheckId, Resource), Acc>;
 
 fn family_name(f: AddressFamily) -> &'static str {
     match f {
@@ -106,24 +155,36 @@ struct Scope<'a> {
     class_filter: &'a dyn Fn(&InterfaceClass<'_>) -> bool,
     group_filter: &'a dyn Fn(&GroupId) -> bool,
     conditions: CondFn,
+    /// Judge along the paths (ingress); else every interface with the family counts.
+    paths: bool,
 }
 
 fn attribute(
     index: &Index<'_>,
     inet: &[AddrSet],
     scope: &Scope<'_>,
-    acc: &mut BTreeMap<(CheckId, Resource), Acc>,
+    real: &mut Accs,
+    latent: &mut Accs,
 ) {
     let mut per_group: HashMap<(&GroupId, AddressFamily), GroupRuns> = HashMap::new();
     for class in index.classes.iter().filter(|c| (scope.class_filter)(c)) {
         let rules = index.class_rules(class, scope.direction);
         for family in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
-            if !class.enis.iter().any(|e| has_family(e, family)) {
+            let admits = |e: &&Eni| match scope.paths {
+                true => index.path(&e.id, family).is_some_and(PathState::admits),
+                false => has_family(e, family),
+            };
+            let (open_enis, mut latent_enis): (Vec<&Eni>, Vec<&Eni>) =
+                class.enis.iter().copied().partition(admits);
+            if !scope.paths {
+                latent_enis.clear();
+            }
+            if open_enis.is_empty() && latent_enis.is_empty() {
                 continue;
             }
             let class_runs = runs(index, inet, &rules, family);
-            let conds = (scope.conditions)(&world_open(&class_runs));
-            for cond in conds {
+            let class_open = world_open(&class_runs);
+            for cond in (scope.conditions)(&class_open) {
                 let mut alone = Vec::new();
                 for &g in class.groups.iter().filter(|g| (scope.group_filter)(g)) {
                     let (g_runs, g_conds) = per_group.entry((g, family)).or_insert_with(|| {
@@ -132,41 +193,138 @@ fn attribute(
                         (r, c)
                     });
                     if g_conds.contains(&cond) {
-                        alone.push((g, rules_of(g_runs, cond.keys).collect::<Vec<_>>()));
+                        let open = world_open(g_runs);
+                        alone.push((g, rules_of(g_runs, cond.keys).collect::<Vec<_>>(), open));
                     }
                 }
-                if alone.is_empty() {
-                    for eni in class.enis.iter().filter(|e| has_family(e, family)) {
-                        let a = acc
-                            .entry((cond.check, Resource::Interface(eni.id.clone())))
+                // Only the risky conditions have a latent form.
+                let latent_too = cond.check != CheckId::InternetIngress;
+                let sides = [
+                    (true, &open_enis, &mut *real),
+                    (false, &latent_enis, &mut *latent),
+                ];
+                for (is_real, enis, accs) in sides {
+                    if enis.is_empty() || !(is_real || latent_too) {
+                        continue;
+                    }
+                    if alone.is_empty() {
+                        for eni in enis {
+                            let a = accs
+                                .entry((cond.check, Resource::Interface(eni.id.clone())))
+                                .or_default();
+                            a.add(&cond, family, &class_open);
+                            a.rules.extend(rules_of(&class_runs, cond.keys));
+                            a.groups.extend(class.groups.iter().map(|g| (*g).clone()));
+                            a.add_path(index, &eni.id, family);
+                        }
+                    }
+                    for (g, rule_matches, open) in &alone {
+                        let a = accs
+                            .entry((cond.check, Resource::Group((*g).clone())))
                             .or_default();
-                        a.whats.insert(cond.what.clone());
-                        a.families.insert(family);
-                        a.rules.extend(rules_of(&class_runs, cond.keys));
-                        a.groups.extend(class.groups.iter().map(|g| (*g).clone()));
+                        a.add(&cond, family, open);
+                        a.rules.extend(rule_matches.iter().cloned());
+                        for eni in enis {
+                            a.add_path(index, &eni.id, family);
+                        }
                     }
-                }
-                for (g, rule_matches) in alone {
-                    let a = acc
-                        .entry((cond.check, Resource::Group(g.clone())))
-                        .or_default();
-                    a.whats.insert(cond.what.clone());
-                    a.families.insert(family);
-                    a.rules.extend(rule_matches);
                 }
             }
         }
     }
 }
 
-/// Internet exposure (ingress) and data-store egress checks.
+/// Groups attached to no interface: what their rules would open is latent.
+fn unattached(index: &Index<'_>, inet: &[AddrSet], latent: &mut Accs) {
+    for g in index.snapshot.groups.values() {
+        if !index.members(&g.id).is_empty() {
+            continue;
+        }
+        for family in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+            let g_runs = runs(
+                index,
+                inet,
+                index.group_rules(&g.id, Direction::Ingress),
+                family,
+            );
+            let open = world_open(&g_runs);
+            for cond in risky_conditions(&open) {
+                let a = latent
+                    .entry((cond.check, Resource::Group(g.id.clone())))
+                    .or_default();
+                a.add(&cond, family, &open);
+                a.rules.extend(rules_of(&g_runs, cond.keys));
+            }
+        }
+    }
+}
+
+/// Interfaces a known path exposes to the whole internet on a risky condition, judged on
+/// the sources the routes carry.
+fn reachable_services(index: &Index<'_>, inet: &[AddrSet], acc: &mut Accs) {
+    for class in &index.classes {
+        let rules = index.class_rules(class, Direction::Ingress);
+        for family in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+            let mut class_runs = None;
+            // Interfaces of one class behind the same routes share the answer.
+            let mut cache: Vec<(AddrSet, Vec<ExposedRun>, Vec<Condition>)> = Vec::new();
+            for eni in &class.enis {
+                let Some(PathState::Open(path)) = index.path(&eni.id, family) else {
+                    continue;
+                };
+                let class_runs =
+                    class_runs.get_or_insert_with(|| runs(index, inet, &rules, family));
+                if class_runs.is_empty() {
+                    break;
+                }
+                let at = match cache.iter().position(|(r, _, _)| *r == path.reach) {
+                    Some(at) => at,
+                    None => {
+                        let everything = index.internet.family(family);
+                        let narrowed: Vec<ExposedRun> = class_runs
+                            .iter()
+                            .filter_map(|r| {
+                                let sources = r.sources.intersect(&path.reach);
+                                (!sources.is_empty()).then(|| ExposedRun {
+                                    world_open: sources.covers(&everything),
+                                    sources,
+                                    ..r.clone()
+                                })
+                            })
+                            .collect();
+                        let conds = risky_conditions(&world_open(&narrowed));
+                        cache.push((path.reach.clone(), narrowed, conds));
+                        cache.len() - 1
+                    }
+                };
+                let (_, narrowed, conds) = &cache[at];
+                for cond in conds {
+                    let a = acc
+                        .entry((
+                            CheckId::ServiceReachableFromInternet,
+                            Resource::Interface(eni.id.clone()),
+                        ))
+                        .or_default();
+                    a.add(cond, family, &TrafficSet::empty());
+                    a.rules.extend(rules_of(narrowed, cond.keys));
+                    a.add_path(index, &eni.id, family);
+                }
+            }
+        }
+    }
+}
+
+/// Internet exposure (ingress, along the paths), latent exposure, exposed interfaces and
+/// data-store egress checks.
 pub(super) fn exposure_checks(index: &Index<'_>, config: &AuditConfig, out: &mut Vec<Finding>) {
     let inet = internet_parts(index);
-    let mut acc = BTreeMap::new();
+    let (mut real, mut latent) = (Accs::new(), Accs::new());
     let ingress_wanted = [
         CheckId::AdminPortOpenToInternet,
         CheckId::HighRiskPortOpenToInternet,
         CheckId::AllTrafficOpenToInternet,
+        CheckId::InternetIngress,
+        CheckId::LatentInternetExposure,
     ]
     .iter()
     .any(|c| config.enabled(*c));
@@ -176,8 +334,10 @@ pub(super) fn exposure_checks(index: &Index<'_>, config: &AuditConfig, out: &mut
             class_filter: &|_| true,
             group_filter: &|_| true,
             conditions: ingress_conditions,
+            paths: true,
         };
-        attribute(index, &inet, &scope, &mut acc);
+        attribute(index, &inet, &scope, &mut real, &mut latent);
+        unattached(index, &inet, &mut latent);
     }
     if config.enabled(CheckId::DataStoreEgressOpen) {
         let marked: BTreeSet<&GroupId> = index
@@ -193,40 +353,114 @@ pub(super) fn exposure_checks(index: &Index<'_>, config: &AuditConfig, out: &mut
                 class_filter: &|c| c.groups.iter().any(|g| marked.contains(g)),
                 group_filter: &|g| marked.contains(g),
                 conditions: egress_conditions,
+                paths: false,
             };
-            attribute(index, &inet, &scope, &mut acc);
+            attribute(index, &inet, &scope, &mut real, &mut latent);
         }
     }
-    for ((check, resource), a) in acc {
-        let fams: Vec<&str> = a.families.iter().map(|f| family_name(*f)).collect();
-        let whats: Vec<&str> = a.whats.iter().map(String::as_str).collect();
-        let (whats, fams) = (whats.join(", "), fams.join(" and "));
-        let message = match (&resource, check) {
-            (Resource::Group(g), CheckId::DataStoreEgressOpen) => format!(
-                "data-store group {g} may send all traffic to the whole {fams} internet ({} interface(s))",
-                index.members(g).len()
-            ),
-            (Resource::Group(g), _) => format!(
-                "{g} opens {whats} to the whole {fams} internet, attached to {} interface(s)",
-                index.members(g).len()
-            ),
-            (Resource::Interface(e), CheckId::DataStoreEgressOpen) => format!(
-                "data-store interface {e} may send all traffic to the whole {fams} internet through its groups together ({})",
-                join(&a.groups)
-            ),
-            (Resource::Interface(e), _) => format!(
-                "{e} is open to the whole {fams} internet on {whats} through its groups together ({})",
-                join(&a.groups)
-            ),
-        };
-        out.push(Finding {
-            check,
-            severity: check.severity(),
-            resource,
-            message,
-            rules: a.rules.into_iter().collect(),
-        });
+    if config.enabled(CheckId::ServiceReachableFromInternet) {
+        reachable_services(index, &inet, &mut real);
     }
+    for ((check, resource), a) in &latent {
+        if real.contains_key(&(*check, resource.clone())) {
+            continue;
+        }
+        out.push(latent_finding(index, *check, resource, a));
+    }
+    for ((check, resource), a) in real {
+        out.push(real_finding(index, check, resource, a));
+    }
+}
+
+fn whats_and_families(a: &Acc) -> (String, String) {
+    let fams: Vec<&str> = a.families.iter().map(|f| family_name(*f)).collect();
+    let whats: Vec<String> = match a.whats.is_empty() {
+        true => vec![describe_traffic(&a.open)],
+        false => a.whats.iter().cloned().collect(),
+    };
+    (whats.join(", "), fams.join(" and "))
+}
+
+fn finding_paths(a: &Acc) -> Vec<FindingPath> {
+    a.paths
+        .iter()
+        .map(|((eni, family), state)| FindingPath {
+            eni: eni.clone(),
+            family: *family,
+            state: state.clone(),
+        })
+        .collect()
+}
+
+/// `; eni-1 (IPv4): igw-… -> rtb-… (0.0.0.0/0) -> 203.0.113.5` for up to [`MAX_PATHS`].
+fn path_text(a: &Acc) -> String {
+    if a.paths.is_empty() {
+        return String::new();
+    }
+    let mut parts: Vec<String> = a
+        .paths
+        .iter()
+        .map(|((eni, family), state)| format!("{eni} ({}): {state}", family_name(*family)))
+        .collect();
+    if a.enis.len() > a.paths.len() {
+        parts.push(format!("{} more", a.enis.len() - a.paths.len()));
+    }
+    format!("; {}", parts.join("; "))
+}
+
+fn real_finding(index: &Index<'_>, check: CheckId, resource: Resource, a: Acc) -> Finding {
+    let (whats, fams) = whats_and_families(&a);
+    let paths = path_text(&a);
+    let message = match (&resource, check) {
+        (Resource::Group(g), CheckId::DataStoreEgressOpen) => format!(
+            "data-store group {g} may send all traffic to the whole {fams} internet ({} interface(s))",
+            index.members(g).len()
+        ),
+        (Resource::Interface(e), CheckId::DataStoreEgressOpen) => format!(
+            "data-store interface {e} may send all traffic to the whole {fams} internet through its groups together ({})",
+            join(&a.groups)
+        ),
+        (Resource::Interface(e), CheckId::ServiceReachableFromInternet) => {
+            format!("{e} is reachable from the whole {fams} internet on {whats}{paths}")
+        }
+        (Resource::Group(g), _) => format!(
+            "{g} opens {whats} to the whole {fams} internet, attached to {} interface(s){paths}",
+            index.members(g).len()
+        ),
+        (Resource::Interface(e), _) => format!(
+            "{e} is open to the whole {fams} internet on {whats} through its groups together ({}){paths}",
+            join(&a.groups)
+        ),
+    };
+    let aliases = finding_aliases(check, None, &a.open);
+    let paths = finding_paths(&a);
+    let mut f = Finding::new(check, resource, message, a.rules.into_iter().collect());
+    f.aliases = aliases;
+    f.paths = paths;
+    f
+}
+
+fn latent_finding(index: &Index<'_>, check: CheckId, resource: &Resource, a: &Acc) -> Finding {
+    let (whats, fams) = whats_and_families(a);
+    let why = match (resource, a.paths.is_empty()) {
+        (Resource::Group(g), true) if index.members(g).is_empty() => {
+            "attached to no interface".to_owned()
+        }
+        _ => format!("no path carries it{}", path_text(a)),
+    };
+    let message = format!(
+        "{resource} would open {whats} to the whole {fams} internet ({check}), latent: {why}"
+    );
+    let lat = CheckId::LatentInternetExposure;
+    let mut f = Finding::new(
+        lat,
+        resource.clone(),
+        message,
+        a.rules.iter().cloned().collect(),
+    );
+    f.aliases = finding_aliases(lat, Some(check), &a.open);
+    f.paths = finding_paths(a);
+    f
 }
 
 fn join(groups: &BTreeSet<GroupId>) -> String {
@@ -235,198 +469,4 @@ fn join(groups: &BTreeSet<GroupId>) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// Default group, unused groups, rule counts, broad and non-canonical CIDRs, stale references.
-pub(super) fn hygiene_checks(index: &Index<'_>, config: &AuditConfig, out: &mut Vec<Finding>) {
-    let snap = index.snapshot;
-    let mut referenced_by_others: BTreeSet<&GroupId> = BTreeSet::new();
-    for g in snap.groups.values() {
-        for r in g.rules() {
-            if let Peer::Group(gref) = r.peer()
-                && gref.group_id != g.id
-            {
-                referenced_by_others.insert(&gref.group_id);
-            }
-        }
-    }
-    for g in snap.groups.values() {
-        let group_match = |r: &palisade_model::Rule| RuleMatch {
-            group_id: g.id.clone(),
-            rule_id: r.id.clone(),
-        };
-        if g.is_default() && !g.rules().is_empty() {
-            out.push(Finding {
-                check: CheckId::DefaultGroupHasRules,
-                severity: CheckId::DefaultGroupHasRules.severity(),
-                resource: Resource::Group(g.id.clone()),
-                message: format!(
-                    "default group {g_id} of {vpc} has {n} rule(s); it should allow nothing",
-                    g_id = g.id,
-                    vpc = g.vpc_id,
-                    n = g.rules().len()
-                ),
-                rules: g.rules().iter().map(group_match).collect(),
-            });
-        }
-        if !g.is_default()
-            && index.members(&g.id).is_empty()
-            && !referenced_by_others.contains(&g.id)
-        {
-            out.push(Finding {
-                check: CheckId::UnusedGroup,
-                severity: CheckId::UnusedGroup.severity(),
-                resource: Resource::Group(g.id.clone()),
-                message: format!(
-                    "{} ({}) is attached to no interface and referenced by no other group",
-                    g.id, g.name
-                ),
-                rules: Vec::new(),
-            });
-        }
-        for r in g.rules() {
-            if r.direction() == Direction::Ingress
-                && let Some((net, wide)) = broad(r.peer())
-                && AddrSet::from_net(net).intersects(&index.internet)
-                && wide
-            {
-                out.push(Finding {
-                    check: CheckId::BroadCidr,
-                    severity: CheckId::BroadCidr.severity(),
-                    resource: Resource::Group(g.id.clone()),
-                    message: format!(
-                        "{} allows {} from {net}, a broad public range",
-                        g.id,
-                        r.traffic()
-                    ),
-                    rules: vec![group_match(r)],
-                });
-            }
-            if let Some(why) = stale(index, g, r.peer()) {
-                out.push(Finding {
-                    check: CheckId::StaleReference,
-                    severity: CheckId::StaleReference.severity(),
-                    resource: Resource::Group(g.id.clone()),
-                    message: format!("{} rule {} ({}): {why}", g.id, r.id, r.spec),
-                    rules: vec![group_match(r)],
-                });
-            }
-        }
-    }
-    for raw in &config.raw_cidrs {
-        let Ok(net) = raw.text.trim().parse::<IpNet>() else {
-            continue;
-        };
-        if net.trunc() != net {
-            let rules = raw
-                .rule_id
-                .iter()
-                .map(|id| RuleMatch {
-                    group_id: raw.group_id.clone(),
-                    rule_id: id.clone(),
-                })
-                .collect();
-            out.push(Finding {
-                check: CheckId::NonCanonicalCidr,
-                severity: CheckId::NonCanonicalCidr.severity(),
-                resource: Resource::Group(raw.group_id.clone()),
-                message: format!(
-                    "{} {} rule written as {} is stored by EC2 as {}: the whole /{} is allowed, not one host",
-                    raw.group_id,
-                    raw.direction,
-                    raw.text.trim(),
-                    net.trunc(),
-                    net.prefix_len()
-                ),
-                rules,
-            });
-        }
-    }
-    if config.enabled(CheckId::InterfaceTooManyRules) {
-        too_many_rules(index, config.max_rules_per_interface, out);
-    }
-}
-
-/// The CIDR of a peer and whether it is broad: IPv4 /1–/23, IPv6 /1–/47 (`/0` is left to the
-/// exposure checks).
-fn broad(peer: &Peer) -> Option<(IpNet, bool)> {
-    match peer {
-        Peer::Ipv4(n) => Some(((*n).into(), (1..=23).contains(&n.prefix_len()))),
-        Peer::Ipv6(n) => Some(((*n).into(), (1..=47).contains(&n.prefix_len()))),
-        _ => None,
-    }
-}
-
-fn stale(index: &Index<'_>, g: &palisade_model::SecurityGroup, peer: &Peer) -> Option<String> {
-    let snap = index.snapshot;
-    match peer {
-        Peer::PrefixList(pl) if !snap.prefix_lists.contains_key(pl) => {
-            Some(format!("prefix list {pl} does not exist"))
-        }
-        Peer::Group(gref) => {
-            if let Some(pid) = &gref.peering_id {
-                match snap.peerings.get(pid) {
-                    None => return Some(format!("peering {pid} does not exist")),
-                    Some(p) if !p.joins(&p.requester_vpc, &p.accepter_vpc) => {
-                        return Some(format!("peering {pid} is {}", p.status.aws_name()));
-                    }
-                    Some(_) => {}
-                }
-            }
-            let foreign = gref.owner.as_ref().is_some_and(|o| o != &g.owner);
-            match snap.groups.get(&gref.group_id) {
-                None if foreign => None,
-                None => Some(format!("group {} does not exist (deleted?)", gref.group_id)),
-                Some(target)
-                    if target.vpc_id != g.vpc_id
-                        && !snap.peered(&g.vpc_id, &target.vpc_id, gref.peering_id.as_ref()) =>
-                {
-                    Some(format!(
-                        "group {} is in {} with no active peering to {}",
-                        target.id, target.vpc_id, g.vpc_id
-                    ))
-                }
-                Some(_) => None,
-            }
-        }
-        _ => None,
-    }
-}
-
-fn too_many_rules(index: &Index<'_>, max: u32, out: &mut Vec<Finding>) {
-    let weight = |r: usize| -> u64 {
-        match index.rules[r].rule.peer() {
-            Peer::PrefixList(pl) => index
-                .snapshot
-                .prefix_lists
-                .get(pl)
-                .map_or(1, |p| u64::from(p.max_entries)),
-            _ => 1,
-        }
-    };
-    for class in &index.classes {
-        for direction in [Direction::Ingress, Direction::Egress] {
-            let total: u64 = index
-                .class_rules(class, direction)
-                .into_iter()
-                .map(weight)
-                .sum();
-            if total <= u64::from(max) {
-                continue;
-            }
-            for eni in &class.enis {
-                out.push(Finding {
-                    check: CheckId::InterfaceTooManyRules,
-                    severity: CheckId::InterfaceTooManyRules.severity(),
-                    resource: Resource::Interface(eni.id.clone()),
-                    message: format!(
-                        "{} carries {total} {direction} rules across {} group(s) (maximum {max})",
-                        eni.id,
-                        class.groups.len()
-                    ),
-                    rules: Vec::new(),
-                });
-            }
-        }
-    }
 }

@@ -93,16 +93,15 @@ pub(super) fn redundant_rules(index: &Index<'_>, out: &mut Vec<Finding>) {
 
 fn finding(index: &Index<'_>, r: usize, why: String) -> Finding {
     let ri = &index.rules[r];
-    Finding {
-        check: CheckId::RedundantRule,
-        severity: CheckId::RedundantRule.severity(),
-        resource: Resource::Group(ri.group.id.clone()),
-        message: format!(
+    Finding::new(
+        CheckId::RedundantRule,
+        Resource::Group(ri.group.id.clone()),
+        format!(
             "{} rule {} ({}) is redundant: {why}",
             ri.group.id, ri.rule.id, ri.rule.spec
         ),
-        rules: vec![ri.rule_match()],
-    }
+        vec![ri.rule_match()],
+    )
 }
 
 fn list(index: &Index<'_>, rules: &[usize]) -> String {

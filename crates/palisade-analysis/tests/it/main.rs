@@ -5,5 +5,6 @@
 mod checks;
 mod diff_graph;
 mod flows;
+mod paths;
 mod reach;
 mod world;

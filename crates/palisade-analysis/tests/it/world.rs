@@ -3,9 +3,10 @@
 use std::net::IpAddr;
 
 use palisade_model::{
-    AccountId, AddressFamily, ConntrackConfig, Direction, Eni, EniId, GroupId, GroupRef, Peer,
-    Peering, PeeringId, PeeringStatus, PrefixList, PrefixListEntry, PrefixListId, Rule, RuleId,
-    RuleSpec, SecurityGroup, Snapshot, Tag, Traffic, Vpc, VpcId,
+    AccountId, AddressAssociation, AddressFamily, ConntrackConfig, Direction, ElasticIp, Eni,
+    EniId, GroupId, GroupRef, InternetGateway, Peer, Peering, PeeringId, PeeringStatus, PrefixList,
+    PrefixListEntry, PrefixListId, Route, RouteDestination, RouteTable, RouteTarget, Rule, RuleId,
+    RuleSpec, SecurityGroup, Snapshot, Subnet, SubnetId, Tag, Traffic, Vpc, VpcId,
 };
 
 pub(crate) fn sg(n: u32) -> GroupId {
@@ -22,6 +23,15 @@ pub(crate) fn pcx(n: u32) -> PeeringId {
 }
 pub(crate) fn pl(n: u32) -> PrefixListId {
     format!("pl-{n:08x}").parse().unwrap()
+}
+pub(crate) fn subnet(n: u32) -> SubnetId {
+    format!("subnet-{n:08x}").parse().unwrap()
+}
+pub(crate) fn igw(n: u32) -> palisade_model::InternetGatewayId {
+    format!("igw-{n:08x}").parse().unwrap()
+}
+pub(crate) fn rtb(n: u32) -> palisade_model::RouteTableId {
+    format!("rtb-{n:08x}").parse().unwrap()
 }
 pub(crate) fn account() -> AccountId {
     "111122223333".parse().unwrap()
@@ -228,6 +238,117 @@ impl World {
             change: Default::default(),
         };
         self.snap.prefix_lists.insert(p.id.clone(), p);
+        self
+    }
+
+    /// A subnet of VPC `vpc_n` (10.0.n.0/24).
+    pub(crate) fn subnet(&mut self, n: u32, vpc_n: u32) -> &mut Self {
+        let s = Subnet {
+            id: subnet(n),
+            vpc_id: vpc(vpc_n),
+            owner: account(),
+            cidr_v4: format!("10.0.{n}.0/24").parse().unwrap(),
+            cidr_v6: None,
+            availability_zone: "us-east-1a".into(),
+            tags: Vec::new(),
+            attributes: Default::default(),
+        };
+        self.snap.subnets.insert(s.id.clone(), s);
+        self
+    }
+
+    /// Puts an interface in a subnet.
+    pub(crate) fn in_subnet(&mut self, eni_n: u32, subnet_n: u32) -> &mut Self {
+        self.snap.enis.get_mut(&eni(eni_n)).unwrap().subnet_id = Some(subnet(subnet_n));
+        self
+    }
+
+    pub(crate) fn public_ip(&mut self, eni_n: u32, ip: &str) -> &mut Self {
+        self.snap.enis.get_mut(&eni(eni_n)).unwrap().public_ipv4 = Some(ip.parse().unwrap());
+        self
+    }
+
+    /// An Elastic IP address associated with the interface's primary private address.
+    pub(crate) fn elastic_ip(&mut self, n: u32, eni_n: u32, ip: &str) -> &mut Self {
+        let private_ip = self.snap.enis[&eni(eni_n)].private_ipv4[0];
+        let a = ElasticIp {
+            allocation_id: format!("eipalloc-{n:08x}").parse().unwrap(),
+            owner: account(),
+            public_ip: ip.parse().unwrap(),
+            association: Some(AddressAssociation {
+                id: format!("eipassoc-{n:08x}").parse().unwrap(),
+                eni: eni(eni_n),
+                private_ip,
+            }),
+            tags: Vec::new(),
+        };
+        self.snap.addresses.insert(a.allocation_id.clone(), a);
+        self
+    }
+
+    /// An internet gateway, attached to `vpc_n` when given.
+    pub(crate) fn igw(&mut self, n: u32, vpc_n: Option<u32>) -> &mut Self {
+        let g = InternetGateway {
+            id: igw(n),
+            owner: account(),
+            vpc: vpc_n.map(vpc),
+            tags: Vec::new(),
+        };
+        self.snap.internet_gateways.insert(g.id.clone(), g);
+        self
+    }
+
+    /// A route table of `vpc_n`: the main one or associated with `subnets`, with routes
+    /// `(destination CIDR or pl-…, igw number)`.
+    pub(crate) fn route_table(
+        &mut self,
+        n: u32,
+        vpc_n: u32,
+        main: bool,
+        subnets: &[u32],
+        routes: &[(&str, u32)],
+    ) -> &mut Self {
+        let routes = routes
+            .iter()
+            .map(|(d, g)| Route {
+                destination: if d.starts_with("pl-") {
+                    RouteDestination::PrefixList(d.parse().unwrap())
+                } else if d.contains(':') {
+                    RouteDestination::Ipv6(d.parse().unwrap())
+                } else {
+                    RouteDestination::Ipv4(d.parse().unwrap())
+                },
+                target: RouteTarget::Gateway(igw(*g)),
+            })
+            .collect();
+        let t = RouteTable {
+            id: rtb(n),
+            vpc_id: vpc(vpc_n),
+            owner: account(),
+            main: main.then(|| format!("rtbassoc-{n:08x}").parse().unwrap()),
+            subnets: subnets
+                .iter()
+                .map(|s| {
+                    (
+                        format!("rtbassoc-{:08x}", 0x100 + s).parse().unwrap(),
+                        subnet(*s),
+                    )
+                })
+                .collect(),
+            routes,
+            tags: Vec::new(),
+        };
+        self.snap.route_tables.insert(t.id.clone(), t);
+        self
+    }
+
+    /// Adds a route to an interface (an appliance) to a table.
+    pub(crate) fn route_to_eni(&mut self, table_n: u32, dest: &str, eni_n: u32) -> &mut Self {
+        let t = self.snap.route_tables.get_mut(&rtb(table_n)).unwrap();
+        t.routes.push(Route {
+            destination: RouteDestination::Ipv4(dest.parse().unwrap()),
+            target: RouteTarget::Eni(eni(eni_n)),
+        });
         self
     }
 }

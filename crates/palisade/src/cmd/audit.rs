@@ -3,11 +3,17 @@
 //!
 //! ```text
 //! palisade audit -i SNAPSHOT [--format table|json|sarif] [--fail-on SEVERITY|never]
-//!     [--disable CHECK_ID …] [--data-store GROUP_ID …] [--max-rules N] [--list-checks]
+//!     [--disable CHECK_ID …] [--data-store GROUP_ID …] [--max-rules N]
+//!     [--max-group-rules N] [--list-checks]
 //! ```
 //! Exit 1 when a finding at or above `--fail-on` exists (without `--fail-on`: any finding),
 //! 0 otherwise, 2 on error. `--format json` prints exactly
-//! `{"findings": [{"check", "severity", "resource", "message"}, …]}`.
+//! `{"findings": [{"check", "severity", "resource", "message", "rules", "aliases", "paths"}, …]}`:
+//! `aliases` are the Prowler and ScoutSuite ids (`prowler:…`, `scoutsuite:…`) the finding
+//! stands for, `paths` each interface's path from the internet
+//! (`{"interface", "family", "state": "open"|"latent"|"unknown", …}`). SARIF carries the
+//! same as `properties.aliases` and `properties.paths` on each result, and each rule's
+//! aliases on its reporting descriptor.
 //! The non-canonical-CIDR check reads the raw `CidrIp`/`CidrIpv6` texts of the input files
 //! (the model keeps canonical CIDRs only).
 
@@ -15,8 +21,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use palisade_analysis::{AuditConfig, CheckId, Finding, Index, RawCidr, Severity, audit};
-use palisade_model::{Direction, GroupId};
+use palisade_analysis::{
+    AuditConfig, CheckId, Finding, Index, PathState, RawCidr, Severity, audit,
+};
+use palisade_model::{AddressFamily, Direction, GroupId};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -50,6 +58,9 @@ pub(crate) struct AuditArgs {
     /// Maximum rules per interface and direction (prefix lists weigh their max entries).
     #[arg(long, default_value_t = 100)]
     max_rules: u32,
+    /// Maximum rules per group and direction (Prowler's `max_security_group_rules`).
+    #[arg(long, value_name = "N", default_value_t = 50)]
+    max_group_rules: u32,
     /// Print the checks (id, severity, title) and exit.
     #[arg(long)]
     list_checks: bool,
@@ -67,6 +78,58 @@ struct JsonFinding {
     severity: &'static str,
     resource: String,
     message: String,
+    rules: Vec<JsonRuleRef>,
+    aliases: Vec<&'static str>,
+    paths: Vec<Value>,
+}
+
+#[derive(Debug, Serialize)]
+struct JsonRuleRef {
+    group_id: String,
+    rule_id: String,
+}
+
+fn family_name(f: AddressFamily) -> &'static str {
+    match f {
+        AddressFamily::Ipv4 => "ipv4",
+        AddressFamily::Ipv6 => "ipv6",
+    }
+}
+
+/// One path as JSON: `{"interface", "family", "state", …}` with the gateway, route table,
+/// routes and address of an open path, the missing links of a latent one, the reason of an
+/// unknown one.
+pub(crate) fn path_json(eni: &str, family: AddressFamily, state: &PathState) -> Value {
+    let mut v = json!({ "interface": eni, "family": family_name(family) });
+    match state {
+        PathState::Open(p) => {
+            v["state"] = json!("open");
+            v["gateway"] = json!(p.gateway.to_string());
+            v["route_table"] = json!(p.route_table.to_string());
+            v["main_route_table"] = json!(p.main);
+            v["routes"] = json!(p.routes.iter().map(ToString::to_string).collect::<Vec<_>>());
+            v["address"] = json!(p.address.to_string());
+            if let Some(a) = &p.elastic_ip {
+                v["elastic_ip"] = json!(a.to_string());
+            }
+        }
+        PathState::Latent(missing) => {
+            v["state"] = json!("latent");
+            v["missing"] = json!(missing.iter().map(ToString::to_string).collect::<Vec<_>>());
+        }
+        PathState::Unknown(why) => {
+            v["state"] = json!("unknown");
+            v["why"] = json!(why.to_string());
+        }
+    }
+    v
+}
+
+fn finding_paths(f: &Finding) -> Vec<Value> {
+    f.paths
+        .iter()
+        .map(|p| path_json(p.eni.as_str(), p.family, &p.state))
+        .collect()
 }
 
 pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
@@ -106,6 +169,7 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
         disabled,
         data_store_groups,
         max_rules_per_interface: args.max_rules,
+        max_rules_per_group: args.max_group_rules,
         raw_cidrs: raw_cidrs(&args.inputs),
     };
     let findings = audit(&Index::new(&snapshot), &config);
@@ -119,6 +183,16 @@ pub(crate) fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
                     severity: f.severity.as_str(),
                     resource: f.resource.to_string(),
                     message: f.message.clone(),
+                    rules: f
+                        .rules
+                        .iter()
+                        .map(|m| JsonRuleRef {
+                            group_id: m.group_id.to_string(),
+                            rule_id: m.rule_id.to_string(),
+                        })
+                        .collect(),
+                    aliases: f.aliases.clone(),
+                    paths: finding_paths(f),
                 })
                 .collect();
             let doc = JsonFindings { findings: list };
@@ -231,6 +305,7 @@ pub(crate) fn sarif(findings: &[Finding], uri: &str) -> Value {
                     "tags": ["security", "network"],
                     "security-severity": security_severity(c.severity()),
                     "severity": c.severity().as_str(),
+                    "aliases": c.aliases(),
                 },
             })
         })
@@ -267,6 +342,8 @@ pub(crate) fn sarif(findings: &[Finding], uri: &str) -> Value {
                     "severity": f.severity.as_str(),
                     "resource": f.resource.to_string(),
                     "rules": rule_ids,
+                    "aliases": f.aliases,
+                    "paths": finding_paths(f),
                 },
             })
         })
@@ -434,16 +511,15 @@ mod tests {
         g.authorize(vec![rule], &ctx, &mut ids).unwrap();
         snap.groups.insert(gid, g);
         let mut out = audit(&Index::new(&snap), &AuditConfig::standard());
-        out.push(Finding {
-            check: CheckId::AllTrafficOpenToInternet,
-            severity: Severity::Critical,
-            resource: palisade_analysis::Resource::Interface("eni-00000001".parse().unwrap()),
-            message: "synthetic \"quoted\" message".into(),
-            rules: vec![RuleMatch {
+        out.push(Finding::new(
+            CheckId::AllTrafficOpenToInternet,
+            palisade_analysis::Resource::Interface("eni-00000001".parse().unwrap()),
+            "synthetic \"quoted\" message".into(),
+            vec![RuleMatch {
                 group_id: "sg-00000001".parse().unwrap(),
                 rule_id: "sgr-00000001".parse().unwrap(),
             }],
-        });
+        ));
         out
     }
 
@@ -526,6 +602,7 @@ mod tests {
             disable: disable.iter().map(|s| (*s).to_owned()).collect(),
             data_store: Vec::new(),
             max_rules: 100,
+            max_group_rules: 50,
             list_checks: false,
         }
     }

@@ -1,6 +1,8 @@
 //! `palisade reach`: what can flow from a source to a destination, through which rules on
 //! each side; or, with `--from internet` and no `--to`, every interface the internet can
-//! reach, riskiest first.
+//! reach along its real path (internet gateway, route table, public or global address),
+//! riskiest first, then the interfaces whose rules admit the internet but whose path lacks a
+//! link (latent). A `--to` query judges the security groups only.
 //!
 //! ```text
 //! palisade reach -i SNAPSHOT --from SRC --to DST [--protocol P (--port N | --icmp-type T [--icmp-code C])] [--json]
@@ -104,6 +106,28 @@ struct JsonExposure {
     interface: String,
     risk: u32,
     flows: Vec<JsonExposedFlow>,
+    latent_flows: Vec<JsonExposedFlow>,
+    paths: Vec<serde_json::Value>,
+}
+
+fn json_flows(snapshot: &Snapshot, runs: &[palisade_analysis::ExposedRun]) -> Vec<JsonExposedFlow> {
+    runs.iter()
+        .map(|r| JsonExposedFlow {
+            family: family_name(r.family),
+            traffic: describe_keys(r.keys.0, r.keys.1),
+            world_open: r.world_open,
+            sources: if r.world_open {
+                vec!["internet".into()]
+            } else {
+                r.sources
+                    .to_cidrs()
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            },
+            rules: json_rules(snapshot, &r.rules),
+        })
+        .collect()
 }
 
 pub(crate) fn run(args: ReachArgs) -> anyhow::Result<ExitCode> {
@@ -301,33 +325,23 @@ fn exposure_report(
     if let Some((k, _)) = &key {
         for e in &mut exposed {
             e.runs.retain(|r| r.keys.0 <= *k && *k <= r.keys.1);
+            e.latent.retain(|r| r.keys.0 <= *k && *k <= r.keys.1);
         }
-        exposed.retain(|e| !e.runs.is_empty());
+        exposed.retain(|e| !e.runs.is_empty() || !e.latent.is_empty());
     }
+    let reachable = exposed.iter().filter(|e| !e.runs.is_empty()).count();
     if json {
         let out: Vec<JsonExposure> = exposed
             .iter()
             .map(|e| JsonExposure {
                 interface: e.eni.to_string(),
                 risk: e.risk,
-                flows: e
-                    .runs
+                flows: json_flows(snapshot, &e.runs),
+                latent_flows: json_flows(snapshot, &e.latent),
+                paths: e
+                    .paths
                     .iter()
-                    .map(|r| JsonExposedFlow {
-                        family: family_name(r.family),
-                        traffic: describe_keys(r.keys.0, r.keys.1),
-                        world_open: r.world_open,
-                        sources: if r.world_open {
-                            vec!["internet".into()]
-                        } else {
-                            r.sources
-                                .to_cidrs()
-                                .iter()
-                                .map(ToString::to_string)
-                                .collect()
-                        },
-                        rules: json_rules(snapshot, &r.rules),
-                    })
+                    .map(|(f, p)| crate::cmd::audit::path_json(e.eni.as_str(), *f, p))
                     .collect(),
             })
             .collect();
@@ -339,12 +353,19 @@ fn exposure_report(
         output::line("no interface is reachable from the internet");
     } else {
         output::line(&format!(
-            "{} interface(s) reachable from the internet, riskiest first:",
-            exposed.len()
+            "{reachable} interface(s) reachable from the internet, riskiest first; {} latent:",
+            exposed.len() - reachable
         ));
         for e in &exposed {
-            output::line(&format!("{} (risk {})", e.eni, e.risk));
-            for r in &e.runs {
+            match e.runs.is_empty() {
+                true => output::line(&format!("{} (latent)", e.eni)),
+                false => output::line(&format!("{} (risk {})", e.eni, e.risk)),
+            }
+            for (f, p) in &e.paths {
+                output::line(&format!("  {} path: {p}", family_name(*f)));
+            }
+            let latent = e.latent.iter().map(|r| (r, "latent: "));
+            for (r, tag) in e.runs.iter().map(|r| (r, "")).chain(latent) {
                 let from = if r.world_open {
                     format!("the whole {} internet", family_name(r.family))
                 } else {
@@ -356,14 +377,14 @@ fn exposure_report(
                     .map(|m| format!("{} {}", m.group_id, m.rule_id))
                     .collect();
                 output::line(&format!(
-                    "  {} from {from} via {}",
+                    "  {tag}{} from {from} via {}",
                     describe_keys(r.keys.0, r.keys.1).join(", "),
                     via.join(", ")
                 ));
             }
         }
     }
-    Ok(if exposed.is_empty() {
+    Ok(if reachable == 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

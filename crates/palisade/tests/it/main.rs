@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_server;
+mod audit;
 mod cli;
 mod endpoint;
 mod fixture;
