@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the data-plane end-to-end suite (crates/palisade-dataplane/tests/it) needs:
+# Installs what the data-plane end-to-end suites (crates/palisade-dataplane/tests/it, tests/lab)
+# need:
 # nft (nftables), ip (iproute2), conntrack, ping (iputils-ping) and python3 for the tiny
 # TCP/UDP listeners and probes run inside the test namespaces. Only when something is missing,
 # and only as root (elsewhere the suite skips with a printed reason).
@@ -13,6 +14,8 @@ command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v conntrack >/dev/null 2>&1 || need+=(conntrack)
 command -v ping >/dev/null 2>&1 || need+=(iputils-ping)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
+# The lab suite (tests/lab) fetches over HTTP from inside its namespaces.
+command -v curl >/dev/null 2>&1 || need+=(curl)
 if [ "${1:-}" = "--bench" ]; then
   command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
   command -v hping3 >/dev/null 2>&1 || need+=(hping3)
