@@ -117,10 +117,12 @@ pub trait Store: Send + Sync + fmt::Debug {
 
 /// Parses a stored `(account, region)` row.
 fn scope_row(account: &str, region: String) -> Result<Scope, StoreError> {
-    let account = account.parse().map_err(|e: palisade_model::IdError| StoreError::Corrupt {
-        id: format!("{account}/{region}"),
-        message: e.to_string(),
-    })?;
+    let account = account
+        .parse()
+        .map_err(|e: palisade_model::IdError| StoreError::Corrupt {
+            id: format!("{account}/{region}"),
+            message: e.to_string(),
+        })?;
     Ok(Scope::new(account, region))
 }
 

@@ -16,9 +16,8 @@ use palisade_model::{InstanceId, Snapshot, VpcId};
 use thiserror::Error;
 
 use super::plan::{
-    GATEWAY_PORT, INTERNET_V4, INTERNET_V6, LINK_FAR_V4, LINK_FAR_V6, LINK_NEAR_V4,
-    LINK_NEAR_V6, Nic, PeerLink, Plan, RouterPlan, Via, instance_ns, internet_ns, port_name,
-    router_ns,
+    GATEWAY_PORT, INTERNET_V4, INTERNET_V6, LINK_FAR_V4, LINK_FAR_V6, LINK_NEAR_V4, LINK_NEAR_V6,
+    Nic, PeerLink, Plan, RouterPlan, Via, instance_ns, internet_ns, port_name, router_ns,
 };
 use crate::apply::{ApplyError, Nft};
 use crate::render::{RenderError, render};
@@ -161,7 +160,13 @@ impl Fabric {
             let old_nics: &[Nic] = old.map_or(&[], |o| &o.nics);
             for nic in old_nics {
                 if !inst.nics.contains(nic) && next.routers.contains_key(&nic.vpc) {
-                    let _ = run_ip(&["-n", &router_ns(&prefix, &nic.vpc), "link", "del", &nic.port]);
+                    let _ = run_ip(&[
+                        "-n",
+                        &router_ns(&prefix, &nic.vpc),
+                        "link",
+                        "del",
+                        &nic.port,
+                    ]);
                 }
             }
             for nic in &inst.nics {
@@ -326,7 +331,10 @@ fn route_line(r: &RouteEntry) -> String {
         How::Dev { dev, via: None } => {
             format!("route replace {} dev {dev} table {}", r.dst, r.table)
         }
-        How::Dev { dev, via: Some(via) } => {
+        How::Dev {
+            dev,
+            via: Some(via),
+        } => {
             let src = match via {
                 IpAddr::V4(_) if r.table == 254 => format!(" src {INTERNET_V4}"),
                 IpAddr::V6(_) if r.table == 254 => format!(" src {INTERNET_V6}"),
@@ -442,7 +450,9 @@ fn nat_text(router: &RouterPlan) -> String {
         return t;
     }
     t.push_str(&format!("table ip {NAT_TABLE} {{\n"));
-    t.push_str("\tchain gateway_in {\n\t\ttype filter hook prerouting priority -350; policy accept;\n");
+    t.push_str(
+        "\tchain gateway_in {\n\t\ttype filter hook prerouting priority -350; policy accept;\n",
+    );
     for (public, private) in &router.nat {
         t.push_str(&format!(
             "\t\tiifname \"{GATEWAY_PORT}\" ip daddr {public} ip daddr set {private}\n"
@@ -501,8 +511,18 @@ fn unlink_peer(prefix: &str, link: &PeerLink) {
 fn wire_nic(prefix: &str, ns: &str, nic: &Nic) -> Result<(), LabError> {
     let rns = router_ns(prefix, &nic.vpc);
     run_ip(&[
-        "-n", &rns, "link", "add", &nic.port, "type", "veth", "peer", "name", &nic.ifname,
-        "netns", ns,
+        "-n",
+        &rns,
+        "link",
+        "add",
+        &nic.port,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        &nic.ifname,
+        "netns",
+        ns,
     ])?;
     let mut router = Vec::new();
     if let Some(gw) = nic.gateway_v4 {
@@ -525,7 +545,9 @@ fn wire_nic(prefix: &str, ns: &str, nic: &Nic) -> Result<(), LabError> {
     };
     if let Some(gw) = nic.gateway_v4 {
         inst.push(format!("route add {gw} dev {dev} table {table}"));
-        inst.push(format!("route add 0.0.0.0/0 via {gw} dev {dev} table {table}"));
+        inst.push(format!(
+            "route add 0.0.0.0/0 via {gw} dev {dev} table {table}"
+        ));
     }
     if !nic.v6.is_empty() {
         inst.push(format!(
@@ -620,7 +642,8 @@ fn batch_force(ns: &str, lines: &[String]) -> Result<(), LabError> {
 
 /// `ip -batch` lines take no options, so lines starting `-6 ` go to a second `ip -6` batch.
 fn run_batch(ns: &str, lines: &[String], force: bool) -> Result<(), LabError> {
-    let (six, four): (Vec<&String>, Vec<&String>) = lines.iter().partition(|l| l.starts_with("-6 "));
+    let (six, four): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|l| l.starts_with("-6 "));
     if !four.is_empty() {
         let four: Vec<String> = four.into_iter().cloned().collect();
         run_one_batch(ns, None, &four, force)?;
@@ -715,7 +738,14 @@ pub fn spawn_user_data(
         .map_err(spawn)?;
     let err = file.try_clone().map_err(spawn)?;
     let mut child = Command::new("ip")
-        .args(["netns", "exec", &instance_ns(prefix, instance), "setsid", "sh", "-s"])
+        .args([
+            "netns",
+            "exec",
+            &instance_ns(prefix, instance),
+            "setsid",
+            "sh",
+            "-s",
+        ])
         .stdin(Stdio::piped())
         .stdout(file)
         .stderr(err)

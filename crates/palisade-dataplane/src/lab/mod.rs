@@ -7,8 +7,10 @@
 mod fabric;
 mod plan;
 
-pub use fabric::{Counters, Fabric, LabError, NAT_TABLE, clean, counters, existing, spawn_user_data};
+pub use fabric::{
+    Counters, Fabric, LabError, NAT_TABLE, clean, counters, existing, spawn_user_data,
+};
 pub use plan::{
-    INTERNET_V4, INTERNET_V6, InstancePlan, LabInstance, LabScope, Nic, PeerLink, Plan,
-    RouterPlan, Table, Via, World, instance_ns, internet_ns, nic_addrs, router_ns,
+    INTERNET_V4, INTERNET_V6, InstancePlan, LabInstance, LabScope, Nic, PeerLink, Plan, RouterPlan,
+    Table, Via, World, instance_ns, internet_ns, nic_addrs, router_ns,
 };

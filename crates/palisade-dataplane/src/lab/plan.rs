@@ -367,15 +367,17 @@ impl Plan {
     }
 
     fn router(&mut self, scope: &LabScope, vpc: &VpcId) -> &mut RouterPlan {
-        self.routers.entry(vpc.clone()).or_insert_with(|| RouterPlan {
-            vpc: vpc.clone(),
-            region: scope.region.clone(),
-            blocks: Vec::new(),
-            ports: Vec::new(),
-            tables: Vec::new(),
-            nat: Vec::new(),
-            gateway: false,
-        })
+        self.routers
+            .entry(vpc.clone())
+            .or_insert_with(|| RouterPlan {
+                vpc: vpc.clone(),
+                region: scope.region.clone(),
+                blocks: Vec::new(),
+                ports: Vec::new(),
+                tables: Vec::new(),
+                nat: Vec::new(),
+                gateway: false,
+            })
     }
 
     /// The instance namespace names, router namespace names and the internet namespace,

@@ -48,16 +48,18 @@ pub(crate) struct LabFlags {
 }
 
 fn parse_prefix(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 16
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let ok =
+        !s.is_empty() && s.len() <= 16 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     ok.then(|| s.to_owned())
         .ok_or_else(|| format!("'{s}' is not 1 to 16 letters, digits or '_'"))
 }
 
 /// What refuses a lab here, if anything: it never pretends to enforce.
 pub(crate) fn check_prerequisites(prefix: &str) -> anyhow::Result<()> {
-    let uid = Command::new("id").arg("-u").output().context("running id -u")?;
+    let uid = Command::new("id")
+        .arg("-u")
+        .output()
+        .context("running id -u")?;
     if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
         bail!("the lab needs root (network namespaces and nftables); run it as root");
     }
@@ -87,7 +89,9 @@ pub(crate) fn check_prerequisites(prefix: &str) -> anyhow::Result<()> {
         );
     }
     let nft = Command::new("ip")
-        .args(["netns", "exec", &probe, "nft", "add", "table", "inet", "probe"])
+        .args([
+            "netns", "exec", &probe, "nft", "add", "table", "inet", "probe",
+        ])
         .output();
     let _ = Command::new("ip").args(["netns", "del", &probe]).status();
     match nft {
@@ -381,7 +385,12 @@ fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
 #[derive(Debug, clap::Args)]
 pub(crate) struct LabArgs {
     /// The running lab's directory (`palisade serve --lab --lab-dir`).
-    #[arg(long, value_name = "DIR", default_value = "/run/palisade-lab", global = true)]
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "/run/palisade-lab",
+        global = true
+    )]
     lab_dir: PathBuf,
     #[command(subcommand)]
     command: LabCommand,
@@ -578,7 +587,10 @@ fn why(
     let (proto, port) = match traffic.split_once('/') {
         Some((p, port)) => (
             p,
-            Some(port.parse::<u16>().with_context(|| format!("port in '{traffic}'"))?),
+            Some(
+                port.parse::<u16>()
+                    .with_context(|| format!("port in '{traffic}'"))?,
+            ),
         ),
         None => (traffic, None),
     };
