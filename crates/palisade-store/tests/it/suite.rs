@@ -51,6 +51,7 @@ pub(crate) fn suite(make: Make<'_>) {
     commit_and_reopen(make);
     failed_write_changes_nothing(make);
     accounts_and_regions_are_isolated(make);
+    scopes_lists_every_stored_scope(make);
     partial_failure_rolls_back_every_touched_resource(make);
     interface_addresses_survive_reopen(make);
     // --- routing ---
@@ -248,6 +249,25 @@ fn accounts_and_regions_are_isolated(make: Make<'_>) {
         assert!(st.snapshot().groups.values().all(|x| x.name != "only-a"));
     }
     assert!(snapshot(store.as_ref(), &a).group(&g).is_ok());
+}
+
+/// `Store::scopes` (what the lab follows) lists a scope once it has been used, from any
+/// handle on the database, and nothing twice.
+fn scopes_lists_every_stored_scope(make: Make<'_>) {
+    let (a, b) = (scope(30, "us-east-1"), scope(30, "ap-south-1"));
+    let writer = make();
+    let mut ids = SeqIdGen::starting_at(3_000);
+    for s in [&a, &b] {
+        transact::<_, TestErr>(writer.as_ref(), s, &mut ids, |st, ids| {
+            Ok(st.create_group("listed", "d", None, vec![], ids)?)
+        })
+        .unwrap();
+    }
+    let listed = make().scopes().unwrap();
+    for s in [&a, &b] {
+        assert_eq!(listed.iter().filter(|x| *x == s).count(), 1, "{s} in {listed:?}");
+    }
+    assert!(!listed.contains(&scope(31, "us-east-1")));
 }
 
 fn partial_failure_rolls_back_every_touched_resource(make: Make<'_>) {
