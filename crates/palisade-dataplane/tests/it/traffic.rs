@@ -343,7 +343,7 @@ fn traffic_fail_closed_then_failed_apply_keeps_rules() {
         (&i(inst::WEB), tcp("10.0.0.2", 53), true),
     ]);
     let before = lab
-        .cmd("host", &["nft", "list", "table", "inet", "palisade"])
+        .cmd("host", &["nft", "-s", "list", "table", "inet", "palisade"])
         .output()
         .unwrap()
         .stdout;
@@ -353,7 +353,7 @@ fn traffic_fail_closed_then_failed_apply_keeps_rules() {
     );
     assert!(lab.nft.load(&bad).is_err());
     let after = lab
-        .cmd("host", &["nft", "list", "table", "inet", "palisade"])
+        .cmd("host", &["nft", "-s", "list", "table", "inet", "palisade"])
         .output()
         .unwrap()
         .stdout;

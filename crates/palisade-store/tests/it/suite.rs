@@ -265,7 +265,11 @@ fn scopes_lists_every_stored_scope(make: Make<'_>) {
     }
     let listed = make().scopes().unwrap();
     for s in [&a, &b] {
-        assert_eq!(listed.iter().filter(|x| *x == s).count(), 1, "{s} in {listed:?}");
+        assert_eq!(
+            listed.iter().filter(|x| *x == s).count(),
+            1,
+            "{s} in {listed:?}"
+        );
     }
     assert!(!listed.contains(&scope(31, "us-east-1")));
 }

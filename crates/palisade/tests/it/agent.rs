@@ -497,8 +497,9 @@ impl AgentLab {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The table without counter values (`-s`), which traffic changes.
     pub(crate) fn nft_list(&self) -> String {
-        self.nft(&["list", "table", "inet", "palisade"])
+        self.nft(&["-s", "list", "table", "inet", "palisade"])
     }
 
     /// Starts the probe's listeners in `role` and waits until they listen.
