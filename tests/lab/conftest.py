@@ -37,10 +37,10 @@ def usable():
 
 
 class Lab:
-    def __init__(self):
-        self.tmp = tempfile.mkdtemp(prefix="palisade-lab-")
+    def __init__(self, prefix=None, tmp=None):
+        self.tmp = tmp or tempfile.mkdtemp(prefix="palisade-lab-")
         self.dir = os.path.join(self.tmp, "lab")
-        self.prefix = f"plt{os.getpid() % 100000}"
+        self.prefix = prefix or f"plt{os.getpid() % 100000}"
         self.servers = []
         keys = os.path.join(self.tmp, "keys")
         with open(keys, "w") as f:
@@ -49,7 +49,7 @@ class Lab:
         quotas = os.path.join(self.tmp, "quotas")
         with open(quotas, "w") as f:
             f.write("vpcs_per_region = 100\n")
-        self.err = open(os.path.join(self.tmp, "server.log"), "w")
+        self.err = open(os.path.join(self.tmp, "server.log"), "a")
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(self.tmp, "db"),
              "--keys", keys, "--quotas", quotas, "--lab", "--lab-dir", self.dir,

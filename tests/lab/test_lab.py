@@ -296,3 +296,38 @@ def test_the_lab_refuses_to_start_without_nftables(tmp_path):
                        env={"PATH": str(bindir)})
     assert r.returncode == 2, r.stdout + r.stderr
     assert "nft" in r.stderr and "missing" in r.stderr, r.stderr
+
+
+def netns_list():
+    return subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+
+
+def test_a_start_after_a_crash_clears_and_rebuilds_the_lab(lab):
+    from conftest import Lab
+    prefix = f"pltc{os.getpid() % 10000}"
+    first = Lab(prefix=prefix)
+    second = None
+    try:
+        n = first.public_vpc("10.50.0.0/16")
+        g = first.group("crash", n["vpc"], ingress=[tcp(80)])
+        inst = first.launch(n["subnet"], [g])
+        first.serve(inst["InstanceId"], "tcp:80")
+        assert first.probe("internet", "tcp", inst["public"], 80)
+        first.proc.kill()  # kill -9: nothing is cleaned up
+        first.proc.wait()
+        ns = f"{prefix}-{inst['InstanceId']}"
+        assert ns in netns_list()
+        # The same database and prefix: the old namespaces (and the probe server in one)
+        # go, and the instance, still running in the store, is wired again from scratch.
+        second = Lab(prefix=prefix, tmp=first.tmp)
+        second.wait_wired(inst["InstanceId"])
+        assert not second.probe("internet", "tcp", inst["public"], 80), "old server is gone"
+        second.serve(inst["InstanceId"], "tcp:80")
+        assert second.probe("internet", "tcp", inst["public"], 80)
+    finally:
+        for p in first.servers:
+            p.kill()
+        if second:
+            second.close()
+        first.err.close()
+    assert f"{prefix}-" not in netns_list()

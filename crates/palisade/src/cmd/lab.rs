@@ -203,6 +203,8 @@ impl Lab {
         check_prerequisites(&flags.lab_prefix)?;
         std::fs::create_dir_all(&flags.lab_dir)
             .with_context(|| format!("creating {}", flags.lab_dir.display()))?;
+        // What a crashed run left: its manifest names namespaces that are about to go.
+        let _ = std::fs::remove_file(flags.lab_dir.join(MANIFEST));
         let fabric = Fabric::start(&flags.lab_prefix).context("clearing an earlier lab")?;
         let signal = Arc::new(Signal::default());
         let wrapped: Arc<dyn Store> = Arc::new(LabStore {
