@@ -209,11 +209,6 @@ pub struct RouterPlan {
 }
 
 impl RouterPlan {
-    /// The routing part (tables, rules, gateway): what must be rebuilt when it changes.
-    pub fn routing_key(&self) -> (&[IpNet], &[Table], bool) {
-        (&self.blocks, &self.tables, self.gateway)
-    }
-
     /// The interfaces the router's ruleset enforces.
     pub fn interfaces(&self) -> Vec<LocalInterface> {
         self.ports
@@ -244,7 +239,7 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// The region snapshot a router's ruleset is rendered from.
+    /// The network that makes `world`'s running instances behave as on EC2.
     pub fn compute(world: &World) -> Self {
         let mut plan = Self::default();
         for scope in world.regions.values() {
@@ -527,5 +522,91 @@ mod tests {
         assert_eq!(port_name('e', "eni-0123456789abcdef0"), "e3456789abcdef0");
         assert_eq!(port_name('p', "pcx-0123456789abcdef0").len(), 15);
         assert_eq!(port_name('e', "eni-12"), "e12");
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use palisade_model::account::{AccountState, AddressSpec, LaunchOptions, NewInstances};
+    use palisade_model::{Quotas, SeqIdGen};
+
+    use super::*;
+
+    fn launched(n: u32) -> (AccountState, Vec<InstanceId>) {
+        let mut ids = SeqIdGen::starting_at(1);
+        let mut st = AccountState::bootstrap(
+            "123456789012".parse().unwrap(),
+            "us-east-1",
+            Quotas::default(),
+            &mut ids,
+        );
+        let vpc = st.default_vpc().unwrap().id.clone();
+        let g = st
+            .create_group("web", "d", Some(&vpc), vec![], &mut ids)
+            .unwrap();
+        let out = st
+            .run_instances(
+                NewInstances {
+                    image_id: "ami-12345678".into(),
+                    instance_type: "t3.micro".into(),
+                    count: n,
+                    subnet_id: None,
+                    groups: vec![g],
+                    group_names: vec![],
+                    addresses: AddressSpec::default(),
+                    tags: vec![],
+                    launch: LaunchOptions::default(),
+                    interfaces: vec![],
+                    eni_tags: vec![],
+                    associate_public_ip: None,
+                },
+                &mut ids,
+            )
+            .unwrap();
+        (st, out)
+    }
+
+    #[test]
+    fn every_running_instance_is_wired_to_its_vpcs_router() {
+        let (st, ids) = launched(2);
+        let plan = Plan::compute(&World::from_scopes([LabScope::from_state(&st)]));
+        assert_eq!(plan.instances.len(), 2);
+        assert_eq!(plan.routers.len(), 1, "one VPC, one router");
+        let router = plan.routers.values().next().unwrap();
+        assert_eq!(router.ports.len(), 2);
+        for id in &ids {
+            let nic = &plan.instances[id].nics[0];
+            assert_eq!(nic.ifname, "eth0");
+            assert!(nic.port.len() <= 15);
+            let gw = nic.gateway_v4.unwrap();
+            assert!(nic.v4[0].contains(&gw), "the gateway is in the subnet");
+            assert_eq!(u32::from(gw), u32::from(nic.v4[0].network()) + 1);
+        }
+        // The default VPC has an attached gateway and a 0.0.0.0/0 route to it; launched
+        // instances there get public addresses, each translated to its private one.
+        assert!(router.gateway);
+        assert_eq!(router.nat.len(), 2);
+        let main = &router.tables[0];
+        assert!(
+            main.routes
+                .contains(&("0.0.0.0/0".parse().unwrap(), Via::Gateway))
+        );
+        assert!(
+            !main.sources.is_empty(),
+            "the main table serves every default subnet"
+        );
+        assert!(plan.peerings.is_empty());
+    }
+
+    #[test]
+    fn terminated_instances_leave_the_plan() {
+        let (mut st, ids) = launched(1);
+        st.terminate_instances(&ids).unwrap();
+        let plan = Plan::compute(&World::from_scopes([LabScope::from_state(&st)]));
+        assert!(plan.instances.is_empty());
+        assert!(
+            plan.routers.is_empty(),
+            "no router for a VPC without instances"
+        );
     }
 }
