@@ -331,3 +331,33 @@ def test_a_start_after_a_crash_clears_and_rebuilds_the_lab(lab):
             second.close()
         first.err.close()
     assert f"{prefix}-" not in netns_list()
+
+
+def test_elastic_ip_and_a_second_interface_with_its_own_groups(lab, net):
+    web = lab.group("eip-web", net["vpc"], ingress=[tcp(80)])
+    inst = lab.launch(net["subnet"], [web])
+    iid = inst["InstanceId"]
+    lab.serve(iid, "tcp:80", "tcp:5432")
+    # An Elastic IP replaces the auto-assigned address; the gateway follows.
+    alloc = lab.ec2.allocate_address(Domain="vpc")
+    lab.ec2.associate_address(AllocationId=alloc["AllocationId"], InstanceId=iid)
+    assert lab.eventually("internet", "tcp", alloc["PublicIp"], 80)
+    assert lab.eventually("internet", "tcp", inst["public"], 80, want=False)
+    # A second interface, in the same subnet, with a group that admits 5432 only: eth1.
+    db = lab.group("eip-db", net["vpc"], ingress=[tcp(5432, [{"CidrIp": net["cidr"]}])])
+    eni = lab.ec2.create_network_interface(SubnetId=net["subnet"], Groups=[db])[
+        "NetworkInterface"]
+    lab.ec2.attach_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"],
+                                     InstanceId=iid, DeviceIndex=1)
+    client = lab.launch(net["subnet"], [lab.group("eip-client", net["vpc"])])
+    second = eni["PrivateIpAddress"]
+    assert lab.eventually(client["InstanceId"], "tcp", second, 5432, within=5)
+    assert not lab.probe(client["InstanceId"], "tcp", second, 80), "eth1 has its own groups"
+    assert lab.probe(client["InstanceId"], "tcp", inst["v4"], 80)
+    assert not lab.probe(client["InstanceId"], "tcp", inst["v4"], 5432)
+    out = lab.run(iid, "ip", "-br", "addr", "show", "eth1")
+    assert second in out.stdout, out.stdout + out.stderr
+    lab.ec2.detach_network_interface(AttachmentId=lab.ec2.describe_network_interfaces(
+        NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0][
+        "Attachment"]["AttachmentId"])
+    assert lab.eventually(client["InstanceId"], "tcp", second, 5432, want=False)
