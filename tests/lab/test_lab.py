@@ -361,3 +361,28 @@ def test_elastic_ip_and_a_second_interface_with_its_own_groups(lab, net):
         NetworkInterfaceIds=[eni["NetworkInterfaceId"]])["NetworkInterfaces"][0][
         "Attachment"]["AttachmentId"])
     assert lab.eventually(client["InstanceId"], "tcp", second, 5432, want=False)
+
+
+def test_group_reference_across_accounts_through_a_peering(lab):
+    from conftest import KEY, KEY_B
+    a = lab.public_vpc("10.60.0.0/16", gateway=False)
+    b = lab.public_vpc("10.61.0.0/16", ec2=lab.ec2_b, gateway=False)
+    pcx = lab.ec2.create_vpc_peering_connection(
+        VpcId=a["vpc"], PeerVpcId=b["vpc"], PeerOwnerId=KEY_B[2])[
+        "VpcPeeringConnection"]["VpcPeeringConnectionId"]
+    lab.ec2_b.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+    lab.ec2.create_route(RouteTableId=a["rt"], DestinationCidrBlock=b["cidr"],
+                         VpcPeeringConnectionId=pcx)
+    lab.ec2_b.create_route(RouteTableId=b["rt"], DestinationCidrBlock=a["cidr"],
+                           VpcPeeringConnectionId=pcx)
+    app = lab.group("xacct-app", a["vpc"])
+    db = lab.group("xacct-db", b["vpc"], ec2=lab.ec2_b, ingress=[{
+        "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+        "UserIdGroupPairs": [{"GroupId": app, "UserId": KEY[2],
+                              "VpcPeeringConnectionId": pcx}]}])
+    client = lab.launch(a["subnet"], [app])
+    other = lab.launch(a["subnet"], [lab.group("xacct-other", a["vpc"])])
+    server = lab.launch(b["subnet"], [db], ec2=lab.ec2_b)
+    lab.serve(server["InstanceId"], "tcp:5432")
+    assert lab.eventually(client["InstanceId"], "tcp", server["v4"], 5432)
+    assert not lab.probe(other["InstanceId"], "tcp", server["v4"], 5432)
