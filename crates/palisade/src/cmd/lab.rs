@@ -375,7 +375,12 @@ fn write_manifest(
     )
 }
 
+/// Writes `text` to `path` through a rename, unless the file already holds it (the lab
+/// reconciles every second; most rounds change nothing).
 fn write_atomic(path: &Path, text: &str) -> anyhow::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
