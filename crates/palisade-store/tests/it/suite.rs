@@ -265,7 +265,11 @@ fn scopes_lists_every_stored_scope(make: Make<'_>) {
     }
     let listed = make().scopes().unwrap();
     for s in [&a, &b] {
-        assert_eq!(listed.iter().filter(|x| *x == s).count(), 1, "{s} in {listed:?}");
+        assert_eq!(
+            listed.iter().filter(|x| *x == s).count(),
+            1,
+            "{s} in {listed:?}"
+        );
     }
     assert!(!listed.contains(&scope(31, "us-east-1")));
 }
@@ -307,8 +311,11 @@ fn interface_addresses_survive_reopen(make: Make<'_>) {
         )?;
         let subnet = st.create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            Some("2600:1f00:0:100::/64".parse().unwrap()),
+            palisade_model::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: Some("2600:1f00:0:100::/64".parse().unwrap()),
+                ipv6_native: false,
+            },
             None,
             vec![],
             ids,
@@ -367,8 +374,11 @@ fn routing_survives_reopen(make: Make<'_>) {
         let vpc = st.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], ids)?;
         let subnet = st.create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            None,
+            palisade_model::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             ids,
