@@ -107,6 +107,32 @@ def test_ipv6_cidr_block_association_and_subnet(ec2):
     assert ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0].get("Ipv6CidrBlockAssociationSet", []) == []
 
 
+def test_ipv6_native_subnet(ec2):
+    vpc = ec2.create_vpc(CidrBlock="10.58.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"]
+    vid = vpc["VpcId"]
+    block = ec2.describe_vpcs(VpcIds=[vid])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"]
+    sub64 = block.replace("::/56", "::/64")
+    expect("InvalidParameterCombination", ec2.create_subnet, VpcId=vid, Ipv6Native=True)
+    expect("InvalidParameterCombination", ec2.create_subnet, VpcId=vid, Ipv6Native=True,
+           CidrBlock="10.58.1.0/24", Ipv6CidrBlock=sub64)
+    s = ec2.create_subnet(VpcId=vid, Ipv6Native=True, Ipv6CidrBlock=sub64)["Subnet"]
+    assert "CidrBlock" not in s
+    assert (s["Ipv6Native"], s["AvailableIpAddressCount"], s["AssignIpv6AddressOnCreation"]) == \
+        (True, 0, True)
+    assert s["PrivateDnsNameOptionsOnLaunch"]["HostnameType"] == "resource-name"
+    assert s["Ipv6CidrBlockAssociationSet"][0]["Ipv6CidrBlock"] == sub64
+    got = ec2.describe_subnets(Filters=[{"Name": "ipv6-native", "Values": ["true"]},
+                                        {"Name": "vpc-id", "Values": [vid]}])["Subnets"]
+    assert [x["SubnetId"] for x in got] == [s["SubnetId"]]
+    expect("InvalidParameterValue", ec2.modify_subnet_attribute, SubnetId=s["SubnetId"],
+           AssignIpv6AddressOnCreation={"Value": False})
+    eni = ec2.create_network_interface(SubnetId=s["SubnetId"])["NetworkInterface"]
+    assert "PrivateIpAddress" not in eni and eni["PrivateIpAddresses"] == []
+    assert len(eni["Ipv6Addresses"]) == 1
+    ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+    ec2.delete_subnet(SubnetId=s["SubnetId"])
+
+
 def test_subnet_attributes(ec2):
     vid = ec2.create_vpc(CidrBlock="10.49.0.0/16")["Vpc"]["VpcId"]
     s = ec2.create_subnet(VpcId=vid, CidrBlock="10.49.1.0/24", AvailabilityZone="us-east-1e")["Subnet"]

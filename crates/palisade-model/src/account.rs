@@ -28,7 +28,7 @@ pub use instances::{
     Attachment, Instance, InstanceAttribute, InstanceState, LaunchOptions, NewInstances, NicSpec,
     ShutdownBehavior,
 };
-pub use network::NewEni;
+pub use network::{NewEni, SubnetBlocks};
 pub use routing::AddressTarget;
 pub use vpcs::{SubnetAttributeChange, VpcAttribute};
 

@@ -158,7 +158,8 @@ pub struct Subnet {
     pub id: SubnetId,
     pub vpc_id: VpcId,
     pub owner: AccountId,
-    pub cidr_v4: Ipv4Net,
+    /// `None` for an IPv6-only subnet (`Ipv6Native`), whose `cidr_v6` is then set.
+    pub cidr_v4: Option<Ipv4Net>,
     pub cidr_v6: Option<Ipv6Net>,
     pub availability_zone: String,
     pub tags: Vec<Tag>,
@@ -167,6 +168,12 @@ pub struct Subnet {
 }
 
 impl Subnet {
+    /// An IPv6-only subnet (`Ipv6Native`): no IPv4 block, so its interfaces have IPv6
+    /// addresses only.
+    pub fn ipv6_native(&self) -> bool {
+        self.cidr_v4.is_none()
+    }
+
     /// The association id of this subnet's IPv6 block (`subnet-cidr-assoc-…`).
     pub fn ipv6_association_id(&self, cidr: Ipv6Net) -> String {
         subnet_association_id(&self.id, cidr)

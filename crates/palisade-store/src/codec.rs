@@ -357,7 +357,8 @@ pub(crate) fn encode(resource: &Resource) -> String {
             id: s.id.to_string(),
             vpc: s.vpc_id.to_string(),
             owner: s.owner.to_string(),
-            v4: s.cidr_v4.to_string(),
+            // An IPv6-only subnet's is empty (the column stays NOT NULL, no migration).
+            v4: s.cidr_v4.map(|n| n.to_string()).unwrap_or_default(),
             v6: s.cidr_v6.map(|n| n.to_string()),
             az: s.availability_zone.clone(),
             tags: tags_out(&s.tags),
@@ -587,7 +588,7 @@ pub(crate) fn decode(id: &str, body: &str) -> Result<Resource, StoreError> {
             attributes: subnet_attrs_in(&id, attrs)?,
             vpc_id: p(&id, &vpc)?,
             owner: p(&id, &owner)?,
-            cidr_v4: p(&id, &v4)?,
+            cidr_v4: opt(&id, Some(&v4).filter(|s| !s.is_empty()))?,
             cidr_v6: opt(&id, v6.as_ref())?,
             availability_zone: az,
             tags: tags_in(tags),

@@ -247,7 +247,7 @@ impl World {
             id: subnet(n),
             vpc_id: vpc(vpc_n),
             owner: account(),
-            cidr_v4: format!("10.0.{n}.0/24").parse().unwrap(),
+            cidr_v4: Some(format!("10.0.{n}.0/24").parse().unwrap()),
             cidr_v6: None,
             availability_zone: "us-east-1a".into(),
             tags: Vec::new(),

@@ -432,3 +432,108 @@ async fn run_instances_takes_addresses() {
         "InvalidIPAddress.InUse",
     );
 }
+
+#[tokio::test]
+async fn ipv6_native_subnets_and_their_interfaces() {
+    let s = Server::new();
+    let (vpc, _, _, v64) = dual_stack(&s).await;
+    let native = nth_64(&v64, 1);
+    for (params, code) in [
+        (vec![("Ipv6Native", "true")], "InvalidParameterCombination"),
+        (
+            vec![
+                ("Ipv6Native", "true"),
+                ("CidrBlock", "10.0.3.0/24"),
+                ("Ipv6CidrBlock", &native),
+            ],
+            "InvalidParameterCombination",
+        ),
+        (vec![("Ipv6CidrBlock", &native)], "MissingParameter"),
+    ] {
+        let mut p = vec![("VpcId", vpc.as_str())];
+        p.extend(params);
+        check_code(&s.call("CreateSubnet", &p).await, code);
+    }
+    let r = s
+        .call(
+            "CreateSubnet",
+            &[
+                ("VpcId", &vpc),
+                ("Ipv6Native", "true"),
+                ("Ipv6CidrBlock", &native),
+            ],
+        )
+        .await
+        .ok();
+    let subnet = r.text("subnetId").unwrap();
+    assert_eq!(r.text("cidrBlock"), None, "{}", r.body);
+    for (tag, value) in [
+        ("ipv6Native", "true"),
+        ("availableIpAddressCount", "0"),
+        ("assignIpv6AddressOnCreation", "true"),
+        ("hostnameType", "resource-name"),
+        ("ipv6CidrBlock", native.as_str()),
+    ] {
+        assert_eq!(r.text(tag).as_deref(), Some(value), "{tag}: {}", r.body);
+    }
+    let d = s
+        .call(
+            "DescribeSubnets",
+            &[
+                ("Filter.1.Name", "ipv6-native"),
+                ("Filter.1.Value.1", "true"),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(d.all("subnetId"), std::slice::from_ref(&subnet));
+    check_code(
+        &s.call(
+            "ModifySubnetAttribute",
+            &[
+                ("SubnetId", &subnet),
+                ("AssignIpv6AddressOnCreation.Value", "false"),
+            ],
+        )
+        .await,
+        "InvalidParameterValue",
+    );
+    // An interface there has one IPv6 address and no private IPv4 address.
+    let e = s
+        .call("CreateNetworkInterface", &[("SubnetId", &subnet)])
+        .await
+        .ok();
+    assert_eq!(e.text("privateIpAddress"), None, "{}", e.body);
+    let prefix = native.trim_end_matches("::/64");
+    assert!(
+        e.text("ipv6Address").unwrap().starts_with(prefix),
+        "{}",
+        e.body
+    );
+    check_code(
+        &s.call(
+            "CreateNetworkInterface",
+            &[("SubnetId", &subnet), ("PrivateIpAddress", "10.0.1.9")],
+        )
+        .await,
+        "InvalidParameterValue",
+    );
+    let i = s
+        .call(
+            "RunInstances",
+            &[
+                ("ImageId", "ami-12345678"),
+                ("MinCount", "1"),
+                ("MaxCount", "1"),
+                ("SubnetId", &subnet),
+            ],
+        )
+        .await
+        .ok();
+    assert_eq!(i.text("privateIpAddress"), None, "{}", i.body);
+    assert!(
+        i.text("ipv6Address").unwrap().starts_with(prefix),
+        "{}",
+        i.body
+    );
+}

@@ -651,7 +651,7 @@ async fn subnet_attributes_and_zone_checks() {
             ],
         )
         .await,
-        "UnsupportedOperation",
+        "InvalidParameterCombination",
     );
     // Filters by zone id, ARN and tag value.
     s.call(

@@ -297,22 +297,23 @@ impl Plan {
                         .push(format!("{eni_id} has no subnet in the lab: not wired"));
                     continue;
                 };
-                let prefix = subnet.cidr_v4.prefix_len();
+                // An IPv6-only subnet (`Ipv6Native`): no IPv4 address, no IPv4 gateway.
+                let cidr_v4 = subnet.cidr_v4;
                 nics.push(Nic {
                     eni: eni_id.clone(),
                     vpc: eni.vpc_id.clone(),
                     ifname: format!("eth{device}"),
                     port: port_name('e', eni_id.as_str()),
                     device_index: *device,
-                    v4: eni
-                        .private_ipv4
-                        .iter()
-                        .filter_map(|a| Ipv4Net::new(*a, prefix).ok())
-                        .collect(),
+                    v4: cidr_v4.map_or_else(Vec::new, |c| {
+                        eni.private_ipv4
+                            .iter()
+                            .filter_map(|a| Ipv4Net::new(*a, c.prefix_len()).ok())
+                            .collect()
+                    }),
                     v6: eni.ipv6.clone(),
-                    gateway_v4: Some(Ipv4Addr::from(
-                        u32::from(subnet.cidr_v4.network()).wrapping_add(1),
-                    )),
+                    gateway_v4: cidr_v4
+                        .map(|c| Ipv4Addr::from(u32::from(c.network()).wrapping_add(1))),
                 });
             }
             nics.sort_by_key(|n| n.device_index);
@@ -440,7 +441,7 @@ fn routing(scope: &LabScope, vpc_id: &VpcId) -> Routing {
         let mut sources: Vec<IpNet> = Vec::new();
         for id in &subnets {
             if let Some(sub) = s.subnets.get(id) {
-                sources.push(IpNet::V4(sub.cidr_v4));
+                sources.extend(sub.cidr_v4.map(IpNet::V4));
                 sources.extend(sub.cidr_v6.map(IpNet::V6));
             }
         }

@@ -52,7 +52,7 @@ pub fn export(snap: &Snapshot) -> Value {
             subnet_id: s.id.to_string(),
             vpc_id: Some(s.vpc_id.to_string()),
             owner_id: Some(s.owner.to_string()),
-            cidr_block: Some(s.cidr_v4.to_string()),
+            cidr_block: s.cidr_v4.map(|c| c.to_string()),
             ipv6_cidr_block_association_set: s
                 .cidr_v6
                 .iter()

@@ -278,8 +278,11 @@ fn routing_export_then_import_is_identity() {
     let subnet = st
         .create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            None,
+            palisade_model::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,

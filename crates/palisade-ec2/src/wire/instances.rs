@@ -582,11 +582,8 @@ fn group_set(x: &mut Xml, groups: &[GroupName]) {
 /// (DescribeInstances): the shared elements, which SDKs read by name from either.
 fn eni(x: &mut Xml, v: &EniView, o: &Origin<'_>) {
     let e = &v.eni;
-    let primary = e
-        .private_ipv4
-        .first()
-        .map(ToString::to_string)
-        .unwrap_or_default();
+    // None in an IPv6-only subnet, where EC2 leaves the element out.
+    let primary = e.private_ipv4.first();
     x.leaf("networkInterfaceId", &e.id)
         .opt("subnetId", e.subnet_id.as_ref())
         .leaf("vpcId", &e.vpc_id)
@@ -596,7 +593,7 @@ fn eni(x: &mut Xml, v: &EniView, o: &Origin<'_>) {
         .leaf("requesterManaged", false)
         .leaf("status", eni_status(e))
         .leaf("macAddress", mac(e.id.as_str()))
-        .leaf("privateIpAddress", &primary)
+        .opt("privateIpAddress", primary)
         .leaf("privateDnsName", &v.private_dns_name)
         .leaf("sourceDestCheck", v.source_dest_check)
         .leaf("interfaceType", "interface");
@@ -685,7 +682,10 @@ fn instance(x: &mut Xml, v: &InstanceView, state: (u16, &str), o: &Origin<'_>) {
         })
         .leaf("subnetId", &i.subnet_id)
         .leaf("vpcId", &i.vpc_id)
-        .leaf("privateIpAddress", i.private_ip)
+        .opt(
+            "privateIpAddress",
+            (!i.private_ip.is_unspecified()).then_some(i.private_ip),
+        )
         .opt("ipAddress", public)
         .leaf("sourceDestCheck", i.source_dest_check);
     group_set(x, &v.groups);

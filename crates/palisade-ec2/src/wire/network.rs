@@ -141,16 +141,17 @@ pub(super) fn delete_vpc(p: &Params) -> Result<Request, QueryError> {
 }
 
 pub(super) fn create_subnet(p: &Params) -> Result<Request, QueryError> {
-    if p.bool("Ipv6Native")?.unwrap_or(false) {
-        return Err(QueryError::new(
-            Ec2ErrorCode::UnsupportedOperation,
-            "palisade does not model IPv6-only subnets (Ipv6Native)",
-        ));
-    }
+    // The model reports the wrong combinations of `CidrBlock`, `Ipv6CidrBlock` and
+    // `Ipv6Native` (an IPv6-only subnet has no IPv4 block).
+    let cidr = match p.get("CidrBlock") {
+        Some(_) => Some(cidr_v4(p, "CidrBlock")?),
+        None => None,
+    };
     Ok(Request::CreateSubnet {
         vpc: p.required_id("VpcId")?,
-        cidr: cidr_v4(p, "CidrBlock")?,
+        cidr,
         ipv6: cidr_v6(p, "Ipv6CidrBlock")?,
+        ipv6_native: p.bool("Ipv6Native")?.unwrap_or(false),
         // The model takes a zone name or a zone id.
         zone: p
             .get("AvailabilityZone")
@@ -196,7 +197,7 @@ fn subnet_field(
         "availability-zone-id" | "availabilityZoneId" => strings([&v.zone_id]),
         "map-public-ip-on-launch" => strings([a.map_public_ip_on_launch]),
         "assign-ipv6-address-on-creation" => strings([a.assign_ipv6_address_on_creation]),
-        "ipv6-native" => strings([false]),
+        "ipv6-native" => strings([s.ipv6_native()]),
         "ipv6-cidr-block-association.ipv6-cidr-block" => strings(s.cidr_v6),
         "ipv6-cidr-block-association.association-id" => {
             strings(s.cidr_v6.map(|c| s.ipv6_association_id(c)))
@@ -211,7 +212,7 @@ fn subnet_field(
         "tag-value" => strings(s.tags.iter().map(|t| &t.value)),
         "subnet-id" => strings([&s.id]),
         "vpc-id" => strings([&s.vpc_id]),
-        "cidr-block" | "cidr" | "cidrBlock" => strings([s.cidr_v4]),
+        "cidr-block" | "cidr" | "cidrBlock" => strings(s.cidr_v4),
         "availability-zone" | "availabilityZone" => strings([&s.availability_zone]),
         "default-for-az" | "defaultForAz" => strings([v.default_for_az]),
         "owner-id" => strings([&s.owner]),
@@ -277,7 +278,7 @@ fn subnet(x: &mut Xml, v: &SubnetView, o: &Origin<'_>) {
         .leaf("vpcId", &s.vpc_id)
         .leaf("ownerId", &s.owner)
         .leaf("state", "available")
-        .leaf("cidrBlock", s.cidr_v4)
+        .opt("cidrBlock", s.cidr_v4)
         .leaf("availabilityZone", &s.availability_zone)
         .leaf("availableIpAddressCount", v.available_ips)
         .leaf("defaultForAz", v.default_for_az)
@@ -293,7 +294,7 @@ fn subnet(x: &mut Xml, v: &SubnetView, o: &Origin<'_>) {
             "assignIpv6AddressOnCreation",
             a.assign_ipv6_address_on_creation,
         )
-        .leaf("ipv6Native", false)
+        .leaf("ipv6Native", s.ipv6_native())
         .leaf("enableDns64", a.enable_dns64)
         .node("privateDnsNameOptionsOnLaunch", |x| {
             x.leaf("hostnameType", a.hostname_type.aws_name())

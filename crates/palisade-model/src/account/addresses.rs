@@ -88,7 +88,9 @@ fn over_limit(interface: &str, limit: usize) -> AccountError {
 /// blocks", VPC UG: "The first four IP addresses and the last IP address in each subnet
 /// CIDR block are not available for your use"), for IPv4 and IPv6 alike.
 fn usable_v4(subnet: &Subnet, ip: Ipv4Addr) -> bool {
-    let net = subnet.cidr_v4;
+    let Some(net) = subnet.cidr_v4 else {
+        return false;
+    };
     net.contains(&ip) && u32::from(ip) - u32::from(net.network()) >= 4 && ip != net.broadcast()
 }
 
@@ -143,8 +145,20 @@ impl AccountState {
         n: usize,
         used: &mut BTreeSet<Ipv4Addr>,
     ) -> Result<Vec<Ipv4Addr>, AccountError> {
-        let base = u32::from(subnet.cidr_v4.network());
-        let last = u32::from(subnet.cidr_v4.broadcast());
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let Some(net) = subnet.cidr_v4 else {
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!(
+                    "The subnet {} is IPv6-only; private IPv4 addresses cannot be assigned in it",
+                    subnet.id
+                ),
+            ));
+        };
+        let base = u32::from(net.network());
+        let last = u32::from(net.broadcast());
         let free: Vec<Ipv4Addr> = (base.saturating_add(4)..last)
             .map(Ipv4Addr::from)
             .filter(|a| !used.contains(a))
@@ -232,7 +246,10 @@ impl AccountState {
         for ip in &spec.secondary_v4 {
             secondaries.push(Self::take_v4(subnet, *ip, &mut used)?);
         }
-        if spec.primary_v4.is_none() {
+        // An IPv6-only subnet gives an interface no IPv4 address unless one is named (which
+        // `take_v4` refuses), and at least one IPv6 address.
+        let native = subnet.ipv6_native();
+        if spec.primary_v4.is_none() && !native {
             v4.extend(Self::choose_v4(subnet, 1, &mut used)?);
         }
         v4.extend(secondaries);
@@ -242,11 +259,14 @@ impl AccountState {
         }
         v4.extend(Self::choose_v4(subnet, count, &mut used)?);
         let mut v6 = Vec::new();
-        if spec.ipv6.is_empty() && spec.ipv6_count == 0 {
-            return Ok((v4, v6));
+        let mut count = spec.ipv6_count as usize;
+        if spec.ipv6.is_empty() && count == 0 {
+            if !native {
+                return Ok((v4, v6));
+            }
+            count = 1;
         }
         let net = Self::subnet_v6(subnet)?;
-        let count = spec.ipv6_count as usize;
         if spec.ipv6.len() + count > self.address_limit() {
             return Err(over_limit("the new interface", self.address_limit()));
         }

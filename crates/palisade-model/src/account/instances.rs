@@ -210,6 +210,7 @@ impl AccountState {
         // Launch effects of the subnet's attributes ("IP addressing for your VPCs and
         // subnets", VPC UG): a public IPv4 address and one IPv6 address on a created primary.
         let public_ip = existing_primary.is_none()
+            && !subnet.ipv6_native()
             && new
                 .associate_public_ip
                 .unwrap_or(subnet.attributes.map_public_ip_on_launch);

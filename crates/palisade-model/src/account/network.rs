@@ -7,10 +7,18 @@ use super::{AccountError, AccountState, AddressSpec, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, GroupId, IdGen, PrefixListId, SubnetId, VpcId};
 use crate::network::{
-    AddressFamily, ConntrackConfig, Eni, PrefixList, PrefixListChange, PrefixListEntry, Subnet,
-    SubnetAttributes, Tag, VpcAttributes,
+    AddressFamily, ConntrackConfig, Eni, HostnameType, PrefixList, PrefixListChange,
+    PrefixListEntry, Subnet, SubnetAttributes, Tag, VpcAttributes,
 };
 use crate::peer::Peer;
+
+/// CreateSubnet's address blocks: `CidrBlock`, `Ipv6CidrBlock` and `Ipv6Native`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SubnetBlocks {
+    pub v4: Option<Ipv4Net>,
+    pub v6: Option<Ipv6Net>,
+    pub ipv6_native: bool,
+}
 
 /// CreateNetworkInterface's inputs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,20 +104,71 @@ impl AccountState {
     }
 
     /// CreateSubnet: inside the VPC's block, /16–/28, overlapping no other subnet, in one of
-    /// the region's zones (`zone` is a zone name or zone id).
+    /// the region's zones (`zone` is a zone name or zone id). An IPv6-only subnet
+    /// (`Ipv6Native`) has an IPv6 /64 and no IPv4 block, assigns an IPv6 address to every
+    /// interface and names instances by resource name ("IPv6-only subnets", VPC UG).
     pub fn create_subnet(
         &mut self,
         vpc_id: &VpcId,
-        cidr: Ipv4Net,
-        cidr_v6: Option<Ipv6Net>,
+        blocks: SubnetBlocks,
         zone: Option<String>,
         tags: Vec<Tag>,
         ids: &mut dyn IdGen,
     ) -> Result<SubnetId, AccountError> {
+        let cidr = match (blocks.v4, blocks.v6, blocks.ipv6_native) {
+            (Some(_), _, true) => {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterCombination,
+                    "An IPv6-native subnet cannot have an IPv4 CIDR block; omit CidrBlock when Ipv6Native is true",
+                ));
+            }
+            (None, None, true) => {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterCombination,
+                    "An IPv6-native subnet requires an IPv6 CIDR block; specify Ipv6CidrBlock when Ipv6Native is true",
+                ));
+            }
+            (None, _, false) => {
+                return Err(err(
+                    Ec2ErrorCode::MissingParameter,
+                    "The request must contain the parameter cidrBlock",
+                ));
+            }
+            (cidr, _, _) => cidr,
+        };
         let zone = match zone {
             Some(z) => self.zone_name(&z)?,
             None => format!("{}a", self.region),
         };
+        let cidr = cidr.map(|c| self.check_subnet_v4(vpc_id, c)).transpose()?;
+        let cidr_v6 = blocks
+            .v6
+            .map(|c| self.check_subnet_v6(vpc_id, None, c))
+            .transpose()?;
+        self.check_new_tags(&tags)?;
+        let mut attributes = SubnetAttributes::default();
+        if blocks.ipv6_native {
+            attributes.assign_ipv6_address_on_creation = true;
+            attributes.hostname_type = HostnameType::ResourceName;
+        }
+        let subnet = Subnet {
+            id: SubnetId::generate(ids),
+            vpc_id: vpc_id.clone(),
+            owner: self.owner.clone(),
+            cidr_v4: cidr,
+            cidr_v6,
+            availability_zone: zone,
+            tags,
+            attributes,
+        };
+        let id = subnet.id.clone();
+        self.put(Resource::Subnet(subnet));
+        Ok(id)
+    }
+
+    /// Checks a subnet's IPv4 block: /16–/28 inside one of the VPC's blocks, overlapping no
+    /// other subnet's. Returns it truncated.
+    fn check_subnet_v4(&self, vpc_id: &VpcId, cidr: Ipv4Net) -> Result<Ipv4Net, AccountError> {
         let vpc = self.vpc(vpc_id)?;
         let cidr = cidr.trunc();
         if !(16..=28).contains(&cidr.prefix_len())
@@ -121,7 +180,9 @@ impl AccountState {
             ));
         }
         let clash = self.snapshot.subnets.values().any(|s| {
-            &s.vpc_id == vpc_id && (s.cidr_v4.contains(&cidr) || cidr.contains(&s.cidr_v4))
+            &s.vpc_id == vpc_id
+                && s.cidr_v4
+                    .is_some_and(|n| n.contains(&cidr) || cidr.contains(&n))
         });
         if clash {
             return Err(err(
@@ -129,23 +190,7 @@ impl AccountState {
                 format!("The CIDR '{cidr}' conflicts with another subnet"),
             ));
         }
-        let cidr_v6 = cidr_v6
-            .map(|c| self.check_subnet_v6(vpc_id, None, c))
-            .transpose()?;
-        self.check_new_tags(&tags)?;
-        let subnet = Subnet {
-            id: SubnetId::generate(ids),
-            vpc_id: vpc_id.clone(),
-            owner: self.owner.clone(),
-            cidr_v4: cidr,
-            cidr_v6,
-            availability_zone: zone,
-            tags,
-            attributes: SubnetAttributes::default(),
-        };
-        let id = subnet.id.clone();
-        self.put(Resource::Subnet(subnet));
-        Ok(id)
+        Ok(cidr)
     }
 
     pub fn subnet(&self, id: &SubnetId) -> Result<&Subnet, AccountError> {

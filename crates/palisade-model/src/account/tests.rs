@@ -399,8 +399,11 @@ fn vpc_and_subnet_lifecycle() {
     check_err(
         st.create_subnet(
             &vpc,
-            "10.1.0.0/24".parse().unwrap(),
-            None,
+            crate::account::SubnetBlocks {
+                v4: Some("10.1.0.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,
@@ -410,8 +413,11 @@ fn vpc_and_subnet_lifecycle() {
     let sn = st
         .create_subnet(
             &vpc,
-            "10.0.0.0/24".parse().unwrap(),
-            None,
+            crate::account::SubnetBlocks {
+                v4: Some("10.0.0.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,
@@ -420,8 +426,11 @@ fn vpc_and_subnet_lifecycle() {
     check_err(
         st.create_subnet(
             &vpc,
-            "10.0.0.0/25".parse().unwrap(),
-            None,
+            crate::account::SubnetBlocks {
+                v4: Some("10.0.0.0/25".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,

@@ -132,7 +132,7 @@ impl AccountState {
             .subnets
             .values()
             .filter(|s| &s.vpc_id == vpc_id)
-            .map(|s| s.cidr_v4)
+            .filter_map(|s| s.cidr_v4)
             .collect();
         let cidr = primary
             .subnets(DEFAULT_SUBNET_PREFIX)
@@ -150,7 +150,7 @@ impl AccountState {
             id: SubnetId::generate(ids),
             vpc_id: vpc_id.clone(),
             owner: self.owner.clone(),
-            cidr_v4: cidr,
+            cidr_v4: Some(cidr),
             cidr_v6: None,
             availability_zone: zone.to_owned(),
             tags: Vec::new(),
@@ -370,7 +370,7 @@ impl AccountState {
         let in_use = self.snapshot.subnets.values().any(|s| {
             s.vpc_id == vpc.id
                 && match cidr {
-                    IpNet::V4(c) => c.contains(&s.cidr_v4),
+                    IpNet::V4(c) => s.cidr_v4.is_some_and(|n| c.contains(&n)),
                     IpNet::V6(c) => s.cidr_v6.is_some_and(|n| c.contains(&n)),
                 }
         });
@@ -408,6 +408,15 @@ impl AccountState {
                 ),
             ));
         };
+        if subnet.ipv6_native() {
+            return Err(err(
+                Ec2ErrorCode::OperationNotPermitted,
+                format!(
+                    "The IPv6 CIDR block of the IPv6-native subnet {} cannot be disassociated",
+                    subnet.id
+                ),
+            ));
+        }
         let in_use = self.snapshot.enis.values().any(|e| {
             e.subnet_id.as_ref() == Some(&subnet.id) && e.ipv6.iter().any(|a| cidr.contains(a))
         });
@@ -434,6 +443,9 @@ impl AccountState {
         change: SubnetAttributeChange,
     ) -> Result<(), AccountError> {
         let mut subnet = self.subnet(id)?.clone();
+        if subnet.ipv6_native() {
+            check_native_attribute(id, change)?;
+        }
         let a = &mut subnet.attributes;
         match change {
             SubnetAttributeChange::MapCustomerOwnedIpOnLaunch(false) => return Ok(()),
@@ -474,6 +486,34 @@ impl AccountState {
                 Ipv4Addr::new(192, 0, 2, u8::try_from(host).expect("1..=254 fits in a u8"))
             })
             .find(|ip| !used.contains(ip))
+    }
+}
+
+/// What an IPv6-only subnet refuses: IPv4 launch settings, and turning off what it needs
+/// (an IPv6 address on every interface, resource names).
+fn check_native_attribute(
+    id: &SubnetId,
+    change: SubnetAttributeChange,
+) -> Result<(), AccountError> {
+    let refused = match change {
+        SubnetAttributeChange::MapPublicIpOnLaunch(v) => v.then_some("map-public-ip-on-launch"),
+        SubnetAttributeChange::ResourceNameDnsARecord(v) => {
+            v.then_some("enable-resource-name-dns-a-record-on-launch")
+        }
+        SubnetAttributeChange::AssignIpv6AddressOnCreation(v) => {
+            (!v).then_some("assign-ipv6-address-on-creation")
+        }
+        SubnetAttributeChange::HostnameType(h) => {
+            (h != HostnameType::ResourceName).then_some("private-dns-hostname-type-on-launch")
+        }
+        _ => None,
+    };
+    match refused {
+        Some(attribute) => Err(err(
+            Ec2ErrorCode::InvalidParameterValue,
+            format!("The value of {attribute} cannot be changed for the IPv6-native subnet {id}"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -54,6 +54,7 @@ pub(crate) fn suite(make: Make<'_>) {
     scopes_lists_every_stored_scope(make);
     partial_failure_rolls_back_every_touched_resource(make);
     interface_addresses_survive_reopen(make);
+    ipv6_native_subnets_survive_reopen(make);
     // --- routing ---
     routing_survives_reopen(make);
     pair_writes_commit_both_or_neither(make);
@@ -311,8 +312,11 @@ fn interface_addresses_survive_reopen(make: Make<'_>) {
         )?;
         let subnet = st.create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            Some("2600:1f00:0:100::/64".parse().unwrap()),
+            palisade_model::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: Some("2600:1f00:0:100::/64".parse().unwrap()),
+                ipv6_native: false,
+            },
             None,
             vec![],
             ids,
@@ -358,6 +362,43 @@ fn interface_addresses_survive_reopen(make: Make<'_>) {
     assert_eq!(v4, ["10.0.1.10", "10.0.1.12"]);
 }
 
+/// An IPv6-only subnet (no IPv4 block) and its IPv4-less interface persist.
+fn ipv6_native_subnets_survive_reopen(make: Make<'_>) {
+    use palisade_model::account::{AddressSpec, NewEni, SubnetBlocks};
+    let s = scope(41, "us-east-1");
+    let mut ids = SeqIdGen::starting_at(4100);
+    let eni = transact::<_, TestErr>(make().as_ref(), &s, &mut ids, |st, ids| {
+        let vpc = st.create_vpc(
+            "10.0.0.0/16".parse().unwrap(),
+            Some("2600:1f00:0:100::/56".parse().unwrap()),
+            vec![],
+            ids,
+        )?;
+        let blocks = SubnetBlocks {
+            v4: None,
+            v6: Some("2600:1f00:0:101::/64".parse().unwrap()),
+            ipv6_native: true,
+        };
+        let subnet = st.create_subnet(&vpc, blocks, None, vec![], ids)?;
+        let new = NewEni {
+            subnet_id: subnet,
+            groups: vec![],
+            addresses: AddressSpec::default(),
+            description: String::new(),
+            tags: vec![],
+        };
+        Ok(st.create_eni(new, ids)?)
+    })
+    .unwrap();
+    let reopened = snapshot(make().as_ref(), &s);
+    let e = reopened.eni(&eni).unwrap();
+    assert!(e.private_ipv4.is_empty());
+    assert_eq!(e.ipv6.len(), 1);
+    let subnet = reopened.subnet(e.subnet_id.as_ref().unwrap()).unwrap();
+    assert_eq!(subnet.cidr_v4, None);
+    assert!(subnet.ipv6_native() && subnet.attributes.assign_ipv6_address_on_creation);
+}
+
 // --- routing ---
 
 /// Route tables (routes of every destination and target kind, a subnet association),
@@ -371,8 +412,11 @@ fn routing_survives_reopen(make: Make<'_>) {
         let vpc = st.create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], ids)?;
         let subnet = st.create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            None,
+            palisade_model::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             ids,

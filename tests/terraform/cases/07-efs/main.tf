@@ -15,8 +15,7 @@ resource "aws_subnet" "clients" {
   availability_zone = "${var.region}a"
 }
 
-# IPv6-only subnets (ipv6_native) are refused by palisade (UnsupportedOperation, see the
-# README): the mount targets sit in a dual-stack subnet that hands out IPv6 addresses.
+# The mount targets sit in a dual-stack subnet that hands out IPv6 addresses.
 resource "aws_subnet" "v6only" {
   vpc_id                                         = aws_vpc.efs.id
   cidr_block                                     = "10.7.2.0/24"
@@ -24,6 +23,19 @@ resource "aws_subnet" "v6only" {
   assign_ipv6_address_on_creation                = true
   enable_resource_name_dns_aaaa_record_on_launch = true
   availability_zone                              = "${var.region}a"
+}
+
+# An IPv6-only subnet (Ipv6Native: no IPv4 block); its tag changes at stage 1.
+resource "aws_subnet" "native" {
+  vpc_id                                         = aws_vpc.efs.id
+  ipv6_native                                    = true
+  ipv6_cidr_block                                = cidrsubnet(aws_vpc.efs.ipv6_cidr_block, 8, 8)
+  assign_ipv6_address_on_creation                = true
+  enable_resource_name_dns_aaaa_record_on_launch = true
+  availability_zone                              = "${var.region}a"
+  tags = {
+    Stage = tostring(var.stage)
+  }
 }
 
 resource "aws_security_group" "efs_client" {

@@ -82,15 +82,6 @@ impl Ctx {
             .required(at, "VpcId", w.vpc_id.as_deref())
             .and_then(|v| self.id(at, "VpcId", v));
         let owner = self.owner(at, w.owner_id.as_deref());
-        let cidr = self.required(at, "CidrBlock", w.cidr_block.as_deref());
-        let cidr_v4 = match cidr.map(str::parse::<Ipv4Net>) {
-            Some(Ok(n)) => Some(n.trunc()),
-            Some(Err(e)) => {
-                self.err(at, "CidrBlock", BAD, e.to_string());
-                None
-            }
-            None => None,
-        };
         let mut cidr_v6 = None;
         for a in &w.ipv6_cidr_block_association_set {
             match a.ipv6_cidr_block.parse::<Ipv6Net>() {
@@ -98,8 +89,28 @@ impl Ctx {
                 Err(e) => self.err(at, "Ipv6CidrBlockAssociationSet", BAD, e.to_string()),
             }
         }
+        // An IPv6-only subnet (`Ipv6Native`) has no `CidrBlock`, only its IPv6 block.
+        let native = w.cidr_block.is_none() && !w.ipv6_cidr_block_association_set.is_empty();
+        let cidr_v4 = if native {
+            Some(None)
+        } else {
+            let cidr = self.required(at, "CidrBlock", w.cidr_block.as_deref());
+            match cidr.map(str::parse::<Ipv4Net>) {
+                Some(Ok(n)) => Some(Some(n.trunc())),
+                Some(Err(e)) => {
+                    self.err(at, "CidrBlock", BAD, e.to_string());
+                    None
+                }
+                None => None,
+            }
+        };
         let tags = self.tags(&w.tags);
         let (vpc_id, owner, cidr_v4) = (vpc_id?, owner?, cidr_v4?);
+        let mut attributes = palisade_model::SubnetAttributes::default();
+        if native {
+            attributes.assign_ipv6_address_on_creation = true;
+            attributes.hostname_type = palisade_model::HostnameType::ResourceName;
+        }
         self.unique(at, id.as_str()).then(|| Subnet {
             id,
             vpc_id,
@@ -108,7 +119,7 @@ impl Ctx {
             cidr_v6,
             availability_zone: w.availability_zone.clone(),
             tags,
-            attributes: palisade_model::SubnetAttributes::default(),
+            attributes,
         })
     }
 

@@ -162,8 +162,11 @@ fn subnet_attributes_and_defaults() {
                 vpc: VpcId(
                     "vpc-0123456789abcdef0",
                 ),
-                cidr: 10.0.1.0/24,
+                cidr: Some(
+                    10.0.1.0/24,
+                ),
                 ipv6: None,
+                ipv6_native: false,
                 zone: Some(
                     "use1-az1",
                 ),
@@ -263,7 +266,7 @@ fn encode_subnet_with_its_attributes() {
         id: "subnet-0123456789abcdef0".parse().expect("valid id"),
         vpc_id: "vpc-0123456789abcdef0".parse().expect("valid id"),
         owner: "111122223333".parse().expect("valid account"),
-        cidr_v4: "10.0.1.0/24".parse().expect("valid cidr"),
+        cidr_v4: Some("10.0.1.0/24".parse().expect("valid cidr")),
         cidr_v6: Some("2600:1f00:1:101::/64".parse().expect("valid cidr")),
         availability_zone: "us-east-1a".into(),
         tags: Vec::new(),

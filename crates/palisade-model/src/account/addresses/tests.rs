@@ -29,8 +29,11 @@ fn state() -> (AccountState, SeqIdGen, SubnetId, SubnetId) {
     let a = st
         .create_subnet(
             &vpc,
-            "10.0.1.0/24".parse().unwrap(),
-            Some("2600:1f00:0:100::/64".parse().unwrap()),
+            crate::account::SubnetBlocks {
+                v4: Some("10.0.1.0/24".parse().unwrap()),
+                v6: Some("2600:1f00:0:100::/64".parse().unwrap()),
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,
@@ -39,8 +42,11 @@ fn state() -> (AccountState, SeqIdGen, SubnetId, SubnetId) {
     let b = st
         .create_subnet(
             &vpc,
-            "10.0.2.0/24".parse().unwrap(),
-            None,
+            crate::account::SubnetBlocks {
+                v4: Some("10.0.2.0/24".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,
@@ -175,8 +181,11 @@ fn a_full_subnet_has_no_free_address() {
     let small = st
         .create_subnet(
             &vpc,
-            "10.0.9.0/28".parse().unwrap(),
-            None,
+            crate::account::SubnetBlocks {
+                v4: Some("10.0.9.0/28".parse().unwrap()),
+                v6: None,
+                ipv6_native: false,
+            },
             None,
             vec![],
             &mut ids,
@@ -274,8 +283,11 @@ fn subnet_ipv6_blocks_lie_in_the_vpc_and_do_not_overlap() {
     let sub = |st: &mut AccountState, ids: &mut SeqIdGen, v4: &str, v6: &str| {
         st.create_subnet(
             &vpc,
-            v4.parse().unwrap(),
-            Some(v6.parse().unwrap()),
+            crate::account::SubnetBlocks {
+                v4: Some(v4.parse().unwrap()),
+                v6: Some(v6.parse().unwrap()),
+                ipv6_native: false,
+            },
             None,
             vec![],
             ids,
@@ -333,4 +345,118 @@ fn run_instances_names_addresses_for_one_instance_only() {
     let instance = st.instance(&made[0]).unwrap().clone();
     assert_eq!(instance.private_ip, v4("10.0.1.40"));
     assert_eq!(st.eni(&instance.primary_eni).unwrap().ipv6.len(), 1);
+}
+
+/// An IPv6-only subnet (`Ipv6Native`) in the fixture's VPC, on the /56's second /64.
+fn native_subnet(st: &mut AccountState, ids: &mut SeqIdGen) -> SubnetId {
+    let vpc = st.subnet(&state_vpc_subnet(st)).unwrap().vpc_id.clone();
+    let blocks = crate::account::SubnetBlocks {
+        v4: None,
+        v6: Some("2600:1f00:0:101::/64".parse().unwrap()),
+        ipv6_native: true,
+    };
+    st.create_subnet(&vpc, blocks, None, vec![], ids).unwrap()
+}
+
+fn state_vpc_subnet(st: &AccountState) -> SubnetId {
+    let s = st.snapshot().subnets.values();
+    s.filter(|s| s.cidr_v6.is_some())
+        .map(|s| s.id.clone())
+        .next()
+        .unwrap()
+}
+
+#[test]
+fn ipv6_native_subnets_need_an_ipv6_block_and_no_ipv4_block() {
+    let (mut st, mut ids, a, _) = state();
+    let vpc = st.subnet(&a).unwrap().vpc_id.clone();
+    let mut create = |v4: Option<&str>, v6: Option<&str>, ipv6_native| {
+        let blocks = crate::account::SubnetBlocks {
+            v4: v4.map(|c| c.parse().unwrap()),
+            v6: v6.map(|c| c.parse().unwrap()),
+            ipv6_native,
+        };
+        st.create_subnet(&vpc, blocks, None, vec![], &mut ids)
+    };
+    let v6 = Some("2600:1f00:0:102::/64");
+    check_err(
+        create(Some("10.0.3.0/24"), v6, true),
+        C::InvalidParameterCombination,
+    );
+    check_err(create(None, None, true), C::InvalidParameterCombination);
+    check_err(create(None, v6, false), C::MissingParameter);
+    check_err(
+        create(None, Some("2600:1f00:0:100::/64"), true),
+        C::InvalidSubnetConflict,
+    );
+    check_err(
+        create(None, Some("2600:1f00:1::/64"), true),
+        C::InvalidSubnetRange,
+    );
+    let id = create(None, v6, true).unwrap();
+    let s = st.subnet(&id).unwrap();
+    assert!(s.ipv6_native());
+    assert_eq!(s.cidr_v4, None);
+    assert!(s.attributes.assign_ipv6_address_on_creation);
+    assert_eq!(
+        s.attributes.hostname_type,
+        crate::network::HostnameType::ResourceName
+    );
+}
+
+#[test]
+fn ipv6_native_interfaces_get_ipv6_addresses_only() {
+    let (mut st, mut ids, _, _) = state();
+    let n = native_subnet(&mut st, &mut ids);
+    let id = eni(&mut st, &mut ids, &n, AddressSpec::default()).unwrap();
+    let e = st.eni(&id).unwrap();
+    assert!(e.private_ipv4.is_empty());
+    assert_eq!(e.ipv6.len(), 1);
+    assert!(e.ipv6.iter().all(|a| {
+        "2600:1f00:0:101::/64"
+            .parse::<ipnet::Ipv6Net>()
+            .unwrap()
+            .contains(a)
+    }));
+    let named = AddressSpec {
+        primary_v4: Some(v4("10.0.1.40")),
+        ..AddressSpec::default()
+    };
+    check_err(eni(&mut st, &mut ids, &n, named), C::InvalidParameterValue);
+    check_err(
+        st.assign_private_ips(&id, &[], 1, false),
+        C::InvalidParameterValue,
+    );
+    let two = AddressSpec {
+        ipv6_count: 2,
+        ..AddressSpec::default()
+    };
+    let id = eni(&mut st, &mut ids, &n, two).unwrap();
+    assert_eq!(st.eni(&id).unwrap().ipv6.len(), 2);
+}
+
+#[test]
+fn ipv6_native_instances_have_no_private_ipv4() {
+    let (mut st, mut ids, _, _) = state();
+    let n = native_subnet(&mut st, &mut ids);
+    let new = NewInstances {
+        associate_public_ip: None,
+        image_id: "ami-12345678".into(),
+        instance_type: "t3.micro".into(),
+        count: 1,
+        subnet_id: Some(n),
+        groups: vec![],
+        group_names: vec![],
+        addresses: AddressSpec::default(),
+        tags: vec![],
+        launch: Default::default(),
+        interfaces: vec![],
+        eni_tags: vec![],
+    };
+    let made = st.run_instances(new, &mut ids).unwrap();
+    let instance = st.instance(&made[0]).unwrap().clone();
+    assert!(instance.private_ip.is_unspecified());
+    let e = st.eni(&instance.primary_eni).unwrap();
+    assert!(e.private_ipv4.is_empty() && e.public_ipv4.is_none());
+    assert_eq!(e.ipv6.len(), 1);
 }

@@ -13,7 +13,7 @@ use super::response::{
     TaggedResource,
 };
 use super::response::{CidrAssociation, CidrState};
-use crate::account::{AccountError, AccountState, GroupSelector, Instance};
+use crate::account::{AccountError, AccountState, GroupSelector, Instance, SubnetBlocks};
 use crate::error::Ec2ErrorCode;
 use crate::group::SecurityGroup;
 use crate::ids::{GroupId, IdGen, PeeringId, VpcId};
@@ -189,10 +189,16 @@ impl AccountState {
                 vpc,
                 cidr,
                 ipv6,
+                ipv6_native,
                 zone,
                 tags,
             } => {
-                let id = self.create_subnet(&vpc, cidr, ipv6, zone, tags, ids)?;
+                let blocks = SubnetBlocks {
+                    v4: cidr,
+                    v6: ipv6,
+                    ipv6_native,
+                };
+                let id = self.create_subnet(&vpc, blocks, zone, tags, ids)?;
                 Response::Subnet(self.subnet_view(self.subnet(&id)?))
             }
             R::DeleteSubnet { subnet } => {
@@ -938,7 +944,10 @@ impl AccountState {
 
     /// A subnet with its derived values.
     fn subnet_view(&self, s: &Subnet) -> SubnetView {
-        let size = 1u64 << (32 - u32::from(s.cidr_v4.prefix_len()));
+        // An IPv6-only subnet reports no free addresses (EC2 counts IPv4 ones only).
+        let size = s
+            .cidr_v4
+            .map_or(0, |c| 1u64 << (32 - u32::from(c.prefix_len())));
         let used = self
             .snapshot()
             .enis
@@ -1025,7 +1034,8 @@ impl AccountState {
             zone: self.zone_of(Some(&i.subnet_id)),
             groups: self.group_names(&self.instance_groups(i)),
             interfaces,
-            private_dns_name: self.private_dns_name(Some(i.private_ip)),
+            private_dns_name: self
+                .private_dns_name((!i.private_ip.is_unspecified()).then_some(i.private_ip)),
             burstable: crate::account::catalog::instance_type_info(&i.instance_type)
                 .is_some_and(|t| t.burstable),
         }

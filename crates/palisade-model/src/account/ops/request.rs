@@ -194,8 +194,11 @@ pub enum Request {
     },
     CreateSubnet {
         vpc: VpcId,
-        cidr: Ipv4Net,
+        /// `CidrBlock`; absent only with `ipv6_native`.
+        cidr: Option<Ipv4Net>,
         ipv6: Option<Ipv6Net>,
+        /// `Ipv6Native`: an IPv6-only subnet.
+        ipv6_native: bool,
         zone: Option<String>,
         tags: Vec<Tag>,
     },
