@@ -53,7 +53,7 @@ class Lab:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(self.tmp, "db"),
              "--keys", keys, "--quotas", quotas, "--lab", "--lab-dir", self.dir,
-             "--lab-prefix", self.prefix],
+             "--lab-prefix", self.prefix, "--lab-flow-log-interval", "2"],
             stdout=subprocess.PIPE, stderr=self.err, text=True,
             env={**os.environ, "RUST_LOG": "info"})
         self.endpoint = None

@@ -17,10 +17,10 @@ use palisade_model::account::{
     InstanceAttribute, InstanceState, LaunchOptions, NewEni, NewInstances, NicSpec,
     ShutdownBehavior,
 };
-use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, Tag, Timestamp};
+use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, Tag};
 
 use super::xml::Xml;
-use super::{Origin, next_token, select, tag_set};
+use super::{Origin, iso8601, next_token, select, tag_set};
 use crate::query::{Params, QueryError, address_spec, page_request, run_instances_spec};
 
 fn strings<T: ToString>(items: impl IntoIterator<Item = T>) -> Option<Vec<String>> {
@@ -523,31 +523,6 @@ pub(super) fn describe_credit_specifications(p: &Params) -> Result<Request, Quer
     Ok(Request::DescribeInstanceCreditSpecifications {
         ids: p.id_list("InstanceId")?,
     })
-}
-
-/// ISO 8601 in UTC with milliseconds, as EC2 prints `launchTime` and `attachTime`.
-pub(crate) fn iso8601(t: Timestamp) -> String {
-    let ms = t.millis();
-    let secs = ms / 1000;
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    // Howard Hinnant's `civil_from_days`.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        ms % 1000
-    )
 }
 
 fn private_dns_name(ip: std::net::Ipv4Addr, region: &str) -> String {

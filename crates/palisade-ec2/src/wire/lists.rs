@@ -279,8 +279,9 @@ fn peering_options(x: &mut Xml, tag: &str, dns: Option<bool>) {
     }
 }
 
-/// `2026-12-09T16:14:36.000Z` (ISO 8601 in UTC, as EC2 writes times) from Unix time.
-pub(crate) fn iso8601(t: Timestamp) -> String {
+/// `2026-12-09T16:14:36.000Z` (ISO 8601 in UTC, as EC2 writes times: `launchTime`,
+/// `attachTime`, `CreationTime` …) from Unix time.
+pub fn iso8601(t: Timestamp) -> String {
     let ms = t.millis();
     let secs = ms / 1000;
     let days = i64::try_from(secs / 86_400).unwrap_or(0);

@@ -27,6 +27,7 @@ use palisade_model::account::ops::{Request, Response, Select};
 use palisade_model::{AccountId, Ec2ErrorCode, Tag};
 
 use crate::query::{Filter, Params, QueryError, filters, matches_any, tag_filter};
+pub use lists::iso8601;
 use xml::Xml;
 
 /// Who is asking, for the ARNs and owner ids a response spells.

@@ -1009,7 +1009,7 @@ fn encode_attached_and_catalogue() {
 
 #[test]
 fn iso8601_times() {
-    let t = |ms| super::instances::iso8601(palisade_model::Timestamp::from_millis(ms));
+    let t = |ms| super::iso8601(palisade_model::Timestamp::from_millis(ms));
     assert_eq!(t(0), "1970-01-01T00:00:00.000Z");
     assert_eq!(t(1_796_228_196_123), "2026-12-02T16:16:36.123Z");
     assert_eq!(t(951_782_400_000), "2000-02-29T00:00:00.000Z");

@@ -29,6 +29,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::output;
 
+mod flowlogs;
+
 /// The manifest a running lab keeps in its directory.
 const MANIFEST: &str = "lab.json";
 
@@ -45,6 +47,10 @@ pub(crate) struct LabFlags {
     /// `PREFIX-internet`); a start removes what a previous run with it left.
     #[arg(long, value_name = "PREFIX", default_value = "pl", value_parser = parse_prefix)]
     pub(crate) lab_prefix: String,
+    /// Seconds per flow-log window: every instance interface's traffic is written as VPC Flow
+    /// Logs records (default format, gzip, S3 layout) under `LAB_DIR/flow-logs/`; 0 = none.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub(crate) lab_flow_log_interval: u64,
 }
 
 fn parse_prefix(s: &str) -> Result<String, String> {
@@ -213,9 +219,11 @@ impl Lab {
         });
         let dir = flags.lab_dir.clone();
         let sig = signal.clone();
+        let interval = (flags.lab_flow_log_interval > 0)
+            .then(|| Duration::from_secs(flags.lab_flow_log_interval));
         let thread = std::thread::Builder::new()
             .name("lab".into())
-            .spawn(move || follow(fabric, store, &dir, &sig))
+            .spawn(move || follow(fabric, store, &dir, &sig, interval))
             .context("starting the lab thread")?;
         output::line(&format!(
             "lab: namespaces {}-*, files in {}",
@@ -240,19 +248,38 @@ impl Lab {
     }
 }
 
-/// The lab thread: reconcile after every change (and every second), clean up at the end.
-fn follow(mut fabric: Fabric, store: Arc<dyn Store>, dir: &Path, signal: &Signal) {
+/// The lab thread: reconcile after every change (and every second), hand the plan to the
+/// flow-log thread, clean up at the end.
+fn follow(
+    mut fabric: Fabric,
+    store: Arc<dyn Store>,
+    dir: &Path,
+    signal: &Signal,
+    interval: Option<Duration>,
+) {
     let mut seen = 0;
     let mut user_data_ran: BTreeSet<String> = BTreeSet::new();
+    let mut logs = interval.and_then(|i| {
+        flowlogs::FlowLogThread::start(dir, fabric.prefix(), i)
+            .map_err(|e| tracing::error!(error = %format!("{e:#}"), "lab: no flow logs"))
+            .ok()
+    });
     loop {
         match reconcile(&mut fabric, &*store, dir, &mut user_data_ran) {
-            Ok(()) => {}
+            Ok(owners) => {
+                if let Some(l) = logs.as_mut() {
+                    l.update(fabric.plan(), owners);
+                }
+            }
             Err(e) => tracing::error!(error = %format!("{e:#}"), "lab: reconcile failed"),
         }
         match signal.wait(seen) {
             Some(g) => seen = g,
             None => break,
         }
+    }
+    if let Some(l) = logs.take() {
+        l.stop();
     }
     let _ = std::fs::remove_file(dir.join(MANIFEST));
     if let Err(e) = fabric.stop() {
@@ -265,13 +292,20 @@ fn reconcile(
     store: &dyn Store,
     dir: &Path,
     user_data_ran: &mut BTreeSet<String>,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<BTreeMap<String, String>> {
     let mut scopes = Vec::new();
+    // ENI → owner account, for the flow logs.
+    let mut owners = BTreeMap::new();
     for scope in store.scopes()? {
         let mut out = None;
         store.read(&scope, &mut SeqIdGen::default(), &mut |state| {
             out = Some(LabScope::from_state(state));
         })?;
+        if let Some(s) = &out {
+            for eni in s.snapshot.enis.keys() {
+                owners.insert(eni.to_string(), scope.account.to_string());
+            }
+        }
         scopes.extend(out);
     }
     let world = World::from_scopes(scopes);
@@ -305,7 +339,7 @@ fn reconcile(
         lab::spawn_user_data(fabric.prefix(), &id, &script, &log)?;
         tracing::info!(instance = %id, log = %log.display(), "lab: UserData started");
     }
-    Ok(())
+    Ok(owners)
 }
 
 #[derive(Debug, Serialize, Deserialize)]
