@@ -1,0 +1,565 @@
+//! The group forms as typed requests: a new group (`CreateSecurityGroup`, then its rules,
+//! then optionally `ModifyNetworkInterfaceAttribute` to attach it), and rules added to a
+//! group, custom or from a USE-CASES preset (`palisade_model::presets`).
+//!
+//! Custom rules and the group itself are built as the Query parameters an EC2 client
+//! would send and decoded by `palisade_ec2::wire::decode`, so a bad value meets exactly the
+//! API's error; preset parameters go through the model's parsers, which the API's decoder
+//! uses too. Every error is attributed to the form field that caused it.
+
+use palisade_api::ApiError;
+use palisade_ec2::query::Params;
+use palisade_ec2::wire;
+use palisade_model::account::AccountState;
+use palisade_model::account::ops::{DraftPeer, Request, Response, RuleDraft};
+use palisade_model::presets::{self, DbEngine, ElbParams, ElbScheme};
+use palisade_model::{Direction, GroupId, GroupRef, IdGen, NewRule, Peer, Timestamp, Traffic};
+use serde::Deserialize;
+
+/// Every field of the group and rule forms (absent fields are empty).
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(default)]
+pub(crate) struct RuleForm {
+    pub csrf: String,
+    /// `preview` or `save`.
+    pub step: String,
+    pub name: String,
+    pub group_description: String,
+    pub vpc: String,
+    pub attach: String,
+    pub preset: String,
+    pub direction: String,
+    pub protocol: String,
+    pub from_port: String,
+    pub to_port: String,
+    pub source: String,
+    pub description: String,
+    pub engine: String,
+    pub ipv6: Option<String>,
+    pub scheme: String,
+    pub listener_port: String,
+    pub instance_port: String,
+    pub health_check_port: String,
+    pub peer_vpc: String,
+    pub peering: String,
+    pub owner: String,
+}
+
+/// An error answered for a form: EC2's code and message, and the field it belongs to
+/// (`None`: the form as a whole).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FieldError {
+    pub field: Option<&'static str>,
+    pub code: String,
+    pub message: String,
+}
+
+impl FieldError {
+    fn at(field: Option<&'static str>, e: &ApiError) -> Self {
+        Self {
+            field,
+            code: e.code().to_owned(),
+            message: e.message().to_owned(),
+        }
+    }
+}
+
+impl From<ApiError> for FieldError {
+    fn from(e: ApiError) -> Self {
+        Self::at(None, &e)
+    }
+}
+
+/// A form field, its value and the Query parameter names that stand for it.
+struct Field<'a> {
+    name: &'static str,
+    value: &'a str,
+    params: &'static [&'static str],
+}
+
+/// The field an error is about: the one whose value the message quotes, else the one whose
+/// parameter it names, else (by code) the field that names the missing resource.
+fn attribute(fields: &[Field<'_>], e: &ApiError) -> Option<&'static str> {
+    let msg = e.message();
+    let quoted = fields.iter().find(|f| {
+        !f.value.trim().is_empty()
+            && (msg.contains(&format!("'{}'", f.value.trim()))
+                || msg.contains(&format!("\"{}\"", f.value.trim())))
+    });
+    if let Some(f) = quoted {
+        return Some(f.name);
+    }
+    let named = fields
+        .iter()
+        .find(|f| f.params.iter().any(|p| msg.contains(p)));
+    if let Some(f) = named {
+        return Some(f.name);
+    }
+    let by_code: &[(&str, &'static str)] = &[
+        ("InvalidGroup.Duplicate", "name"),
+        ("InvalidVpcID", "vpc"),
+        ("InvalidNetworkInterfaceID", "attach"),
+        ("InvalidGroup.NotFound", "source"),
+        ("InvalidGroupId", "source"),
+        ("InvalidPrefixListID", "source"),
+    ];
+    let code = e.code();
+    by_code
+        .iter()
+        .find(|(prefix, _)| code.starts_with(prefix))
+        .map(|(_, field)| *field)
+        .filter(|field| fields.iter().any(|f| f.name == *field))
+}
+
+fn fail(fields: &[Field<'_>], e: impl Into<ApiError>) -> FieldError {
+    let e = e.into();
+    FieldError::at(attribute(fields, &e), &e)
+}
+
+fn run(
+    st: &mut AccountState,
+    ids: &mut dyn IdGen,
+    request: Request,
+    at: Timestamp,
+) -> Result<Response, ApiError> {
+    Ok(st.execute(request.at(at), ids)?)
+}
+
+fn decode(action: &str, pairs: Vec<(String, String)>) -> Result<Request, ApiError> {
+    let params = Params::from_pairs(pairs);
+    wire::decode(action, &params)?
+        .ok_or_else(|| ApiError::internal(format!("no decoder for {action}")))
+}
+
+/// Creates the group of the new-group form, adds its rules and attaches it; the new id.
+pub(crate) fn apply_new(
+    st: &mut AccountState,
+    ids: &mut dyn IdGen,
+    form: &RuleForm,
+    at: Timestamp,
+) -> Result<GroupId, FieldError> {
+    let fields = [
+        Field {
+            name: "name",
+            value: &form.name,
+            params: &["GroupName"],
+        },
+        Field {
+            name: "group_description",
+            value: &form.group_description,
+            params: &["GroupDescription"],
+        },
+        Field {
+            name: "vpc",
+            value: &form.vpc,
+            params: &["VpcId"],
+        },
+    ];
+    let mut pairs = Vec::new();
+    for (param, value) in [
+        ("GroupName", &form.name),
+        ("GroupDescription", &form.group_description),
+        ("VpcId", &form.vpc),
+    ] {
+        if !value.trim().is_empty() {
+            pairs.push((param.to_owned(), value.trim().to_owned()));
+        }
+    }
+    let request = decode("CreateSecurityGroup", pairs).map_err(|e| fail(&fields, e))?;
+    let id = match run(st, ids, request, at).map_err(|e| fail(&fields, e))? {
+        Response::GroupCreated { id, .. } => id,
+        _ => return Err(ApiError::internal("CreateSecurityGroup answered no group").into()),
+    };
+    if !form.preset.is_empty() && form.preset != "none" {
+        apply_rules(st, ids, form, &id, at)?;
+    }
+    if !form.attach.trim().is_empty() {
+        attach(st, ids, &form.attach, &id, at)?;
+    }
+    Ok(id)
+}
+
+/// Adds `group` to an interface's groups (`ModifyNetworkInterfaceAttribute`).
+fn attach(
+    st: &mut AccountState,
+    ids: &mut dyn IdGen,
+    eni: &str,
+    group: &GroupId,
+    at: Timestamp,
+) -> Result<(), FieldError> {
+    let fields = [Field {
+        name: "attach",
+        value: eni,
+        params: &["NetworkInterfaceId"],
+    }];
+    let eni = eni.trim();
+    let current: Vec<String> = st
+        .snapshot()
+        .enis
+        .values()
+        .find(|e| e.id.to_string() == eni)
+        .map(|e| e.groups.iter().map(ToString::to_string).collect())
+        .unwrap_or_default();
+    let mut pairs = vec![("NetworkInterfaceId".to_owned(), eni.to_owned())];
+    for (i, g) in current.iter().chain([&group.to_string()]).enumerate() {
+        pairs.push((format!("SecurityGroupId.{}", i + 1), g.clone()));
+    }
+    let request = decode("ModifyNetworkInterfaceAttribute", pairs).map_err(|e| fail(&fields, e))?;
+    run(st, ids, request, at).map_err(|e| fail(&fields, e))?;
+    Ok(())
+}
+
+/// Adds the rules of the form (custom or a preset) to `group`.
+pub(crate) fn apply_rules(
+    st: &mut AccountState,
+    ids: &mut dyn IdGen,
+    form: &RuleForm,
+    group: &GroupId,
+    at: Timestamp,
+) -> Result<(), FieldError> {
+    let fields = rule_fields(form);
+    let requests = match form.preset.as_str() {
+        "" | "custom" => vec![custom(form, group).map_err(|e| fail(&fields, e))?],
+        _ => preset_requests(st, form, group, &fields)?,
+    };
+    for request in requests {
+        run(st, ids, request, at).map_err(|e| fail(&fields, e))?;
+    }
+    Ok(())
+}
+
+fn rule_fields(form: &RuleForm) -> Vec<Field<'_>> {
+    vec![
+        Field {
+            name: "source",
+            value: &form.source,
+            params: &["CidrIp", "CidrIpv6", "PrefixListId", "Groups", "source"],
+        },
+        Field {
+            name: "from_port",
+            value: &form.from_port,
+            params: &["FromPort"],
+        },
+        Field {
+            name: "to_port",
+            value: &form.to_port,
+            params: &["ToPort"],
+        },
+        Field {
+            name: "protocol",
+            value: &form.protocol,
+            params: &["IpProtocol", "protocol"],
+        },
+        Field {
+            name: "description",
+            value: &form.description,
+            params: &["Description", "description"],
+        },
+        Field {
+            name: "engine",
+            value: &form.engine,
+            params: &["engine"],
+        },
+        Field {
+            name: "listener_port",
+            value: &form.listener_port,
+            params: &["listener port"],
+        },
+        Field {
+            name: "instance_port",
+            value: &form.instance_port,
+            params: &["instance port"],
+        },
+        Field {
+            name: "health_check_port",
+            value: &form.health_check_port,
+            params: &["health-check port"],
+        },
+        Field {
+            name: "peer_vpc",
+            value: &form.peer_vpc,
+            params: &["VPC id", "VpcId"],
+        },
+        Field {
+            name: "peering",
+            value: &form.peering,
+            params: &["peering connection", "VpcPeeringConnectionId"],
+        },
+        Field {
+            name: "owner",
+            value: &form.owner,
+            params: &["UserId", "owner"],
+        },
+    ]
+}
+
+fn direction(form: &RuleForm) -> Direction {
+    match form.direction.as_str() {
+        "egress" => Direction::Egress,
+        _ => Direction::Ingress,
+    }
+}
+
+/// A custom rule as `Authorize­SecurityGroup{Ingress,Egress}`'s Query parameters.
+fn custom(form: &RuleForm, group: &GroupId) -> Result<Request, ApiError> {
+    let action = match direction(form) {
+        Direction::Ingress => "AuthorizeSecurityGroupIngress",
+        Direction::Egress => "AuthorizeSecurityGroupEgress",
+    };
+    let p = "IpPermissions.1";
+    let mut pairs = vec![("GroupId".to_owned(), group.to_string())];
+    let mut put = |name: String, value: &str| {
+        if !value.trim().is_empty() {
+            pairs.push((name, value.trim().to_owned()));
+        }
+    };
+    put(format!("{p}.IpProtocol"), &form.protocol);
+    put(format!("{p}.FromPort"), &form.from_port);
+    put(format!("{p}.ToPort"), &form.to_port);
+    let source = form.source.trim();
+    let member = if source.starts_with("sg-") {
+        format!("{p}.Groups.1")
+    } else if source.starts_with("pl-") {
+        format!("{p}.PrefixListIds.1")
+    } else if source.contains(':') {
+        format!("{p}.Ipv6Ranges.1")
+    } else {
+        format!("{p}.IpRanges.1")
+    };
+    let key = if source.starts_with("sg-") {
+        "GroupId"
+    } else if source.starts_with("pl-") {
+        "PrefixListId"
+    } else if source.contains(':') {
+        "CidrIpv6"
+    } else {
+        "CidrIp"
+    };
+    put(format!("{member}.{key}"), source);
+    if !source.is_empty() {
+        put(format!("{member}.Description"), &form.description);
+    }
+    decode(action, pairs)
+}
+
+fn invalid(what: &str, value: &str) -> ApiError {
+    ApiError::new(
+        palisade_model::Ec2ErrorCode::InvalidParameterValue,
+        format!("Invalid value '{value}' for {what}"),
+    )
+}
+
+fn port(what: &str, value: &str, default: Option<u16>) -> Result<u16, ApiError> {
+    match (value.trim(), default) {
+        ("", Some(d)) => Ok(d),
+        (v, _) => v.parse().map_err(|_| invalid(what, v)),
+    }
+}
+
+/// The preset's peer: a group id (`sg-…`), else a CIDR.
+fn peer(value: &str) -> Result<Peer, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::new(
+            palisade_model::Ec2ErrorCode::MissingParameter,
+            "The preset needs a source: a CIDR or a security group id (sg-…)",
+        ));
+    }
+    if v.starts_with("sg-") {
+        return Ok(Peer::Group(GroupRef::same_account(v.parse()?)));
+    }
+    Ok(Peer::parse_cidr(v)?)
+}
+
+fn group_id(value: &str) -> Result<GroupId, ApiError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::new(
+            palisade_model::Ec2ErrorCode::MissingParameter,
+            "The preset needs a security group id (sg-…) as its source",
+        ));
+    }
+    Ok(v.parse()?)
+}
+
+fn preset_requests(
+    st: &AccountState,
+    form: &RuleForm,
+    group: &GroupId,
+    fields: &[Field<'_>],
+) -> Result<Vec<Request>, FieldError> {
+    let at = |field: &'static str| move |e: ApiError| FieldError::at(Some(field), &e);
+    let ipv6 = form.ipv6.is_some();
+    let rules: Vec<NewRule> = match form.preset.as_str() {
+        "web" => presets::web(ipv6),
+        "database" => {
+            let engine = DbEngine::parse(&form.engine)
+                .map_err(ApiError::from)
+                .map_err(at("engine"))?;
+            presets::database(engine, &peer(&form.source).map_err(at("source"))?)
+        }
+        "database-egress" => presets::database_egress_updates(ipv6),
+        "ssh" => presets::ssh(&peer(&form.source).map_err(at("source"))?),
+        "rdp" => presets::rdp(&peer(&form.source).map_err(at("source"))?),
+        "same-group" if form.source.trim().is_empty() => presets::same_group(group),
+        "same-group" => presets::same_subnet(&peer(&form.source).map_err(at("source"))?),
+        "ping" => presets::ping(&peer(&form.source).map_err(at("source"))?)
+            .map_err(ApiError::from)
+            .map_err(at("source"))?,
+        "ping6" => presets::ping6(&peer(&form.source).map_err(at("source"))?)
+            .map_err(ApiError::from)
+            .map_err(at("source"))?,
+        "dns" => presets::dns(&peer(&form.source).map_err(at("source"))?),
+        "efs" => presets::efs(&GroupRef::same_account(
+            group_id(&form.source).map_err(at("source"))?,
+        )),
+        "efs-client" => presets::efs_client(&peer(&form.source).map_err(at("source"))?),
+        "elb" => {
+            let instance_port =
+                port("instance port", &form.instance_port, None).map_err(at("instance_port"))?;
+            let scheme = match form.scheme.as_str() {
+                "internal" => {
+                    let vpc_cidr = st
+                        .snapshot()
+                        .groups
+                        .get(group)
+                        .and_then(|g| st.snapshot().vpcs.get(&g.vpc_id))
+                        .and_then(|v| v.cidrs_v4.first().copied())
+                        .ok_or_else(|| invalid("scheme", "internal"))
+                        .map_err(at("scheme"))?;
+                    ElbScheme::Internal { vpc_cidr }
+                }
+                _ => ElbScheme::InternetFacing,
+            };
+            presets::elb_load_balancer(&ElbParams {
+                scheme,
+                listener_port: port("listener port", &form.listener_port, None)
+                    .map_err(at("listener_port"))?,
+                instance_port,
+                health_check_port: port(
+                    "health-check port",
+                    &form.health_check_port,
+                    Some(instance_port),
+                )
+                .map_err(at("health_check_port"))?,
+                instances: group_id(&form.source).map_err(at("source"))?,
+            })
+        }
+        "elb-instances" => {
+            let instance_port =
+                port("instance port", &form.instance_port, None).map_err(at("instance_port"))?;
+            presets::elb_instances(
+                instance_port,
+                port(
+                    "health-check port",
+                    &form.health_check_port,
+                    Some(instance_port),
+                )
+                .map_err(at("health_check_port"))?,
+                &group_id(&form.source).map_err(at("source"))?,
+            )
+        }
+        "peered-group" => {
+            let traffic = traffic(form).map_err(|e| fail(fields, e))?;
+            let mut gref = GroupRef::same_account(group_id(&form.source).map_err(at("source"))?);
+            gref.vpc_id = opt_id(&form.peer_vpc).map_err(at("peer_vpc"))?;
+            gref.peering_id = opt_id(&form.peering).map_err(at("peering"))?;
+            gref.owner = opt_id(&form.owner).map_err(at("owner"))?;
+            presets::peered_group(direction(form), traffic, &gref)
+                .map_err(ApiError::from)
+                .map_err(|e| {
+                    let field = if gref.vpc_id.is_none() {
+                        "peer_vpc"
+                    } else {
+                        "peering"
+                    };
+                    FieldError::at(Some(field), &e)
+                })?
+        }
+        other => {
+            return Err(FieldError::at(Some("preset"), &invalid("preset", other)));
+        }
+    };
+    Ok(requests(group, rules))
+}
+
+fn opt_id<T: std::str::FromStr>(value: &str) -> Result<Option<T>, ApiError>
+where
+    ApiError: From<T::Err>,
+{
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(v.parse()?))
+}
+
+/// The form's protocol and ports as the API reads `IpProtocol`, `FromPort`, `ToPort`.
+fn traffic(form: &RuleForm) -> Result<Traffic, ApiError> {
+    let num = |name: &str, v: &str| -> Result<Option<i64>, ApiError> {
+        match v.trim() {
+            "" => Ok(None),
+            s => s.parse().map(Some).map_err(|_| invalid(name, s)),
+        }
+    };
+    let protocol = match form.protocol.trim() {
+        "" => "-1",
+        p => p,
+    };
+    Ok(Traffic::parse(
+        protocol,
+        num("FromPort", &form.from_port)?,
+        num("ToPort", &form.to_port)?,
+    )?)
+}
+
+/// One `AuthorizeSecurityGroup` request per direction the rules use.
+fn requests(group: &GroupId, rules: Vec<NewRule>) -> Vec<Request> {
+    let mut out = Vec::new();
+    for dir in [Direction::Ingress, Direction::Egress] {
+        let drafts: Vec<RuleDraft> = rules
+            .iter()
+            .filter(|r| r.spec.direction == dir)
+            .map(|r| RuleDraft {
+                direction: dir,
+                traffic: r.spec.traffic,
+                peer: DraftPeer::Peer(r.spec.peer.clone()),
+                description: r.description.clone(),
+            })
+            .collect();
+        if drafts.is_empty() {
+            continue;
+        }
+        out.push(Request::AuthorizeSecurityGroup {
+            direction: dir,
+            group: palisade_model::account::GroupSelector::Id(group.clone()),
+            rules: drafts,
+            tags: Vec::new(),
+        });
+    }
+    out
+}
+
+/// Revokes one rule by id.
+pub(crate) fn revoke(
+    st: &mut AccountState,
+    ids: &mut dyn IdGen,
+    group: &GroupId,
+    direction: Direction,
+    rule: &str,
+    at: Timestamp,
+) -> Result<(), ApiError> {
+    let action = match direction {
+        Direction::Ingress => "RevokeSecurityGroupIngress",
+        Direction::Egress => "RevokeSecurityGroupEgress",
+    };
+    let request = decode(
+        action,
+        vec![
+            ("GroupId".to_owned(), group.to_string()),
+            ("SecurityGroupRuleId.1".to_owned(), rule.trim().to_owned()),
+        ],
+    )?;
+    run(st, ids, request, at)?;
+    Ok(())
+}
