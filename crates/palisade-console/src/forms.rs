@@ -78,7 +78,8 @@ struct Field<'a> {
 }
 
 /// The field an error is about: the one whose value the message quotes, else the one whose
-/// parameter it names, else (by code) the field that names the missing resource.
+/// parameter it names, else the one whose value it contains, else (by code) the field that
+/// names the missing resource.
 fn attribute(fields: &[Field<'_>], e: &ApiError) -> Option<&'static str> {
     let msg = e.message();
     let quoted = fields.iter().find(|f| {
@@ -93,6 +94,15 @@ fn attribute(fields: &[Field<'_>], e: &ApiError) -> Option<&'static str> {
         .iter()
         .find(|f| f.params.iter().any(|p| msg.contains(p)));
     if let Some(f) = named {
+        return Some(f.name);
+    }
+    // Unquoted ("CIDR block 10.0.0.0/33 is malformed"): the longest value the message
+    // contains, ignoring values too short to say anything.
+    let contained = fields
+        .iter()
+        .filter(|f| f.value.trim().len() >= 3 && msg.contains(f.value.trim()))
+        .max_by_key(|f| f.value.trim().len());
+    if let Some(f) = contained {
         return Some(f.name);
     }
     let by_code: &[(&str, &'static str)] = &[
@@ -166,9 +176,10 @@ pub(crate) fn apply_new(
         }
     }
     let request = decode("CreateSecurityGroup", pairs).map_err(|e| fail(&fields, e))?;
-    let id = match run(st, ids, request, at).map_err(|e| fail(&fields, e))? {
-        Response::GroupCreated { id, .. } => id,
-        _ => return Err(ApiError::internal("CreateSecurityGroup answered no group").into()),
+    let Response::GroupCreated { id, .. } =
+        run(st, ids, request, at).map_err(|e| fail(&fields, e))?
+    else {
+        return Err(ApiError::internal("CreateSecurityGroup answered no group").into());
     };
     if !form.preset.is_empty() && form.preset != "none" {
         apply_rules(st, ids, form, &id, at)?;
@@ -238,12 +249,12 @@ fn rule_fields(form: &RuleForm) -> Vec<Field<'_>> {
         Field {
             name: "from_port",
             value: &form.from_port,
-            params: &["FromPort"],
+            params: &["FromPort", "(from)"],
         },
         Field {
             name: "to_port",
             value: &form.to_port,
-            params: &["ToPort"],
+            params: &["ToPort", "(to)"],
         },
         Field {
             name: "protocol",

@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use palisade_analysis::graph::Graph;
 use palisade_model::Snapshot;
 
-const COL_W: i64 = 300;
-const NODE_W: i64 = 240;
+const COL_W: i64 = 330;
+const NODE_W: i64 = 230;
 const NODE_H: i64 = 34;
 const ROW_H: i64 = 58;
 const TOP: i64 = 40;
@@ -49,6 +49,43 @@ fn fill(kind: &str) -> &'static str {
         "interface" => "#e8f5e9",
         _ => "#eeeeee",
     }
+}
+
+/// An edge's path between two node boxes (top-left corners) and where its label goes: a
+/// loop on the right for a node to itself, a bow to the right within a column, otherwise
+/// a curve between facing sides.
+fn curve(x1: i64, y1: i64, x2: i64, y2: i64) -> (String, i64, i64) {
+    let mid = NODE_H / 2;
+    if (x1, y1) == (x2, y2) {
+        let (x, top, bottom) = (x1 + NODE_W, y1 + 8, y1 + NODE_H - 8);
+        let d = format!(
+            "M {x} {top} C {} {} {} {} {x} {bottom}",
+            x + 45,
+            top - 20,
+            x + 45,
+            bottom + 20
+        );
+        return (d, x + 30, y1 - 2);
+    }
+    if x1 == x2 {
+        let (sx, sy, ty) = (x1 + NODE_W, y1 + mid, y2 + mid);
+        let bend = 50 + (ty - sy).abs() / 4;
+        let (cx, cy) = (sx + bend, (sy + ty) / 2);
+        return (
+            format!("M {sx} {sy} Q {cx} {cy} {sx} {ty}"),
+            sx + bend / 2 + 10,
+            cy,
+        );
+    }
+    let (sx, tx) = if x2 > x1 {
+        (x1 + NODE_W, x2)
+    } else {
+        (x1, x2 + NODE_W)
+    };
+    let (sy, ty) = (y1 + mid, y2 + mid);
+    let (cx, cy) = ((sx + tx) / 2, (sy + ty) / 2);
+    let d = format!("M {sx} {sy} C {cx} {sy} {cx} {ty} {tx} {ty}");
+    (d, cx, cy - 6)
 }
 
 /// Draws the graph and the snapshot's VPCs and peerings.
@@ -129,17 +166,13 @@ pub(crate) fn draw(graph: &Graph, snapshot: &Snapshot) -> Markup {
                 text x=(LEFT + i64::try_from(i).unwrap_or(0) * COL_W) y="22" font-size="13" font-weight="bold" fill="#16324f" { (title) }
             }
             @for (x1, y1, x2, y2, label, member, peering) in &lines {
-                @let (sx, sy) = (x1 + NODE_W, y1 + NODE_H / 2);
-                @let (tx, ty) = if x1 == x2 { (x2 + NODE_W, y2 + NODE_H / 2) } else if x2 > x1 { (*x2, y2 + NODE_H / 2) } else { (x2 + NODE_W, y2 + NODE_H / 2) };
-                @let (sx, sy) = if x2 < x1 { (*x1, sy) } else { (sx, sy) };
-                @let bend = if x1 == x2 { 60 + (y2 - y1).abs() / 4 } else { 0 };
-                @let (cx, cy) = ((sx + tx) / 2 + bend, (sy + ty) / 2);
+                @let (d, lx, ly) = curve(*x1, *y1, *x2, *y2);
                 @let stroke = if *peering { "#2e7d32" } else if *member { "#9aa7b4" } else { "#16324f" };
-                path d={ "M " (sx) " " (sy) " Q " (cx) " " (cy) " " (tx) " " (ty) } fill="none" stroke=(stroke) stroke-width="1.3"
+                path d=(d) fill="none" stroke=(stroke) stroke-width="1.3"
                     stroke-dasharray=(if *member || *peering { "5 4" } else { "none" })
                     marker-end=(if *member || *peering { "none" } else { "url(#arrow)" }) {}
                 @if let Some(l) = label {
-                    text x=(cx - if bend > 0 { 0 } else { 40 }) y=(cy - 4) font-size="10" fill="#5b6773" { (short(l)) }
+                    text x=(lx) y=(ly) font-size="10" fill="#3d4852" text-anchor="middle" { (short(l)) }
                 }
             }
             @for (key, p) in &placed {

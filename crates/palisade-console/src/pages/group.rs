@@ -361,7 +361,7 @@ pub(crate) async fn rules_submit(
         let (f, g) = (form.clone(), group_id.clone());
         let saved = backend::write(&state, session.scope(), move |st, ids| {
             if !st.snapshot().groups.contains_key(&g) {
-                return Err(FieldError::from(not_found(&g.to_string())));
+                return Err(FieldError::from(not_found(g.as_ref())));
             }
             forms::apply_rules(st, ids, &f, &g, at)
         })

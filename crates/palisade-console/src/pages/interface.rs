@@ -103,8 +103,7 @@ fn run_rows(runs: &[ExposedRun], latent: bool, eni: &Eni, index: &Index<'_>) -> 
                 td { @if run.world_open { "the whole internet" } @else { (run.sources.describe(4)) } }
                 td {
                     @if latent {
-                        "latent: "
-                        @if let Some(p) = index.path(&eni.id, run.family) { (p) }
+                        @if let Some(p) = index.path(&eni.id, run.family) { (p) } @else { "latent" }
                     } @else { "open" }
                 }
                 td { @for m in &run.rules { (rule_link(&m.group_id, &m.rule_id)) " " } }
@@ -133,6 +132,21 @@ fn internet(index: &Index<'_>, eni: &Eni) -> Markup {
     }
 }
 
+/// Merges touching key intervals: `[(0, 79), (80, 80)]` is `[(0, 80)]`.
+fn merged(mut runs: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    runs.sort_unstable();
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for (lo, hi) in runs {
+        match out.last_mut() {
+            Some(last) if lo <= last.1.saturating_add(1) => last.1 = last.1.max(hi),
+            _ => out.push((lo, hi)),
+        }
+    }
+    out
+}
+
+/// Per group: every rule of this interface admitting traffic from the group's members,
+/// with the traffic it admits from them.
 fn from_groups(index: &Index<'_>, eni: &Eni) -> Markup {
     let dst = Endpoint::Interface(eni.id.clone());
     let mut rows = Vec::new();
@@ -140,33 +154,45 @@ fn from_groups(index: &Index<'_>, eni: &Eni) -> Markup {
         let Ok(r) = reach(index, &Endpoint::Group(g.id.clone()), &dst) else {
             continue;
         };
-        let mut by_keys: BTreeMap<(u32, u32), BTreeSet<(String, String)>> = BTreeMap::new();
+        let mut by_rule: BTreeMap<(String, String), Vec<(u32, u32)>> = BTreeMap::new();
         for flow in &r.flows {
-            let entry = by_keys.entry(flow.keys).or_default();
             for m in &flow.ingress {
-                entry.insert((m.group_id.to_string(), m.rule_id.to_string()));
+                by_rule
+                    .entry((m.group_id.to_string(), m.rule_id.to_string()))
+                    .or_default()
+                    .push(flow.keys);
             }
         }
-        rows.push((g, by_keys));
+        let by_rule: BTreeMap<_, BTreeSet<String>> = by_rule
+            .into_iter()
+            .map(|(rule, runs)| {
+                let what = merged(runs)
+                    .into_iter()
+                    .flat_map(|(lo, hi)| describe_keys(lo, hi))
+                    .collect();
+                (rule, what)
+            })
+            .collect();
+        rows.push((g, by_rule));
     }
     html! {
         table #group-exposure {
             thead { tr { th { "From members of" } th { "Traffic" } th { "Because of" } } }
             tbody {
-                @for (g, by_keys) in &rows {
-                    @if by_keys.is_empty() {
+                @for (g, by_rule) in &rows {
+                    @if by_rule.is_empty() {
                         tr { td { (group_link(&g.id)) " " (g.name) } td.hint { "nothing" } td {} }
                     }
-                    @for (keys, rules) in by_keys {
+                    @for ((gid, rid), what) in by_rule {
                         tr {
                             td { (group_link(&g.id)) " " (g.name) }
-                            td { (describe_keys(keys.0, keys.1).join(", ")) }
-                            td { @for (gid, rid) in rules { (rule_link(gid, rid)) " " } }
+                            td { (what.iter().cloned().collect::<Vec<_>>().join(", ")) }
+                            td { (rule_link(gid, rid)) }
                         }
                     }
                 }
             }
         }
-        @if rows.is_empty() { p.hint { "No other group has member interfaces." } }
+        @if rows.is_empty() { p.hint { "No group has member interfaces." } }
     }
 }
