@@ -59,6 +59,10 @@ def test_preset_group_preview_save_and_exposure(page, endpoint):
     assert "+ group sg-" in preview
     assert "tcp/80" in preview and "tcp/443" in preview
     assert f"{eni} is now reachable" in pg.inner_text("#preview-reach")
+    shot = os.path.join(SHOTS, "preview.png")
+    pg.screenshot(path=shot, full_page=True)
+    check_shot(shot)
+    assert page.problems == [], page.problems
     # The preview saved nothing.
     names = [g["GroupName"] for g in aws("describe-security-groups")["SecurityGroups"]]
     assert "pc-web" not in names

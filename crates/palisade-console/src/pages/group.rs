@@ -15,7 +15,7 @@ use palisade_model::account::AccountState;
 use palisade_model::{Direction, Ec2ErrorCode, GroupId, Rule, SecurityGroup, Traffic};
 use serde::Deserialize;
 
-use super::layout::{eni_link, group_link, html_response, rule_link, shell, tags};
+use super::layout::{eni_link, group_link, html_response, shell, tags};
 use super::lists::state_of;
 use super::{check_csrf, failed, signed_in};
 use crate::ConsoleState;
@@ -307,8 +307,8 @@ fn render_preview(d: &Diff) -> Markup {
                 ul #preview-reach {
                     @for r in &d.reach {
                         li.gain[r.gained].loss[!r.gained] {
-                            (r) " — "
-                            @for m in &r.via { (rule_link(&m.group_id, &m.rule_id)) " " }
+                            // The preview's rule ids are the copy's: Save assigns new ones.
+                            (r)
                         }
                     }
                 }

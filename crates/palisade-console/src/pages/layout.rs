@@ -39,7 +39,7 @@ button.secondary{background:#5b6773}button.danger{background:#b3261e;padding:.15
 .gain{color:#b3261e}.loss{color:#2e7d32}
 .sev-high,.sev-critical{color:#b3261e;font-weight:bold}.sev-medium{color:#a15c00;font-weight:bold}.sev-low{color:#5b6773}
 .search{display:flex;gap:.5rem;margin:.3rem 0 .6rem}.search input{max-width:420px}
-svg{background:#fff;border:1px solid #d5dbe1}
+svg{background:#fff;border:1px solid #d5dbe1;max-width:100%;height:auto}
 "#;
 
 /// A full page.
