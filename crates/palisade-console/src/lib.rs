@@ -92,6 +92,7 @@ pub fn routes(state: ConsoleState) -> Router {
         .route("/console/graph", get(graph::page))
         .route("/console/audit", get(audit::page))
         .layer(axum::middleware::from_fn(security_headers))
+        .layer(axum::middleware::from_fn(same_origin))
         .with_state(state)
 }
 
@@ -120,6 +121,35 @@ async fn root_redirect(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
+/// A form posted from another site is refused before it reaches a handler, on top of the
+/// SameSite cookie and the CSRF token (this also covers the sign-in form, which has no
+/// session yet): a browser's `Origin` must name this server's `Host`.
+async fn same_origin(req: Request, next: Next) -> Response {
+    if req.method() == Method::POST && !origin_matches(req.headers()) {
+        return (
+            axum::http::StatusCode::FORBIDDEN,
+            "cross-origin form posts are refused",
+        )
+            .into_response();
+    }
+    next.run(req).await
+}
+
+/// True without an `Origin` header (not a browser's cross-site post) or when its host and
+/// port are the request's `Host`.
+fn origin_matches(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN) else {
+        return true;
+    };
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, h)| h);
+    matches!((origin, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
+}
+
 /// Every console page: no script at all, no framing, no sniffing, no caching of pages
 /// that show an account's state.
 async fn security_headers(req: Request, next: Next) -> Response {
@@ -142,4 +172,55 @@ async fn security_headers(req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+
+    use super::{is_api_call, origin_matches};
+
+    #[track_caller]
+    fn check_api(method: Method, uri: &str, auth: bool, api: bool) {
+        let mut headers = HeaderMap::new();
+        if auth {
+            headers.insert(
+                header::AUTHORIZATION,
+                HeaderValue::from_static("AWS4-HMAC-SHA256 x"),
+            );
+        }
+        let uri: Uri = uri.parse().unwrap();
+        assert_eq!(is_api_call(&method, &uri, &headers), api, "{method} {uri}");
+    }
+
+    #[test]
+    fn only_a_plain_browser_get_is_the_consoles() {
+        check_api(Method::GET, "/", false, false);
+        check_api(Method::GET, "/?q=x", false, false);
+        check_api(Method::GET, "/?Action=DescribeVpcs", false, true);
+        check_api(Method::GET, "/?action=DescribeVpcs", false, true);
+        check_api(Method::GET, "/?X-Amz-Signature=ab&Foo=1", false, true);
+        check_api(Method::GET, "/?x-amz-date=1", false, true);
+        check_api(Method::GET, "/", true, true);
+        check_api(Method::POST, "/", false, true);
+    }
+
+    #[track_caller]
+    fn check_origin(origin: Option<&'static str>, host: &'static str, ok: bool) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::HOST, HeaderValue::from_static(host));
+        if let Some(o) = origin {
+            headers.insert(header::ORIGIN, HeaderValue::from_static(o));
+        }
+        assert_eq!(origin_matches(&headers), ok, "{origin:?} {host}");
+    }
+
+    #[test]
+    fn a_post_from_another_origin_is_refused() {
+        check_origin(None, "127.0.0.1:8787", true);
+        check_origin(Some("http://127.0.0.1:8787"), "127.0.0.1:8787", true);
+        check_origin(Some("http://127.0.0.1:8788"), "127.0.0.1:8787", false);
+        check_origin(Some("https://evil.example"), "127.0.0.1:8787", false);
+        check_origin(Some("null"), "127.0.0.1:8787", false);
+    }
 }

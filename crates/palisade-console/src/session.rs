@@ -150,3 +150,65 @@ pub(crate) fn same(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use super::{Sessions, same, token};
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    #[test]
+    fn a_session_expires_when_idle_past_its_ttl_and_each_use_extends_it() {
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let ttl = Duration::from_secs(60);
+        let sessions = Sessions::new(ttl);
+        let tok = sessions
+            .open(t0, "111111111111".parse().unwrap(), "AKID", "us-east-1")
+            .unwrap();
+        assert_eq!(tok.len(), 64);
+        assert!(sessions.get(&tok, t0 + Duration::from_secs(59)).is_some());
+        // Used at 59 s, so alive until 119 s.
+        assert!(sessions.get(&tok, t0 + Duration::from_secs(118)).is_some());
+        assert!(sessions.get(&tok, t0 + Duration::from_secs(300)).is_none());
+        // An expired session is gone, not revived.
+        assert!(sessions.get(&tok, t0).is_none());
+        assert!(sessions.is_empty());
+    }
+
+    #[test]
+    fn tokens_differ_and_csrf_is_not_the_session_token() {
+        let t0 = UNIX_EPOCH;
+        let sessions = Sessions::new(Duration::from_secs(60));
+        let a = sessions
+            .open(t0, "111111111111".parse().unwrap(), "AKID", "us-east-1")
+            .unwrap();
+        let b = sessions
+            .open(t0, "111111111111".parse().unwrap(), "AKID", "us-east-1")
+            .unwrap();
+        assert_ne!(a, b);
+        let s = sessions.get(&a, t0).unwrap();
+        assert_ne!(s.csrf, a);
+        assert_eq!(sessions.len(), 2);
+        sessions.close(&a);
+        assert!(sessions.get(&a, t0).is_none());
+    }
+
+    #[test]
+    fn the_cookie_header_yields_only_the_console_token() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; palisade_console=abc; b=2"),
+        );
+        assert_eq!(token(&h).as_deref(), Some("abc"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("palisade_consolex=abc"),
+        );
+        assert_eq!(token(&h), None);
+        assert!(same("abc", "abc"));
+        assert!(!same("abc", "abd"));
+        assert!(!same("abc", "abcd"));
+    }
+}

@@ -420,3 +420,29 @@ async fn every_page_renders_for_a_signed_in_session() {
     let none = s.get("/console/vpcs?q=10.99.0.1", Some(&cookie)).await;
     assert!(!none.body.contains("172.31.0.0/16"));
 }
+
+#[tokio::test]
+async fn a_form_posted_from_another_origin_is_refused() {
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    let s = Server::new();
+    let post = |origin: &'static str| {
+        Request::builder()
+            .method("POST")
+            .uri("/console/signin")
+            .header(header::HOST, "127.0.0.1:8787")
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "access_key={}&secret={}&region=us-east-1",
+                KEY_A.0, KEY_A.1
+            )))
+            .unwrap()
+    };
+    let cross = s.send(post("http://attacker.example")).await;
+    assert_eq!(cross.status, 403);
+    assert!(cross.set_cookie.is_empty());
+    let same = s.send(post("http://127.0.0.1:8787")).await;
+    assert_eq!(same.status, 303);
+    assert_eq!(same.set_cookie.len(), 1);
+}
