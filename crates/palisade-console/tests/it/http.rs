@@ -446,3 +446,161 @@ async fn a_form_posted_from_another_origin_is_refused() {
     assert_eq!(same.status, 303);
     assert_eq!(same.set_cookie.len(), 1);
 }
+
+#[tokio::test]
+async fn presets_on_an_existing_group_save_their_rules_and_report_bad_parameters() {
+    let s = Server::new();
+    let db = s
+        .api(
+            KEY_A,
+            "CreateSecurityGroup",
+            &[("GroupName", "pc-db"), ("GroupDescription", "db")],
+        )
+        .await
+        .xml("groupId")
+        .unwrap();
+    let app = s
+        .api(
+            KEY_A,
+            "CreateSecurityGroup",
+            &[("GroupName", "pc-app"), ("GroupDescription", "app")],
+        )
+        .await
+        .xml("groupId")
+        .unwrap();
+    let (cookie, csrf) = s.sign_in(KEY_A).await;
+    let path = format!("/console/groups/{db}/rules");
+    let saved = s
+        .post(
+            &path,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("step", "save"),
+                ("preset", "database"),
+                ("engine", "postgres"),
+                ("source", &app),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let rules = s
+        .api(
+            KEY_A,
+            "DescribeSecurityGroupRules",
+            &[("Filter.1.Name", "group-id"), ("Filter.1.Value.1", &db)],
+        )
+        .await;
+    assert!(
+        rules.body.contains("<fromPort>5432</fromPort>"),
+        "{}",
+        rules.body
+    );
+    assert!(
+        rules.body.contains(&format!("<groupId>{app}</groupId>")),
+        "{}",
+        rules.body
+    );
+
+    let engine = s
+        .post(
+            &path,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("step", "preview"),
+                ("preset", "database"),
+                ("engine", "db2"),
+                ("source", &app),
+            ],
+        )
+        .await;
+    assert_eq!(engine.status, 400);
+    assert!(text(&engine.element("engine-error").unwrap()).starts_with("InvalidParameterValue: "));
+
+    let ping = s
+        .post(
+            &path,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("step", "save"),
+                ("preset", "ping"),
+                ("source", "2001:db8::/64"),
+            ],
+        )
+        .await;
+    assert_eq!(ping.status, 400);
+    assert!(text(&ping.element("source-error").unwrap()).starts_with("InvalidParameterValue: "));
+
+    // The same rule twice is the API's InvalidPermission.Duplicate, for the form as a whole.
+    let again = s
+        .post(
+            &path,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("step", "save"),
+                ("preset", "database"),
+                ("engine", "postgres"),
+                ("source", &app),
+            ],
+        )
+        .await;
+    assert_eq!(again.status, 400);
+    assert!(
+        text(&again.body).contains("InvalidPermission.Duplicate"),
+        "{}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn revoke_removes_exactly_the_rule() {
+    let s = Server::new();
+    let (cookie, csrf) = s.sign_in(KEY_A).await;
+    let saved = s
+        .post(
+            "/console/groups/new",
+            Some(&cookie),
+            &new_group(&csrf, "pc-revoke", "save"),
+        )
+        .await;
+    let id = saved
+        .location
+        .unwrap()
+        .trim_start_matches("/console/groups/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let filter = [
+        ("Filter.1.Name", "group-id"),
+        ("Filter.1.Value.1", id.as_str()),
+    ];
+    let before = s.api(KEY_A, "DescribeSecurityGroupRules", &filter).await;
+    let http = before
+        .body
+        .split("<item>")
+        .find(|item| item.contains("<fromPort>80</fromPort>"))
+        .unwrap();
+    let rule = http
+        .split("<securityGroupRuleId>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_owned();
+    let r = s
+        .post(
+            &format!("/console/groups/{id}/revoke"),
+            Some(&cookie),
+            &[("csrf", &csrf), ("direction", "ingress"), ("rule", &rule)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let after = s.api(KEY_A, "DescribeSecurityGroupRules", &filter).await;
+    assert!(!after.body.contains(&rule));
+    assert!(after.body.contains("<fromPort>443</fromPort>"));
+}
