@@ -17,6 +17,17 @@ use super::layout::{eni_link, group_link, html_response, name_tag, search, shell
 use super::{failed, matches, signed_in};
 use crate::{ConsoleState, backend};
 
+/// Rows a list shows at most; the rest are counted, and the search narrows them.
+const MAX_ROWS: usize = 500;
+
+fn more(n: usize) -> maud::Markup {
+    html! {
+        @if n > MAX_ROWS {
+            p.hint.more { (n - MAX_ROWS) " more not shown; narrow the search." }
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct Search {
     #[serde(default)]
@@ -173,7 +184,7 @@ pub(crate) async fn vpcs(
         table #vpcs {
             thead { tr { th { "VPC" } th { "Name" } th { "IPv4 CIDRs" } th { "IPv6 CIDRs" } th { "Default" } th { "Tags" } } }
             tbody {
-                @for v in &rows {
+                @for v in rows.iter().take(MAX_ROWS) {
                     tr {
                         td { a.id href={ "/console/subnets?q=" (v.id) } { (v.id) } }
                         td { (name_tag(&v.tags)) }
@@ -186,6 +197,7 @@ pub(crate) async fn vpcs(
             }
         }
         @if rows.is_empty() { p.hint { "No VPC matches." } }
+        (more(rows.len()))
     };
     html_response(StatusCode::OK, shell("VPCs", Some(&session), body))
 }
@@ -212,7 +224,7 @@ pub(crate) async fn subnets(
         table #subnets {
             thead { tr { th { "Subnet" } th { "Name" } th { "VPC" } th { "Zone" } th { "IPv4" } th { "IPv6" } th { "Tags" } } }
             tbody {
-                @for s in &rows {
+                @for s in rows.iter().take(MAX_ROWS) {
                     tr {
                         td { a.id href={ "/console/interfaces?q=" (s.id) } { (s.id) } }
                         td { (name_tag(&s.tags)) }
@@ -226,6 +238,7 @@ pub(crate) async fn subnets(
             }
         }
         @if rows.is_empty() { p.hint { "No subnet matches." } }
+        (more(rows.len()))
     };
     html_response(StatusCode::OK, shell("Subnets", Some(&session), body))
 }
@@ -252,7 +265,7 @@ pub(crate) async fn interfaces(
         table #interfaces {
             thead { tr { th { "Interface" } th { "Name" } th { "Instance" } th { "Subnet" } th { "Private" } th { "Public" } th { "Groups" } th { "Description" } } }
             tbody {
-                @for e in &rows {
+                @for e in rows.iter().take(MAX_ROWS) {
                     tr {
                         td { (eni_link(&e.id)) }
                         td { (name_tag(&e.tags)) }
@@ -267,6 +280,7 @@ pub(crate) async fn interfaces(
             }
         }
         @if rows.is_empty() { p.hint { "No interface matches." } }
+        (more(rows.len()))
     };
     html_response(StatusCode::OK, shell("Interfaces", Some(&session), body))
 }
@@ -294,7 +308,7 @@ pub(crate) async fn groups(
         table #groups {
             thead { tr { th { "Group" } th { "Name" } th { "VPC" } th { "Inbound" } th { "Outbound" } th { "Description" } th { "Tags" } } }
             tbody {
-                @for g in &rows {
+                @for g in rows.iter().take(MAX_ROWS) {
                     tr {
                         td { (group_link(&g.id)) }
                         td { (g.name) }
@@ -308,6 +322,7 @@ pub(crate) async fn groups(
             }
         }
         @if rows.is_empty() { p.hint { "No security group matches." } }
+        (more(rows.len()))
     };
     html_response(
         StatusCode::OK,
