@@ -9,7 +9,7 @@ import re
 
 from PIL import Image, ImageStat
 
-from conftest import KEY_A, SHOTS, aws
+from conftest import KEY_A, KEY_B, SHOTS, aws
 
 
 def sign_in(page, endpoint, key=KEY_A):
@@ -119,6 +119,19 @@ def test_bad_cidr_shows_the_api_error_next_to_the_field(page, endpoint):
         "describe-security-group-rules", "--filters", f"Name=group-id,Values={group_id}"
     )["SecurityGroupRules"]
     assert all(r["IsEgress"] for r in rules)
+
+
+def test_another_account_sees_none_of_it(page, endpoint):
+    pg = page.page
+    mine = {g["GroupId"] for g in aws("describe-security-groups")["SecurityGroups"]}
+    sign_in(pg, endpoint, KEY_B)
+    assert "666666666666" in pg.inner_text("header")
+    pg.goto(endpoint + "/console/groups")
+    listed = pg.inner_text("#groups")
+    assert not any(g in listed for g in mine)
+    some = sorted(mine)[0]
+    pg.goto(f"{endpoint}/console/groups/{some}")
+    assert "InvalidGroup.NotFound" in pg.inner_text("main")
 
 
 def check_shot(path):

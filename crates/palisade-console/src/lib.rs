@@ -151,7 +151,9 @@ fn origin_matches(headers: &HeaderMap) -> bool {
 }
 
 /// Every console page: no script at all, no framing, no sniffing, no caching of pages
-/// that show an account's state.
+/// that show an account's state. The referrer policy is `same-origin`, not `no-referrer`:
+/// under `no-referrer` Chromium sends `Origin: null` on the console's own form posts, which
+/// [`same_origin`] would refuse.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -169,7 +171,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     res
 }
