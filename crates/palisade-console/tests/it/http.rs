@@ -604,3 +604,52 @@ async fn revoke_removes_exactly_the_rule() {
     assert!(!after.body.contains(&rule));
     assert!(after.body.contains("<fromPort>443</fromPort>"));
 }
+
+#[tokio::test]
+async fn the_graph_draws_groups_interfaces_and_peerings() {
+    let s = Server::new();
+    let (cookie, csrf) = s.sign_in(KEY_A).await;
+    let saved = s
+        .post(
+            "/console/groups/new",
+            Some(&cookie),
+            &new_group(&csrf, "pc-graph", "save"),
+        )
+        .await;
+    let group = saved
+        .location
+        .unwrap()
+        .trim_start_matches("/console/groups/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let vpcs = s.api(KEY_A, "DescribeVpcs", &[]).await;
+    let default_vpc = vpcs.xml("vpcId").unwrap();
+    let other = s
+        .api(KEY_A, "CreateVpc", &[("CidrBlock", "10.1.0.0/16")])
+        .await
+        .xml("vpcId")
+        .unwrap();
+    let pcx = s
+        .api(
+            KEY_A,
+            "CreateVpcPeeringConnection",
+            &[("VpcId", &default_vpc), ("PeerVpcId", &other)],
+        )
+        .await;
+    assert_eq!(pcx.status, 200, "{}", pcx.body);
+    let pcx = pcx.xml("vpcPeeringConnectionId").unwrap();
+    let page = s.get("/console/graph", Some(&cookie)).await;
+    assert_eq!(page.status, 200);
+    for key in [
+        format!("data-key=\"{group}\""),
+        "data-key=\"internet\"".to_owned(),
+        format!("data-key=\"vpc:{other}\""),
+    ] {
+        assert!(page.body.contains(&key), "{key} not in {}", page.body);
+    }
+    // The web preset's edge from the internet, and the peering between the two VPCs.
+    assert!(page.body.contains("tcp/443, tcp/80"), "{}", page.body);
+    assert!(page.body.contains(&pcx), "{}", page.body);
+}
