@@ -7,6 +7,7 @@ pub(crate) mod group;
 pub(crate) mod interface;
 pub(crate) mod layout;
 pub(crate) mod lists;
+mod rule_form;
 pub(crate) mod signin;
 
 use axum::http::{HeaderMap, StatusCode};
