@@ -284,6 +284,9 @@ pub(crate) struct RevokeForm {
     direction: String,
     #[serde(default)]
     rule: String,
+    /// `preview` (the table's button) or `save` (the confirmation).
+    #[serde(default)]
+    step: String,
 }
 
 pub(crate) async fn revoke(
@@ -308,9 +311,54 @@ pub(crate) async fn revoke(
         Direction::Ingress
     };
     let at = timestamp(state.now());
-    let g = group_id.clone();
+    let (g, rule) = (group_id.clone(), form.rule.clone());
+    if form.step != "save" {
+        let previewed = preview_with(&state, &session, move |st, ids| {
+            forms::revoke(st, ids, &g, direction, &rule, at).map_err(FieldError::from)
+        })
+        .await;
+        return match previewed {
+            Ok((st, Ok(d))) => {
+                let confirm = html! {
+                    (render_preview(&d))
+                    form #revoke-confirm method="post" action={ "/console/groups/" (group_id) "/revoke" } {
+                        input type="hidden" name="csrf" value=(session.csrf);
+                        input type="hidden" name="direction" value=(direction);
+                        input type="hidden" name="rule" value=(form.rule);
+                        input type="hidden" name="step" value="save";
+                        button.danger #confirm-revoke type="submit" { "Revoke " (form.rule) }
+                        " " a href={ "/console/groups/" (group_id) } { "Cancel" }
+                    }
+                };
+                let Some(group) = find(&st, &id) else {
+                    return failed(&session, &not_found(&id));
+                };
+                let blank = RuleForm {
+                    preset: "custom".into(),
+                    ..RuleForm::default()
+                };
+                render_group(
+                    &session,
+                    &st,
+                    group,
+                    &blank,
+                    None,
+                    None,
+                    Some(confirm),
+                    StatusCode::OK,
+                )
+            }
+            Ok((_, Err(e))) => super::layout::error_page(
+                Some(&session),
+                StatusCode::BAD_REQUEST,
+                &e.code,
+                &e.message,
+            ),
+            Err(e) => failed(&session, &e),
+        };
+    }
     let res = backend::write(&state, session.scope(), move |st, ids| {
-        forms::revoke(st, ids, &g, direction, &form.rule, at)
+        forms::revoke(st, ids, &g, direction, &rule, at)
     })
     .await;
     match res {

@@ -592,11 +592,34 @@ async fn revoke_removes_exactly_the_rule() {
         .next()
         .unwrap()
         .to_owned();
-    let r = s
+    let revoke = format!("/console/groups/{id}/revoke");
+    // The table's button previews: nothing is revoked until the confirmation.
+    let preview = s
         .post(
-            &format!("/console/groups/{id}/revoke"),
+            &revoke,
             Some(&cookie),
             &[("csrf", &csrf), ("direction", "ingress"), ("rule", &rule)],
+        )
+        .await;
+    assert_eq!(preview.status, 200, "{}", preview.body);
+    assert!(
+        text(&preview.body).contains(&format!("- {id} {rule}: ingress tcp/80 from 0.0.0.0/0")),
+        "{}",
+        preview.body
+    );
+    assert!(preview.body.contains("id=\"revoke-confirm\""));
+    let still = s.api(KEY_A, "DescribeSecurityGroupRules", &filter).await;
+    assert!(still.body.contains(&rule));
+    let r = s
+        .post(
+            &revoke,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("direction", "ingress"),
+                ("rule", &rule),
+                ("step", "save"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
