@@ -107,11 +107,9 @@ fn is_api_call(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> b
     })
 }
 
+/// The query's parameter names, percent-decoded as the API decodes them.
 fn form_urlencoded_names(query: &str) -> impl Iterator<Item = String> + '_ {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|p| p.split('=').next().unwrap_or("").to_owned())
+    form_urlencoded::parse(query.as_bytes()).map(|(name, _)| name.into_owned())
 }
 
 async fn root_redirect(req: Request, next: Next) -> Response {
@@ -203,6 +201,7 @@ mod tests {
         check_api(Method::GET, "/?action=DescribeVpcs", false, true);
         check_api(Method::GET, "/?X-Amz-Signature=ab&Foo=1", false, true);
         check_api(Method::GET, "/?x-amz-date=1", false, true);
+        check_api(Method::GET, "/?%41ction=DescribeVpcs", false, true);
         check_api(Method::GET, "/", true, true);
         check_api(Method::POST, "/", false, true);
     }
