@@ -160,7 +160,52 @@ fn by_vpc(nodes: &[Node]) -> (BTreeMap<&VpcId, Vec<&Node>>, Vec<&Node>) {
     (clusters, loose)
 }
 
+/// A node as a renderer sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NodeView<'a> {
+    /// The id edges name: a group or interface id, `internet`, or `addr:…`.
+    pub key: &'a str,
+    pub label: &'a str,
+    /// `internet`, `addresses`, `group` or `interface`.
+    pub kind: &'static str,
+    pub vpc: Option<&'a VpcId>,
+}
+
+/// An edge as a renderer sees it: traffic labels (up to four, then "+N more"), or `None`
+/// for an interface's membership of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EdgeView<'a> {
+    pub from: &'a str,
+    pub to: &'a str,
+    pub label: Option<String>,
+}
+
 impl Graph {
+    /// Every node, groups first, in a stable order (for renderers other than DOT and
+    /// Mermaid, such as the console's SVG).
+    pub fn nodes(&self) -> impl Iterator<Item = NodeView<'_>> {
+        self.nodes.iter().map(|n| NodeView {
+            key: &n.key,
+            label: &n.label,
+            kind: match n.kind {
+                NodeKind::Internet => "internet",
+                NodeKind::Addresses => "addresses",
+                NodeKind::Group => "group",
+                NodeKind::Interface => "interface",
+            },
+            vpc: n.vpc.as_ref(),
+        })
+    }
+
+    /// Every edge, ordered by (from, to).
+    pub fn edges(&self) -> impl Iterator<Item = EdgeView<'_>> {
+        self.edges.iter().map(|((from, to), labels)| EdgeView {
+            from,
+            to,
+            label: labels.as_ref().map(edge_label),
+        })
+    }
+
     /// Graphviz DOT.
     pub fn to_dot(&self) -> String {
         let esc = |s: &str| {

@@ -93,6 +93,36 @@ fn graph_draws_references_and_internet() {
 }
 
 #[test]
+fn graph_views_match_what_dot_draws() {
+    let w = base();
+    let g = build(&w.snap);
+    let nodes: Vec<_> = g.nodes().collect();
+    let kind = |key: &str| nodes.iter().find(|n| n.key == key).map(|n| n.kind);
+    assert_eq!(kind("sg-00000001"), Some("group"));
+    assert_eq!(kind("internet"), Some("internet"));
+    assert_eq!(kind("eni-00000001"), Some("interface"));
+    let edges: Vec<_> = g.edges().collect();
+    let edge = |from: &str, to: &str| {
+        edges
+            .iter()
+            .find(|e| e.from == from && e.to == to)
+            .map(|e| e.label.clone())
+    };
+    assert_eq!(
+        edge("sg-00000001", "sg-00000002"),
+        Some(Some("tcp/5432".to_owned()))
+    );
+    assert_eq!(
+        edge("internet", "sg-00000001"),
+        Some(Some("tcp/443".to_owned()))
+    );
+    // A membership edge has no traffic label.
+    assert_eq!(edge("eni-00000001", "sg-00000001"), Some(None));
+    // Every edge DOT draws is in the view, and no other.
+    assert_eq!(g.to_dot().matches(" -> ").count(), edges.len());
+}
+
+#[test]
 fn graph_of_fifty_groups_stays_readable() {
     let mut w = World::new();
     for g in 1..=50 {

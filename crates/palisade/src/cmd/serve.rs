@@ -6,7 +6,8 @@
 //! the environment (`PALISADE_ACCESS_KEY_ID`, `PALISADE_SECRET_ACCESS_KEY`,
 //! `PALISADE_ACCOUNT_ID`). With neither, dev mode: one fixed key pair for account
 //! 123456789012, printed at start-up. The first stdout line is always
-//! `listening on http://ADDR:PORT` (the real port when `--listen` asks for port 0).
+//! `listening on http://ADDR:PORT` (the real port when `--listen` asks for port 0). The web
+//! console (`palisade_console`) is served at `/console/` on the same address.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
+use palisade_console::ConsoleState;
 use palisade_model::Quotas;
 use palisade_store::{PgStore, SqliteStore, Store};
 
@@ -205,13 +207,16 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr().context("reading the bound address")?;
         output::line(&format!("listening on http://{addr}"));
+        output::line(&format!("console at http://{addr}/console/"));
         tracing::info!(%addr, db = %args.db, "serving the EC2 API");
         let timeouts = http::Timeouts {
             header_read: args.header_read_timeout,
             idle: args.idle_timeout,
             shutdown: args.shutdown_timeout,
         };
-        http::serve(listener, router(state), timeouts, shutdown()).await;
+        // The web console answers under /console/ and a browser's plain `GET /`.
+        let app = palisade_console::mount(router(state.clone()), ConsoleState::new(state));
+        http::serve(listener, app, timeouts, shutdown()).await;
         anyhow::Ok(())
     });
     // A store call still running on a blocking thread gets a moment to finish; the

@@ -116,9 +116,10 @@ fn an_idle_keep_alive_connection_is_closed() {
     let s = Server::start_with(&["--header-read-timeout", "1", "--idle-timeout", NEVER]);
     let mut stream = connect(&s);
     stream
-        .write_all(b"GET / HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .write_all(b"GET /?Action=DescribeVpcs HTTP/1.1\r\nhost: localhost\r\n\r\n")
         .unwrap();
-    // The unsigned request is answered, then the connection waits for the next head.
+    // The unsigned request is answered, then the connection waits for the next head. (It
+    // names an action: a plain `GET /` is a browser's, redirected to the console.)
     let answer = read_to_close(&mut stream);
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(answer.contains("<Code>AuthFailure</Code>"), "{answer}");
