@@ -112,8 +112,8 @@ fn batched_writes_commit_together_and_fail_alone(make: Make<'_>) {
             let mut names: Vec<String> = snapshot(store.as_ref(), s)
                 .snapshot()
                 .groups
-                .iter()
-                .map(|(_, g)| g.name.clone())
+                .values()
+                .map(|g| g.name.clone())
                 .collect();
             names.sort();
             names
