@@ -60,6 +60,11 @@ pub(crate) struct Refused {
 }
 
 impl Refused {
+    /// The error code answered (the metrics' outcome label).
+    pub(crate) fn code(&self) -> &'static str {
+        self.error.code()
+    }
+
     pub(crate) fn into_response(self, request_id: &str) -> Response {
         if self.sts {
             self.error.into_sts_response(request_id)

@@ -3,8 +3,6 @@
 //! `DryRunOperation` 412 ("Error codes for the Amazon EC2 API"); a 5xx means a bug or a
 //! storage failure, never bad input.
 
-use std::borrow::Cow;
-
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use palisade_ec2::PermissionError;
@@ -19,7 +17,7 @@ use palisade_ec2::wire::xml::escape;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ApiError {
-    code: Cow<'static, str>,
+    code: &'static str,
     message: String,
     status: StatusCode,
 }
@@ -36,7 +34,7 @@ impl ApiError {
             _ => StatusCode::BAD_REQUEST,
         };
         Self {
-            code: Cow::Borrowed(code.as_str()),
+            code: code.as_str(),
             message: message.into(),
             status,
         }
@@ -45,7 +43,7 @@ impl ApiError {
     /// A code the model does not know (`RequestExpired`, `InvalidAction`'s relatives …).
     pub fn other(code: &'static str, status: StatusCode, message: impl Into<String>) -> Self {
         Self {
-            code: Cow::Borrowed(code),
+            code,
             message: message.into(),
             status,
         }
@@ -62,8 +60,8 @@ impl ApiError {
         Self::new(Ec2ErrorCode::InternalError, message)
     }
 
-    pub fn code(&self) -> &str {
-        &self.code
+    pub fn code(&self) -> &'static str {
+        self.code
     }
     pub fn message(&self) -> &str {
         &self.message
@@ -76,7 +74,7 @@ impl ApiError {
     pub fn to_ec2_xml(&self, request_id: &str) -> String {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>{}</Message></Error></Errors><RequestID>{}</RequestID></Response>",
-            escape(&self.code),
+            escape(self.code),
             escape(&self.message),
             escape(request_id)
         )
@@ -86,7 +84,7 @@ impl ApiError {
     pub fn to_sts_xml(&self, request_id: &str) -> String {
         format!(
             "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-            escape(&self.code),
+            escape(self.code),
             escape(&self.message),
             escape(request_id)
         )

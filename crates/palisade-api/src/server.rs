@@ -3,6 +3,8 @@
 //! state (`AccountState::execute`/`query`, inside the store) and wraps the encoded response
 //! in EC2's envelope. No business rule and no AWS spelling of a resource lives here.
 
+use std::time::Instant;
+
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -11,13 +13,14 @@ use axum::response::Response;
 use axum::routing::{any, post};
 use palisade_ec2::query::Params;
 use palisade_ec2::wire::{self, Origin};
-use palisade_model::account::ops::Request;
+use palisade_model::account::ops::{Request, Response as OpResponse};
 use palisade_model::{Ec2ErrorCode, Timestamp};
 use palisade_store::{Scope, Store, transact, transact_pair, try_view, view};
 
 use crate::edge::{self, Admitted};
 use crate::error::{ApiError, xml_response};
 use crate::ids::RandomIds;
+use crate::metrics::{NO_ACTION, OK, UNKNOWN_ACTION};
 use crate::state::AppState;
 use crate::sts;
 
@@ -42,6 +45,23 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let started = Instant::now();
+    let _in_flight = state.metrics.begin();
+    let (response, action, code) = answer(&state, &method, &uri, &headers, &body).await;
+    state.metrics.answered(action, code, started.elapsed());
+    response
+}
+
+/// A request's response, and its action and outcome labels for the metrics.
+type Answered = (Response, &'static str, &'static str);
+
+async fn answer(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Answered {
     let mut ids = RandomIds::new().at(state.clock.now());
     let request_id = ids.request_id();
     let Admitted {
@@ -49,17 +69,31 @@ async fn handle(
         params,
         action,
         sts,
-    } = match edge::admit(&state, &method, &uri, &headers, &body) {
+    } = match edge::admit(state, method, uri, headers, body) {
         Ok(admitted) => admitted,
-        Err(refused) => return refused.into_response(&request_id),
+        Err(refused) => {
+            let code = refused.code();
+            return (refused.into_response(&request_id), NO_ACTION, code);
+        }
     };
     if sts || caller.service == "sts" {
-        return sts::answer(&caller, &action, &request_id);
+        let (label, code) = match action.as_str() {
+            "GetCallerIdentity" => (state.metrics.action(&action), OK),
+            _ => (UNKNOWN_ACTION, "InvalidAction"),
+        };
+        return (sts::answer(&caller, &action, &request_id), label, code);
     }
     let request = match decode(&action, &params) {
         Ok(r) => r.at(unix_time(state.clock.now())),
-        Err(e) => return e.into_ec2_response(&request_id),
+        Err(e) => {
+            let label = match e.code() {
+                "InvalidAction" => UNKNOWN_ACTION,
+                _ => state.metrics.action(&action),
+            };
+            return failed(e, label, &request_id);
+        }
     };
+    let label = state.metrics.action(&action);
     // A peering into another region names a scope the edge must serve too.
     if let Request::CreateVpcPeeringConnection {
         peer_region: Some(region),
@@ -67,40 +101,77 @@ async fn handle(
     } = &request
         && !state.edge.regions.contains(region)
     {
-        return ApiError::new(
+        let e = ApiError::new(
             Ec2ErrorCode::InvalidParameterValue,
             format!("The region '{region}' is not a region this server serves"),
-        )
-        .into_ec2_response(&request_id);
+        );
+        return failed(e, label, &request_id);
     }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
+    let origin_scope = scope.clone();
     // A read the store's cache answers runs right here: no thread hand-off, no I/O.
-    let res = match cached_read(&state, &scope, &request) {
-        Some(answer) => Ok(answer),
-        None => {
-            let thread = state.store_thread.clone();
-            thread
+    let res = match cached_read(state, &scope, &request) {
+        Some(answer) => Some(answer),
+        None if request.is_read() || request.may_join_scopes() => {
+            state
+                .store_thread
                 .run(move |store| run(store, &scope, request, ids))
                 .await
-                .ok_or(())
         }
+        // A write of one scope joins the next group commit; it is answered once committed.
+        None => state
+            .store_thread
+            .write(scope, ids, move |st, ids| {
+                st.execute(request, ids).map_err(ApiError::from)
+            })
+            .await
+            .map(|res| res.map(|response| encode(&response, &origin_scope))),
     };
     match res {
-        Ok(Ok(inner)) => {
-            let body = format!(
-                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{NAMESPACE}\"><requestId>{request_id}</requestId>{inner}</{action}Response>",
-            );
-            xml_response(StatusCode::OK, body, &request_id)
+        Some(Ok(inner)) => {
+            let body = envelope(&action, &request_id, &inner);
+            (xml_response(StatusCode::OK, body, &request_id), label, OK)
         }
-        Ok(Err(e)) => e.into_ec2_response(&request_id),
-        Err(()) => {
+        Some(Err(e)) => failed(e, label, &request_id),
+        None => {
             tracing::error!(
                 action,
                 "the store call panicked or the store thread is gone"
             );
-            ApiError::internal("An internal error has occurred").into_ec2_response(&request_id)
+            let e = ApiError::internal("An internal error has occurred");
+            failed(e, label, &request_id)
         }
     }
+}
+
+fn failed(e: ApiError, label: &'static str, request_id: &str) -> Answered {
+    let code = e.code();
+    (e.into_ec2_response(request_id), label, code)
+}
+
+/// `<{Action}Response>` around the encoded answer.
+fn envelope(action: &str, request_id: &str, inner: &str) -> String {
+    let mut body = String::with_capacity(inner.len() + 2 * action.len() + 160);
+    for part in [
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<",
+        action,
+        "Response xmlns=\"",
+        NAMESPACE,
+        "\"><requestId>",
+        request_id,
+        "</requestId>",
+        inner,
+        "</",
+        action,
+        "Response>",
+    ] {
+        body.push_str(part);
+    }
+    body
+}
+
+fn encode(response: &OpResponse, scope: &Scope) -> String {
+    wire::encode(response, &origin(scope))
 }
 
 /// The typed request of an EC2 action, or the error EC2 answers (unknown action, bad

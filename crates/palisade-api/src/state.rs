@@ -7,6 +7,7 @@ use palisade_store::Store;
 
 use crate::edge::EdgeConfig;
 use crate::keys::KeyRing;
+use crate::metrics::Metrics;
 use crate::store_thread::StoreThread;
 
 /// Where `now` comes from: the system clock, or a fixed instant (tests).
@@ -33,6 +34,8 @@ pub struct AppState {
     pub clock: Clock,
     /// What the edge enforces (regions, the decoder's limits).
     pub edge: Arc<EdgeConfig>,
+    /// What the server counts (served by [`crate::metrics_router`]).
+    pub metrics: Arc<Metrics>,
     /// Where blocking store calls run.
     pub(crate) store_thread: Arc<StoreThread>,
 }
@@ -44,8 +47,10 @@ impl AppState {
         clock: Clock,
         edge: Arc<EdgeConfig>,
     ) -> Self {
+        let metrics = Arc::new(Metrics::new());
         Self {
-            store_thread: Arc::new(StoreThread::start(store.clone())),
+            store_thread: Arc::new(StoreThread::start(store.clone(), metrics.clone())),
+            metrics,
             store,
             keys,
             clock,

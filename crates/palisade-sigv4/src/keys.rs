@@ -2,6 +2,7 @@
 //! lines ignored), each bound to a 12-digit account.
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 
 use palisade_model::AccountId;
 
@@ -20,10 +21,34 @@ impl std::fmt::Debug for SecretKey {
     }
 }
 
-/// The configured access keys.
-#[derive(Debug, Clone, Default)]
+/// The configured access keys, and the signing keys derived from them.
+#[derive(Debug, Default)]
 pub struct KeyRing {
     keys: HashMap<String, SecretKey>,
+    signing: SigningKeys,
+}
+
+/// A clone starts with an empty signing-key cache (derived keys are a cache, not state).
+impl Clone for KeyRing {
+    fn clone(&self) -> Self {
+        Self {
+            keys: self.keys.clone(),
+            signing: SigningKeys::default(),
+        }
+    }
+}
+
+/// The most signing keys kept; past it the cache starts over. One key serves one access
+/// key for one day, region and service, so a server needs a handful per client.
+pub const SIGNING_KEYS_KEPT: usize = 1024;
+
+/// Derived signing keys by `ACCESS_KEY/DATE/REGION/SERVICE` (the credential scope, whose
+/// parts never hold a `/`): "kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region),
+/// service), "aws4_request")" (AWS General Reference, "Calculate the signature"), so four
+/// HMACs are saved on every request after a scope's first.
+#[derive(Debug, Default)]
+struct SigningKeys {
+    map: Mutex<HashMap<String, [u8; 32]>>,
 }
 
 /// A bad line in a keys file.
@@ -71,6 +96,8 @@ impl KeyRing {
     }
 
     pub fn insert(&mut self, access_key: &str, secret: &str, account: AccountId) {
+        // A replaced secret must not keep verifying through keys derived from the old one.
+        self.signing = SigningKeys::default();
         self.keys.insert(
             access_key.to_owned(),
             SecretKey {
@@ -82,6 +109,40 @@ impl KeyRing {
 
     pub fn get(&self, access_key: &str) -> Option<&SecretKey> {
         self.keys.get(access_key)
+    }
+
+    /// The signing key of `access_key`'s secret for one scope, derived by `derive` from the
+    /// secret on first use and kept (at most [`SIGNING_KEYS_KEPT`]); `None` for an unknown
+    /// key.
+    pub(crate) fn signing_key(
+        &self,
+        access_key: &str,
+        (date, region, service): (&str, &str, &str),
+        derive: impl FnOnce(&str) -> [u8; 32],
+    ) -> Option<(&SecretKey, [u8; 32])> {
+        let secret = self.keys.get(access_key)?;
+        let scope = format!("{access_key}/{date}/{region}/{service}");
+        // A poisoned lock only means another thread panicked mid-insert of a plain map
+        // entry: the map is still a valid cache.
+        let mut map = self
+            .signing
+            .map
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(key) = map.get(&scope) {
+            return Some((secret, *key));
+        }
+        let key = derive(&secret.secret);
+        if map.len() >= SIGNING_KEYS_KEPT {
+            map.clear();
+        }
+        map.insert(scope, key);
+        Some((secret, key))
+    }
+
+    /// How many signing keys are cached (tests).
+    pub fn signing_keys_cached(&self) -> usize {
+        self.signing.map.lock().map_or(0, |map| map.len())
     }
 
     pub fn len(&self) -> usize {

@@ -260,10 +260,17 @@ fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
-fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
+/// A SHA-256 digest as lowercase hex, without allocating.
+fn hex32(digest: &[u8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    hex::encode_to_slice(digest, &mut out).expect("a 32-byte digest is 64 hex digits");
+    out
+}
+
+fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
     mac.update(data);
-    mac.finalize().into_bytes().to_vec()
+    mac.finalize().into_bytes().into()
 }
 
 fn canonical_query(query: &str, skip_signature: bool) -> String {
@@ -296,22 +303,37 @@ fn canonical_path(path: &str) -> &str {
 /// request"; botocore folds every kind of white space, as here). Signing and verifying share
 /// it.
 fn canonical_value(value: &str) -> String {
-    value.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(value.len());
+    push_canonical_value(&mut out, value);
+    out
+}
+
+fn push_canonical_value(out: &mut String, value: &str) {
+    for (idx, word) in value.split_whitespace().enumerate() {
+        if idx > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
 }
 
 fn canonical_headers(req: &RequestParts<'_>, signed: &[String]) -> Result<String, AuthError> {
-    let mut out = String::new();
+    let mut out = String::with_capacity(256);
     for name in signed {
-        let values: Vec<String> = req
-            .headers
-            .iter()
-            .filter(|(n, _)| n == name)
-            .map(|(_, v)| canonical_value(v))
-            .collect();
-        if values.is_empty() {
+        out.push_str(name);
+        out.push(':');
+        let mut found = false;
+        for (_, value) in req.headers.iter().filter(|(n, _)| n == name) {
+            if found {
+                out.push(',');
+            }
+            push_canonical_value(&mut out, value);
+            found = true;
+        }
+        if !found {
             return Err(malformed(&format!("signed header '{name}' is missing")));
         }
-        out.push_str(&format!("{name}:{}\n", values.join(",")));
+        out.push('\n');
     }
     Ok(out)
 }
@@ -325,16 +347,45 @@ fn signature(
     amz_date: &str,
     canonical_request: &str,
 ) -> String {
-    let scope = format!("{date}/{region}/{service}/aws4_request");
-    let to_sign = format!(
-        "AWS4-HMAC-SHA256\n{amz_date}\n{scope}\n{}",
-        sha256_hex(canonical_request.as_bytes())
-    );
+    let k_signing = signing_key(secret, date, region, service);
+    let hash = hex32(&Sha256::digest(canonical_request.as_bytes()));
+    let sig = sign_hash(&k_signing, amz_date, (date, region, service), &hash);
+    String::from_utf8_lossy(&sig).into_owned()
+}
+
+/// The key a scope's signatures are made with (four HMACs from the secret).
+fn signing_key(secret: &str, date: &str, region: &str, service: &str) -> [u8; 32] {
     let k_date = hmac(format!("AWS4{secret}").as_bytes(), date.as_bytes());
     let k_region = hmac(&k_date, region.as_bytes());
     let k_service = hmac(&k_region, service.as_bytes());
-    let k_signing = hmac(&k_service, b"aws4_request");
-    hex::encode(hmac(&k_signing, to_sign.as_bytes()))
+    hmac(&k_service, b"aws4_request")
+}
+
+/// The signature (hex) of a canonical request's hash (hex): one HMAC of the string to sign
+/// "AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{service}/aws4_request\n{hash}".
+fn sign_hash(
+    k_signing: &[u8; 32],
+    amz_date: &str,
+    (date, region, service): (&str, &str, &str),
+    canonical_hash: &[u8; 64],
+) -> [u8; 64] {
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(k_signing).expect("HMAC accepts keys of any length");
+    for part in [
+        b"AWS4-HMAC-SHA256\n".as_slice(),
+        amz_date.as_bytes(),
+        b"\n",
+        date.as_bytes(),
+        b"/",
+        region.as_bytes(),
+        b"/",
+        service.as_bytes(),
+        b"/aws4_request\n",
+        canonical_hash,
+    ] {
+        mac.update(part);
+    }
+    hex32(&mac.finalize().into_bytes())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -348,9 +399,9 @@ pub fn verify(
     now: SystemTime,
 ) -> Result<Caller, AuthError> {
     let auth = parse_auth(req)?;
-    let Some(SecretKey { secret, account }) = keys.get(&auth.access_key) else {
+    if keys.get(&auth.access_key).is_none() {
         return Err(AuthError::UnknownKey);
-    };
+    }
     let t = parse_amz_date(&auth.amz_date)
         .ok_or_else(|| malformed("X-Amz-Date is not YYYYMMDDTHHMMSSZ"))?;
     if !auth.amz_date.starts_with(&auth.date) {
@@ -369,40 +420,64 @@ pub fn verify(
     }
     let headers = canonical_headers(req, &auth.signed_headers)?;
     let is_query = auth.expires.is_some() || req.header("authorization").is_none();
-    let computed_body_hash = sha256_hex(req.body);
-    let mut payload_hashes = vec![match req.header("x-amz-content-sha256") {
-        Some(h) if h != "UNSIGNED-PAYLOAD" && !h.eq_ignore_ascii_case(&computed_body_hash) => {
+    let body_hash = hex32(&Sha256::digest(req.body));
+    let computed_body_hash = std::str::from_utf8(&body_hash).expect("hex digits are ASCII");
+    let first = match req.header("x-amz-content-sha256") {
+        Some(h) if h != "UNSIGNED-PAYLOAD" && !h.eq_ignore_ascii_case(computed_body_hash) => {
             return Err(AuthError::BadSignature);
         }
-        Some(h) => h.to_owned(),
-        None => computed_body_hash.clone(),
-    }];
-    if is_query {
-        payload_hashes.push("UNSIGNED-PAYLOAD".to_owned());
+        Some(h) => h,
+        None => computed_body_hash,
+    };
+    let payload_hashes: &[&str] = if is_query {
+        &[first, "UNSIGNED-PAYLOAD"]
+    } else {
+        &[first]
+    };
+    let scope = (
+        auth.date.as_str(),
+        auth.region.as_str(),
+        auth.service.as_str(),
+    );
+    let (SecretKey { account, .. }, k_signing) = keys
+        .signing_key(&auth.access_key, scope, |secret| {
+            signing_key(secret, scope.0, scope.1, scope.2)
+        })
+        .ok_or(AuthError::UnknownKey)?;
+    // The canonical request is hashed as it is built; only its payload line differs
+    // between the candidates, so the rest is hashed once.
+    let mut prefix = Sha256::new();
+    for part in [
+        req.method,
+        "\n",
+        canonical_path(req.path),
+        "\n",
+        &canonical_query(req.query, is_query),
+        "\n",
+        &headers,
+        "\n",
+    ] {
+        prefix.update(part.as_bytes());
     }
-    let path = canonical_path(req.path);
-    let query = canonical_query(req.query, is_query);
+    for (idx, name) in auth.signed_headers.iter().enumerate() {
+        if idx > 0 {
+            prefix.update(b";");
+        }
+        prefix.update(name.as_bytes());
+    }
+    prefix.update(b"\n");
     for payload in payload_hashes {
-        let canonical = format!(
-            "{}\n{path}\n{query}\n{headers}\n{}\n{payload}",
-            req.method,
-            auth.signed_headers.join(";")
-        );
-        let expected = signature(
-            secret,
-            &auth.date,
-            &auth.region,
-            &auth.service,
-            &auth.amz_date,
-            &canonical,
-        );
-        if constant_time_eq(expected.as_bytes(), auth.signature.as_bytes()) {
+        let mut canonical = prefix.clone();
+        canonical.update(payload.as_bytes());
+        let hash = hex32(&canonical.finalize());
+        let expected = sign_hash(&k_signing, &auth.amz_date, scope, &hash);
+        if constant_time_eq(&expected, auth.signature.as_bytes()) {
             return Ok(Caller {
                 access_key: auth.access_key,
                 account: account.clone(),
                 region: auth.region,
                 service: auth.service,
-                payload_signed: payload.eq_ignore_ascii_case(&computed_body_hash),
+                payload_signed: payload.eq_ignore_ascii_case(computed_body_hash),
             });
         }
     }
@@ -570,6 +645,55 @@ mod tests {
     fn signed_posts_verify() {
         check_round_trip("/", "127.0.0.1:8787", "application/x-www-form-urlencoded");
         check_round_trip("/_palisade/eval", "localhost", "application/json");
+    }
+
+    /// The signing key is derived once per scope and reused; the cache never lets a wrong
+    /// signature, another scope or a replaced secret through.
+    #[test]
+    fn signing_keys_are_cached_per_scope_and_dropped_with_the_secret() {
+        let now = UNIX_EPOCH + Duration::from_secs(1_440_938_160);
+        let sign = |secret: &str, region: &str| {
+            sign_post(
+                KEY,
+                secret,
+                region,
+                "ec2",
+                "h",
+                "/",
+                "text/plain",
+                b"x",
+                now,
+            )
+        };
+        let parts = |headers: &'static [(String, String)]| RequestParts {
+            method: "POST",
+            path: "/",
+            query: "",
+            headers,
+            body: b"x",
+        };
+        let mut ring = keys();
+        let east: &'static [(String, String)] = sign(SECRET, "us-east-1").leak();
+        assert!(verify(&parts(east), &ring, now).is_ok());
+        assert!(verify(&parts(east), &ring, now).is_ok());
+        assert_eq!(ring.signing_keys_cached(), 1);
+        let west: &'static [(String, String)] = sign(SECRET, "us-west-2").leak();
+        assert_eq!(
+            verify(&parts(west), &ring, now).unwrap().region,
+            "us-west-2"
+        );
+        assert_eq!(ring.signing_keys_cached(), 2);
+        let forged: &'static [(String, String)] = sign("not-the-secret", "us-east-1").leak();
+        assert_eq!(
+            verify(&parts(forged), &ring, now),
+            Err(AuthError::BadSignature)
+        );
+        ring.insert(KEY, "a-new-secret", "123456789012".parse().unwrap());
+        assert_eq!(ring.signing_keys_cached(), 0);
+        assert_eq!(
+            verify(&parts(east), &ring, now),
+            Err(AuthError::BadSignature)
+        );
     }
 
     /// Found by the fuzz target `sigv4_verify` (input kept in

@@ -71,6 +71,21 @@ pub type ReadFn<'a> = dyn FnMut(&AccountState) + 'a;
 pub type PairWriteFn<'a> =
     dyn FnMut(&mut AccountState, &mut AccountState, &mut dyn IdGen) -> bool + 'a;
 
+/// One write of a group commit ([`Store::write_batch`]): what [`Store::write`] takes.
+pub struct BatchWrite<'a> {
+    pub scope: &'a Scope,
+    pub ids: &'a mut dyn IdGen,
+    pub f: &'a mut WriteFn<'a>,
+}
+
+impl fmt::Debug for BatchWrite<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchWrite")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
 /// A backend. Implementations serialise writes per scope (at least), so checks made inside
 /// a write closure (quotas, duplicates) hold against concurrent requests.
 pub trait Store: Send + Sync + fmt::Debug {
@@ -94,6 +109,25 @@ pub trait Store: Send + Sync + fmt::Debug {
         ids: &mut dyn IdGen,
         f: &mut PairWriteFn<'_>,
     ) -> Result<(), StoreError>;
+
+    /// Several writes, in order, each as [`Store::write`] would run it, committed together
+    /// (group commit: one transaction, so one commit's cost, for all of them). Each write
+    /// sees the ones before it; one that fails (its closure returns `false`, or its storage
+    /// fails) is undone alone and the others still commit. Nothing is committed until every
+    /// write has run: the inner results say which writes took effect, and they hold only
+    /// when the outer result is `Ok` (the commit itself succeeded); on an outer `Err`
+    /// nothing of the batch was committed.
+    ///
+    /// The default runs each write in its own transaction.
+    fn write_batch(
+        &self,
+        writes: &mut [BatchWrite<'_>],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        Ok(writes
+            .iter_mut()
+            .map(|w| self.write(w.scope, w.ids, w.f))
+            .collect())
+    }
 
     /// Runs `f` once on a consistent view of the scope's state.
     fn read(

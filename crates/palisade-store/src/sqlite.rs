@@ -14,7 +14,7 @@ use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::scoped::{self, Cache, Rows};
-use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
+use crate::{BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
 
 const SCHEMA_VERSION: i64 = 2;
 
@@ -149,10 +149,14 @@ fn run(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 /// Commits on `Ok`, rolls back on `Err`.
 fn finish<T>(conn: &Connection, res: Result<T, StoreError>) -> Result<T, StoreError> {
     match res {
-        Ok(v) => {
-            run(conn, "COMMIT")?;
-            Ok(v)
-        }
+        Ok(v) => match run(conn, "COMMIT") {
+            Ok(()) => Ok(v),
+            Err(e) => {
+                // A failed COMMIT may leave the transaction open: end it.
+                let _ = conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        },
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err(e)
@@ -261,6 +265,33 @@ impl Inner {
         })
     }
 
+    /// One write of a batch, inside the batch's transaction, in its own savepoint so that
+    /// a storage failure undoes it alone. The outer error (a savepoint statement failed)
+    /// ends the batch; the inner one is this write's.
+    fn write_in_savepoint(
+        &mut self,
+        w: &mut BatchWrite<'_>,
+        quotas: Quotas,
+    ) -> Result<Result<(), StoreError>, StoreError> {
+        run(&self.conn, "SAVEPOINT batch_write")?;
+        let res = self.known_version(w.scope).and_then(|known| {
+            let mut rows = SqliteRows {
+                conn: &self.conn,
+                known,
+            };
+            scoped::mutate(&mut rows, &mut self.cache, w.scope, quotas, w.ids, w.f)
+        });
+        if res.is_err() {
+            run(&self.conn, "ROLLBACK TO batch_write")?;
+        }
+        run(&self.conn, "RELEASE batch_write")?;
+        // Cached as if committed: the next write of the batch builds on it, and a failed
+        // commit forgets it (`write_batch`).
+        let res = scoped::remember(&mut self.cache, w.scope, res);
+        self.verify(w.scope, res.is_ok());
+        Ok(res)
+    }
+
     /// Records that the cached copy of `scope` matches the database (or forgets it).
     fn verify(&mut self, scope: &Scope, current: bool) {
         if current && self.cache.contains_key(scope) {
@@ -290,6 +321,31 @@ impl Store for SqliteStore {
         let res = scoped::remember(cache, scope, finish(conn, res));
         inner.verify(scope, res.is_ok());
         res
+    }
+
+    fn write_batch(
+        &self,
+        writes: &mut [BatchWrite<'_>],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        if let [one] = writes {
+            return Ok(vec![self.write(one.scope, one.ids, one.f)]);
+        }
+        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        run(&inner.conn, "BEGIN IMMEDIATE")?;
+        let mut results = Vec::with_capacity(writes.len());
+        let ran = writes.iter_mut().try_for_each(|w| {
+            results.push(inner.write_in_savepoint(w, self.quotas)?);
+            Ok(())
+        });
+        let res = finish(&inner.conn, ran);
+        if res.is_err() {
+            // Nothing of the batch is stored: every scope it touched reloads on next use.
+            for w in writes.iter() {
+                inner.cache.remove(w.scope);
+                inner.verify(w.scope, false);
+            }
+        }
+        res.map(|()| results)
     }
 
     fn write_pair(

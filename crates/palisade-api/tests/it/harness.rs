@@ -129,13 +129,16 @@ impl Server {
         action: &str,
         params: &[(&str, &str)],
     ) -> Reply {
-        let mut ser = form_urlencoded::Serializer::new(String::new());
-        ser.append_pair("Action", action)
-            .append_pair("Version", "2016-11-15");
-        for (k, v) in params {
-            ser.append_pair(k, v);
-        }
-        let body = ser.finish();
+        // The serializer is not Send: gone before the await, so calls can be spawned.
+        let body = {
+            let mut ser = form_urlencoded::Serializer::new(String::new());
+            ser.append_pair("Action", action)
+                .append_pair("Version", "2016-11-15");
+            for (k, v) in params {
+                ser.append_pair(k, v);
+            }
+            ser.finish()
+        };
         self.raw(Self::request(key, now(), region, "ec2", &body))
             .await
     }

@@ -8,6 +8,7 @@ mod codes;
 mod edge;
 mod groups;
 mod harness;
+mod metrics;
 mod network;
 mod routing;
 // VPC peering across accounts and regions, prefix lists, legacy filters.

@@ -59,6 +59,68 @@ pub(crate) fn suite(make: Make<'_>) {
     routing_survives_reopen(make);
     pair_writes_commit_both_or_neither(make);
     pair_writes_in_opposite_orders_finish(make);
+    batched_writes_commit_together_and_fail_alone(make);
+}
+
+/// A group commit (`Store::write_batch`): each write sees the ones before it, a refused
+/// write (here a duplicate name) is undone alone, and the rest are stored and survive a
+/// reopen.
+fn batched_writes_commit_together_and_fail_alone(make: Make<'_>) {
+    use palisade_store::BatchWrite;
+    let store = make();
+    let (x, y) = (scope(24, "us-east-1"), scope(25, "us-east-1"));
+    let mut ids: Vec<SeqIdGen> = (0..4u128)
+        .map(|n| SeqIdGen::starting_at(20_000 + 1000 * n))
+        .collect();
+    let plan = [(&x, "a"), (&x, "a"), (&x, "b"), (&y, "a")];
+    let mut outcomes: Vec<Option<bool>> = vec![None; plan.len()];
+    let mut closures: Vec<Box<palisade_store::WriteFn<'_>>> = outcomes
+        .iter_mut()
+        .zip(plan)
+        .map(|(out, (_, name))| {
+            Box::new(
+                move |st: &mut AccountState, ids: &mut dyn palisade_model::IdGen| {
+                    let ok = st.create_group(name, "d", None, vec![], ids).is_ok();
+                    *out = Some(ok);
+                    ok
+                },
+            ) as Box<palisade_store::WriteFn<'_>>
+        })
+        .collect();
+    let mut writes: Vec<BatchWrite<'_>> = closures
+        .iter_mut()
+        .zip(ids.iter_mut())
+        .zip(plan)
+        .map(|((f, ids), (scope, _))| BatchWrite {
+            scope,
+            ids,
+            f: f.as_mut(),
+        })
+        .collect();
+    let results = store.write_batch(&mut writes).unwrap();
+    drop(writes);
+    drop(closures);
+    assert_eq!(results.len(), 4);
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(
+        outcomes,
+        [Some(true), Some(false), Some(true), Some(true)],
+        "the second write saw the first's group"
+    );
+    for store in [store, make()] {
+        let names = |s: &Scope| -> Vec<String> {
+            let mut names: Vec<String> = snapshot(store.as_ref(), s)
+                .snapshot()
+                .groups
+                .values()
+                .map(|g| g.name.clone())
+                .collect();
+            names.sort();
+            names
+        };
+        assert_eq!(names(&x), ["a", "b", "default"]);
+        assert_eq!(names(&y), ["a", "default"]);
+    }
 }
 
 /// Two handles writing the same two scopes in opposite orders neither deadlock nor lose a

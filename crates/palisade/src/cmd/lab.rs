@@ -24,7 +24,7 @@ use palisade_dataplane::lab::{
 };
 use palisade_engine::{Packet, Verdict};
 use palisade_model::{Direction, EniId, IdGen, SeqIdGen, Snapshot};
-use palisade_store::{PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
+use palisade_store::{BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
 use serde::{Deserialize, Serialize};
 
 use crate::output;
@@ -159,6 +159,15 @@ impl Store for LabStore {
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
         let res = self.inner.write(scope, ids, f);
+        self.signal.bump();
+        res
+    }
+
+    fn write_batch(
+        &self,
+        writes: &mut [BatchWrite<'_>],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let res = self.inner.write_batch(writes);
         self.signal.bump();
         res
     }

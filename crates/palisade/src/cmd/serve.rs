@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use palisade_api::{AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, router};
+use palisade_api::{
+    AppState, Clock, EdgeConfig, KeyRing, Regions, RegionsError, metrics_router, router,
+};
 use palisade_console::ConsoleState;
 use palisade_model::Quotas;
 use palisade_store::{PgStore, SqliteStore, Store};
@@ -69,6 +71,11 @@ pub(crate) struct ServeArgs {
     /// their connections and exits.
     #[arg(long, value_name = "SECS", default_value = "10", value_parser = parse_secs)]
     shutdown_timeout: Duration,
+    /// Serve Prometheus metrics at `http://ADDR:PORT/metrics` on this second listener
+    /// (unauthenticated, as Prometheus scrapes; keep it on loopback or a private network).
+    /// Without it there is no metrics endpoint.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     lab: super::lab::LabFlags,
 }
@@ -197,6 +204,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         quotas,
     };
     let state = AppState::new(store, Arc::new(keys), Clock::System, Arc::new(edge));
+    let metrics = state.metrics.clone();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -214,9 +222,37 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             idle: args.idle_timeout,
             shutdown: args.shutdown_timeout,
         };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let metrics_server = match args.metrics_addr {
+            Some(at) => {
+                let listener = tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("listening on {at} for metrics"))?;
+                let addr = listener.local_addr().context("reading the bound address")?;
+                output::line(&format!("metrics on http://{addr}/metrics"));
+                let mut stopped = stopped.clone();
+                let until = async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                };
+                Some(tokio::spawn(http::serve(
+                    listener,
+                    metrics_router(metrics),
+                    timeouts,
+                    until,
+                )))
+            }
+            None => None,
+        };
+        let until = async move {
+            shutdown().await;
+            let _ = stop.send(true);
+        };
         // The web console answers under /console/ and a browser's plain `GET /`.
         let app = palisade_console::mount(router(state.clone()), ConsoleState::new(state));
-        http::serve(listener, app, timeouts, shutdown()).await;
+        http::serve(listener, app, timeouts, until).await;
+        if let Some(task) = metrics_server {
+            let _ = task.await;
+        }
         anyhow::Ok(())
     });
     // A store call still running on a blocking thread gets a moment to finish; the

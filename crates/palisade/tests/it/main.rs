@@ -5,6 +5,7 @@ mod agent;
 mod agent_server;
 mod audit;
 mod cli;
+mod durability;
 mod endpoint;
 mod fixture;
 mod flows;
