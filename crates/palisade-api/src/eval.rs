@@ -5,7 +5,6 @@
 //! (service `ec2`); [`fetch_json`] is the client.
 
 use std::net::IpAddr;
-use std::time::SystemTime;
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -20,6 +19,7 @@ use crate::auth::authenticate;
 use crate::edge;
 use crate::error::ApiError;
 use crate::ids::RandomIds;
+use crate::sigv4::Caller;
 use crate::state::AppState;
 
 /// A packet to judge.
@@ -95,6 +95,27 @@ pub(crate) fn json_error(e: &ApiError) -> Response {
     (e.status(), axum::Json(body)).into_response()
 }
 
+/// What every JSON extension call passes: SigV4, a served region, service `ec2`, and a
+/// body the signature covers.
+pub(crate) fn admit_json(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Caller, ApiError> {
+    let caller = authenticate(state, method, uri, headers, body, false)?;
+    edge::check_region(&caller, &state.edge.regions, false)?;
+    edge::check_service(&caller, &["ec2"], false)?;
+    if !caller.payload_signed && !body.is_empty() {
+        return Err(ApiError::new(
+            Ec2ErrorCode::AuthFailure,
+            "The request body is not covered by the signature",
+        ));
+    }
+    Ok(caller)
+}
+
 pub(crate) async fn handle(
     State(state): State<AppState>,
     method: Method,
@@ -115,15 +136,7 @@ async fn answer(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<serde_json::Value, ApiError> {
-    let caller = authenticate(state, method, uri, headers, body, false)?;
-    edge::check_region(&caller, &state.edge.regions, false)?;
-    edge::check_service(&caller, &["ec2"], false)?;
-    if !caller.payload_signed && !body.is_empty() {
-        return Err(ApiError::new(
-            Ec2ErrorCode::AuthFailure,
-            "The request body is not covered by the signature",
-        ));
-    }
+    let caller = admit_json(state, method, uri, headers, body)?;
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     let store = state.store.clone();
     let snapshot_only = body.is_empty() || body == b"{}";
@@ -174,70 +187,13 @@ pub async fn fetch_json(
     region: &str,
     body: &str,
 ) -> Result<serde_json::Value, std::io::Error> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let io_err = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidData, m);
-    let host = endpoint
-        .strip_prefix("http://")
-        .ok_or_else(|| io_err(format!("endpoint {endpoint} must start with http://")))?
-        .trim_end_matches('/');
-    let path = "/_palisade/eval";
-    let headers = crate::sigv4::sign_post(
+    crate::watch::post_json(
+        endpoint,
         access_key,
         secret,
         region,
-        "ec2",
-        host,
-        path,
-        "application/json",
-        body.as_bytes(),
-        SystemTime::now(),
-    );
-    let mut req = format!("POST {path} HTTP/1.1\r\n");
-    for (n, v) in &headers {
-        req.push_str(&format!("{n}: {v}\r\n"));
-    }
-    req.push_str(&format!(
-        "content-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    ));
-    let mut stream = tokio::net::TcpStream::connect(host).await?;
-    stream.write_all(req.as_bytes()).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, payload) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| io_err("malformed HTTP response".into()))?;
-    let chunked = head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked");
-    let payload = if chunked {
-        dechunk(payload)
-    } else {
-        payload.to_owned()
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(&payload).map_err(|e| io_err(format!("{e}: {payload}")))?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(io_err(format!(
-            "server answered {}: {value}",
-            head.lines().next().unwrap_or("")
-        )));
-    }
-    Ok(value)
-}
-
-fn dechunk(mut s: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = s.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        s = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+        "/_palisade/eval",
+        body,
+    )
+    .await
 }

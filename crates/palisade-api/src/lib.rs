@@ -20,6 +20,7 @@ mod server;
 mod state;
 mod store_thread;
 mod sts;
+pub mod watch;
 
 pub use palisade_sigv4 as sigv4;
 pub use palisade_sigv4::keys;

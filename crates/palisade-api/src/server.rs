@@ -27,12 +27,15 @@ use crate::sts;
 /// EC2's XML namespace for API version 2016-11-15.
 pub const NAMESPACE: &str = "http://ec2.amazonaws.com/doc/2016-11-15/";
 
-/// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extension
-/// `POST /_palisade/eval`; bodies are read whole first, up to [`edge::BODY_LIMIT`].
+/// The API's routes: `/` (EC2 and STS Query actions, POST or GET) and the JSON extensions
+/// `POST /_palisade/eval`, `/_palisade/watch`, `/_palisade/report` and `/_palisade/hosts`; bodies are read whole first, up to [`edge::BODY_LIMIT`].
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/", any(handle))
         .route("/_palisade/eval", post(crate::eval::handle))
+        .route("/_palisade/watch", post(crate::watch::watch))
+        .route("/_palisade/report", post(crate::watch::report))
+        .route("/_palisade/hosts", post(crate::watch::hosts))
         .layer(axum::middleware::from_fn(edge::limit_body))
         .layer(DefaultBodyLimit::max(edge::BODY_LIMIT))
         .with_state(state)
@@ -109,6 +112,7 @@ async fn answer(
     }
     let scope = Scope::new(caller.account.clone(), caller.region.clone());
     let origin_scope = scope.clone();
+    let is_write = !request.is_read();
     // A read the store's cache answers runs right here: no thread hand-off, no I/O.
     let res = match cached_read(state, &scope, &request) {
         Some(answer) => Some(answer),
@@ -130,7 +134,13 @@ async fn answer(
     match res {
         Some(Ok(inner)) => {
             let body = envelope(&action, &request_id, &inner);
-            (xml_response(StatusCode::OK, body, &request_id), label, OK)
+            let mut res = xml_response(StatusCode::OK, body, &request_id);
+            // The body stays exactly EC2's; the version a write produced rides in a header.
+            if is_write && let Some(v) = state.watch.written_version(&origin_scope) {
+                res.headers_mut()
+                    .insert(crate::watch::VERSION_HEADER, v.into());
+            }
+            (res, label, OK)
         }
         Some(Err(e)) => failed(e, label, &request_id),
         None => {

@@ -9,6 +9,7 @@ use crate::edge::EdgeConfig;
 use crate::keys::KeyRing;
 use crate::metrics::Metrics;
 use crate::store_thread::StoreThread;
+use crate::watch::Hub;
 
 /// Where `now` comes from: the system clock, or a fixed instant (tests).
 #[derive(Debug, Clone, Copy)]
@@ -38,6 +39,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Where blocking store calls run.
     pub(crate) store_thread: Arc<StoreThread>,
+    /// The change feed agents watch; `store` is wrapped so every write wakes it.
+    pub watch: Hub,
 }
 
 impl AppState {
@@ -48,7 +51,10 @@ impl AppState {
         edge: Arc<EdgeConfig>,
     ) -> Self {
         let metrics = Arc::new(Metrics::new());
+        let watch = Hub::start(store.clone());
+        let store = watch.wrap(store);
         Self {
+            watch,
             store_thread: Arc::new(StoreThread::start(store.clone(), metrics.clone())),
             metrics,
             store,

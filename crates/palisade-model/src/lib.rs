@@ -9,6 +9,7 @@ pub mod account;
 pub mod aws_prefix_lists;
 mod error;
 mod group;
+pub mod hostview;
 mod ids;
 mod network;
 mod peer;

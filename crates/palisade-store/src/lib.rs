@@ -10,6 +10,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod codec;
+mod pg_listen;
 mod postgres;
 mod scoped;
 mod sqlite;
@@ -20,6 +21,7 @@ use palisade_model::account::AccountState;
 use palisade_model::{AccountId, IdGen};
 use thiserror::Error;
 
+pub use pg_listen::PgListener;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
@@ -66,6 +68,8 @@ pub enum StoreError {
 pub type WriteFn<'a> = dyn FnMut(&mut AccountState, &mut dyn IdGen) -> bool + 'a;
 /// A closure over a scope's state.
 pub type ReadFn<'a> = dyn FnMut(&AccountState) + 'a;
+/// A closure over a scope's state and the version it is at.
+pub type VersionedReadFn<'a> = dyn FnMut(i64, &AccountState) + 'a;
 /// A closure over two scopes' mutable states (in the order given): return `true` to commit
 /// the changes of both.
 pub type PairWriteFn<'a> =
@@ -135,6 +139,15 @@ pub trait Store: Send + Sync + fmt::Debug {
         scope: &Scope,
         ids: &mut dyn IdGen,
         f: &mut ReadFn<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// [`Store::read`], passing also the scope's version: the number every committed write
+    /// of the scope bumps, so equal versions are equal states (a change feed's position).
+    fn read_versioned(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut VersionedReadFn<'_>,
     ) -> Result<(), StoreError>;
 
     /// Runs `f` on the scope's state only when that needs neither waiting nor I/O (the
@@ -213,6 +226,23 @@ pub fn transact_pair<T, E: From<StoreError>>(
         ok
     })?;
     out.expect("Store::write_pair runs its closure exactly once when it returns Ok")
+}
+
+/// [`Store::read_versioned`] returning the version and the closure's value.
+pub fn view_versioned<T, E: From<StoreError>>(
+    store: &dyn Store,
+    scope: &Scope,
+    ids: &mut dyn IdGen,
+    f: impl FnOnce(&AccountState) -> T,
+) -> Result<(i64, T), E> {
+    let mut f = Some(f);
+    let mut out = None;
+    store.read_versioned(scope, ids, &mut |version, state| {
+        if let Some(f) = f.take() {
+            out = Some((version, f(state)));
+        }
+    })?;
+    Ok(out.expect("Store::read_versioned runs its closure exactly once when it returns Ok"))
 }
 
 /// [`Store::read`] returning the closure's value.

@@ -22,7 +22,7 @@ use palisade_model::{IdGen, Quotas};
 use postgres::{Client, Config, NoTls, Statement, Transaction};
 
 use crate::scoped::{self, Cache, Rows};
-use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
+use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn};
 
 const SCHEMA_VERSION: i64 = 1;
 
@@ -180,6 +180,18 @@ fn begin_pair<'a>(
     Ok(PgRows { tx, stmts })
 }
 
+/// Tells every listener (`crate::PgListener`, on any server) that the scopes changed: sent
+/// inside the write's transaction, so PostgreSQL delivers it only when the write commits.
+fn notify(rows: &mut PgRows<'_>, scopes: &[&Scope]) -> Result<(), StoreError> {
+    for scope in scopes {
+        rows.tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&crate::pg_listen::CHANNEL, &scope.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
 /// Opens a transaction holding the scope's write lock.
 fn begin<'a>(
     client: &'a mut Client,
@@ -301,6 +313,7 @@ impl Store for PgStore {
                 let res = (|| {
                     let mut rows = begin(client, stmts, scope)?;
                     let out = scoped::mutate(&mut rows, cache, scope, quotas, ids, f)?;
+                    notify(&mut rows, &[scope])?;
                     rows.tx.commit()?;
                     Ok(out)
                 })();
@@ -330,6 +343,7 @@ impl Store for PgStore {
                     let mut rows = begin_pair(client, stmts, first, second)?;
                     let out =
                         scoped::mutate_pair(&mut rows, cache, (first, second), quotas, ids, f)?;
+                    notify(&mut rows, &[first, second])?;
                     rows.tx.commit()?;
                     Ok(out)
                 })();
@@ -369,6 +383,15 @@ impl Store for PgStore {
         ids: &mut dyn IdGen,
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
+        self.read_versioned(scope, ids, &mut |_, state| f(state))
+    }
+
+    fn read_versioned(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut VersionedReadFn<'_>,
+    ) -> Result<(), StoreError> {
         let quotas = self.quotas;
         self.with_inner(
             |Inner {
@@ -386,8 +409,8 @@ impl Store for PgStore {
                     rows.tx.commit()?;
                     cache.insert(scope.clone(), (version, state));
                 }
-                let (_, state) = cache.get(scope).ok_or(StoreError::Poisoned)?;
-                f(state);
+                let (version, state) = cache.get(scope).ok_or(StoreError::Poisoned)?;
+                f(*version, state);
                 Ok(())
             },
         )

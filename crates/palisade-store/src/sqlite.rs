@@ -14,7 +14,7 @@ use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::scoped::{self, Cache, Rows};
-use crate::{BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
+use crate::{BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn};
 
 const SCHEMA_VERSION: i64 = 2;
 
@@ -425,6 +425,26 @@ impl Store for SqliteStore {
         inner.verify(scope, true);
         let (_, state) = inner.cache.get(scope).ok_or(StoreError::Poisoned)?;
         f(state);
+        Ok(())
+    }
+
+    fn read_versioned(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut VersionedReadFn<'_>,
+    ) -> Result<(), StoreError> {
+        let mut version = 0;
+        let mut state = None;
+        // The cache entry `read` leaves is the state it showed, tagged with its version.
+        self.read(scope, ids, &mut |_| {})?;
+        let inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        if let Some((v, st)) = inner.cache.get(scope) {
+            version = *v;
+            state = Some(st);
+        }
+        let state = state.ok_or(StoreError::Poisoned)?;
+        f(version, state);
         Ok(())
     }
 

@@ -34,6 +34,8 @@ enum Command {
     Render(cmd::render::RenderArgs),
     /// Keep a host's nftables ruleset in step with the desired state.
     Agent(cmd::agent::AgentArgs),
+    /// The agents following a server: their version, lag and errors; wait for a version.
+    Hosts(cmd::hosts::HostsArgs),
     /// What can flow from A to B, and through which rules?
     Reach(cmd::reach::ReachArgs),
     /// Audit a snapshot: exposure, risky ports, redundant, unused and stale rules.
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Lab(args) => cmd::lab::run(args),
         Command::Render(args) => cmd::render::run(args),
         Command::Agent(args) => cmd::agent::run(args),
+        Command::Hosts(args) => cmd::hosts::run(args),
         Command::Reach(args) => cmd::reach::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Flows(args) => cmd::flows::run(args),

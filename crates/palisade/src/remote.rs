@@ -114,6 +114,44 @@ impl Remote {
         })
     }
 
+    /// Opens the change feed for `req` (see `palisade_api::watch`); reads wait at most
+    /// `tick` before handing control back.
+    pub(crate) fn open_watch(
+        &self,
+        req: &palisade_api::watch::WatchRequest,
+        tick: Duration,
+    ) -> Result<palisade_api::watch::WatchConn, palisade_api::watch::WatchError> {
+        palisade_api::watch::WatchConn::open(
+            &self.endpoint,
+            &self.key,
+            &self.secret,
+            &self.region,
+            req,
+            tick,
+        )
+    }
+
+    /// A signed JSON `POST path` answered by JSON, with the same messages as a fetch.
+    pub(crate) fn post(&self, path: &str, body: &str) -> anyhow::Result<serde_json::Value> {
+        let endpoint = &self.endpoint;
+        let answer = self.runtime.block_on(async {
+            let post = palisade_api::watch::post_json(
+                endpoint,
+                &self.key,
+                &self.secret,
+                &self.region,
+                path,
+                body,
+            );
+            tokio::time::timeout(self.timeout, post).await
+        });
+        match answer {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(fetch_error(endpoint, &e)),
+            Err(_) => anyhow::bail!("{endpoint}: no answer within {} s", self.timeout.as_secs()),
+        }
+    }
+
     /// [`Remote::fetch`], imported like a `-i` file.
     pub(crate) fn snapshot(&self) -> anyhow::Result<Snapshot> {
         self.fetch()?.import()

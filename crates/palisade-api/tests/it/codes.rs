@@ -963,6 +963,14 @@ impl Store for FailingStore {
     fn read(&self, _: &Scope, _: &mut dyn IdGen, _: &mut ReadFn<'_>) -> Result<(), StoreError> {
         Err(StoreError::Poisoned)
     }
+    fn read_versioned(
+        &self,
+        _: &Scope,
+        _: &mut dyn IdGen,
+        _: &mut palisade_store::VersionedReadFn<'_>,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Poisoned)
+    }
     fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
         Err(StoreError::Poisoned)
     }

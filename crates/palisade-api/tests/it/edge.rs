@@ -70,6 +70,15 @@ impl Store for Recording {
         self.scopes.lock().unwrap().insert(scope.to_string());
         self.inner.read(scope, ids, f)
     }
+    fn read_versioned(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut palisade_store::VersionedReadFn<'_>,
+    ) -> Result<(), StoreError> {
+        self.scopes.lock().unwrap().insert(scope.to_string());
+        self.inner.read_versioned(scope, ids, f)
+    }
     fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes()
     }

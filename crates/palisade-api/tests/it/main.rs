@@ -16,3 +16,4 @@ mod network_interfaces;
 mod peering;
 mod snapshots;
 mod vpcs;
+mod watch;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use palisade_model::{AccountId, Direction, NewRule, Peer, SeqIdGen, Traffic};
-use palisade_store::{PgStore, Scope, Store, StoreError, transact, view};
+use palisade_store::{PgListener, PgStore, Scope, Store, StoreError, transact, view};
 
 use crate::concurrency::check_clients;
 use crate::suite::suite;
@@ -221,4 +221,33 @@ fn postgres_reconnects_after_losing_its_connection() {
         "{first:?}"
     );
     assert_eq!(group_names(&store, &s), ["default", "kept"]);
+}
+
+/// A write through one handle notifies a listener on its own connection when it commits,
+/// naming the scope; a failed write's transaction sends nothing that names a new version.
+#[test]
+fn postgres_listener_hears_committed_writes() {
+    let Some(schema) = PgSchema::new("listen") else {
+        return;
+    };
+    let mut listener = PgListener::with_config(schema.config()).unwrap();
+    let store = schema.store();
+    let s = scope();
+    let mut ids = SeqIdGen::starting_at(100);
+    transact::<_, E>(&store, &s, &mut ids, |st, ids| {
+        Ok(st.create_group("heard", "d", None, vec![], ids)?)
+    })
+    .unwrap();
+    let mut heard = Vec::new();
+    for _ in 0..50 {
+        heard.extend(
+            listener
+                .wait(std::time::Duration::from_millis(100))
+                .unwrap(),
+        );
+        if heard.contains(&s) {
+            break;
+        }
+    }
+    assert!(heard.contains(&s), "{heard:?}");
 }

@@ -45,6 +45,14 @@ fn sqlite_in_memory_conforms_within_one_handle() {
         ) -> Result<(), palisade_store::StoreError> {
             self.0.read(s, ids, f)
         }
+        fn read_versioned(
+            &self,
+            s: &palisade_store::Scope,
+            ids: &mut dyn palisade_model::IdGen,
+            f: &mut palisade_store::VersionedReadFn<'_>,
+        ) -> Result<(), palisade_store::StoreError> {
+            self.0.read_versioned(s, ids, f)
+        }
         fn scopes(&self) -> Result<Vec<palisade_store::Scope>, palisade_store::StoreError> {
             self.0.scopes()
         }

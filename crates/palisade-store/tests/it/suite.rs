@@ -3,7 +3,7 @@
 
 use palisade_model::account::AccountState;
 use palisade_model::{AccountId, Direction, Ec2ErrorCode, NewRule, Peer, SeqIdGen, Traffic};
-use palisade_store::{Scope, Store, transact, view};
+use palisade_store::{Scope, Store, transact, view, view_versioned};
 
 type Make<'a> = &'a dyn Fn() -> Box<dyn Store>;
 
@@ -45,9 +45,35 @@ fn snapshot(store: &dyn Store, s: &Scope) -> AccountState {
     view::<_, TestErr>(store, s, &mut ids, Clone::clone).unwrap()
 }
 
+fn version(store: &dyn Store, s: &Scope) -> (i64, usize) {
+    let mut ids = SeqIdGen::starting_at(1 << 41);
+    view_versioned::<_, TestErr>(store, s, &mut ids, |st| st.snapshot().groups.len()).unwrap()
+}
+
+/// A committed write bumps the scope's version by one, a failed one leaves it, and another
+/// handle reads the same version with the same state.
+fn versions_count_committed_writes(make: Make<'_>) {
+    let store = make();
+    let s = scope(90, "us-east-1");
+    let (v0, groups0) = version(&*store, &s);
+    let mut ids = SeqIdGen::starting_at(100);
+    transact::<_, TestErr>(&*store, &s, &mut ids, |st, ids| {
+        Ok(st.create_group("versioned", "d", None, vec![], ids)?)
+    })
+    .unwrap();
+    assert_eq!(version(&*store, &s), (v0 + 1, groups0 + 1));
+    let dup = transact::<_, TestErr>(&*store, &s, &mut ids, |st, ids| {
+        Ok(st.create_group("versioned", "again", None, vec![], ids)?)
+    });
+    assert!(dup.is_err());
+    assert_eq!(version(&*store, &s), (v0 + 1, groups0 + 1));
+    assert_eq!(version(&*make(), &s), (v0 + 1, groups0 + 1));
+}
+
 /// Runs every conformance check against a backend.
 pub(crate) fn suite(make: Make<'_>) {
     bootstrap_once(make);
+    versions_count_committed_writes(make);
     commit_and_reopen(make);
     failed_write_changes_nothing(make);
     accounts_and_regions_are_isolated(make);

@@ -4,6 +4,7 @@
 //! palisade agent (--snapshot-dir DIR | --endpoint http://HOST:PORT [--region R])
 //!                --map ENI_ID=IFNAME [--map …] [--config FILE]
 //!                --state-file PATH [--interval-ms 500] [--netns NAME] [--once]
+//!                [--watch [--host NAME]]
 //! palisade agent status --state-file PATH [--json]
 //! ```
 //! On start it loads the fail-closed ruleset (every mapped interface drops everything), so
@@ -14,9 +15,10 @@
 //!   region (one SigV4-signed `POST /_palisade/eval` with `{}`, see `crate::remote`), imported
 //!   exactly like a `-i` file.
 //!
-//! Both are polled; there is no long-poll or watch. Polling keeps the server stateless
-//! about its agents and needs no new API, and every poll is idempotent, so a lost answer
-//! costs nothing but the next interval. The price is latency: a change is in force at most
+//! Both are polled, unless `--watch` follows the server's change feed (`agent/watch.rs`):
+//! the host's own view, then deltas as writes commit. Polling keeps the server stateless
+//! about its agents, and every poll is idempotent, so a lost answer costs nothing but the
+//! next interval. The price is latency: a change is in force at most
 //! one interval plus one fetch, import, render and apply after it was made (measured in the
 //! data plane's benchmark: well under a second for 10,000 rules), and every poll transfers the
 //! account's whole state.
@@ -45,6 +47,8 @@ use palisade_model::Snapshot;
 use crate::output;
 use crate::remote::{Fetched, Remote};
 
+mod watch;
+
 /// How long one poll of `--endpoint` waits for the server's answer.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -52,11 +56,13 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 const SOURCES_HELP: &str = "\
 Desired state: --snapshot-dir DIR (describe-* JSON files) or --endpoint http://HOST:PORT (a
 running `palisade serve`, which returns the account's whole state in the region). Both are
-polled every --interval-ms; there is no long-poll or watch, so a change is enforced at most
-one interval plus one fetch, render and apply after it was made. Content that did not change
-is not re-applied. A failed read, fetch, import, render or apply keeps the previous ruleset in
-force, is recorded as last_error in the state file and is retried on the next tick; until the
-first ruleset is in, the mapped interfaces drop everything (fail closed).";
+polled every --interval-ms, so a change is enforced at most one interval plus one fetch,
+render and apply after it was made. With --endpoint --watch the agent follows the server's
+change feed instead: its host's view only, then each change as it commits, reported back
+(`palisade hosts`). Content that did not change is not re-applied. A failed read, fetch,
+import, render or apply keeps the previous ruleset in force, is recorded as last_error in the
+state file and is retried on the next tick; until the first ruleset is in, the mapped
+interfaces drop everything (fail closed).";
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true, after_help = SOURCES_HELP)]
@@ -100,6 +106,15 @@ struct RunArgs {
     /// long a change waits before it is picked up.
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
+    /// With --endpoint: follow the server's change feed (one long-lived signed
+    /// `POST /_palisade/watch`) instead of polling: the host's own view first, then only
+    /// what changes in it, applied as it comes; reconnects with back-off and resumes.
+    #[arg(long)]
+    watch: bool,
+    /// The name this host reports under with --watch (unique in the account and region)
+    /// [default: the kernel's hostname].
+    #[arg(long, value_name = "NAME")]
+    host: Option<String>,
     /// Run nft and conntrack inside this named network namespace (`ip netns exec`).
     #[arg(long, value_name = "NAME")]
     netns: Option<String>,
@@ -144,6 +159,9 @@ impl Source {
             // clap's `requires` is not checked here (the command also has a subcommand).
             (Some(_), None) if args.region.is_some() => {
                 anyhow::bail!("--region applies to --endpoint, not to --snapshot-dir")
+            }
+            (Some(_), None) if args.watch => {
+                anyhow::bail!("--watch follows --endpoint; a --snapshot-dir is polled")
             }
             (Some(dir), None) => Ok(Self::Dir(dir.clone())),
             (None, Some(endpoint)) => Ok(Self::Server(Remote::new(
@@ -207,6 +225,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         "fail-closed ruleset in force"
     );
     let mut state = State {
+        version: None,
         generation: 0,
         current: closed,
         fingerprint: None,
@@ -216,6 +235,9 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         in_doubt: false,
     };
     write_state(&args.state_file, &state)?;
+    if let (true, Source::Server(remote)) = (args.watch, &source) {
+        return watch::run(&args, remote, &nft, &interfaces, &mut state);
+    }
     loop {
         match tick(&source, &nft, &interfaces, &mut state) {
             Ok(true) => write_state(&args.state_file, &state)?,
@@ -257,7 +279,9 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// What is in force, and what the state file says about it.
 #[derive(Debug)]
-struct State {
+pub(crate) struct State {
+    /// With --watch: the version of the view in force.
+    version: Option<i64>,
     generation: u64,
     current: Ruleset,
     /// The fingerprint of the content `current` was rendered from; `None` before the first.
@@ -286,7 +310,20 @@ fn tick(
         return Ok(false);
     }
     let snapshot = content.load()?;
-    let next = palisade_dataplane::render(&snapshot, interfaces)?;
+    enforce(nft, interfaces, state, fp, &snapshot, &source.describe())?;
+    Ok(true)
+}
+
+/// Renders `snapshot` and applies it as the next generation; `fp` names its content.
+fn enforce(
+    nft: &Nft,
+    interfaces: &[LocalInterface],
+    state: &mut State,
+    fp: u64,
+    snapshot: &Snapshot,
+    source: &str,
+) -> anyhow::Result<()> {
+    let next = palisade_dataplane::render(snapshot, interfaces)?;
     for warning in next.warnings() {
         tracing::warn!("{warning}");
     }
@@ -305,10 +342,10 @@ fn tick(
         rules = state.current.n_rules(),
         interfaces = state.current.n_interfaces(),
         flushed = state.flushed.join(","),
-        source = source.describe(),
+        source,
         "applied"
     );
-    Ok(true)
+    Ok(())
 }
 
 /// Applies `next` over the generation in force. After a failed apply the kernel may hold
@@ -388,6 +425,7 @@ fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
         .map_or(0, |d| d.as_secs());
     let nft_path = path.with_extension("nft");
     let json = serde_json::json!({
+        "version": state.version,
         "generation": state.generation,
         "applied": state.applied,
         "updated_at_unix": now,

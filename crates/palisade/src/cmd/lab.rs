@@ -24,7 +24,9 @@ use palisade_dataplane::lab::{
 };
 use palisade_engine::{Packet, Verdict};
 use palisade_model::{Direction, EniId, IdGen, SeqIdGen, Snapshot};
-use palisade_store::{BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, WriteFn};
+use palisade_store::{
+    BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::output;
@@ -191,6 +193,15 @@ impl Store for LabStore {
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
         self.inner.read(scope, ids, f)
+    }
+
+    fn read_versioned(
+        &self,
+        scope: &Scope,
+        ids: &mut dyn IdGen,
+        f: &mut VersionedReadFn<'_>,
+    ) -> Result<(), StoreError> {
+        self.inner.read_versioned(scope, ids, f)
     }
 
     fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {

@@ -7,6 +7,7 @@ pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod flows;
 pub(crate) mod graph;
+pub(crate) mod hosts;
 pub(crate) mod lab;
 mod packet_flags;
 pub(crate) mod preset;

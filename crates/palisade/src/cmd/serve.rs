@@ -205,6 +205,14 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let state = AppState::new(store, Arc::new(keys), Clock::System, Arc::new(edge));
     let metrics = state.metrics.clone();
+    let hub = state.watch.clone();
+    if let Db::Postgres(url) = &args.db {
+        let config = url
+            .parse()
+            .with_context(|| format!("parsing {}", args.db))?;
+        palisade_api::watch::listen_postgres(config, hub.clone())
+            .with_context(|| format!("listening for notifications on {}", args.db))?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -243,8 +251,10 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             }
             None => None,
         };
+        // Watches are endless: end them first, so in-flight requests can finish.
         let until = async move {
             shutdown().await;
+            hub.close();
             let _ = stop.send(true);
         };
         // The web console answers under /console/ and a browser's plain `GET /`.

@@ -315,6 +315,11 @@ pub(crate) struct AgentLab {
 impl AgentLab {
     /// `None` (with the reason printed) when the test cannot run here; with `CI` set it must.
     pub(crate) fn new() -> Option<Self> {
+        Self::with_prefix("pag")
+    }
+
+    /// [`AgentLab::new`] with namespaces named `TAG{pid}x{n}-*`.
+    pub(crate) fn with_prefix(tag: &str) -> Option<Self> {
         if let Some(reason) = unusable() {
             assert!(
                 std::env::var_os("CI").is_none(),
@@ -328,7 +333,7 @@ impl AgentLab {
         let state_file = dir.path().join("state/agent.json");
         let mut lab = Self {
             prefix: format!(
-                "pag{}x{}",
+                "{tag}{}x{}",
                 std::process::id(),
                 SEQ.fetch_add(1, Ordering::SeqCst)
             ),

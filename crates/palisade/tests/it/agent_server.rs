@@ -15,18 +15,18 @@ use crate::agent::{AgentLab, CLIENT, DB};
 use crate::endpoint::{KEY, REGION, SECRET, Server, xml_text};
 
 /// The server's ids for what the test builds.
-struct Built {
-    db_group: String,
-    web_group: String,
-    client_group: String,
-    client_eni: String,
-    db_eni: String,
+pub(crate) struct Built {
+    pub(crate) db_group: String,
+    pub(crate) web_group: String,
+    pub(crate) client_group: String,
+    pub(crate) client_eni: String,
+    pub(crate) db_eni: String,
 }
 
 /// A VPC 10.0.0.0/16 with the lab's subnets; groups `web`, `db` (tcp/5432 from `web`) and
 /// `client`, each with EC2's default all-traffic egress rule; the client's interface
 /// (10.0.1.10, in `client`) and the database's (10.0.2.10, in `db`).
-fn build(s: &Server) -> Built {
+pub(crate) fn build(s: &Server) -> Built {
     let vpc = xml_text(
         &s.call("CreateVpc", &[("CidrBlock", "10.0.0.0/16")]),
         "vpcId",

@@ -226,7 +226,7 @@ fn acknowledged_writes_survive_sigkill() {
 #[test]
 fn the_metrics_listener_counts_the_calls() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, lines) = serve(dir.path(), &["--metrics-addr", "127.0.0.1:0"], 2);
+    let (mut child, lines) = serve(dir.path(), &["--metrics-addr", "127.0.0.1:0"], 3);
     let mut client = Client::connect(&host(&lines, "listening on "));
     for _ in 0..3 {
         let (status, body) = client.call("DescribeVpcs", &[]).unwrap();

@@ -75,6 +75,38 @@ impl Server {
         server
     }
 
+    /// Stops the server and starts it again on the same address and database.
+    pub(crate) fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let keys = self.dir.path().join("keys");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["serve", "--listen", self.host(), "--db"])
+            .arg(self.dir.path().join("palisade.db"))
+            .arg("--keys")
+            .arg(&keys)
+            .env_remove("PALISADE_ACCESS_KEY_ID")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(first)) = lines.next() {
+                let _ = tx.send(first);
+            }
+            for _ in lines {}
+        });
+        self.child = child;
+        let first = rx
+            .recv_timeout(START_TIMEOUT)
+            .expect("palisade serve printed no address in time");
+        assert_eq!(first, format!("listening on {}", self.endpoint));
+    }
+
     pub(crate) fn host(&self) -> &str {
         self.endpoint.strip_prefix("http://").unwrap()
     }

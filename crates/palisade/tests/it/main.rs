@@ -3,6 +3,7 @@
 
 mod agent;
 mod agent_server;
+mod agent_watch;
 mod audit;
 mod cli;
 mod durability;
