@@ -150,7 +150,7 @@ impl Nft {
         Ok(())
     }
 
-    fn run(
+    pub(crate) fn run(
         &self,
         program: &str,
         args: &[&str],

@@ -14,12 +14,14 @@
 #![warn(clippy::unwrap_used)]
 
 pub mod apply;
+mod counters;
 mod interface;
 pub mod lab;
 mod render;
 mod ruleset;
 
 pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft};
+pub use counters::{CountersError, DirCounters, InterfaceCounters};
 pub use interface::{InterfaceError, LocalInterface};
 pub use render::{RenderError, render, render_closed};
 pub use ruleset::{MembershipDelta, Ruleset, TABLE};

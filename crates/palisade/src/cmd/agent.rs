@@ -4,7 +4,7 @@
 //! palisade agent (--snapshot-dir DIR | --endpoint http://HOST:PORT [--region R])
 //!                --map ENI_ID=IFNAME [--map …] [--config FILE]
 //!                --state-file PATH [--interval-ms 500] [--netns NAME] [--once]
-//!                [--watch [--host NAME]]
+//!                [--watch [--host NAME]] [--metrics-addr ADDR:PORT]
 //! palisade agent status --state-file PATH [--json]
 //! ```
 //! On start it loads the fail-closed ruleset (every mapped interface drops everything), so
@@ -36,9 +36,11 @@
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use palisade_dataplane::{ApplyError, ApplyKind, ApplyReport, LocalInterface, Nft, Ruleset};
@@ -47,7 +49,10 @@ use palisade_model::Snapshot;
 use crate::output;
 use crate::remote::{Fetched, Remote};
 
+mod metrics;
 mod watch;
+
+use metrics::AgentMetrics;
 
 /// How long one poll of `--endpoint` waits for the server's answer.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -121,6 +126,11 @@ struct RunArgs {
     /// Apply once and exit (0 applied, 2 failed).
     #[arg(long)]
     once: bool,
+    /// Serve Prometheus metrics at `http://ADDR:PORT/metrics` (render and apply time,
+    /// ruleset size, failed applies, versions and lag with --watch, packets judged and
+    /// dropped per interface). Unauthenticated: keep it on loopback or a private network.
+    #[arg(long, value_name = "ADDR:PORT")]
+    metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -214,6 +224,10 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
     }
+    let metrics = Arc::new(AgentMetrics::new());
+    if let Some(addr) = args.metrics_addr {
+        metrics::serve(addr, &metrics, &nft, &interfaces)?;
+    }
     // Fail closed: nothing passes on the mapped interfaces until a ruleset is in.
     let closed = palisade_dataplane::render_closed(&interfaces)?;
     nft.load(closed.text())
@@ -233,6 +247,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         flushed: Vec::new(),
         error: None,
         in_doubt: false,
+        metrics,
     };
     write_state(&args.state_file, &state)?;
     if let (true, Source::Server(remote)) = (args.watch, &source) {
@@ -293,6 +308,7 @@ pub(crate) struct State {
     error: Option<String>,
     /// The last apply failed: the kernel's table may differ from `current`.
     in_doubt: bool,
+    metrics: Arc<AgentMetrics>,
 }
 
 /// One poll: read the source and, when its content changed, load, render and apply it as
@@ -307,9 +323,11 @@ fn tick(
 ) -> anyhow::Result<bool> {
     let (fp, content) = source.read()?;
     if state.fingerprint == Some(fp) {
+        state.metrics.caught_up();
         return Ok(false);
     }
-    let snapshot = content.load()?;
+    state.metrics.change_seen();
+    let snapshot = content.load().inspect_err(|_| state.metrics.failed())?;
     enforce(nft, interfaces, state, fp, &snapshot, &source.describe())?;
     Ok(true)
 }
@@ -323,19 +341,31 @@ fn enforce(
     snapshot: &Snapshot,
     source: &str,
 ) -> anyhow::Result<()> {
-    let next = palisade_dataplane::render(snapshot, interfaces)?;
+    let started = Instant::now();
+    let next =
+        palisade_dataplane::render(snapshot, interfaces).inspect_err(|_| state.metrics.failed())?;
+    state.metrics.rendered(started.elapsed());
     for warning in next.warnings() {
         tracing::warn!("{warning}");
     }
+    let started = Instant::now();
     let report = apply(nft, state, &next);
     state.in_doubt = report.is_err();
-    let report = report?;
+    let report = report.inspect_err(|_| state.metrics.failed())?;
+    let took = started.elapsed();
     state.generation += 1;
     state.current = next;
     state.fingerprint = Some(fp);
     state.applied = report.kind.as_str();
     state.flushed = report.flushed.iter().map(ToString::to_string).collect();
     state.error = None;
+    state.metrics.applied(
+        state.applied,
+        took,
+        state.generation,
+        state.current.n_rules(),
+        state.current.n_interfaces(),
+    );
     tracing::info!(
         generation = state.generation,
         kind = state.applied,

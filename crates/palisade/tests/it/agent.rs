@@ -56,7 +56,8 @@ fn agent_applies_generations_from_a_snapshot_dir() {
     ]);
 
     // Fail closed: with no valid snapshot yet, the closed ruleset is in and stays in.
-    lab.start_agent();
+    let metrics = free_loopback_addr();
+    lab.start_agent(&metrics);
     let state = lab.wait_state("the fail-closed start with an empty directory", |s| {
         !s["last_error"].is_null()
     });
@@ -94,6 +95,46 @@ fn agent_applies_generations_from_a_snapshot_dir() {
         ("client", 5432, false),
         ("remote", 7000, false),
     ]);
+    // The agent's metrics: two whole-table generations, the connects the database's groups
+    // refused counted on its interface, nothing waiting.
+    let text = scrape(&metrics);
+    assert_eq!(
+        metric(&text, "palisade_agent_generation"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(
+            &text,
+            "palisade_agent_apply_seconds_count{kind=\"replace\"}"
+        ),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "palisade_agent_ruleset_interfaces"),
+        Some(2.0),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "palisade_agent_lag_seconds"),
+        Some(0.0),
+        "{text}"
+    );
+    let dropped = metric(
+        &text,
+        &format!(
+            "palisade_agent_dropped_packets_total{{interface=\"{DB_ENI}\",direction=\"ingress\"}}"
+        ),
+    );
+    assert!(dropped.is_some_and(|d| d >= 1.0), "{text}");
+    let judged = metric(
+        &text,
+        &format!(
+            "palisade_agent_judged_packets_total{{interface=\"{DB_ENI}\",direction=\"ingress\"}}"
+        ),
+    );
+    assert!(judged >= dropped, "{text}");
 
     // Generation 3: the remote instance joins the web group: only a set element changes.
     set_groups(&mut world, REMOTE_ENI, &[gid(9), gid(1)]);
@@ -411,10 +452,16 @@ impl AgentLab {
         std::fs::rename(&tmp, dir.join("snapshot.json")).unwrap();
     }
 
-    fn start_agent(&mut self) {
+    /// Starts the agent on the snapshot directory, its metrics on `metrics` (loopback).
+    fn start_agent(&mut self, metrics: &str) {
         let dir = self.snapshot_dir();
         self.start_agent_with(
-            &["--snapshot-dir", dir.to_str().unwrap()],
+            &[
+                "--snapshot-dir",
+                dir.to_str().unwrap(),
+                "--metrics-addr",
+                metrics,
+            ],
             (CLIENT_ENI, DB_ENI),
             &[],
         );
@@ -571,6 +618,35 @@ impl Drop for AgentLab {
 }
 
 /// Runs a command, panicking with its stderr when it fails.
+/// A loopback address with a port free a moment ago (for a listener the test's child opens).
+pub(crate) fn free_loopback_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+/// `GET /metrics` from `addr`: the body.
+pub(crate) fn scrape(addr: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("the agent's metrics listener");
+    stream.set_read_timeout(Some(DEADLINE)).unwrap();
+    stream
+        .write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n")
+        .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// The value of the series named exactly `series` (name and labels) in a scrape.
+pub(crate) fn metric(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
 fn sh(args: &[&str]) -> Output {
     let out = Command::new(args[0])
         .args(&args[1..])

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::agent::{AgentLab, CLIENT};
+use crate::agent::{AgentLab, CLIENT, free_loopback_addr, metric, scrape};
 use crate::agent_server::{Built, build};
 use crate::endpoint::{KEY, REGION, SECRET, Server};
 
@@ -94,8 +94,17 @@ fn agent_watch_follows_the_change_feed() {
     let mut server = Server::start();
     let built = build(&server);
     lab.serve("db", &["tcp:5432", "tcp:7000"]);
+    let metrics = free_loopback_addr();
     lab.start_agent_with(
-        &["--endpoint", &server.endpoint, "--watch", "--host", HOST],
+        &[
+            "--endpoint",
+            &server.endpoint,
+            "--watch",
+            "--host",
+            HOST,
+            "--metrics-addr",
+            &metrics,
+        ],
         (&built.client_eni, &built.db_eni),
         &[
             ("AWS_ACCESS_KEY_ID", KEY),
@@ -141,6 +150,23 @@ fn agent_watch_follows_the_change_feed() {
 
     // After deltas, the ruleset is what the whole state renders to.
     let state = lab.wait_state("version in the state file", |s| s["version"] == version);
+    let text = scrape(&metrics);
+    let v = version as f64;
+    assert_eq!(
+        metric(&text, "palisade_agent_version_enforced"),
+        Some(v),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "palisade_agent_version_received"),
+        Some(v),
+        "{text}"
+    );
+    assert_eq!(
+        metric(&text, "palisade_agent_lag_seconds"),
+        Some(0.0),
+        "{text}"
+    );
     let applied = std::fs::read_to_string(state["ruleset"].as_str().unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(applied, render_full(&server, &built, dir.path()));

@@ -110,6 +110,12 @@ impl Follow<'_> {
             };
             last_heard = Instant::now();
             let version = msg.version();
+            if !matches!(msg, Message::Heartbeat { .. }) {
+                state.metrics.received(version);
+                if state.version != Some(version) {
+                    state.metrics.change_seen();
+                }
+            }
             match msg {
                 Message::View {
                     heartbeat_ms,
@@ -161,6 +167,7 @@ impl Follow<'_> {
         );
         let res = if state.fingerprint == Some(fp) {
             state.error = None;
+            state.metrics.caught_up();
             Ok(())
         } else {
             crate::input::import_text(&source, &text).and_then(|snapshot| {
@@ -170,6 +177,7 @@ impl Follow<'_> {
         match res {
             Ok(()) => {
                 state.version = Some(version);
+                state.metrics.enforced(version);
                 write_state(&self.args.state_file, state)?;
             }
             Err(e) => {
