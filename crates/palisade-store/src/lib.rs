@@ -10,6 +10,7 @@
 #![deny(clippy::unwrap_used)]
 
 mod codec;
+mod observed;
 mod pg_listen;
 mod postgres;
 mod scoped;
@@ -21,6 +22,7 @@ use palisade_model::account::AccountState;
 use palisade_model::{AccountId, IdGen};
 use thiserror::Error;
 
+pub use observed::{Observed, WriteObserver};
 pub use pg_listen::PgListener;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

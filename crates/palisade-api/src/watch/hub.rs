@@ -3,7 +3,7 @@
 //! dependency of a view ([`Dep`]) to the watchers whose view has it, and a record per host
 //! of what it reports.
 //!
-//! Wake-ups come only from committed writes: [`FeedStore`] wraps the server's store and,
+//! Wake-ups come only from committed writes: [`Hub::wrap`] wraps the server's store and,
 //! after each write, tells the hub thread the scope changed (other servers' writes arrive
 //! the same way, from PostgreSQL `NOTIFY`, via [`Hub::changed`]). The hub thread then reads
 //! the scope once, computes which dependencies changed (`changed_deps`), and recomputes the
@@ -16,11 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard, mpsc};
 use std::time::{Duration, Instant};
 
 use palisade_model::hostview::{Dep, changed_deps, host_view};
-use palisade_model::{EniId, IdGen, Snapshot};
-use palisade_store::{
-    BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn,
-    view_versioned,
-};
+use palisade_model::{EniId, Snapshot};
+use palisade_store::{Observed, Scope, Store, StoreError, WriteObserver, view_versioned};
 
 use super::doc::ViewDoc;
 use super::{HostStatus, Message};
@@ -136,10 +133,7 @@ impl Hub {
 
     /// Wraps the server's store so every committed write wakes the feed.
     pub fn wrap(&self, inner: Arc<dyn Store>) -> Arc<dyn Store> {
-        Arc::new(FeedStore {
-            inner,
-            hub: self.clone(),
-        })
+        Arc::new(Observed::new(inner, self.clone()))
     }
 
     /// Sets the heartbeat interval (tests and benchmarks shorten it).
@@ -601,75 +595,9 @@ fn heartbeat(shared: &Shared) {
     feeds.retain(|_, f| !f.watchers.is_empty());
 }
 
-/// The server's store, waking the feed after every write.
-#[derive(Debug)]
-struct FeedStore {
-    inner: Arc<dyn Store>,
-    hub: Hub,
-}
-
-impl Store for FeedStore {
-    fn write(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut WriteFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.write(scope, ids, f)?;
-        self.hub.written(scope);
-        Ok(())
-    }
-
-    fn write_batch(
-        &self,
-        writes: &mut [BatchWrite<'_>],
-    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        // Forwarded, not left to the default, so the inner store's group commit holds.
-        let results = self.inner.write_batch(writes)?;
-        for (w, r) in writes.iter().zip(&results) {
-            if r.is_ok() {
-                self.hub.written(w.scope);
-            }
-        }
-        Ok(results)
-    }
-
-    fn write_pair(
-        &self,
-        first: &Scope,
-        second: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut PairWriteFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.write_pair(first, second, ids, f)?;
-        self.hub.written(first);
-        self.hub.written(second);
-        Ok(())
-    }
-
-    fn read(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut ReadFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.read(scope, ids, f)
-    }
-
-    fn read_versioned(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut VersionedReadFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.read_versioned(scope, ids, f)
-    }
-
-    fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {
-        self.inner.try_read_cached(scope, f)
-    }
-
-    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes()
+/// The hub is told about each write the server's store commits.
+impl WriteObserver for Hub {
+    fn written(&self, scope: &Scope) {
+        Hub::written(self, scope);
     }
 }

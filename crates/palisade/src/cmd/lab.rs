@@ -23,10 +23,8 @@ use palisade_dataplane::lab::{
     nic_addrs, router_ns,
 };
 use palisade_engine::{Packet, Verdict};
-use palisade_model::{Direction, EniId, IdGen, SeqIdGen, Snapshot};
-use palisade_store::{
-    BatchWrite, PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn,
-};
+use palisade_model::{Direction, EniId, SeqIdGen, Snapshot};
+use palisade_store::{Observed, Scope, Store, WriteObserver};
 use serde::{Deserialize, Serialize};
 
 use crate::output;
@@ -146,70 +144,10 @@ impl Signal {
     }
 }
 
-/// The server's store, telling the lab about each committed write.
-#[derive(Debug)]
-pub(crate) struct LabStore {
-    inner: Arc<dyn Store>,
-    signal: Arc<Signal>,
-}
-
-impl Store for LabStore {
-    fn write(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut WriteFn<'_>,
-    ) -> Result<(), StoreError> {
-        let res = self.inner.write(scope, ids, f);
-        self.signal.bump();
-        res
-    }
-
-    fn write_batch(
-        &self,
-        writes: &mut [BatchWrite<'_>],
-    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
-        let res = self.inner.write_batch(writes);
-        self.signal.bump();
-        res
-    }
-
-    fn write_pair(
-        &self,
-        first: &Scope,
-        second: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut PairWriteFn<'_>,
-    ) -> Result<(), StoreError> {
-        let res = self.inner.write_pair(first, second, ids, f);
-        self.signal.bump();
-        res
-    }
-
-    fn read(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut ReadFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.read(scope, ids, f)
-    }
-
-    fn read_versioned(
-        &self,
-        scope: &Scope,
-        ids: &mut dyn IdGen,
-        f: &mut VersionedReadFn<'_>,
-    ) -> Result<(), StoreError> {
-        self.inner.read_versioned(scope, ids, f)
-    }
-
-    fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {
-        self.inner.try_read_cached(scope, f)
-    }
-
-    fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        self.inner.scopes()
+/// The server's store tells the lab about each committed write.
+impl WriteObserver for Signal {
+    fn written(&self, _: &Scope) {
+        self.bump();
     }
 }
 
@@ -233,10 +171,7 @@ impl Lab {
         let _ = std::fs::remove_file(flags.lab_dir.join(MANIFEST));
         let fabric = Fabric::start(&flags.lab_prefix).context("clearing an earlier lab")?;
         let signal = Arc::new(Signal::default());
-        let wrapped: Arc<dyn Store> = Arc::new(LabStore {
-            inner: store.clone(),
-            signal: signal.clone(),
-        });
+        let wrapped: Arc<dyn Store> = Arc::new(Observed::new(store.clone(), signal.clone()));
         let dir = flags.lab_dir.clone();
         let sig = signal.clone();
         let interval = (flags.lab_flow_log_interval > 0)
