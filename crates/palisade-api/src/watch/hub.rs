@@ -598,6 +598,6 @@ fn heartbeat(shared: &Shared) {
 /// The hub is told about each write the server's store commits.
 impl WriteObserver for Hub {
     fn written(&self, scope: &Scope) {
-        Hub::written(self, scope);
+        Self::written(self, scope);
     }
 }
