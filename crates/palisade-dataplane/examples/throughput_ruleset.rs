@@ -35,8 +35,8 @@ fn main() {
     let (snap, ifaces) = world(n);
     let ruleset = render(&snap, &ifaces).expect("the bench world renders");
     let text = match mode.as_str() {
-        "sets" => ruleset.text().to_owned(),
-        "linear" => linear(ruleset.text()),
+        "sets" => ruleset.text(),
+        "linear" => linear(&ruleset.text()),
         other => panic!("mode {other}: expected sets or linear"),
     };
     std::io::stdout()

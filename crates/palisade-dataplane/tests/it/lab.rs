@@ -255,6 +255,14 @@ impl Lab {
         report
     }
 
+    /// Renders and replaces the whole table, whatever a delta would be.
+    pub(crate) fn replace(&mut self, snapshot: &Snapshot) -> ApplyReport {
+        let next = render(snapshot, &self.ifaces).unwrap();
+        let report = self.nft.replace(self.current.as_ref(), &next).unwrap();
+        self.current = Some(next);
+        report
+    }
+
     /// Runs a command, panicking with its stderr when it fails.
     pub(crate) fn sh(&self, args: &[&str]) -> Output {
         let out = Command::new(args[0])
