@@ -16,7 +16,7 @@ use crate::render::local;
 const PROBE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/probe.py");
 
 /// Why the traffic suite cannot run here, if it cannot.
-fn unusable() -> Option<String> {
+pub(crate) fn unusable() -> Option<String> {
     let root = Command::new("id")
         .arg("-u")
         .output()
