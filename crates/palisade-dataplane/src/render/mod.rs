@@ -6,10 +6,12 @@
 //!   `oifname vmap @eni_in`. A packet between two local instances crosses both, so it needs
 //!   the sender's egress and the receiver's ingress, as in EC2. Other links (uplinks) are not
 //!   in the maps: they are the outside world, judged only at the interface they reach.
-//! - each interface chain: link-level and DHCP traffic, anti-spoofing, `ct state
-//!   established,related accept` (unless the flow is untracked at this end: `ct mark`, see
-//!   `untracked`), `ct state invalid drop`, the platform allow-list, one
-//!   `jump` per security group (union: the first `accept` wins), then `drop`;
+//! - each interface chain: link-level and DHCP traffic (`jump link_out`), anti-spoofing,
+//!   `jump track_in|track_out` (`ct state established,related accept` unless the flow is
+//!   untracked at this end: `ct mark`, see `untracked`; `ct state invalid drop`; the
+//!   platform allow-list), one `jump` per security group (union: the first `accept` wins),
+//!   then `drop`. The shared chains keep the per-interface rule count low: nft's load time
+//!   grows with rules, not with set elements;
 //! - an interface that is mapped but missing from the snapshot has `drop` as its verdict.
 //!
 //! Never does I/O; never reads the clock. Its output is pinned by `test_data/*.nft`.
@@ -118,20 +120,19 @@ impl Renderer {
                 continue;
             };
             let deps = sg::Deps::of(snapshot, group);
-            let out = match old.remove(group_id) {
-                Some(c) if c.group == *group && c.deps == deps => c.out,
-                _ => Arc::new(sg::render_group(snapshot, group)),
+            // A hit keeps the cached copy: cloning every group on every render would cost
+            // more than comparing it.
+            let cached = match old.remove(group_id) {
+                Some(c) if c.deps == deps && c.group == *group => c,
+                _ => Cached {
+                    group: group.clone(),
+                    out: Arc::new(sg::render_group(snapshot, group)),
+                    deps,
+                },
             };
             by_id.insert(group_id, groups.len());
-            groups.push(Arc::clone(&out));
-            self.groups.insert(
-                group_id.clone(),
-                Cached {
-                    group: group.clone(),
-                    deps,
-                    out,
-                },
-            );
+            groups.push(Arc::clone(&cached.out));
+            self.groups.insert(group_id.clone(), cached);
         }
 
         let mut n_rules = 0;
@@ -172,6 +173,12 @@ impl Renderer {
             "ipv6_addr",
             false,
             strings(&v6),
+        ));
+        push(Object::set(
+            "src_v6".into(),
+            "ifname . ipv6_addr",
+            true,
+            eni::sources_v6(&local),
         ));
         for (name, m) in member_sets {
             let members: BTreeSet<IpAddr> = snapshot
@@ -248,6 +255,17 @@ impl Renderer {
             "platform_in".into(),
             None,
             eni::platform_in(&resolvers),
+        ));
+        push(Object::chain("link_out".into(), None, eni::link_out()));
+        push(Object::chain(
+            "track_out".into(),
+            None,
+            eni::track(Direction::Egress),
+        ));
+        push(Object::chain(
+            "track_in".into(),
+            None,
+            eni::track(Direction::Ingress),
         ));
         for out in &groups {
             objects.extend(out.sets.iter().cloned());
