@@ -103,8 +103,13 @@ fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
     (snap, ifaces)
 }
 
-/// `snap` with one more ingress rule in the first group (tcp 22 from a /32).
-fn one_more_rule(snap: &Snapshot) -> Snapshot {
+/// `snap` with one more ingress rule in the first group, from 192.0.2.7/32: `tcp 22` (an
+/// element of the group's `address . port` set) or `icmp echo-request` (a line of its chain).
+fn one_more_rule(snap: &Snapshot, proto: &str) -> Snapshot {
+    let traffic = match proto {
+        "tcp" => Traffic::parse("tcp", Some(22), Some(22)).unwrap(),
+        _ => Traffic::parse("icmp", Some(8), Some(-1)).unwrap(),
+    };
     let mut snap = snap.clone();
     let gid: GroupId = "sg-00000000".parse().unwrap();
     let rule = Rule {
@@ -112,7 +117,7 @@ fn one_more_rule(snap: &Snapshot) -> Snapshot {
         group_id: gid.clone(),
         spec: RuleSpec {
             direction: Direction::Ingress,
-            traffic: Traffic::parse("tcp", Some(22), Some(22)).unwrap(),
+            traffic,
             peer: Peer::Ipv4("192.0.2.7/32".parse().unwrap()),
         },
         description: None,
@@ -142,7 +147,7 @@ fn bench_render(c: &mut Criterion) {
     group.sample_size(20);
     for n in [10_000, 50_000] {
         let (base, ifaces) = world(n);
-        let changed = one_more_rule(&base);
+        let changed = one_more_rule(&base, "tcp");
         let mut renderer = Renderer::new();
         renderer.render(&base, &ifaces).unwrap();
         let mut flip = false;
@@ -205,16 +210,17 @@ fn bench_apply(c: &mut Criterion) {
     group.finish();
 
     // A one-rule change to enforcement: cached render, delta, one incremental transaction.
+    // `set` adds a set element only; `chain` flushes and refills the group's ingress chain.
     let mut group = c.benchmark_group("one_rule_change");
     group.sample_size(20);
-    for n in [10_000, 50_000] {
+    for (n, kind) in [(10_000, "set"), (50_000, "set"), (50_000, "chain")] {
         let (base, ifaces) = world(n);
-        let changed = one_more_rule(&base);
+        let changed = one_more_rule(&base, if kind == "set" { "tcp" } else { "icmp" });
         let mut renderer = Renderer::new();
         let mut in_force = renderer.render(&base, &ifaces).unwrap();
         nft.apply(None, &in_force).unwrap();
         let mut flip = false;
-        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+        group.bench_with_input(BenchmarkId::new(kind, n), &n, |b, _| {
             b.iter(|| {
                 flip = !flip;
                 let next = renderer

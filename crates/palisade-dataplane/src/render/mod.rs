@@ -119,15 +119,15 @@ impl Renderer {
             let Some(group) = snapshot.groups.get(group_id) else {
                 continue;
             };
-            let deps = sg::Deps::of(snapshot, group);
             // A hit keeps the cached copy: cloning every group on every render would cost
-            // more than comparing it.
+            // more than comparing it. Equal groups have the same references, so their deps
+            // are checked in place.
             let cached = match old.remove(group_id) {
-                Some(c) if c.deps == deps && c.group == *group => c,
+                Some(c) if c.group == *group && c.deps.hold(snapshot) => c,
                 _ => Cached {
                     group: group.clone(),
                     out: Arc::new(sg::render_group(snapshot, group)),
-                    deps,
+                    deps: sg::Deps::of(snapshot, group),
                 },
             };
             by_id.insert(group_id, groups.len());

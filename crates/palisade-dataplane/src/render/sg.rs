@@ -85,6 +85,20 @@ impl Deps {
         }
         Self { groups, lists }
     }
+
+    /// Whether the snapshot still has what these deps recorded (for the same group, so the
+    /// same references): checked in place, without building a new `Deps`.
+    pub(super) fn hold(&self, snapshot: &Snapshot) -> bool {
+        let groups = self
+            .groups
+            .iter()
+            .all(|(id, vpc)| snapshot.groups.get(id).map(|g| &g.vpc_id) == vpc.as_ref());
+        groups
+            && self
+                .lists
+                .iter()
+                .all(|(id, fam)| snapshot.prefix_lists.get(id).map(|l| l.family) == *fam)
+    }
 }
 
 /// Renders both directions of `group`.
