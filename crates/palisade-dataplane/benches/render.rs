@@ -1,13 +1,15 @@
-//! Render and apply benchmarks: 1k, 10k and 50k security-group rules over 100 local
-//! interfaces, and a membership change (set elements only). Apply runs only as root with
-//! `nft` present, inside a namespace the bench creates and removes (`palbench<pid>`).
+//! Render and apply benchmarks over 100 local interfaces: a full render and a full load at
+//! 1k, 10k and 50k security-group rules; a one-rule change (cached render + incremental
+//! apply) at 10k and 50k; a membership change (set elements only) at 10k. Apply runs only as
+//! root with `nft` present, inside a namespace the bench creates and removes
+//! (`palbench<pid>`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 use std::net::Ipv4Addr;
 use std::process::Command;
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use palisade_dataplane::{LocalInterface, Nft, render};
+use palisade_dataplane::{ApplyKind, LocalInterface, Nft, Renderer, render};
 use palisade_model::{
     AccountId, ConntrackConfig, Direction, Eni, EniId, GroupId, GroupRef, Peer, Rule, RuleId,
     RuleSpec, SecurityGroup, Snapshot, Traffic, Vpc, VpcId,
@@ -101,6 +103,34 @@ fn world(n_rules: usize) -> (Snapshot, Vec<LocalInterface>) {
     (snap, ifaces)
 }
 
+/// `snap` with one more ingress rule in the first group, from 192.0.2.7/32: `tcp 22` (an
+/// element of the group's `address . port` set) or `icmp echo-request` (a line of its chain).
+fn one_more_rule(snap: &Snapshot, proto: &str) -> Snapshot {
+    let traffic = match proto {
+        "tcp" => Traffic::parse("tcp", Some(22), Some(22)).unwrap(),
+        _ => Traffic::parse("icmp", Some(8), Some(-1)).unwrap(),
+    };
+    let mut snap = snap.clone();
+    let gid: GroupId = "sg-00000000".parse().unwrap();
+    let rule = Rule {
+        id: "sgr-ffffffff".parse().unwrap(),
+        group_id: gid.clone(),
+        spec: RuleSpec {
+            direction: Direction::Ingress,
+            traffic,
+            peer: Peer::Ipv4("192.0.2.7/32".parse().unwrap()),
+        },
+        description: None,
+        tags: Vec::new(),
+    };
+    snap.groups
+        .get_mut(&gid)
+        .unwrap()
+        .insert_existing(rule)
+        .unwrap();
+    snap
+}
+
 fn bench_render(c: &mut Criterion) {
     let mut group = c.benchmark_group("render");
     group.sample_size(10);
@@ -108,6 +138,26 @@ fn bench_render(c: &mut Criterion) {
         let (snap, ifaces) = world(n);
         group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
             b.iter(|| render(&snap, &ifaces).unwrap());
+        });
+    }
+    group.finish();
+
+    // A one-rule change with the per-group cache warm: only the changed group re-renders.
+    let mut group = c.benchmark_group("render_one_rule_change");
+    group.sample_size(20);
+    for n in [10_000, 50_000] {
+        let (base, ifaces) = world(n);
+        let changed = one_more_rule(&base, "tcp");
+        let mut renderer = Renderer::new();
+        renderer.render(&base, &ifaces).unwrap();
+        let mut flip = false;
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                flip = !flip;
+                renderer
+                    .render(if flip { &changed } else { &base }, &ifaces)
+                    .unwrap()
+            });
         });
     }
     group.finish();
@@ -159,6 +209,31 @@ fn bench_apply(c: &mut Criterion) {
     }
     group.finish();
 
+    // A one-rule change to enforcement: cached render, delta, one incremental transaction.
+    // `set` adds a set element only; `chain` flushes and refills the group's ingress chain.
+    let mut group = c.benchmark_group("one_rule_change");
+    group.sample_size(20);
+    for (n, kind) in [(10_000, "set"), (50_000, "set"), (50_000, "chain")] {
+        let (base, ifaces) = world(n);
+        let changed = one_more_rule(&base, if kind == "set" { "tcp" } else { "icmp" });
+        let mut renderer = Renderer::new();
+        let mut in_force = renderer.render(&base, &ifaces).unwrap();
+        nft.apply(None, &in_force).unwrap();
+        let mut flip = false;
+        group.bench_with_input(BenchmarkId::new(kind, n), &n, |b, _| {
+            b.iter(|| {
+                flip = !flip;
+                let next = renderer
+                    .render(if flip { &changed } else { &base }, &ifaces)
+                    .unwrap();
+                let report = nft.apply(Some(&in_force), &next).unwrap();
+                assert_eq!(report.kind, ApplyKind::Incremental);
+                in_force = next;
+            });
+        });
+    }
+    group.finish();
+
     // Membership change to enforcement: one interface joins and leaves a referenced group
     // (render + element update in one nft transaction), with 10k rules in force.
     let (base_snap, ifaces) = world(10_000);
@@ -169,16 +244,17 @@ fn bench_apply(c: &mut Criterion) {
     eni.private_ipv4 = vec![Ipv4Addr::new(10, 200, 0, 1)];
     eni.groups = vec!["sg-00000001".parse().unwrap()];
     joined_snap.enis.insert(outsider, eni);
-    let mut in_force = render(&base_snap, &ifaces).unwrap();
+    let mut renderer = Renderer::new();
+    let mut in_force = renderer.render(&base_snap, &ifaces).unwrap();
     nft.apply(None, &in_force).unwrap();
     let mut joined = false;
     c.bench_function("membership_change_10k_rules", |b| {
         b.iter(|| {
             joined = !joined;
             let snap = if joined { &joined_snap } else { &base_snap };
-            let next = render(snap, &ifaces).unwrap();
+            let next = renderer.render(snap, &ifaces).unwrap();
             let report = nft.apply(Some(&in_force), &next).unwrap();
-            assert_eq!(report.kind, palisade_dataplane::ApplyKind::Members);
+            assert_eq!(report.kind, ApplyKind::Members);
             in_force = next;
         });
     });

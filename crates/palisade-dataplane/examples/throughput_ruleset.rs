@@ -8,10 +8,11 @@
 //! ```
 //! The N rules come in three traffic classes in turn (tcp/5201 for iperf3, tcp/5202 for the
 //! connect test, udp/9 for the flow blaster), each from its own /32 in 172.16.0.0/12; the
-//! client's /32 has one rule in each class. `sets` is palisade's render: one line per class,
-//! its CIDRs in one anonymous interval set. `linear` expands every such line into one rule per
-//! CIDR, the client's last (the worst case of a first-match chain: every new flow of the
-//! client passes all the rules of the classes before its own). Nothing else differs.
+//! client's /32 has one rule in each class. `sets` is palisade's render: one line per
+//! protocol, its `CIDR . port` pairs in one concatenated interval set. `linear` expands every
+//! such line into one rule per pair, the client's last (the worst case of a first-match
+//! chain: every new TCP flow of the client passes all the TCP rules before its own).
+//! Nothing else differs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write as _;
@@ -35,8 +36,8 @@ fn main() {
     let (snap, ifaces) = world(n);
     let ruleset = render(&snap, &ifaces).expect("the bench world renders");
     let text = match mode.as_str() {
-        "sets" => ruleset.text().to_owned(),
-        "linear" => linear(ruleset.text()),
+        "sets" => ruleset.text(),
+        "linear" => linear(&ruleset.text()),
         other => panic!("mode {other}: expected sets or linear"),
     };
     std::io::stdout()
@@ -45,21 +46,43 @@ fn main() {
         .expect("stdout");
 }
 
-/// Every `ip saddr { A, B, … } REST` line becomes one `ip saddr X REST` line per element, in
-/// reverse order (the client's 10.0.1.10/32 sorts first, so it ends up last).
+/// Every `ip saddr . PROTO dport @SET accept` line becomes one `ip saddr A PROTO dport P
+/// accept` line per element `A . P` of SET, in reverse order (the client's 10.0.1.10/32
+/// sorts first, so it ends up last); the sets themselves stay, unused.
 fn linear(text: &str) -> String {
+    let mut elements: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut set = None;
+    for line in text.lines() {
+        if let Some(name) = line
+            .strip_prefix("\tset ")
+            .and_then(|l| l.strip_suffix(" {"))
+        {
+            set = Some(name.to_owned());
+        }
+        if let (Some(name), Some(elems)) = (
+            &set,
+            line.strip_prefix("\t\telements = { ")
+                .and_then(|l| l.strip_suffix(" }")),
+        ) {
+            elements.insert(name.clone(), elems.split(", ").map(str::to_owned).collect());
+        }
+    }
     let mut out = String::with_capacity(text.len() * 2);
     for line in text.lines() {
         let expanded = line
-            .strip_prefix("\t\tip saddr { ")
-            .and_then(|rest| rest.split_once(" } "));
-        let Some((elems, rest)) = expanded else {
+            .strip_prefix("\t\tip saddr . ")
+            .and_then(|rest| rest.split_once(" dport @"))
+            .and_then(|(proto, rest)| Some((proto, rest.strip_suffix(" accept")?)));
+        let Some((proto, name)) = expanded else {
             out.push_str(line);
             out.push('\n');
             continue;
         };
-        for elem in elems.split(", ").collect::<Vec<_>>().into_iter().rev() {
-            out.push_str(&format!("\t\tip saddr {elem} {rest}\n"));
+        for elem in elements.get(name).into_iter().flatten().rev() {
+            let (addr, port) = elem.split_once(" . ").expect("an address . port element");
+            out.push_str(&format!(
+                "\t\tip saddr {addr} {proto} dport {port} accept\n"
+            ));
         }
     }
     out

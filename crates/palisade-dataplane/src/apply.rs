@@ -1,8 +1,9 @@
 //! Applying rulesets on a host: `nft -f -` (one netlink transaction: all or nothing, so a
 //! failed apply leaves the previous rules in force) and conntrack clean-up.
 //!
-//! Every command can run inside a named network namespace (`ip netns exec NS …`), which is
-//! how the end-to-end tests keep away from the real host's tables.
+//! Every command can run inside a named network namespace (`nsenter --net=/run/netns/NS …`:
+//! one process, no shell, no mount namespace as `ip netns exec` makes), which is how the
+//! end-to-end tests keep away from the real host's tables.
 
 use std::io::Write as _;
 use std::net::IpAddr;
@@ -35,6 +36,8 @@ pub enum ApplyError {
 pub enum ApplyKind {
     /// The whole table replaced in one transaction.
     Replace,
+    /// Only the chains, sets and maps that changed, in one transaction.
+    Incremental,
     /// Only member set elements changed, in one transaction; no rule was touched.
     Members,
     /// Nothing to do: the same ruleset is in force.
@@ -45,6 +48,7 @@ impl ApplyKind {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Replace => "replace",
+            Self::Incremental => "incremental",
             Self::Members => "members",
             Self::Unchanged => "unchanged",
         }
@@ -71,32 +75,49 @@ impl Nft {
         Self { netns: None }
     }
 
-    /// Inside the named namespace (`ip netns exec NAME …`).
+    /// Inside the named namespace (`ip netns add NAME`'s `/run/netns/NAME`).
     pub fn in_netns(name: &str) -> Self {
         Self {
             netns: Some(name.to_owned()),
         }
     }
 
-    /// Brings the host from `previous` (what is in force, if known) to `next`: element
-    /// updates when only memberships changed, else one whole-table replace; then deletes the
-    /// conntrack entries of addresses that left their interface.
+    /// Brings the host from `previous` (what is in force, if known) to `next` in one
+    /// transaction that touches only what changed ([`Ruleset::delta`]), or, with no
+    /// `previous` or a change a delta cannot express, one whole-table replace; then deletes
+    /// the conntrack entries of addresses that left their interface.
     pub fn apply(
         &self,
         previous: Option<&Ruleset>,
         next: &Ruleset,
     ) -> Result<ApplyReport, ApplyError> {
-        let kind = match previous.and_then(|p| p.membership_delta(next)) {
-            Some(delta) if delta.is_empty() => ApplyKind::Unchanged,
-            Some(delta) => {
-                self.load(&delta.to_nft())?;
-                ApplyKind::Members
-            }
-            None => {
-                self.load(next.text())?;
-                ApplyKind::Replace
-            }
+        let Some(delta) = previous.and_then(|p| p.delta(next)) else {
+            return self.replace(previous, next);
         };
+        if delta.kind() != ApplyKind::Unchanged {
+            self.load(delta.to_nft())?;
+        }
+        self.finish(delta.kind(), previous, next)
+    }
+
+    /// Replaces the whole table with `next`, whatever the kernel holds (idempotent: what a
+    /// caller uses when it no longer trusts that `previous` is in force), then deletes the
+    /// conntrack entries of addresses that left their interface since `previous`.
+    pub fn replace(
+        &self,
+        previous: Option<&Ruleset>,
+        next: &Ruleset,
+    ) -> Result<ApplyReport, ApplyError> {
+        self.load(&next.text())?;
+        self.finish(ApplyKind::Replace, previous, next)
+    }
+
+    fn finish(
+        &self,
+        kind: ApplyKind,
+        previous: Option<&Ruleset>,
+        next: &Ruleset,
+    ) -> Result<ApplyReport, ApplyError> {
         let flushed = previous
             .map(|p| p.moved_addresses(next))
             .unwrap_or_default();
@@ -158,8 +179,8 @@ impl Nft {
     ) -> Result<std::process::Output, ApplyError> {
         let mut cmd = match &self.netns {
             Some(ns) => {
-                let mut c = Command::new("ip");
-                c.args(["netns", "exec", ns, program]);
+                let mut c = Command::new("nsenter");
+                c.arg(format!("--net=/run/netns/{ns}")).arg(program);
                 c
             }
             None => Command::new(program),

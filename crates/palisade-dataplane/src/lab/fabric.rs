@@ -20,7 +20,7 @@ use super::plan::{
     Nic, PeerLink, Plan, RouterPlan, Via, instance_ns, internet_ns, port_name, router_ns,
 };
 use crate::apply::{ApplyError, Nft};
-use crate::render::{RenderError, render};
+use crate::render::{RenderError, Renderer};
 use crate::ruleset::Ruleset;
 
 /// The lab's own nftables table in each router: the internet gateway's translation.
@@ -80,6 +80,8 @@ pub struct Fabric {
     prefix: String,
     plan: Plan,
     rulesets: BTreeMap<VpcId, Ruleset>,
+    /// Each router's render cache: a change re-renders only the groups it touched.
+    renderers: BTreeMap<VpcId, Renderer>,
     nat: BTreeMap<VpcId, String>,
     routes: BTreeMap<String, BTreeSet<RouteEntry>>,
     rules: BTreeMap<String, BTreeSet<RuleEntry>>,
@@ -103,6 +105,7 @@ impl Fabric {
             prefix: prefix.to_owned(),
             plan: Plan::default(),
             rulesets: BTreeMap::new(),
+            renderers: BTreeMap::new(),
             nat: BTreeMap::new(),
             routes: BTreeMap::new(),
             rules: BTreeMap::new(),
@@ -138,9 +141,18 @@ impl Fabric {
         // 2. Rulesets first: every interface that is about to exist is already enforced.
         for (vpc, router) in &next.routers {
             let snapshot = snapshots.get(&router.region).unwrap_or(&empty);
-            let ruleset = render(snapshot, &router.interfaces())?;
+            let ruleset = self
+                .renderers
+                .entry(vpc.clone())
+                .or_default()
+                .render(snapshot, &router.interfaces())?;
             let nft = Nft::in_netns(&router_ns(&prefix, vpc));
-            nft.apply(self.rulesets.get(vpc), &ruleset)?;
+            if let Err(e) = nft.apply(self.rulesets.get(vpc), &ruleset) {
+                // The kernel may not hold the ruleset recorded (a conntrack flush failed
+                // after the load): the next apply replaces the whole table.
+                self.rulesets.remove(vpc);
+                return Err(e.into());
+            }
             self.rulesets.insert(vpc.clone(), ruleset);
             let nat = nat_text(router);
             if self.nat.get(vpc) != Some(&nat) {
@@ -258,6 +270,7 @@ impl Fabric {
                 let ns = router_ns(&prefix, vpc);
                 remove_ns(&ns);
                 self.rulesets.remove(vpc);
+                self.renderers.remove(vpc);
                 self.nat.remove(vpc);
                 self.routes.remove(&ns);
                 self.rules.remove(&ns);

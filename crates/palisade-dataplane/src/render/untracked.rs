@@ -24,7 +24,9 @@
 
 use std::net::IpAddr;
 
-use palisade_model::{AddressFamily, Direction, Eni, PortRange, Rule, Snapshot, Traffic};
+use palisade_model::{
+    AddressFamily, Direction, Eni, GroupId, PortRange, Rule, SecurityGroup, Traffic,
+};
 
 use super::sg::fam_suffix;
 
@@ -44,14 +46,15 @@ impl Untracked {
 /// `address . protocol . ports`.
 type Element = (IpAddr, &'static str, PortRange);
 
-#[derive(Clone, Copy)]
-enum L4 {
+/// TCP or UDP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum L4 {
     Tcp,
     Udp,
 }
 
 impl L4 {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Self::Tcp => "tcp",
             Self::Udp => "udp",
@@ -59,7 +62,7 @@ impl L4 {
     }
 
     /// The ports of this protocol a rule's traffic admits.
-    fn ports(self, traffic: Traffic) -> Option<PortRange> {
+    pub(super) fn ports(self, traffic: Traffic) -> Option<PortRange> {
         match (self, traffic) {
             (_, Traffic::All) => Some(PortRange::ALL),
             (Self::Tcp, Traffic::Tcp(r)) | (Self::Udp, Traffic::Udp(r)) => Some(r),
@@ -68,19 +71,52 @@ impl L4 {
     }
 }
 
-pub(super) fn compute(snapshot: &Snapshot, enis: &[&Eni]) -> Untracked {
+/// What one group contributes to untracking: the TCP and UDP ports of its rules whose peer
+/// is everywhere, by family (v4, v6), direction (ingress, egress) and protocol (tcp, udp).
+/// Kept with the group in the renderer's cache, so an unchanged group is not read again.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(super) struct Everywhere([[[Vec<PortRange>; 2]; 2]; 2]);
+
+pub(super) fn everywhere(group: &SecurityGroup) -> Everywhere {
+    let mut res = Everywhere::default();
+    for rule in group.rules() {
+        if !rule.peer().is_everywhere() {
+            continue;
+        }
+        let Some(fam) = peer_family(rule) else {
+            continue;
+        };
+        let dir = match rule.direction() {
+            Direction::Ingress => 0,
+            Direction::Egress => 1,
+        };
+        for (l4_idx, l4) in [L4::Tcp, L4::Udp].into_iter().enumerate() {
+            if let Some(r) = l4.ports(rule.traffic()) {
+                res.0[fam_idx(fam)][dir][l4_idx].push(r);
+            }
+        }
+    }
+    res
+}
+
+fn fam_idx(fam: AddressFamily) -> usize {
+    match fam {
+        AddressFamily::Ipv4 => 0,
+        AddressFamily::Ipv6 => 1,
+    }
+}
+
+/// The untracked sets' elements for `enis`, from each of their groups' [`Everywhere`]
+/// (`None` for a group missing from the snapshot).
+pub(super) fn compute<'a>(
+    enis: &[&Eni],
+    everywhere_of: impl Fn(&GroupId) -> Option<&'a Everywhere>,
+) -> Untracked {
     let mut elems: [[Vec<Element>; 2]; 2] = Default::default();
     for eni in enis {
-        let rules: Vec<&Rule> = eni
-            .groups
-            .iter()
-            .filter_map(|g| snapshot.groups.get(g))
-            .flat_map(|g| g.rules())
-            .collect();
-        for (idx, fam) in [AddressFamily::Ipv4, AddressFamily::Ipv6]
-            .into_iter()
-            .enumerate()
-        {
+        let groups: Vec<&Everywhere> = eni.groups.iter().filter_map(&everywhere_of).collect();
+        for fam in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
+            let idx = fam_idx(fam);
             let addrs: Vec<IpAddr> = eni
                 .private_addrs()
                 .filter(|a| AddressFamily::of(*a) == fam)
@@ -88,29 +124,20 @@ pub(super) fn compute(snapshot: &Snapshot, enis: &[&Eni]) -> Untracked {
             if addrs.is_empty() {
                 continue;
             }
-            for l4 in [L4::Tcp, L4::Udp] {
-                let everywhere = |dir| {
-                    rules.iter().filter(move |r| {
-                        r.direction() == dir
-                            && r.peer().is_everywhere()
-                            && peer_family(r) == Some(fam)
-                    })
+            for (l4_idx, l4) in [L4::Tcp, L4::Udp].into_iter().enumerate() {
+                let ranges = |dir: usize| {
+                    groups
+                        .iter()
+                        .flat_map(move |g| g.0[idx][dir][l4_idx].iter().copied())
                 };
-                let all_ports =
-                    |dir| everywhere(dir).any(|r| l4.ports(r.traffic()) == Some(PortRange::ALL));
-                let ports = |dir| {
-                    merge_ports(
-                        everywhere(dir)
-                            .filter_map(|r| l4.ports(r.traffic()))
-                            .collect(),
-                    )
-                };
-                use Direction::{Egress, Ingress};
-                if all_ports(Egress) {
-                    push(&mut elems[0][idx], &addrs, l4, &ports(Ingress));
+                let all_ports = |dir: usize| ranges(dir).any(|r| r == PortRange::ALL);
+                let ports = |dir: usize| merge_ports(ranges(dir).collect());
+                // Egress everywhere on all ports: the ingress ports are served untracked.
+                if all_ports(1) {
+                    push(&mut elems[0][idx], &addrs, l4, &ports(0));
                 }
-                if all_ports(Ingress) {
-                    push(&mut elems[1][idx], &addrs, l4, &ports(Egress));
+                if all_ports(0) {
+                    push(&mut elems[1][idx], &addrs, l4, &ports(1));
                 }
             }
         }
@@ -215,7 +242,7 @@ fn push(out: &mut Vec<Element>, addrs: &[IpAddr], l4: L4, ports: &[PortRange]) {
 }
 
 /// Sorted, overlapping and adjacent ranges joined (interval sets refuse overlaps).
-fn merge_ports(mut ranges: Vec<PortRange>) -> Vec<PortRange> {
+pub(super) fn merge_ports(mut ranges: Vec<PortRange>) -> Vec<PortRange> {
     ranges.sort();
     let mut res: Vec<(u16, u16)> = Vec::new();
     for r in ranges {

@@ -114,6 +114,34 @@ impl World {
         id
     }
 
+    /// Adds a rule unless it is malformed or already in the group (random changes make
+    /// both); `peer` is a CIDR, `sg-…` or `pl-…`.
+    pub(crate) fn try_rule(
+        &mut self,
+        group: &GroupId,
+        spec: (Direction, &str, Option<i64>, Option<i64>),
+        peer: &str,
+    ) -> Option<RuleId> {
+        let (direction, proto, from, to) = spec;
+        let traffic = Traffic::parse(proto, from, to).ok()?;
+        self.next_rule += 1;
+        let id: RuleId = format!("sgr-{:08x}", self.next_rule).parse().unwrap();
+        let rule = Rule {
+            id: id.clone(),
+            group_id: group.clone(),
+            spec: RuleSpec {
+                direction,
+                traffic,
+                peer: peer_of(peer),
+            },
+            description: None,
+            tags: Vec::new(),
+        };
+        let g = self.snap.groups.get_mut(group)?;
+        g.insert_existing(rule).ok()?;
+        Some(id)
+    }
+
     /// Shorthand for an ingress TCP/UDP rule on one port.
     pub(crate) fn allow_in(
         &mut self,

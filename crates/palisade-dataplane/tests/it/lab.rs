@@ -16,7 +16,7 @@ use crate::render::local;
 const PROBE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/probe.py");
 
 /// Why the traffic suite cannot run here, if it cannot.
-fn unusable() -> Option<String> {
+pub(crate) fn unusable() -> Option<String> {
     let root = Command::new("id")
         .arg("-u")
         .output()
@@ -251,6 +251,14 @@ impl Lab {
     pub(crate) fn apply(&mut self, snapshot: &Snapshot) -> ApplyReport {
         let next = render(snapshot, &self.ifaces).unwrap();
         let report = self.nft.apply(self.current.as_ref(), &next).unwrap();
+        self.current = Some(next);
+        report
+    }
+
+    /// Renders and replaces the whole table, whatever a delta would be.
+    pub(crate) fn replace(&mut self, snapshot: &Snapshot) -> ApplyReport {
+        let next = render(snapshot, &self.ifaces).unwrap();
+        let report = self.nft.replace(self.current.as_ref(), &next).unwrap();
         self.current = Some(next);
         report
     }

@@ -4,6 +4,7 @@
 //! failed when `CI` is set and they cannot run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod delta;
 mod fixtures;
 mod lab;
 mod render;

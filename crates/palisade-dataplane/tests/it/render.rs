@@ -2,7 +2,7 @@
 //! next (member deltas, addresses that changed owner).
 
 use expect_test::{Expect, ExpectFile, expect, expect_file};
-use palisade_dataplane::{LocalInterface, RenderError, Ruleset, render, render_closed};
+use palisade_dataplane::{ApplyKind, LocalInterface, RenderError, Ruleset, render, render_closed};
 use palisade_model::{Direction, Snapshot};
 
 use crate::fixtures::{World, eni_id, inst, sg, use_cases};
@@ -21,7 +21,7 @@ pub(crate) fn local(ns: &[u8]) -> Vec<LocalInterface> {
 #[track_caller]
 fn check(snapshot: &Snapshot, ns: &[u8], expect: ExpectFile) -> Ruleset {
     let ruleset = render(snapshot, &local(ns)).unwrap();
-    expect.assert_eq(ruleset.text());
+    expect.assert_eq(&ruleset.text());
     ruleset
 }
 
@@ -47,7 +47,7 @@ fn render_one_host_with_two_interfaces() {
 #[test]
 fn render_closed_drops_everything() {
     let rs = render_closed(&local(&[1, 2])).unwrap();
-    expect_file!["../../test_data/closed.nft"].assert_eq(rs.text());
+    expect_file!["../../test_data/closed.nft"].assert_eq(&rs.text());
 }
 
 #[test]
@@ -163,30 +163,32 @@ fn membership_change_is_a_set_delta() {
     w.set_groups(&eni_id(inst::OTHER), &[&client, &web]);
     let after = render(&w.snap, &local(&[1, 2, 9])).unwrap();
     // The interface's own chain changed (it jumps to one more group): not members-only.
-    assert_eq!(before.membership_delta(&after), None);
+    assert_eq!(before.delta(&after).unwrap().kind(), ApplyKind::Incremental);
 
     // A member on another host: only the set changes.
     let mut w = use_cases();
     let before = render(&w.snap, &local(&[2])).unwrap();
     w.set_groups(&eni_id(inst::OTHER), &[&client, &web]);
     let after = render(&w.snap, &local(&[2])).unwrap();
-    let delta = before.membership_delta(&after).unwrap();
+    let delta = before.delta(&after).unwrap();
+    assert_eq!(delta.kind(), ApplyKind::Members);
     expect![[r#"
         add element inet palisade grp_00000001_v4 { 10.0.9.10 }
         add element inet palisade grp_00000001_v6 { 2001:db8:0:9::10 }
     "#]]
-    .assert_eq(&delta.to_nft());
-    let back = after.membership_delta(&before).unwrap();
+    .assert_eq(delta.to_nft());
+    let back = after.delta(&before).unwrap();
     expect![[r#"
         delete element inet palisade grp_00000001_v4 { 10.0.9.10 }
         delete element inet palisade grp_00000001_v6 { 2001:db8:0:9::10 }
     "#]]
-    .assert_eq(&back.to_nft());
-    assert!(before.membership_delta(&before).unwrap().is_empty());
+    .assert_eq(back.to_nft());
+    let same = before.delta(&before).unwrap();
+    assert_eq!((same.kind(), same.to_nft()), (ApplyKind::Unchanged, ""));
 }
 
 #[test]
-fn rule_change_is_not_a_set_delta() {
+fn rule_change_rewrites_only_that_groups_chains_and_sets() {
     let mut w = use_cases();
     let before = render(&w.snap, &local(&[2])).unwrap();
     let db = crate::fixtures::gid(sg::DB);
@@ -199,7 +201,26 @@ fn rule_change_is_not_a_set_delta() {
         "10.0.0.0/16",
     );
     let after = render(&w.snap, &local(&[2])).unwrap();
-    assert_eq!(before.membership_delta(&after), None);
+    let delta = before.delta(&after).unwrap();
+    assert_eq!(delta.kind(), ApplyKind::Incremental);
+    expect![[r#"
+        flush chain inet palisade sg_00000002_in
+        table inet palisade {
+        	set sg_00000002_in_tcp_v4 {
+        		type ipv4_addr . inet_service
+        		flags interval
+        		elements = { 10.0.0.0/16 . 1521 }
+        	}
+        	chain sg_00000002_in {
+        		ip saddr . tcp dport @sg_00000002_in_tcp_v4 accept
+        		ip saddr @grp_00000001_v4 tcp dport { 3306, 5432 } accept
+        		ip6 saddr @grp_00000001_v6 tcp dport { 3306, 5432 } accept
+        		ip saddr @grp_00000001_v4 udp dport 5555 accept
+        		ip6 saddr @grp_00000001_v6 udp dport 5555 accept
+        	}
+        }
+    "#]]
+    .assert_eq(delta.to_nft());
 }
 
 #[test]

@@ -191,7 +191,7 @@ fn traffic_live_authorize_revoke() {
         Some(5432),
         "10.0.9.10/32",
     );
-    assert_eq!(lab.apply(&w.snap).kind, ApplyKind::Replace);
+    assert_eq!(lab.apply(&w.snap).kind, ApplyKind::Incremental);
     lab.expect(&[(&other, tcp(db, 5432), true)]);
 
     // Revoke: new connections are refused, the established tracked one goes on.
@@ -330,7 +330,7 @@ fn traffic_fail_closed_then_failed_apply_keeps_rules() {
     // Before any ruleset, nothing filters (the agent's first act is the closed ruleset).
     lab.expect(&[("inet", tcp(web, 80), true)]);
     let closed = render_closed(&lab.ifaces).unwrap();
-    lab.nft.load(closed.text()).unwrap();
+    lab.nft.load(&closed.text()).unwrap();
     lab.current = Some(closed);
     lab.expect(&[
         ("inet", tcp(web, 80), false),
@@ -402,9 +402,18 @@ fn traffic_blink_replacing_rulesets() {
             .unwrap()
         })
         .collect();
+    // Half the rounds as incremental transactions, half as whole-table replaces.
     for round in 0..40 {
         let w = if round % 2 == 0 { &v2 } else { &v1 };
-        assert_eq!(lab.apply(&w.snap).kind, ApplyKind::Replace);
+        let kind = match round < 20 {
+            true => lab.apply(&w.snap).kind,
+            false => lab.replace(&w.snap).kind,
+        };
+        let expected = match round < 20 {
+            true => ApplyKind::Incremental,
+            false => ApplyKind::Replace,
+        };
+        assert_eq!(kind, expected);
         assert!(
             flow.exchange(),
             "the established flow broke at replace {round}"

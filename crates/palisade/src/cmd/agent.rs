@@ -24,8 +24,9 @@
 //! account's whole state.
 //!
 //! The content read is fingerprinted; only when it differs from what was last applied does
-//! the agent load, render and apply: set element updates when only memberships changed, else
-//! one atomic whole-table replace. A failed read, fetch, import, render or apply keeps the
+//! the agent load, render (re-rendering only the groups that changed, `Renderer`) and apply:
+//! one transaction of the objects that changed (set elements alone when only memberships
+//! changed), or a whole-table replace for the first. A failed read, fetch, import, render or apply keeps the
 //! previous ruleset in force, is recorded as `last_error` (logged once per distinct message)
 //! and is retried on the next tick, since the fingerprint is recorded only once applied; a
 //! retry after a failed apply replaces the whole table rather than trusting a delta.
@@ -43,7 +44,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use palisade_dataplane::{ApplyError, ApplyKind, ApplyReport, LocalInterface, Nft, Ruleset};
+use palisade_dataplane::{ApplyError, ApplyReport, LocalInterface, Nft, Renderer, Ruleset};
 use palisade_model::Snapshot;
 
 use crate::output;
@@ -230,7 +231,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     // Fail closed: nothing passes on the mapped interfaces until a ruleset is in.
     let closed = palisade_dataplane::render_closed(&interfaces)?;
-    nft.load(closed.text())
+    nft.load(&closed.text())
         .context("loading the fail-closed ruleset")?;
     tracing::info!(
         interfaces = interfaces.len(),
@@ -248,6 +249,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         error: None,
         in_doubt: false,
         metrics,
+        renderer: Renderer::new(),
     };
     write_state(&args.state_file, &state)?;
     if let (true, Source::Server(remote)) = (args.watch, &source) {
@@ -301,7 +303,7 @@ pub(crate) struct State {
     current: Ruleset,
     /// The fingerprint of the content `current` was rendered from; `None` before the first.
     fingerprint: Option<u64>,
-    /// How the last generation went in (`closed`, `replace`, `members`, `unchanged`).
+    /// How the last generation went in (`closed`, `replace`, `incremental`, `members`, `unchanged`).
     applied: &'static str,
     flushed: Vec<String>,
     /// Why the source's latest content is not in force, if it is not.
@@ -309,6 +311,8 @@ pub(crate) struct State {
     /// The last apply failed: the kernel's table may differ from `current`.
     in_doubt: bool,
     metrics: Arc<AgentMetrics>,
+    /// Keeps the groups rendered for `current`, so the next render redoes changed ones only.
+    renderer: Renderer,
 }
 
 /// One poll: read the source and, when its content changed, load, render and apply it as
@@ -342,8 +346,10 @@ fn enforce(
     source: &str,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let next =
-        palisade_dataplane::render(snapshot, interfaces).inspect_err(|_| state.metrics.failed())?;
+    let next = state
+        .renderer
+        .render(snapshot, interfaces)
+        .inspect_err(|_| state.metrics.failed())?;
     state.metrics.rendered(started.elapsed());
     for warning in next.warnings() {
         tracing::warn!("{warning}");
@@ -381,20 +387,12 @@ fn enforce(
 /// Applies `next` over the generation in force. After a failed apply the kernel may hold
 /// part of it (the table loaded but a conntrack flush failed, or the table changed behind
 /// the agent's back), so the retry replaces the whole table, which is idempotent, instead
-/// of sending a set element delta computed against what may no longer be there.
+/// of sending a delta computed against what may no longer be there.
 fn apply(nft: &Nft, state: &State, next: &Ruleset) -> Result<ApplyReport, ApplyError> {
-    if !state.in_doubt {
-        return nft.apply(Some(&state.current), next);
+    match state.in_doubt {
+        false => nft.apply(Some(&state.current), next),
+        true => nft.replace(Some(&state.current), next),
     }
-    nft.load(next.text())?;
-    let flushed = state.current.moved_addresses(next);
-    for addr in &flushed {
-        nft.flush_conntrack(*addr)?;
-    }
-    Ok(ApplyReport {
-        kind: ApplyKind::Replace,
-        flushed,
-    })
 }
 
 fn interfaces(args: &RunArgs) -> anyhow::Result<Vec<LocalInterface>> {

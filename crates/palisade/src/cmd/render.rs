@@ -33,6 +33,6 @@ pub(crate) fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     for warning in ruleset.warnings() {
         output::warn(warning);
     }
-    output::text(ruleset.text());
+    output::text(&ruleset.text());
     Ok(ExitCode::SUCCESS)
 }

@@ -70,7 +70,8 @@ fn agent_applies_generations_from_a_snapshot_dir() {
     let mut world = world();
     lab.write_snapshot(&world);
     let state = lab.wait_state("generation 1", |s| s["generation"] == 1);
-    assert_eq!(state["applied"], "replace", "{state}");
+    // The fail-closed ruleset is known to be in force: only what changed is sent.
+    assert_eq!(state["applied"], "incremental", "{state}");
     assert!(state["last_error"].is_null(), "{state}");
     assert_eq!(state["interfaces"], 2, "{state}");
     lab.expect(&[
@@ -87,15 +88,16 @@ fn agent_applies_generations_from_a_snapshot_dir() {
     );
     lab.write_snapshot(&world);
     let state = lab.wait_state("generation 2", |s| s["generation"] == 2);
-    assert_eq!(state["applied"], "replace", "{state}");
+    assert_eq!(state["applied"], "incremental", "{state}");
     let table = lab.nft_list();
-    assert!(table.contains("tcp dport 7000 accept"), "{table}");
+    // A CIDR rule with a port is an element of its group's `address . port` set.
+    assert!(table.contains(&format!("{CLIENT} . 7000")), "{table}");
     lab.expect(&[
         ("client", 7000, true),
         ("client", 5432, false),
         ("remote", 7000, false),
     ]);
-    // The agent's metrics: two whole-table generations, the connects the database's groups
+    // The agent's metrics: two incremental generations, the connects the database's groups
     // refused counted on its interface, nothing waiting.
     let text = scrape(&metrics);
     assert_eq!(
@@ -106,7 +108,7 @@ fn agent_applies_generations_from_a_snapshot_dir() {
     assert_eq!(
         metric(
             &text,
-            "palisade_agent_apply_seconds_count{kind=\"replace\"}"
+            "palisade_agent_apply_seconds_count{kind=\"incremental\"}"
         ),
         Some(2.0),
         "{text}"

@@ -104,7 +104,8 @@ fn agent_follows_palisade_serve() {
 
     // Generation 1, fetched from the server: the client is not in the web group.
     let state = lab.wait_state("generation 1 from the server", |s| s["generation"] == 1);
-    assert_eq!(state["applied"], "replace", "{state}");
+    // Over the fail-closed ruleset, known to be in force: only what changed is sent.
+    assert_eq!(state["applied"], "incremental", "{state}");
     assert!(state["last_error"].is_null(), "{state}");
     assert_eq!(state["interfaces"], 2, "{state}");
     lab.expect(&[("client", 7000, false), ("client", 5432, false)]);
@@ -121,13 +122,14 @@ fn agent_follows_palisade_serve() {
         ],
     );
     let state = lab.wait_state("generation 2 after the authorize", |s| s["generation"] == 2);
-    assert_eq!(state["applied"], "replace", "{state}");
+    assert_eq!(state["applied"], "incremental", "{state}");
     let table = lab.nft_list();
-    assert!(table.contains("tcp dport 7000 accept"), "{table}");
+    // A CIDR rule with a port is an element of its group's `address . port` set.
+    assert!(table.contains(&format!("{CLIENT} . 7000")), "{table}");
     lab.expect(&[("client", 7000, true), ("client", 5432, false)]);
 
     // Generation 3: the client joins the web group through the API. The client is local, so
-    // its own chains change too (the web group's rules now apply to it): a whole replace.
+    // its own chains change too (the web group's rules now apply to it): not members-only.
     server.call(
         "ModifyNetworkInterfaceAttribute",
         &[
@@ -139,7 +141,7 @@ fn agent_follows_palisade_serve() {
     let state = lab.wait_state("generation 3 after the membership change", |s| {
         s["generation"] == 3
     });
-    assert_eq!(state["applied"], "replace", "{state}");
+    assert_eq!(state["applied"], "incremental", "{state}");
     lab.expect(&[("client", 5432, true), ("client", 7000, true)]);
 
     // The server goes away: the ruleset in force stays, and the state file says why.

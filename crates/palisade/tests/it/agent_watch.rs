@@ -141,7 +141,8 @@ fn agent_watch_follows_the_change_feed() {
     ]);
     assert!(out.status.success(), "{out:?}\n{}", lab.log());
     let table = lab.nft_list();
-    assert!(table.contains("tcp dport 7000 accept"), "{table}");
+    // A CIDR rule with a port is an element of its group's `address . port` set.
+    assert!(table.contains(&format!("{CLIENT} . 7000")), "{table}");
     lab.expect(&[("client", 7000, true), ("client", 5432, false)]);
     let host = listed(&server);
     assert_eq!(host["status"], "connected", "{host}");

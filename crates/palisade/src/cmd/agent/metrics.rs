@@ -214,8 +214,8 @@ fn registry(metrics: &Arc<AgentMetrics>, nft: &Nft, interfaces: &[LocalInterface
     );
     r.register(
         "palisade_agent_apply_seconds",
-        "Time to bring the kernel to a new generation, by how it went in (replace, members, \
-         unchanged)",
+        "Time to bring the kernel to a new generation, by how it went in (replace, incremental, \
+         members, unchanged)",
         metrics.apply.clone(),
     );
     r.register(
