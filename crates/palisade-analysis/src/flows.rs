@@ -230,15 +230,44 @@ pub struct FlowReport {
 
 const MAX_CONTRADICTIONS: usize = 1000;
 
-/// A connection as seen from one interface.
+/// A connection as seen from one interface, packed into numbers so that hashing and
+/// comparing it is a few word operations (the derived `Hash` of `IpAddr` hashes a
+/// discriminant and a byte slice per address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct ConnKey {
-    iface: u32,
-    protocol: u8,
-    local: IpAddr,
-    local_port: u16,
-    remote: IpAddr,
-    remote_port: u16,
+    /// The local and remote addresses (IPv4 in the low 32 bits; the family is in `meta`).
+    local: u128,
+    remote: u128,
+    /// `iface << 32 | local_port << 16 | remote_port`.
+    ports: u64,
+    /// `protocol << 2 | local is IPv6 << 1 | remote is IPv6`.
+    meta: u16,
+}
+
+impl ConnKey {
+    fn new(
+        iface: u32,
+        protocol: u8,
+        (local, local_port): (IpAddr, u16),
+        (remote, remote_port): (IpAddr, u16),
+    ) -> Self {
+        Self {
+            local: addr_bits(local),
+            remote: addr_bits(remote),
+            ports: u64::from(iface) << 32 | u64::from(local_port) << 16 | u64::from(remote_port),
+            meta: u16::from(protocol) << 2
+                | u16::from(local.is_ipv6()) << 1
+                | u16::from(remote.is_ipv6()),
+        }
+    }
+}
+
+/// An address as a number (IPv4 in the low 32 bits); callers keep the family apart.
+fn addr_bits(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -247,6 +276,41 @@ struct Conn {
     /// False while only replies were seen.
     opener_seen: bool,
     last: u64,
+    /// The rules the opener's records are attributed to, once one was allowed: the same
+    /// for every record of the connection (interface, direction, remote address, protocol
+    /// and destination port are all in its key, and the engine does not change).
+    rules: CachedRules,
+}
+
+/// Up to [`CachedRules::MAX`] rule indices, in `(group id, rule id)` order.
+#[derive(Debug, Clone, Copy)]
+struct CachedRules {
+    /// How many of `idx` hold rules; [`CachedRules::NONE`] when nothing is cached (not yet
+    /// allowed, or more rules than fit).
+    len: u8,
+    idx: [u32; Self::MAX],
+}
+
+impl CachedRules {
+    const MAX: usize = 4;
+    const NONE: u8 = u8::MAX;
+    const EMPTY: Self = Self {
+        len: Self::NONE,
+        idx: [0; Self::MAX],
+    };
+
+    fn new(rules: &[u32]) -> Self {
+        let mut res = Self::EMPTY;
+        if let (Some(dst), Ok(len)) = (res.idx.get_mut(..rules.len()), u8::try_from(rules.len())) {
+            dst.copy_from_slice(rules);
+            res.len = len;
+        }
+        res
+    }
+
+    fn get(&self) -> Option<&[u32]> {
+        self.idx.get(..usize::from(self.len))
+    }
 }
 
 struct Iface<'s> {
@@ -264,10 +328,33 @@ struct Stats {
     bytes: u64,
     first: u64,
     last: u64,
-    peers: FxHashSet<IpAddr>,
+    /// Distinct peers, by family (numbers hash in one or two words; `IpAddr` hashes a
+    /// discriminant and a byte slice).
+    peers_v4: FxHashSet<u32>,
+    peers_v6: FxHashSet<u128>,
     peers_truncated: bool,
     ports: FxHashSet<(u8, u16)>,
     ports_truncated: bool,
+}
+
+impl Stats {
+    fn n_peers(&self) -> usize {
+        self.peers_v4.len() + self.peers_v6.len()
+    }
+
+    fn has_peer(&self, peer: IpAddr) -> bool {
+        match peer {
+            IpAddr::V4(a) => self.peers_v4.contains(&u32::from(a)),
+            IpAddr::V6(a) => self.peers_v6.contains(&u128::from(a)),
+        }
+    }
+
+    fn insert_peer(&mut self, peer: IpAddr) {
+        match peer {
+            IpAddr::V4(a) => self.peers_v4.insert(u32::from(a)),
+            IpAddr::V6(a) => self.peers_v6.insert(u128::from(a)),
+        };
+    }
 }
 
 /// Attributes records one at a time; [`Attributor::finish`] reports.
@@ -400,25 +487,41 @@ impl<'s> Attributor<'s> {
             Direction::Ingress => (o.dst, o.src, o.dst_port, o.src_port),
             Direction::Egress => (o.src, o.dst, o.src_port, o.dst_port),
         };
-        let key = ConnKey {
+        let key = ConnKey::new(
             iface,
-            protocol: o.protocol,
-            local,
-            local_port,
-            remote,
-            remote_port,
-        };
+            o.protocol,
+            (local, local_port),
+            (remote, remote_port),
+        );
         self.latest = self.latest.max(o.end);
         self.sweep();
 
-        let known = self.conns.get(&key).copied();
-        if let Some(c) = known
+        let known = self.conns.get_mut(&key);
+        if let Some(c) = known.as_deref()
             && c.opener != direction
             && o.accepted
         {
             self.touch(key, o.end);
             return Outcome::Reply { inferred: false };
         }
+        // A further record of a connection whose opener was allowed: its rules are known,
+        // and its peer and port are in their sets already.
+        if let Some(c) = known
+            && c.opener == direction
+            && c.opener_seen
+            && o.accepted
+            && let Some(rules) = c.rules.get()
+        {
+            c.last = c.last.max(o.end);
+            self.matched.extend_from_slice(rules);
+            let n = self.matched.len();
+            self.count(o, remote, false);
+            return Outcome::Allowed {
+                rules: n,
+                new_flow: false,
+            };
+        }
+        let known = self.conns.get(&key).copied();
 
         // The rules that admit this record as the opening direction.
         let engine = self.engine;
@@ -469,6 +572,17 @@ impl<'s> Attributor<'s> {
         }
         let new_flow = !known.is_some_and(|c| c.opener == direction && c.opener_seen);
         self.remember(key, direction, true, o.end);
+        if let Some(c) = self.conns.get_mut(&key) {
+            c.rules = CachedRules::new(&self.matched);
+        }
+        self.count(o, remote, new_flow);
+        Outcome::Allowed { rules: n, new_flow }
+    }
+
+    /// Counts `o` for every rule in `matched`: a continuing flow's peer and port were
+    /// counted with its first record (or found their sets full), so only a new one's are.
+    fn count(&mut self, o: &Observation<'_>, remote: IpAddr, new_flow: bool) {
+        let port = (o.protocol, port_of(o.protocol, o.dst_port));
         for &i in &self.matched {
             let s = &mut self.stats[i as usize];
             s.records += 1;
@@ -479,15 +593,17 @@ impl<'s> Attributor<'s> {
                 s.first = o.start;
             }
             s.last = s.last.max(o.end);
+            if !new_flow {
+                continue;
+            }
             // One hash while the set has room; a full set only checks membership.
             if !s.peers_truncated {
-                if s.peers.len() < self.config.max_peers {
-                    s.peers.insert(remote);
-                } else if !s.peers.contains(&remote) {
+                if s.n_peers() < self.config.max_peers {
+                    s.insert_peer(remote);
+                } else if !s.has_peer(remote) {
                     s.peers_truncated = true;
                 }
             }
-            let port = (o.protocol, port_of(o.protocol, o.dst_port));
             if !s.ports_truncated {
                 if s.ports.len() < self.config.max_ports {
                     s.ports.insert(port);
@@ -496,7 +612,6 @@ impl<'s> Attributor<'s> {
                 }
             }
         }
-        Outcome::Allowed { rules: n, new_flow }
     }
 
     fn touch(&mut self, key: ConnKey, end: u64) {
@@ -517,6 +632,7 @@ impl<'s> Attributor<'s> {
                     opener,
                     opener_seen,
                     last: end,
+                    rules: CachedRules::EMPTY,
                 });
             }
         }
@@ -585,7 +701,10 @@ impl<'s> Attributor<'s> {
                 }
                 continue;
             }
-            let mut peers: Vec<IpAddr> = stats.peers.into_iter().collect();
+            let mut peers: Vec<IpAddr> = (stats.peers_v4.iter())
+                .map(|&a| IpAddr::V4(a.into()))
+                .chain(stats.peers_v6.iter().map(|&a| IpAddr::V6(a.into())))
+                .collect();
             peers.sort_unstable();
             let mut ports: Vec<(u8, u16)> = stats.ports.into_iter().collect();
             ports.sort_unstable();
