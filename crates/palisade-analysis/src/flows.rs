@@ -316,8 +316,35 @@ impl CachedRules {
 struct Iface<'s> {
     id: &'s EniId,
     class: Option<InterfaceClass>,
-    addrs: Vec<IpAddr>,
+    addrs: Addrs,
     observed: bool,
+}
+
+/// An interface's addresses, the first few inline (read for every record without a
+/// direction; a pointer to follow would be one more cache miss).
+struct Addrs {
+    inline: [IpAddr; Self::INLINE],
+    n_inline: usize,
+    more: Vec<IpAddr>,
+}
+
+impl Addrs {
+    const INLINE: usize = 3;
+
+    fn new(all: &[IpAddr]) -> Self {
+        let mut inline = [IpAddr::from([0u8; 4]); Self::INLINE];
+        let n_inline = all.len().min(Self::INLINE);
+        inline[..n_inline].copy_from_slice(&all[..n_inline]);
+        Self {
+            inline,
+            n_inline,
+            more: all[n_inline..].to_vec(),
+        }
+    }
+
+    fn contains(&self, addr: &IpAddr) -> bool {
+        self.inline[..self.n_inline].contains(addr) || self.more.contains(addr)
+    }
 }
 
 #[derive(Default)]
@@ -363,7 +390,10 @@ pub struct Attributor<'s> {
     snapshot: &'s Snapshot,
     engine: &'s Engine,
     config: FlowConfig,
-    iface_index: FxHashMap<&'s str, u32>,
+    /// Interfaces by [`iface_key`] (no string to follow and compare on a hit), and by
+    /// name for ids that have none.
+    iface_index: FxHashMap<u128, u32>,
+    odd_ifaces: FxHashMap<&'s str, u32>,
     ifaces: Vec<Iface<'s>>,
     rule_index: FxHashMap<RuleMatch, u32>,
     /// The same, by the address of the engine's `RuleMatch` (stable: the engine is borrowed
@@ -384,14 +414,19 @@ impl<'s> Attributor<'s> {
     pub fn new(snapshot: &'s Snapshot, engine: &'s Engine, config: FlowConfig) -> Self {
         let mut ifaces = Vec::with_capacity(snapshot.enis.len());
         let mut iface_index = FxHashMap::default();
+        let mut odd_ifaces = FxHashMap::default();
         for (id, eni) in &snapshot.enis {
             let mut addrs: Vec<IpAddr> = eni.private_addrs().collect();
             addrs.extend(eni.public_ipv4.map(IpAddr::V4));
-            iface_index.insert(id.as_str(), index_u32(ifaces.len()));
+            let idx = index_u32(ifaces.len());
+            match iface_key(id.as_str()) {
+                Some(key) => iface_index.insert(key, idx),
+                None => odd_ifaces.insert(id.as_str(), idx),
+            };
             ifaces.push(Iface {
                 id,
                 class: engine.class_of(id).ok(),
-                addrs,
+                addrs: Addrs::new(&addrs),
                 observed: false,
             });
         }
@@ -418,6 +453,7 @@ impl<'s> Attributor<'s> {
             engine,
             config,
             iface_index,
+            odd_ifaces,
             ifaces,
             rule_index,
             by_address: FxHashMap::default(),
@@ -470,7 +506,11 @@ impl<'s> Attributor<'s> {
     }
 
     fn judge(&mut self, o: &Observation<'_>) -> Outcome {
-        let Some(&iface) = self.iface_index.get(o.interface) else {
+        let found = match iface_key(o.interface) {
+            Some(key) => self.iface_index.get(&key),
+            None => self.odd_ifaces.get(o.interface),
+        };
+        let Some(&iface) = found else {
             return Outcome::UnknownInterface;
         };
         let info = &mut self.ifaces[iface as usize];
@@ -744,6 +784,26 @@ impl<'s> Attributor<'s> {
             suggestions,
         }
     }
+}
+
+/// An interface id as a number: its hex digits, tagged with their count so that `eni-0001`
+/// and `eni-00001` stay apart. `None` for anything but `eni-` followed by 1..=29 lowercase
+/// hex digits (such ids are looked up by name).
+fn iface_key(id: &str) -> Option<u128> {
+    let hex = id.strip_prefix("eni-")?;
+    if hex.is_empty() || hex.len() > 29 {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for b in hex.bytes() {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        value = value << 4 | u128::from(digit);
+    }
+    Some(value | (hex.len() as u128) << 116)
 }
 
 /// A table index: snapshots hold far fewer than 2^32 interfaces or rules.

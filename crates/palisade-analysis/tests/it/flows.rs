@@ -452,6 +452,25 @@ proptest! {
 }
 
 #[test]
+fn an_interface_id_is_matched_exactly() {
+    let w = world();
+    let engine = compile(&w.snap);
+    let mut a = Attributor::new(&w.snap, &engine, FlowConfig::default());
+    let at = |eni| obs(eni, "198.51.100.7", 40000, "10.0.0.10", 443, 6, true);
+    assert!(matches!(a.observe(&at(WEB)), Outcome::Allowed { .. }));
+    // One zero fewer or more, upper case, no prefix: other interfaces, none of them known.
+    for other in [
+        "eni-0000001",
+        "eni-000000001",
+        "eni-0000000A",
+        "ENI-00000001",
+        "00000001",
+    ] {
+        assert_eq!(a.observe(&at(other)), Outcome::UnknownInterface, "{other}");
+    }
+}
+
+#[test]
 fn peers_and_ports_are_bounded() {
     let w = world();
     let engine = compile(&w.snap);
