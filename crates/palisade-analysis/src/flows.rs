@@ -9,9 +9,11 @@
 //!   (the same answer as [`palisade_engine::Engine::decide`]);
 //! - remembers the connections it has seen opened, so that the other direction's records
 //!   are replies: EC2 logs the replies of an accepted flow as ACCEPT too, and they are no
-//!   use of a rule (an egress rule that only ever saw replies is unused). A record allowed
-//!   in neither direction by rules but accepted is reported, as is a REJECT that the rules
-//!   allow (a network ACL, or something outside the groups).
+//!   use of a rule (an egress rule that only ever saw replies is unused). A connection's
+//!   later records in its opening direction take the rules of its first allowed record
+//!   from that table (the engine would answer the same). A record allowed in neither
+//!   direction by rules but accepted is reported, as is a REJECT that the rules allow (a
+//!   network ACL, or something outside the groups).
 //!
 //! When a record could be either side (both directions' rules admit it and its opener was
 //! not seen first), TCP flags decide where the log has them (a SYN without ACK opens; a
