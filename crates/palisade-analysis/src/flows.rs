@@ -9,9 +9,11 @@
 //!   (the same answer as [`palisade_engine::Engine::decide`]);
 //! - remembers the connections it has seen opened, so that the other direction's records
 //!   are replies: EC2 logs the replies of an accepted flow as ACCEPT too, and they are no
-//!   use of a rule (an egress rule that only ever saw replies is unused). A record allowed
-//!   in neither direction by rules but accepted is reported, as is a REJECT that the rules
-//!   allow (a network ACL, or something outside the groups).
+//!   use of a rule (an egress rule that only ever saw replies is unused). A connection's
+//!   later records in its opening direction take the rules of its first allowed record
+//!   from that table (the engine would answer the same). A record allowed in neither
+//!   direction by rules but accepted is reported, as is a REJECT that the rules allow (a
+//!   network ACL, or something outside the groups).
 //!
 //! When a record could be either side (both directions' rules admit it and its opener was
 //! not seen first), TCP flags decide where the log has them (a SYN without ACK opens; a
@@ -230,15 +232,44 @@ pub struct FlowReport {
 
 const MAX_CONTRADICTIONS: usize = 1000;
 
-/// A connection as seen from one interface.
+/// A connection as seen from one interface, packed into numbers so that hashing and
+/// comparing it is a few word operations (the derived `Hash` of `IpAddr` hashes a
+/// discriminant and a byte slice per address).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct ConnKey {
-    iface: u32,
-    protocol: u8,
-    local: IpAddr,
-    local_port: u16,
-    remote: IpAddr,
-    remote_port: u16,
+    /// The local and remote addresses (IPv4 in the low 32 bits; the family is in `meta`).
+    local: u128,
+    remote: u128,
+    /// `iface << 32 | local_port << 16 | remote_port`.
+    ports: u64,
+    /// `protocol << 2 | local is IPv6 << 1 | remote is IPv6`.
+    meta: u16,
+}
+
+impl ConnKey {
+    fn new(
+        iface: u32,
+        protocol: u8,
+        (local, local_port): (IpAddr, u16),
+        (remote, remote_port): (IpAddr, u16),
+    ) -> Self {
+        Self {
+            local: addr_bits(local),
+            remote: addr_bits(remote),
+            ports: u64::from(iface) << 32 | u64::from(local_port) << 16 | u64::from(remote_port),
+            meta: u16::from(protocol) << 2
+                | u16::from(local.is_ipv6()) << 1
+                | u16::from(remote.is_ipv6()),
+        }
+    }
+}
+
+/// An address as a number (IPv4 in the low 32 bits); callers keep the family apart.
+fn addr_bits(addr: IpAddr) -> u128 {
+    match addr {
+        IpAddr::V4(a) => u128::from(u32::from(a)),
+        IpAddr::V6(a) => u128::from(a),
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -247,13 +278,75 @@ struct Conn {
     /// False while only replies were seen.
     opener_seen: bool,
     last: u64,
+    /// The rules the opener's records are attributed to, once one was allowed: the same
+    /// for every record of the connection (interface, direction, remote address, protocol
+    /// and destination port are all in its key, and the engine does not change).
+    rules: CachedRules,
+}
+
+/// Up to [`CachedRules::MAX`] rule indices, in `(group id, rule id)` order.
+#[derive(Debug, Clone, Copy)]
+struct CachedRules {
+    /// How many of `idx` hold rules; [`CachedRules::NONE`] when nothing is cached (not yet
+    /// allowed, or more rules than fit).
+    len: u8,
+    idx: [u32; Self::MAX],
+}
+
+impl CachedRules {
+    const MAX: usize = 4;
+    const NONE: u8 = u8::MAX;
+    const EMPTY: Self = Self {
+        len: Self::NONE,
+        idx: [0; Self::MAX],
+    };
+
+    fn new(rules: &[u32]) -> Self {
+        let mut res = Self::EMPTY;
+        if let (Some(dst), Ok(len)) = (res.idx.get_mut(..rules.len()), u8::try_from(rules.len())) {
+            dst.copy_from_slice(rules);
+            res.len = len;
+        }
+        res
+    }
+
+    fn get(&self) -> Option<&[u32]> {
+        self.idx.get(..usize::from(self.len))
+    }
 }
 
 struct Iface<'s> {
     id: &'s EniId,
     class: Option<InterfaceClass>,
-    addrs: Vec<IpAddr>,
+    addrs: Addrs,
     observed: bool,
+}
+
+/// An interface's addresses, the first few inline (read for every record without a
+/// direction; a pointer to follow would be one more cache miss).
+struct Addrs {
+    inline: [IpAddr; Self::INLINE],
+    n_inline: usize,
+    more: Vec<IpAddr>,
+}
+
+impl Addrs {
+    const INLINE: usize = 3;
+
+    fn new(all: &[IpAddr]) -> Self {
+        let mut inline = [IpAddr::from([0u8; 4]); Self::INLINE];
+        let n_inline = all.len().min(Self::INLINE);
+        inline[..n_inline].copy_from_slice(&all[..n_inline]);
+        Self {
+            inline,
+            n_inline,
+            more: all[n_inline..].to_vec(),
+        }
+    }
+
+    fn contains(&self, addr: &IpAddr) -> bool {
+        self.inline[..self.n_inline].contains(addr) || self.more.contains(addr)
+    }
 }
 
 #[derive(Default)]
@@ -264,10 +357,33 @@ struct Stats {
     bytes: u64,
     first: u64,
     last: u64,
-    peers: FxHashSet<IpAddr>,
+    /// Distinct peers, by family (numbers hash in one or two words; `IpAddr` hashes a
+    /// discriminant and a byte slice).
+    peers_v4: FxHashSet<u32>,
+    peers_v6: FxHashSet<u128>,
     peers_truncated: bool,
     ports: FxHashSet<(u8, u16)>,
     ports_truncated: bool,
+}
+
+impl Stats {
+    fn n_peers(&self) -> usize {
+        self.peers_v4.len() + self.peers_v6.len()
+    }
+
+    fn has_peer(&self, peer: IpAddr) -> bool {
+        match peer {
+            IpAddr::V4(a) => self.peers_v4.contains(&u32::from(a)),
+            IpAddr::V6(a) => self.peers_v6.contains(&u128::from(a)),
+        }
+    }
+
+    fn insert_peer(&mut self, peer: IpAddr) {
+        match peer {
+            IpAddr::V4(a) => self.peers_v4.insert(u32::from(a)),
+            IpAddr::V6(a) => self.peers_v6.insert(u128::from(a)),
+        };
+    }
 }
 
 /// Attributes records one at a time; [`Attributor::finish`] reports.
@@ -276,7 +392,10 @@ pub struct Attributor<'s> {
     snapshot: &'s Snapshot,
     engine: &'s Engine,
     config: FlowConfig,
-    iface_index: FxHashMap<&'s str, u32>,
+    /// Interfaces by [`iface_key`] (no string to follow and compare on a hit), and by
+    /// name for ids that have none.
+    iface_index: FxHashMap<u128, u32>,
+    odd_ifaces: FxHashMap<&'s str, u32>,
     ifaces: Vec<Iface<'s>>,
     rule_index: FxHashMap<RuleMatch, u32>,
     /// The same, by the address of the engine's `RuleMatch` (stable: the engine is borrowed
@@ -297,14 +416,19 @@ impl<'s> Attributor<'s> {
     pub fn new(snapshot: &'s Snapshot, engine: &'s Engine, config: FlowConfig) -> Self {
         let mut ifaces = Vec::with_capacity(snapshot.enis.len());
         let mut iface_index = FxHashMap::default();
+        let mut odd_ifaces = FxHashMap::default();
         for (id, eni) in &snapshot.enis {
             let mut addrs: Vec<IpAddr> = eni.private_addrs().collect();
             addrs.extend(eni.public_ipv4.map(IpAddr::V4));
-            iface_index.insert(id.as_str(), index_u32(ifaces.len()));
+            let idx = index_u32(ifaces.len());
+            match iface_key(id.as_str()) {
+                Some(key) => iface_index.insert(key, idx),
+                None => odd_ifaces.insert(id.as_str(), idx),
+            };
             ifaces.push(Iface {
                 id,
                 class: engine.class_of(id).ok(),
-                addrs,
+                addrs: Addrs::new(&addrs),
                 observed: false,
             });
         }
@@ -331,6 +455,7 @@ impl<'s> Attributor<'s> {
             engine,
             config,
             iface_index,
+            odd_ifaces,
             ifaces,
             rule_index,
             by_address: FxHashMap::default(),
@@ -383,7 +508,11 @@ impl<'s> Attributor<'s> {
     }
 
     fn judge(&mut self, o: &Observation<'_>) -> Outcome {
-        let Some(&iface) = self.iface_index.get(o.interface) else {
+        let found = match iface_key(o.interface) {
+            Some(key) => self.iface_index.get(&key),
+            None => self.odd_ifaces.get(o.interface),
+        };
+        let Some(&iface) = found else {
             return Outcome::UnknownInterface;
         };
         let info = &mut self.ifaces[iface as usize];
@@ -400,25 +529,41 @@ impl<'s> Attributor<'s> {
             Direction::Ingress => (o.dst, o.src, o.dst_port, o.src_port),
             Direction::Egress => (o.src, o.dst, o.src_port, o.dst_port),
         };
-        let key = ConnKey {
+        let key = ConnKey::new(
             iface,
-            protocol: o.protocol,
-            local,
-            local_port,
-            remote,
-            remote_port,
-        };
+            o.protocol,
+            (local, local_port),
+            (remote, remote_port),
+        );
         self.latest = self.latest.max(o.end);
         self.sweep();
 
-        let known = self.conns.get(&key).copied();
-        if let Some(c) = known
+        let known = self.conns.get_mut(&key);
+        if let Some(c) = known.as_deref()
             && c.opener != direction
             && o.accepted
         {
             self.touch(key, o.end);
             return Outcome::Reply { inferred: false };
         }
+        // A further record of a connection whose opener was allowed: its rules are known,
+        // and its peer and port are in their sets already.
+        if let Some(c) = known
+            && c.opener == direction
+            && c.opener_seen
+            && o.accepted
+            && let Some(rules) = c.rules.get()
+        {
+            c.last = c.last.max(o.end);
+            self.matched.extend_from_slice(rules);
+            let n = self.matched.len();
+            self.count(o, remote, false);
+            return Outcome::Allowed {
+                rules: n,
+                new_flow: false,
+            };
+        }
+        let known = self.conns.get(&key).copied();
 
         // The rules that admit this record as the opening direction.
         let engine = self.engine;
@@ -469,6 +614,17 @@ impl<'s> Attributor<'s> {
         }
         let new_flow = !known.is_some_and(|c| c.opener == direction && c.opener_seen);
         self.remember(key, direction, true, o.end);
+        if let Some(c) = self.conns.get_mut(&key) {
+            c.rules = CachedRules::new(&self.matched);
+        }
+        self.count(o, remote, new_flow);
+        Outcome::Allowed { rules: n, new_flow }
+    }
+
+    /// Counts `o` for every rule in `matched`: a continuing flow's peer and port were
+    /// counted with its first record (or found their sets full), so only a new one's are.
+    fn count(&mut self, o: &Observation<'_>, remote: IpAddr, new_flow: bool) {
+        let port = (o.protocol, port_of(o.protocol, o.dst_port));
         for &i in &self.matched {
             let s = &mut self.stats[i as usize];
             s.records += 1;
@@ -479,15 +635,17 @@ impl<'s> Attributor<'s> {
                 s.first = o.start;
             }
             s.last = s.last.max(o.end);
+            if !new_flow {
+                continue;
+            }
             // One hash while the set has room; a full set only checks membership.
             if !s.peers_truncated {
-                if s.peers.len() < self.config.max_peers {
-                    s.peers.insert(remote);
-                } else if !s.peers.contains(&remote) {
+                if s.n_peers() < self.config.max_peers {
+                    s.insert_peer(remote);
+                } else if !s.has_peer(remote) {
                     s.peers_truncated = true;
                 }
             }
-            let port = (o.protocol, port_of(o.protocol, o.dst_port));
             if !s.ports_truncated {
                 if s.ports.len() < self.config.max_ports {
                     s.ports.insert(port);
@@ -496,7 +654,6 @@ impl<'s> Attributor<'s> {
                 }
             }
         }
-        Outcome::Allowed { rules: n, new_flow }
     }
 
     fn touch(&mut self, key: ConnKey, end: u64) {
@@ -517,6 +674,7 @@ impl<'s> Attributor<'s> {
                     opener,
                     opener_seen,
                     last: end,
+                    rules: CachedRules::EMPTY,
                 });
             }
         }
@@ -585,7 +743,10 @@ impl<'s> Attributor<'s> {
                 }
                 continue;
             }
-            let mut peers: Vec<IpAddr> = stats.peers.into_iter().collect();
+            let mut peers: Vec<IpAddr> = (stats.peers_v4.iter())
+                .map(|&a| IpAddr::V4(a.into()))
+                .chain(stats.peers_v6.iter().map(|&a| IpAddr::V6(a.into())))
+                .collect();
             peers.sort_unstable();
             let mut ports: Vec<(u8, u16)> = stats.ports.into_iter().collect();
             ports.sort_unstable();
@@ -625,6 +786,26 @@ impl<'s> Attributor<'s> {
             suggestions,
         }
     }
+}
+
+/// An interface id as a number: its hex digits, tagged with their count so that `eni-0001`
+/// and `eni-00001` stay apart. `None` for anything but `eni-` followed by 1..=29 lowercase
+/// hex digits (such ids are looked up by name).
+fn iface_key(id: &str) -> Option<u128> {
+    let hex = id.strip_prefix("eni-")?;
+    if hex.is_empty() || hex.len() > 29 {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for b in hex.bytes() {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => return None,
+        };
+        value = value << 4 | u128::from(digit);
+    }
+    Some(value | (hex.len() as u128) << 116)
 }
 
 /// A table index: snapshots hold far fewer than 2^32 interfaces or rules.

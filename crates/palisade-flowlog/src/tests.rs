@@ -172,6 +172,43 @@ proptest! {
         prop_assert_eq!(parse_addr(&t), t.parse::<IpAddr>().ok());
     }
 
+    #[test]
+    fn any_ipv6_text_reads_as_std_reads_it(t in "[0-9a-fA-F:]{0,41}") {
+        prop_assert_eq!(parse_addr(&t), t.parse::<IpAddr>().ok());
+    }
+
+    // IPv6 addresses as `Display` writes them (zero runs compressed) and in full, with
+    // leading zeros, upper case and an embedded IPv4 tail (left to `std`).
+    #[test]
+    fn ipv6_addresses_read_as_std_reads_them(groups in any::<[u16; 8]>(), zeros in any::<u8>()) {
+        let mut groups = groups;
+        for (i, g) in groups.iter_mut().enumerate() {
+            if zeros & (1 << i) != 0 {
+                *g = 0;
+            }
+        }
+        let a = std::net::Ipv6Addr::from(groups);
+        let full: Vec<String> = groups.iter().map(|g| format!("{g:04X}")).collect();
+        for t in [a.to_string(), full.join(":"), format!("::ffff:{}", std::net::Ipv4Addr::from(u32::from(groups[0]) << 16 | u32::from(groups[1])))] {
+            prop_assert_eq!(parse_addr(&t), t.parse::<IpAddr>().ok(), "{}", t);
+        }
+    }
+
+    // Numbers read as `std` reads digit strings, up to 20 digits (past `u64::MAX` or not).
+    #[test]
+    fn numbers_read_as_std_reads_them(t in "[0-9]{0,20}|1844674407370955161[0-9]|[0-9]{0,5}[a/:]?") {
+        prop_assert_eq!(number::<u64>(&t), t.parse::<u64>().ok());
+        prop_assert_eq!(number::<u16>(&t), t.parse::<u16>().ok());
+    }
+
+    // The word-at-a-time scan splits exactly as a split at every space would, runs of
+    // spaces, ends and multi-byte characters included.
+    #[test]
+    fn tokens_are_the_words_between_spaces(line in "( {0,3}[a-z0-9.é\\PC]{0,11}){0,14} {0,2}") {
+        let words: Vec<&str> = line.split(' ').filter(|t| !t.is_empty()).collect();
+        prop_assert_eq!(Tokens::new(&line).collect::<Vec<_>>(), words);
+    }
+
     // Whatever the line, parsing answers (never panics); a record printed in the default
     // format reads back as itself.
     #[test]

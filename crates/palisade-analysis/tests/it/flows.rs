@@ -393,6 +393,83 @@ proptest! {
     }
 }
 
+proptest! {
+    // A connection's later records take the rules of its first allowed one from the
+    // connection table instead of the engine: they must be the engine's answer still, and
+    // a run with every record logged twice must report the same rules, flows, peers and
+    // ports, with twice the records, packets and bytes.
+    #[test]
+    fn a_connections_later_records_keep_its_rules(
+        (snap, packets) in palisade_testkit::strategies::snapshot_and_packets(24),
+        accept in prop::collection::vec(any::<bool>(), 24),
+    ) {
+        let w = World::from_snapshot(snap);
+        let engine = compile(&w.snap);
+        let mut once = Attributor::new(&w.snap, &engine, FlowConfig::default());
+        let mut twice = Attributor::new(&w.snap, &engine, FlowConfig::default());
+        for (pkt, &accepted) in packets.iter().zip(&accept) {
+            let (proto, dport) = match pkt.payload {
+                Payload::Tcp { dst_port } => (6, dst_port),
+                Payload::Udp { dst_port } => (17, dst_port),
+                Payload::Other(n) if ![1, 6, 17, 58].contains(&n) => (n, 0),
+                _ => continue,
+            };
+            let Some(local) = local_of(&w, pkt) else { continue };
+            let (src, dst) = match pkt.direction {
+                Direction::Ingress => (pkt.remote, local),
+                Direction::Egress => (local, pkt.remote),
+            };
+            let o = Observation {
+                interface: pkt.interface.as_str(),
+                src, dst, src_port: 33000, dst_port: dport, protocol: proto,
+                packets: 3, bytes: 180, start: 1, end: 2, accepted,
+                direction: Some(pkt.direction), tcp_flags: None,
+            };
+            once.observe(&o);
+            let first = twice.observe(&o);
+            let first_rules: Vec<RuleMatch> = twice.last_rules().cloned().collect();
+            let again = twice.observe(&o);
+            let again_rules: Vec<RuleMatch> = twice.last_rules().cloned().collect();
+            if let Outcome::Allowed { rules, .. } = first {
+                prop_assert_eq!(again, Outcome::Allowed { rules, new_flow: false });
+                prop_assert_eq!(&again_rules, &first_rules);
+                prop_assert_eq!(again_rules, engine.decide(pkt).unwrap().matches);
+            }
+        }
+        let (once, twice) = (once.finish(), twice.finish());
+        prop_assert_eq!(once.used.len(), twice.used.len());
+        for (u1, u2) in once.used.iter().zip(&twice.used) {
+            prop_assert_eq!((&u1.group_id, &u1.rule.id), (&u2.group_id, &u2.rule.id));
+            prop_assert_eq!((u1.flows, &u1.peers, &u1.ports), (u2.flows, &u2.peers, &u2.ports));
+            prop_assert_eq!(
+                (2 * u1.records, 2 * u1.packets, 2 * u1.bytes),
+                (u2.records, u2.packets, u2.bytes)
+            );
+        }
+        prop_assert_eq!(once.unused, twice.unused);
+        prop_assert_eq!(once.suggestions, twice.suggestions);
+    }
+}
+
+#[test]
+fn an_interface_id_is_matched_exactly() {
+    let w = world();
+    let engine = compile(&w.snap);
+    let mut a = Attributor::new(&w.snap, &engine, FlowConfig::default());
+    let at = |eni| obs(eni, "198.51.100.7", 40000, "10.0.0.10", 443, 6, true);
+    assert!(matches!(a.observe(&at(WEB)), Outcome::Allowed { .. }));
+    // One zero fewer or more, upper case, no prefix: other interfaces, none of them known.
+    for other in [
+        "eni-0000001",
+        "eni-000000001",
+        "eni-0000000A",
+        "ENI-00000001",
+        "00000001",
+    ] {
+        assert_eq!(a.observe(&at(other)), Outcome::UnknownInterface, "{other}");
+    }
+}
+
 #[test]
 fn peers_and_ports_are_bounded() {
     let w = world();
