@@ -2,7 +2,7 @@
 //! attributed on one core, in bounded memory.
 //!
 //! ```sh
-//! cargo bench -p palisade --bench flows -- [--records 10000000] [--rules 10000] [--seed 1]
+//! cargo bench -p palisade --bench flows -- [--records 10000000] [--rules 10000] [--seed 1] [--recurring]
 //! ```
 //!
 //! The account is testkit's generated one (`--rules` rules). Records are drawn from its
@@ -11,7 +11,8 @@
 //! ones followed by their reply. Lines are made a chunk (64k) at a time with fresh source
 //! ports and times, so connections keep arriving and the tracked-connection table must
 //! forget old ones; only parsing and attribution are timed (this thread's CPU time), not
-//! making the lines. Prints
+//! making the lines (`--recurring` keeps each packet's source port instead, so its
+//! connections recur all run long, as long-lived ones do across windows). Prints
 //! records/s for parsing alone and for parsing + attribution, the connections tracked at
 //! the end and the process's peak resident memory.
 
@@ -34,6 +35,9 @@ struct Args {
     records: usize,
     rules: usize,
     seed: u64,
+    /// Reuse each packet's source port in every chunk, so its connections recur all run
+    /// long (a log of long-lived connections) instead of being new each chunk.
+    recurring: bool,
 }
 
 fn args() -> Args {
@@ -41,6 +45,7 @@ fn args() -> Args {
         records: 10_000_000,
         rules: 10_000,
         seed: 1,
+        recurring: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -49,6 +54,7 @@ fn args() -> Args {
             "--records" => a.records = value().expect("--records N"),
             "--rules" => a.rules = value().expect("--rules N"),
             "--seed" => a.seed = value().map(|v: usize| v as u64).expect("--seed N"),
+            "--recurring" => a.recurring = true,
             // cargo bench passes --bench; nothing else is ours.
             _ => {}
         }
@@ -150,7 +156,10 @@ fn main() {
                 break;
             }
             let mix = (i as u64).wrapping_mul(0x9e37_79b9).wrapping_add(chunk_no);
-            let port = 32768 + ((mix >> 7) % 28000) as u16;
+            // Each chunk moves every port by a step coprime to the range, so a packet's
+            // connection is new in each chunk (the range wraps only after 28,000 chunks).
+            let step = if args.recurring { 0 } else { chunk_no * 7_919 };
+            let port = 32768 + (((mix >> 7) + step) % 28000) as u16;
             n += lines_for(
                 &snap,
                 &engine,
