@@ -392,7 +392,7 @@ pub struct Attributor<'s> {
     snapshot: &'s Snapshot,
     engine: &'s Engine,
     config: FlowConfig,
-    /// Interfaces by [`iface_key`] (no string to follow and compare on a hit), and by
+    /// Interfaces by [`EniId::numeric_key`] (no string to follow and compare on a hit), and by
     /// name for ids that have none.
     iface_index: FxHashMap<u128, u32>,
     odd_ifaces: FxHashMap<&'s str, u32>,
@@ -421,7 +421,7 @@ impl<'s> Attributor<'s> {
             let mut addrs: Vec<IpAddr> = eni.private_addrs().collect();
             addrs.extend(eni.public_ipv4.map(IpAddr::V4));
             let idx = index_u32(ifaces.len());
-            match iface_key(id.as_str()) {
+            match EniId::numeric_key(id.as_str()) {
                 Some(key) => iface_index.insert(key, idx),
                 None => odd_ifaces.insert(id.as_str(), idx),
             };
@@ -508,7 +508,7 @@ impl<'s> Attributor<'s> {
     }
 
     fn judge(&mut self, o: &Observation<'_>) -> Outcome {
-        let found = match iface_key(o.interface) {
+        let found = match EniId::numeric_key(o.interface) {
             Some(key) => self.iface_index.get(&key),
             None => self.odd_ifaces.get(o.interface),
         };
@@ -786,26 +786,6 @@ impl<'s> Attributor<'s> {
             suggestions,
         }
     }
-}
-
-/// An interface id as a number: its hex digits, tagged with their count so that `eni-0001`
-/// and `eni-00001` stay apart. `None` for anything but `eni-` followed by 1..=29 lowercase
-/// hex digits (such ids are looked up by name).
-fn iface_key(id: &str) -> Option<u128> {
-    let hex = id.strip_prefix("eni-")?;
-    if hex.is_empty() || hex.len() > 29 {
-        return None;
-    }
-    let mut value: u128 = 0;
-    for b in hex.bytes() {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        value = value << 4 | u128::from(digit);
-    }
-    Some(value | (hex.len() as u128) << 116)
 }
 
 /// A table index: snapshots hold far fewer than 2^32 interfaces or rules.

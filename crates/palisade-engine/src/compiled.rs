@@ -47,7 +47,7 @@ use crate::packet::{DecideError, Decision, Packet, Payload, RuleMatch, Verdict};
 /// A snapshot compiled for fast decisions. Build it with [`compile`].
 #[derive(Debug, Clone)]
 pub struct Engine {
-    /// Interface → group-set index, keyed by [`eni_key`] (ids are hex numbers).
+    /// Interface → group-set index, keyed by [`EniId::numeric_key`] (ids are hex numbers).
     interfaces: FxHashMap<u128, u32>,
     /// Interfaces whose id does not read as `eni-` + lowercase hex (none, by `EniId`'s
     /// invariant; kept so that lookups stay exact whatever ids arrive).
@@ -131,7 +131,7 @@ impl Engine {
     /// that decide many packets of one interface resolve it once. Valid until the engine
     /// is updated.
     pub fn class_of(&self, interface: &EniId) -> Result<InterfaceClass, DecideError> {
-        let idx = match eni_key(interface) {
+        let idx = match EniId::numeric_key(interface.as_str()) {
             Some(key) => self.interfaces.get(&key),
             None => self.odd_interfaces.get(interface),
         };
@@ -217,7 +217,7 @@ impl Engine {
                     idx
                 }
             };
-            match eni_key(&eni.id) {
+            match EniId::numeric_key(eni.id.as_str()) {
                 Some(key) => interfaces.insert(key, idx),
                 None => odd_interfaces.insert(eni.id.clone(), idx),
             };
@@ -276,27 +276,6 @@ impl Engine {
     }
 }
 
-/// An interface id as a number: its hex digits, tagged with their count so that `eni-0001`
-/// and `eni-00001` stay apart. Hashing and comparing it is cheaper than the string. `None`
-/// for anything but `eni-` followed by 1..=29 lowercase hex digits.
-#[inline]
-fn eni_key(id: &EniId) -> Option<u128> {
-    let hex = id.as_str().strip_prefix("eni-")?;
-    if hex.is_empty() || hex.len() > 29 {
-        return None;
-    }
-    let mut value: u128 = 0;
-    for b in hex.bytes() {
-        let digit = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            _ => return None,
-        };
-        value = value << 4 | u128::from(digit);
-    }
-    Some(value | (hex.len() as u128) << 116)
-}
-
 fn dir_idx(direction: Direction) -> usize {
     match direction {
         Direction::Ingress => 0,
@@ -345,31 +324,5 @@ fn build_policy(snapshot: &Snapshot, groups: Vec<GroupId>, ref_keys: &mut RefKey
         ],
         groups,
         prefix_lists,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(s: &str) -> Option<u128> {
-        eni_key(&s.parse().expect("valid interface id"))
-    }
-
-    #[test]
-    fn eni_keys_are_injective_on_valid_ids() {
-        let ids = [
-            "eni-0000000a",
-            "eni-0000000000000000a",
-            "eni-0000000b",
-            "eni-fffffffffffffffff",
-        ];
-        let keys: Vec<Option<u128>> = ids.iter().map(|s| key(s)).collect();
-        assert!(keys.iter().all(Option::is_some));
-        for (i, a) in keys.iter().enumerate() {
-            for b in &keys[i + 1..] {
-                assert_ne!(a, b);
-            }
-        }
     }
 }

@@ -118,6 +118,30 @@ id_type!(
 id_type!(
     /// A network interface (ENI) id.
     EniId, "eni-", Ec2ErrorCode::InvalidNetworkInterfaceIdMalformed, "network interface");
+
+impl EniId {
+    /// An interface id as a number: its hex digits, tagged with their count so that
+    /// `eni-0001` and `eni-00001` stay apart. Hashing and comparing it is cheaper than the
+    /// string (the engine's and flow attribution's per-packet lookups). `None` for anything
+    /// but `eni-` followed by 1..=29 lowercase hex digits; `id` need not be a valid id.
+    #[inline]
+    pub fn numeric_key(id: &str) -> Option<u128> {
+        let hex = id.strip_prefix(Self::PREFIX)?;
+        if hex.is_empty() || hex.len() > 29 {
+            return None;
+        }
+        let mut value: u128 = 0;
+        for b in hex.bytes() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                _ => return None,
+            };
+            value = value << 4 | u128::from(digit);
+        }
+        Some(value | (hex.len() as u128) << 116)
+    }
+}
 id_type!(
     /// A managed prefix list id.
     PrefixListId, "pl-", Ec2ErrorCode::InvalidPrefixListIdMalformed, "prefix list");
@@ -193,6 +217,23 @@ impl fmt::Display for AccountId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eni_keys_are_injective_on_valid_ids() {
+        let ids = [
+            "eni-0000000a",
+            "eni-0000000000000000a",
+            "eni-0000000b",
+            "eni-fffffffffffffffff",
+        ];
+        let keys: Vec<Option<u128>> = ids.iter().map(|s| EniId::numeric_key(s)).collect();
+        assert!(keys.iter().all(Option::is_some));
+        for (i, a) in keys.iter().enumerate() {
+            for b in &keys[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+    }
 
     #[test]
     fn ids_parse_and_reject() {
