@@ -330,6 +330,43 @@ fn local_of(w: &World, pkt: &Packet) -> Option<IpAddr> {
         .find(|a| a.is_ipv4() == pkt.remote.is_ipv4())
 }
 
+/// `pkt` as its interface's flow log records it (source port 33000, with `packets` and
+/// `bytes`), or `None` for what the test skips: ICMP (a flow log has only the protocol
+/// number: 6 and 17 read as TCP and UDP), or no address of the family on the interface.
+fn record_of<'p>(
+    w: &World,
+    pkt: &'p Packet,
+    accepted: bool,
+    (packets, bytes): (u64, u64),
+) -> Option<Observation<'p>> {
+    let (protocol, dst_port) = match pkt.payload {
+        Payload::Tcp { dst_port } => (6, dst_port),
+        Payload::Udp { dst_port } => (17, dst_port),
+        Payload::Other(n) if ![1, 6, 17, 58].contains(&n) => (n, 0),
+        _ => return None,
+    };
+    let local = local_of(w, pkt)?;
+    let (src, dst) = match pkt.direction {
+        Direction::Ingress => (pkt.remote, local),
+        Direction::Egress => (local, pkt.remote),
+    };
+    Some(Observation {
+        interface: pkt.interface.as_str(),
+        src,
+        dst,
+        src_port: 33000,
+        dst_port,
+        protocol,
+        packets,
+        bytes,
+        start: 1,
+        end: 2,
+        accepted,
+        direction: Some(pkt.direction),
+        tcp_flags: None,
+    })
+}
+
 proptest! {
     // Every record that is not a reply is attributed to exactly the rules `decide` names,
     // and every reply is one the other direction's rules (or an earlier record) opened.
@@ -342,24 +379,7 @@ proptest! {
         let engine = compile(&w.snap);
         let mut a = Attributor::new(&w.snap, &engine, FlowConfig::default());
         for (pkt, &accepted) in packets.iter().zip(&accept) {
-            let (proto, dport) = match pkt.payload {
-                Payload::Tcp { dst_port } => (6, dst_port),
-                Payload::Udp { dst_port } => (17, dst_port),
-                // A flow log has only the protocol number: 6 and 17 read as TCP and UDP.
-                Payload::Other(n) if ![1, 6, 17, 58].contains(&n) => (n, 0),
-                _ => continue,
-            };
-            let Some(local) = local_of(&w, pkt) else { continue };
-            let (src, dst) = match pkt.direction {
-                Direction::Ingress => (pkt.remote, local),
-                Direction::Egress => (local, pkt.remote),
-            };
-            let o = Observation {
-                interface: pkt.interface.as_str(),
-                src, dst, src_port: 33000, dst_port: dport, protocol: proto,
-                packets: 1, bytes: 60, start: 1, end: 2, accepted,
-                direction: Some(pkt.direction), tcp_flags: None,
-            };
+            let Some(o) = record_of(&w, pkt, accepted, (1, 60)) else { continue };
             let decision = engine.decide(pkt).unwrap();
             let outcome = a.observe(&o);
             let got: Vec<RuleMatch> = a.last_rules().cloned().collect();
@@ -408,23 +428,7 @@ proptest! {
         let mut once = Attributor::new(&w.snap, &engine, FlowConfig::default());
         let mut twice = Attributor::new(&w.snap, &engine, FlowConfig::default());
         for (pkt, &accepted) in packets.iter().zip(&accept) {
-            let (proto, dport) = match pkt.payload {
-                Payload::Tcp { dst_port } => (6, dst_port),
-                Payload::Udp { dst_port } => (17, dst_port),
-                Payload::Other(n) if ![1, 6, 17, 58].contains(&n) => (n, 0),
-                _ => continue,
-            };
-            let Some(local) = local_of(&w, pkt) else { continue };
-            let (src, dst) = match pkt.direction {
-                Direction::Ingress => (pkt.remote, local),
-                Direction::Egress => (local, pkt.remote),
-            };
-            let o = Observation {
-                interface: pkt.interface.as_str(),
-                src, dst, src_port: 33000, dst_port: dport, protocol: proto,
-                packets: 3, bytes: 180, start: 1, end: 2, accepted,
-                direction: Some(pkt.direction), tcp_flags: None,
-            };
+            let Some(o) = record_of(&w, pkt, accepted, (3, 180)) else { continue };
             once.observe(&o);
             let first = twice.observe(&o);
             let first_rules: Vec<RuleMatch> = twice.last_rules().cloned().collect();

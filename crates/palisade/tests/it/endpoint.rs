@@ -38,36 +38,13 @@ impl Server {
         let dir = tempfile::tempdir().unwrap();
         let keys = dir.path().join("keys");
         std::fs::write(&keys, format!("{KEY} {SECRET} {ACCOUNT}\n")).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--db"])
-            .arg(dir.path().join("palisade.db"))
-            .arg("--keys")
-            .arg(&keys)
-            .args(extra)
-            .env_remove("PALISADE_ACCESS_KEY_ID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        // Drains stdout for the server's lifetime; the first line is sent back.
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            for _ in lines {}
-        });
+        let (child, first) = spawn(dir.path(), "127.0.0.1:0", extra);
+        // Owned before anything can fail, so the child is killed on drop.
         let mut server = Self {
             child,
             endpoint: String::new(),
             dir,
         };
-        let first = rx
-            .recv_timeout(START_TIMEOUT)
-            .expect("palisade serve printed no address in time");
         server.endpoint = first
             .strip_prefix("listening on ")
             .unwrap_or_else(|| panic!("unexpected first line: {first}"))
@@ -79,31 +56,8 @@ impl Server {
     pub(crate) fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let keys = self.dir.path().join("keys");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-            .args(["serve", "--listen", self.host(), "--db"])
-            .arg(self.dir.path().join("palisade.db"))
-            .arg("--keys")
-            .arg(&keys)
-            .env_remove("PALISADE_ACCESS_KEY_ID")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(first)) = lines.next() {
-                let _ = tx.send(first);
-            }
-            for _ in lines {}
-        });
+        let (child, first) = spawn(self.dir.path(), self.host(), &[]);
         self.child = child;
-        let first = rx
-            .recv_timeout(START_TIMEOUT)
-            .expect("palisade serve printed no address in time");
         assert_eq!(first, format!("listening on {}", self.endpoint));
     }
 
@@ -174,6 +128,39 @@ impl Server {
         }
         None
     }
+}
+
+/// Starts `palisade serve` on `listen` with the database and keys file in `dir`; returns
+/// the child and its first stdout line (its address), read within [`START_TIMEOUT`]. The
+/// rest of its stdout is drained for the server's lifetime.
+fn spawn(dir: &std::path::Path, listen: &str, extra: &[&str]) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["serve", "--listen", listen, "--db"])
+        .arg(dir.join("palisade.db"))
+        .arg("--keys")
+        .arg(dir.join("keys"))
+        .args(extra)
+        .env_remove("PALISADE_ACCESS_KEY_ID")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut lines = BufReader::new(stdout).lines();
+        if let Some(Ok(first)) = lines.next() {
+            let _ = tx.send(first);
+        }
+        for _ in lines {}
+    });
+    let Ok(first) = rx.recv_timeout(START_TIMEOUT) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("palisade serve printed no address in time");
+    };
+    (child, first)
 }
 
 impl Drop for Server {
