@@ -312,21 +312,37 @@ struct LaunchRow {
     cpu_credits: Option<String>,
 }
 
+/// A rule inside its group's row. Absent and empty fields are left out (a group row is
+/// rewritten whole on every rule change, so its length is a write's cost); rows written
+/// before spell them out as `null`, `false` and `[]`, which read the same.
 #[derive(Serialize, Deserialize)]
 struct RuleRow {
     id: String,
+    #[serde(default, skip_serializing_if = "is_false")]
     egress: bool,
     protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     from: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     to: Option<i64>,
     /// `v4`, `v6`, `pl` or `sg`.
     peer: String,
     value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     vpc: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pcx: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     description: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tags: Vec<(String, String)>,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 fn tags_out(tags: &[Tag]) -> Vec<(String, String)> {
@@ -994,5 +1010,53 @@ mod vpc_attrs_tests {
                 }
             }
         }
+    }
+}
+
+// Rule rows leave out absent fields; rows written before spelled them out.
+#[cfg(test)]
+mod rule_row_tests {
+    use palisade_model::account::{AccountState, Resource};
+    use palisade_model::{Quotas, SeqIdGen};
+
+    use super::{decode, encode};
+
+    #[test]
+    fn compact_rule_rows_round_trip_and_spelled_out_rows_read_the_same() {
+        let mut ids = SeqIdGen::starting_at(1);
+        let st = AccountState::bootstrap(
+            "123456789012".parse().expect("account"),
+            "us-east-1",
+            Quotas::default(),
+            &mut ids,
+        );
+        let (key, group) = st
+            .all_keys()
+            .into_iter()
+            .find_map(|key| match st.get(&key) {
+                Some(r @ Resource::Group(_)) => Some((key, r)),
+                _ => None,
+            })
+            .expect("the default group");
+        let Resource::Group(g) = &group else {
+            unreachable!()
+        };
+        assert!(!g.rules().is_empty(), "the default group has rules");
+        let body = encode(&group);
+        assert!(!body.contains("null"), "absent fields are left out: {body}");
+        assert_eq!(decode(key.id(), &body).expect("decodes"), group);
+        // The same row as written before: every rule field present.
+        let mut json: serde_json::Value = serde_json::from_str(&body).expect("json");
+        for rule in json["rules"].as_array_mut().expect("rules") {
+            let rule = rule.as_object_mut().expect("rule");
+            for field in ["from", "to", "owner", "vpc", "pcx", "description"] {
+                rule.entry(field).or_insert(serde_json::Value::Null);
+            }
+            rule.entry("egress").or_insert(false.into());
+            rule.entry("tags").or_insert(serde_json::json!([]));
+        }
+        let old = json.to_string();
+        assert!(old.len() > body.len());
+        assert_eq!(decode(key.id(), &old).expect("old row decodes"), group);
     }
 }

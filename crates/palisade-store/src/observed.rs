@@ -66,9 +66,14 @@ impl<O: WriteObserver> Store for Observed<O> {
         writes: &mut [BatchWrite<'_>],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let results = self.inner.write_batch(writes)?;
+        // Once per scope: the batch committed as a whole, so one report covers all its
+        // writes of that scope (a batch is mostly one scope's; telling the hub 64 times
+        // cost it 64 version reads).
+        let mut told: Vec<&Scope> = Vec::new();
         for (w, r) in writes.iter().zip(&results) {
-            if r.is_ok() {
+            if r.is_ok() && !told.contains(&w.scope) {
                 self.observer.written(w.scope);
+                told.push(w.scope);
             }
         }
         Ok(results)

@@ -429,10 +429,21 @@ async fn phases(server: &Server, a: &Args, groups: usize) -> anyhow::Result<Vec<
             .await?
             .0,
     );
-    let vpcs = (0..sequential)
-        .map(|_| signed(server.addr, "Action=DescribeVpcs&Version=2016-11-15"))
-        .collect();
-    out.push(measure(server, "DescribeVpcs", vpcs, 1).await?.0);
+    let vpcs = |n: usize| -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|_| signed(server.addr, "Action=DescribeVpcs&Version=2016-11-15"))
+            .collect()
+    };
+    out.push(
+        measure(server, "DescribeVpcs", vpcs(sequential), 1)
+            .await?
+            .0,
+    );
+    out.push(
+        measure(server, "DescribeVpcs", vpcs(a.calls), a.conns)
+            .await?
+            .0,
+    );
     // Writes: one new rule per call on distinct groups (a fresh port per round), then their
     // revocation.
     let perm = |i: usize| {

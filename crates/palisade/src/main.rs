@@ -11,6 +11,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The server's requests allocate on tokio's workers and free on the store thread; glibc's
+// per-thread arenas made that cross-thread traffic a tenth of a write's CPU (malloc,
+// consolidation), mimalloc's free lists do not.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Cloud security groups, built for real: EC2 semantics, enforced with nftables, answered fast.
 #[derive(Debug, Parser)]
 #[command(name = "palisade", version, about, propagate_version = true)]
