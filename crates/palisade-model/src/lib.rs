@@ -45,8 +45,8 @@ pub use ids::{
 };
 pub use routing::{
     AclEntry, AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl,
-    NetworkAclView, Route, RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget,
-    RouteView,
+    NetworkAclView, OtherTarget, OtherTargetKind, Route, RouteDestination, RouteOrigin, RouteTable,
+    RouteTableView, RouteTarget, RouteView,
 };
 pub use rule::{Direction, NewRule, Rule, RuleSpec};
 pub use snapshot::{Snapshot, SnapshotError};

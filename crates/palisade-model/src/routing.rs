@@ -54,6 +54,109 @@ pub enum RouteTarget {
     Peering(PeeringId),
     Instance(InstanceId),
     Eni(EniId),
+    /// A target kept as described but never followed (see [`OtherTarget`]).
+    Other(OtherTarget),
+}
+
+/// The route targets EC2 has and palisade does not model: kept so that real
+/// `describe-route-tables` output imports and exports unchanged, and treated by analysis as
+/// what they are for inbound traffic — not an internet gateway (a NAT gateway or an
+/// egress-only internet gateway carries connections out, never in).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OtherTarget {
+    kind: OtherTargetKind,
+    id: String,
+}
+
+/// What an [`OtherTarget`] is, told by its id's prefix as EC2 spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum OtherTargetKind {
+    NatGateway,
+    TransitGateway,
+    /// A virtual private gateway (`vgw-`, given as `GatewayId`).
+    VpnGateway,
+    EgressOnlyInternetGateway,
+    /// A gateway VPC endpoint (`vpce-`, given as `GatewayId`).
+    VpcEndpoint,
+    CarrierGateway,
+    LocalGateway,
+    /// A Cloud WAN core network (an ARN, `CoreNetworkArn`).
+    CoreNetwork,
+}
+
+impl OtherTargetKind {
+    /// The kind and its describe field, by id prefix.
+    const PREFIXES: [(&'static str, Self); 8] = [
+        ("nat-", Self::NatGateway),
+        ("tgw-", Self::TransitGateway),
+        ("vgw-", Self::VpnGateway),
+        ("eigw-", Self::EgressOnlyInternetGateway),
+        ("vpce-", Self::VpcEndpoint),
+        ("cagw-", Self::CarrierGateway),
+        ("lgw-", Self::LocalGateway),
+        ("arn:", Self::CoreNetwork),
+    ];
+
+    /// The field of a describe-route-tables route (JSON, PascalCase) that names it.
+    pub fn aws_field(self) -> &'static str {
+        match self {
+            Self::NatGateway => "NatGatewayId",
+            Self::TransitGateway => "TransitGatewayId",
+            Self::VpnGateway | Self::VpcEndpoint => "GatewayId",
+            Self::EgressOnlyInternetGateway => "EgressOnlyInternetGatewayId",
+            Self::CarrierGateway => "CarrierGatewayId",
+            Self::LocalGateway => "LocalGatewayId",
+            Self::CoreNetwork => "CoreNetworkArn",
+        }
+    }
+
+    /// What it is, in words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::NatGateway => "NAT gateway",
+            Self::TransitGateway => "transit gateway",
+            Self::VpnGateway => "virtual private gateway",
+            Self::EgressOnlyInternetGateway => "egress-only internet gateway",
+            Self::VpcEndpoint => "gateway VPC endpoint",
+            Self::CarrierGateway => "carrier gateway",
+            Self::LocalGateway => "local gateway",
+            Self::CoreNetwork => "core network",
+        }
+    }
+}
+
+impl OtherTarget {
+    /// The longest id kept (an ARN is the longest EC2 spells).
+    const MAX_ID: usize = 256;
+
+    /// The target with this id, when its prefix names a kind palisade keeps.
+    pub fn parse(id: &str) -> Option<Self> {
+        let (_, kind) = OtherTargetKind::PREFIXES
+            .iter()
+            .find(|(prefix, _)| id.len() > prefix.len() && id.starts_with(prefix))?;
+        let clean = id.len() <= Self::MAX_ID
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-:/_.".contains(&b));
+        clean.then(|| Self {
+            kind: *kind,
+            id: id.to_owned(),
+        })
+    }
+
+    pub fn kind(&self) -> OtherTargetKind {
+        self.kind
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+}
+
+impl std::fmt::Display for OtherTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.id)
+    }
 }
 
 /// How a route came to be (`Origin`).
@@ -205,5 +308,68 @@ impl NetworkAclView {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod other_target_tests {
+    use super::{OtherTarget, OtherTargetKind};
+
+    #[test]
+    fn other_targets_are_told_by_prefix() {
+        let cases = [
+            (
+                "nat-0a1b2c3d4e5f60718",
+                OtherTargetKind::NatGateway,
+                "NatGatewayId",
+            ),
+            (
+                "tgw-0123456789abcdef0",
+                OtherTargetKind::TransitGateway,
+                "TransitGatewayId",
+            ),
+            (
+                "vgw-0123456789abcdef0",
+                OtherTargetKind::VpnGateway,
+                "GatewayId",
+            ),
+            (
+                "eigw-0123456789abcdef0",
+                OtherTargetKind::EgressOnlyInternetGateway,
+                "EgressOnlyInternetGatewayId",
+            ),
+            (
+                "vpce-0123456789abcdef0",
+                OtherTargetKind::VpcEndpoint,
+                "GatewayId",
+            ),
+            (
+                "cagw-0123456789abcdef0",
+                OtherTargetKind::CarrierGateway,
+                "CarrierGatewayId",
+            ),
+            (
+                "lgw-0123456789abcdef0",
+                OtherTargetKind::LocalGateway,
+                "LocalGatewayId",
+            ),
+            (
+                "arn:aws:networkmanager::123456789012:core-network/core-network-0123456789abcdef0",
+                OtherTargetKind::CoreNetwork,
+                "CoreNetworkArn",
+            ),
+        ];
+        for (id, kind, field) in cases {
+            let t = OtherTarget::parse(id).unwrap_or_else(|| panic!("{id} parses"));
+            assert_eq!((t.kind(), t.kind().aws_field(), t.id()), (kind, field, id));
+            assert_eq!(t.to_string(), id);
+        }
+        for bad in ["igw-0123", "nat-", "local", "", "nat-a b", "sg-0123"] {
+            assert_eq!(OtherTarget::parse(bad), None, "{bad}");
+        }
+        assert_eq!(
+            OtherTarget::parse(&format!("nat-{}", "a".repeat(300))),
+            None
+        );
     }
 }

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 // --- routing ---
 use palisade_model::{
     AddressAssociation, ElasticIp, InstanceId, InternetGateway, InternetGatewayId, NetworkAcl,
-    PeeringId, PrefixListId, Route, RouteDestination, RouteTable, RouteTarget,
+    OtherTarget, PeeringId, PrefixListId, Route, RouteDestination, RouteTable, RouteTarget,
 };
 
 use crate::StoreError;
@@ -903,6 +903,7 @@ fn route_target_out(t: &RouteTarget) -> String {
         RouteTarget::Peering(id) => id.to_string(),
         RouteTarget::Instance(id) => id.to_string(),
         RouteTarget::Eni(id) => id.to_string(),
+        RouteTarget::Other(t) => t.id().to_owned(),
     }
 }
 
@@ -913,6 +914,8 @@ fn route_target_in(at: &str, s: &str) -> Result<RouteTarget, StoreError> {
         RouteTarget::Peering(p(at, s)?)
     } else if s.starts_with(InstanceId::PREFIX) {
         RouteTarget::Instance(p(at, s)?)
+    } else if let Some(other) = OtherTarget::parse(s) {
+        RouteTarget::Other(other)
     } else {
         RouteTarget::Eni(p(at, s)?)
     })

@@ -467,6 +467,8 @@ fn routing(scope: &LabScope, vpc_id: &VpcId) -> Routing {
                         Some(eni) => Via::Port(port_name('e', eni.as_str())),
                         None => Via::Blackhole,
                     },
+                    // Not emulated: nothing in the lab answers behind such a target.
+                    RouteTarget::Other(_) => Via::Blackhole,
                 }
             };
             routes.extend(dests.into_iter().map(|d| (d, via.clone())));

@@ -105,6 +105,7 @@ pub fn export(snap: &Snapshot) -> Value {
                     description: e.description.clone(),
                 })
                 .collect(),
+            cidrs: Vec::new(),
             tags: tags(&p.tags),
         })
         .collect();

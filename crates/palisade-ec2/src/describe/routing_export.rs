@@ -2,7 +2,7 @@
 //! VPC), `InternetGateways`, `Addresses` and `NetworkAcls`, added to the export only when the
 //! snapshot has such resources, so snapshots without routing export as before.
 
-use palisade_model::{RouteDestination, RouteTarget, Snapshot};
+use palisade_model::{OtherTargetKind, RouteDestination, RouteTarget, Snapshot};
 use serde_json::Value;
 
 use super::export::tags;
@@ -26,6 +26,20 @@ fn route(destination: &RouteDestination, target: &RouteTarget) -> RouteWire {
         RouteTarget::Peering(p) => w.vpc_peering_connection_id = Some(p.to_string()),
         RouteTarget::Instance(i) => w.instance_id = Some(i.to_string()),
         RouteTarget::Eni(e) => w.network_interface_id = Some(e.to_string()),
+        RouteTarget::Other(t) => {
+            let id = Some(t.id().to_owned());
+            match t.kind() {
+                OtherTargetKind::NatGateway => w.nat_gateway_id = id,
+                OtherTargetKind::TransitGateway => w.transit_gateway_id = id,
+                OtherTargetKind::VpnGateway | OtherTargetKind::VpcEndpoint => w.gateway_id = id,
+                OtherTargetKind::EgressOnlyInternetGateway => {
+                    w.egress_only_internet_gateway_id = id;
+                }
+                OtherTargetKind::CarrierGateway => w.carrier_gateway_id = id,
+                OtherTargetKind::LocalGateway => w.local_gateway_id = id,
+                OtherTargetKind::CoreNetwork => w.core_network_arn = id,
+            }
+        }
     }
     w
 }

@@ -332,7 +332,7 @@ fn routing_import_reports_bad_items() {
     let doc = json!({
         "RouteTables": [{"RouteTableId": "rtb-x", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012"},
                         {"RouteTableId": "rtb-00000000000000002", "VpcId": "vpc-00000000000000001", "OwnerId": "123456789012",
-                         "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"}]}],
+                         "Routes": [{"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat 1"}]}],
         "Addresses": [{"AllocationId": "eipalloc-00000000000000001", "PublicIp": "not-an-ip"}],
     });
     let errors = import_errs(&[("r.json", doc)]);
@@ -341,9 +341,82 @@ fn routing_import_reports_bad_items() {
         codes,
         [
             Some(Ec2ErrorCode::InvalidRouteTableIdMalformed),
-            None,
+            Some(Ec2ErrorCode::InvalidParameterValue),
             Some(Ec2ErrorCode::InvalidParameterValue)
         ],
         "{errors:#?}"
     );
+}
+
+#[test]
+fn routes_to_targets_palisade_does_not_follow_import_and_export_as_described() {
+    // One table as `aws ec2 describe-route-tables` prints it for a private subnet: the local
+    // routes, a NAT gateway for IPv4, an egress-only gateway for IPv6, a transit gateway, a
+    // virtual private gateway and an S3 gateway endpoint.
+    let vpc = "vpc-00000000000000001";
+    let doc = json!({
+        "Vpcs": [{"VpcId": vpc, "OwnerId": "123456789012", "CidrBlock": "10.0.0.0/16",
+                  "Ipv6CidrBlockAssociationSet": [{"Ipv6CidrBlock": "2600:1f18:1:100::/56",
+                                                   "Ipv6CidrBlockState": {"State": "associated"}}]}],
+        "PrefixLists": [{"PrefixListId": "pl-63a5400a", "PrefixListName": "com.amazonaws.us-east-1.s3",
+                         "Cidrs": ["52.216.0.0/15"]}],
+        "RouteTables": [{"RouteTableId": "rtb-00000000000000002", "VpcId": vpc, "OwnerId": "123456789012",
+            "Associations": [], "Tags": [],
+            "Routes": [
+                {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"},
+                {"DestinationIpv6CidrBlock": "2600:1f18:1:100::/56", "GatewayId": "local", "Origin": "CreateRouteTable", "State": "active"},
+                {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-0a1b2c3d4e5f60718", "Origin": "CreateRoute", "State": "active"},
+                {"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-0123456789abcdef0", "Origin": "CreateRoute", "State": "active"},
+                {"DestinationCidrBlock": "172.16.0.0/12", "TransitGatewayId": "tgw-0123456789abcdef0", "Origin": "CreateRoute", "State": "active"},
+                {"DestinationCidrBlock": "192.168.0.0/16", "GatewayId": "vgw-0123456789abcdef0", "Origin": "CreateRoute", "State": "active"},
+                {"DestinationPrefixListId": "pl-63a5400a", "GatewayId": "vpce-0123456789abcdef0", "Origin": "CreateRoute", "State": "active"}
+            ]}],
+    });
+    let snap = import_ok(&[("rtb.json", doc)]);
+    let table = snap.route_tables.values().next().expect("the table");
+    let targets: Vec<(String, &str)> = table
+        .routes
+        .iter()
+        .map(|r| match &r.target {
+            palisade_model::RouteTarget::Other(t) => (t.to_string(), t.kind().aws_field()),
+            other => panic!("{other:?} is not an other target"),
+        })
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            ("nat-0a1b2c3d4e5f60718".to_owned(), "NatGatewayId"),
+            (
+                "eigw-0123456789abcdef0".to_owned(),
+                "EgressOnlyInternetGatewayId"
+            ),
+            ("tgw-0123456789abcdef0".to_owned(), "TransitGatewayId"),
+            ("vgw-0123456789abcdef0".to_owned(), "GatewayId"),
+            ("vpce-0123456789abcdef0".to_owned(), "GatewayId"),
+        ]
+    );
+    // `describe-prefix-lists`' shape: an AWS-managed list of its CIDRs.
+    let list = snap.prefix_lists.values().next().expect("the S3 list");
+    assert!(list.owner.is_aws_managed());
+    assert_eq!(list.family, palisade_model::AddressFamily::Ipv4);
+    assert_eq!(list.entries.len(), 1);
+    // Exported under the same fields, and read back the same.
+    let out = export(&snap);
+    let routes = &out["RouteTables"][0]["Routes"];
+    assert!(
+        routes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["NatGatewayId"] == "nat-0a1b2c3d4e5f60718")
+    );
+    assert!(
+        routes
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["GatewayId"] == "vpce-0123456789abcdef0")
+    );
+    let back = import_ok(&[("export.json", out)]);
+    assert_eq!(back.route_tables, snap.route_tables);
 }

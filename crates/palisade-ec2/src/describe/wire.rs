@@ -301,6 +301,10 @@ pub struct PrefixListWire {
     pub owner_id: Option<String>,
     #[serde(default)]
     pub entries: Vec<PrefixListEntryWire>,
+    /// `describe-prefix-lists`' shape of an AWS-managed list: its CIDRs, and no owner,
+    /// family or entries (read as a list owned by `AWS`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cidrs: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<TagWire>,
 }

@@ -12,7 +12,7 @@ use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use palisade_model::account::ops::{Request, Response};
 use palisade_model::account::{AccountState, AddressTarget};
 use palisade_model::{
-    AddressView, Ec2ErrorCode, InternetGateway, InternetGatewayId, NetworkAclView,
+    AddressView, Ec2ErrorCode, InternetGateway, InternetGatewayId, NetworkAclView, OtherTargetKind,
     RouteDestination, RouteTableView, RouteTarget, RouteView, Tag,
 };
 
@@ -167,7 +167,23 @@ fn route_gateway(r: &RouteView) -> Option<String> {
     match &r.target {
         None => Some("local".to_owned()),
         Some(RouteTarget::Gateway(g)) => Some(g.to_string()),
+        Some(RouteTarget::Other(t)) if other_target_element(t.kind()) == "gatewayId" => {
+            Some(t.id().to_owned())
+        }
         Some(_) => None,
+    }
+}
+
+/// The XML element (camelCase) of a route target kept but not followed.
+fn other_target_element(kind: OtherTargetKind) -> &'static str {
+    match kind {
+        OtherTargetKind::NatGateway => "natGatewayId",
+        OtherTargetKind::TransitGateway => "transitGatewayId",
+        OtherTargetKind::VpnGateway | OtherTargetKind::VpcEndpoint => "gatewayId",
+        OtherTargetKind::EgressOnlyInternetGateway => "egressOnlyInternetGatewayId",
+        OtherTargetKind::CarrierGateway => "carrierGatewayId",
+        OtherTargetKind::LocalGateway => "localGatewayId",
+        OtherTargetKind::CoreNetwork => "coreNetworkArn",
     }
 }
 
@@ -511,8 +527,14 @@ fn route(x: &mut Xml, r: &RouteView, owner: &str) {
         x.leaf("instanceId", i).leaf("instanceOwnerId", owner);
     }
     x.opt("networkInterfaceId", r.eni.as_ref());
-    if let Some(RouteTarget::Peering(p)) = &r.target {
-        x.leaf("vpcPeeringConnectionId", p);
+    match &r.target {
+        Some(RouteTarget::Peering(p)) => {
+            x.leaf("vpcPeeringConnectionId", p);
+        }
+        Some(RouteTarget::Other(t)) if other_target_element(t.kind()) != "gatewayId" => {
+            x.leaf(other_target_element(t.kind()), t);
+        }
+        _ => {}
     }
     x.leaf("state", route_state(r))
         .leaf("origin", r.origin.aws_name());

@@ -307,6 +307,17 @@ impl AccountState {
                     return Err(other_network(&format!("network interface {id}")));
                 }
             }
+            // Never decoded from a request; a state built from described resources may
+            // hold one.
+            RouteTarget::Other(t) => {
+                return Err(err(
+                    Ec2ErrorCode::InvalidParameterValue,
+                    format!(
+                        "palisade does not route through a {}: {t}",
+                        t.kind().describe()
+                    ),
+                ));
+            }
         }
         Ok(())
     }
@@ -468,6 +479,8 @@ impl AccountState {
                     Some(x) => (true, x.instance_id.clone(), Some(e.clone())),
                     None => (false, None, Some(e.clone())),
                 },
+                // As described: palisade cannot tell whether such a target is gone.
+                RouteTarget::Other(_) => (true, None, None),
             };
             routes.push(RouteView {
                 destination: r.destination.clone(),

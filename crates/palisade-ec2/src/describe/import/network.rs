@@ -12,8 +12,8 @@ use palisade_model::{
 
 use super::{At, Ctx, Raw};
 use crate::describe::wire::{
-    CidrStateWire, NetworkInterfaceWire, PeeringVpcInfoWire, PeeringWire, PrefixListWire,
-    SubnetWire, VpcWire,
+    CidrStateWire, NetworkInterfaceWire, PeeringVpcInfoWire, PeeringWire, PrefixListEntryWire,
+    PrefixListWire, SubnetWire, VpcWire,
 };
 
 const BAD: Option<Ec2ErrorCode> = Some(Ec2ErrorCode::InvalidParameterValue);
@@ -171,6 +171,28 @@ impl Ctx {
 
     pub(super) fn prefix_list(&mut self, at: &At, w: &PrefixListWire) -> Option<PrefixList> {
         let id: PrefixListId = self.id(at, "PrefixListId", &w.prefix_list_id)?;
+        // `describe-prefix-lists` (AWS-managed lists only) gives `Cidrs` and nothing else.
+        let listed =
+            (w.owner_id.is_none() && w.entries.is_empty() && !w.cidrs.is_empty()).then(|| {
+                PrefixListWire {
+                    owner_id: Some(AccountId::AWS_MANAGED.to_owned()),
+                    address_family: w.address_family.clone().or_else(|| {
+                        let v6 = w.cidrs.first().is_some_and(|c| c.contains(':'));
+                        Some(if v6 { "IPv6" } else { "IPv4" }.to_owned())
+                    }),
+                    entries: w
+                        .cidrs
+                        .iter()
+                        .map(|c| PrefixListEntryWire {
+                            cidr: c.clone(),
+                            description: None,
+                        })
+                        .collect(),
+                    cidrs: Vec::new(),
+                    ..w.clone()
+                }
+            });
+        let w = listed.as_ref().unwrap_or(w);
         let owner = self.owner(at, w.owner_id.as_deref());
         let family = match w.address_family.as_deref() {
             Some("IPv4") => Some(AddressFamily::Ipv4),

@@ -6,8 +6,8 @@ use std::net::Ipv4Addr;
 
 use ipnet::{Ipv4Net, Ipv6Net};
 use palisade_model::{
-    AccountId, AddressAssociation, Ec2ErrorCode, ElasticIp, InternetGateway, NetworkAcl, Route,
-    RouteDestination, RouteTable, RouteTarget, Snapshot,
+    AccountId, AddressAssociation, Ec2ErrorCode, ElasticIp, InternetGateway, NetworkAcl,
+    OtherTarget, Route, RouteDestination, RouteTable, RouteTarget, Snapshot,
 };
 
 use super::{At, Ctx};
@@ -97,10 +97,29 @@ impl Ctx {
             RouteTarget::Peering(self.id(at, field, p)?)
         } else if let Some(g) = r.gateway_id.as_deref().filter(|g| g.starts_with("igw-")) {
             RouteTarget::Gateway(self.id(at, field, g)?)
+        } else if let Some(id) = [
+            &r.nat_gateway_id,
+            &r.transit_gateway_id,
+            &r.egress_only_internet_gateway_id,
+            &r.carrier_gateway_id,
+            &r.local_gateway_id,
+            &r.core_network_arn,
+            &r.gateway_id,
+        ]
+        .into_iter()
+        .find_map(Option::as_deref)
+        {
+            // NAT, transit, virtual private gateways and the rest: kept, never followed.
+            let Some(other) = OtherTarget::parse(id) else {
+                let msg =
+                    format!("a route to {destination} with a target palisade does not know: {id}");
+                self.err(at, field, BAD, msg);
+                return None;
+            };
+            RouteTarget::Other(other)
         } else {
-            // NAT, transit and virtual private gateways are not modelled.
-            let msg = format!("a route to {destination} with a target palisade does not model");
-            self.err(at, field, None, msg);
+            let msg = format!("a route to {destination} without a target");
+            self.err(at, field, Some(Ec2ErrorCode::MissingParameter), msg);
             return None;
         };
         Some(Route {
