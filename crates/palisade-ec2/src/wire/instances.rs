@@ -194,6 +194,14 @@ pub(super) fn modify_eni(p: &Params) -> Result<Request, QueryError> {
     if let Some(v) = p.bool("SourceDestCheck.Value")? {
         attributes.push(EniAttribute::SourceDestCheck(v));
     }
+    let conntrack = p.member("ConnectionTrackingSpecification");
+    if !conntrack.is_empty() {
+        attributes.push(EniAttribute::ConnectionTracking {
+            tcp_established: conntrack.int("TcpEstablishedTimeout")?,
+            udp_stream: conntrack.int("UdpStreamTimeout")?,
+            udp: conntrack.int("UdpTimeout")?,
+        });
+    }
     let attachment = p.member("Attachment");
     if !attachment.is_empty() {
         attributes.push(EniAttribute::DeleteOnTermination {
@@ -573,6 +581,14 @@ fn eni(x: &mut Xml, v: &EniView, o: &Origin<'_>) {
         .leaf("sourceDestCheck", v.source_dest_check)
         .leaf("interfaceType", "interface");
     group_set(x, &v.groups);
+    let ct = e.conntrack;
+    if ct != palisade_model::ConntrackConfig::default() {
+        x.node("connectionTrackingConfiguration", |x| {
+            x.leaf("tcpEstablishedTimeout", ct.tcp_established())
+                .leaf("udpStreamTimeout", ct.udp_stream())
+                .leaf("udpTimeout", ct.udp());
+        });
+    }
     if let Some(a) = &v.attachment {
         x.node("attachment", |x| {
             let at = &a.attachment;

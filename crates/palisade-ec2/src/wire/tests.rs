@@ -804,6 +804,28 @@ fn attach_detach_and_attribute_decoding() {
         ],
     );
     check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &ConnectionTrackingSpecification.TcpEstablishedTimeout=120\
+         &ConnectionTrackingSpecification.UdpTimeout=45",
+        expect![[r#"
+            ModifyNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    ConnectionTracking {
+                        tcp_established: Some(
+                            120,
+                        ),
+                        udp_stream: None,
+                        udp: Some(
+                            45,
+                        ),
+                    },
+                ),
+            }"#]],
+    );
+    check(
         "Action=DescribeNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
          &Attribute=groupSet",
         expect![[r#"
