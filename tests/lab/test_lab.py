@@ -386,3 +386,129 @@ def test_group_reference_across_accounts_through_a_peering(lab):
     lab.serve(server["InstanceId"], "tcp:5432")
     assert lab.eventually(client["InstanceId"], "tcp", server["v4"], 5432)
     assert not lab.probe(other["InstanceId"], "tcp", server["v4"], 5432)
+
+
+def forwarded(lab, instance_id):
+    """IP datagrams the instance's namespace has forwarded (`Ip: ForwDatagrams`)."""
+    out = lab.run(instance_id, "cat", "/proc/net/snmp").stdout.splitlines()
+    names, values = [line.split() for line in out if line.startswith("Ip:")][:2]
+    return int(values[names.index("ForwDatagrams")])
+
+
+def test_middlebox_route_more_specific_than_local_and_source_dest_check(lab):
+    # Subnets a and b route each other's block (more specific than the VPC's local route)
+    # to appliance c in a third subnet. On EC2 a group reference does not admit traffic a
+    # middlebox forwards (USE-CASES "middlebox"); a CIDR rule does; with its
+    # source/destination check on, the appliance forwards nothing.
+    ec2 = lab.ec2
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
+                  for i in (1, 2, 3))
+    ga = lab.group("mb-a", vpc)
+    gb = lab.group("mb-b", vpc, ingress=[tcp(80, v4=None, groups=[ga])])
+    gc = lab.group("mb-appliance", vpc, ingress=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+    a = lab.launch(sa, [ga])
+    b = lab.launch(sb, [gb])
+    c = lab.launch(sc, [gc])
+    a_id, c_id = a["InstanceId"], c["InstanceId"]
+    lab.serve(b["InstanceId"], "tcp:80")
+    assert lab.probe(a_id, "tcp", b["v4"], 80), "directly, the reference to a's group admits a"
+
+    c_eni = c["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    # Only a subnet's whole block, only towards an interface or instance.
+    with pytest.raises(ec2.exceptions.ClientError) as e:
+        ec2.create_route(RouteTableId=ec2.create_route_table(VpcId=vpc)["RouteTable"][
+            "RouteTableId"], DestinationCidrBlock="10.40.2.0/25", NetworkInterfaceId=c_eni)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    for subnet, other in ((sa, "10.40.2.0/24"), (sb, "10.40.1.0/24")):
+        rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
+        ec2.create_route(RouteTableId=rt, DestinationCidrBlock=other, NetworkInterfaceId=c_eni)
+    cidr_a = tcp(80, [{"CidrIp": a["v4"] + "/32"}])
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+
+    # Source/destination check on (the default): the appliance drops what is not its own.
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80)
+    assert forwarded(lab, c_id) == 0
+
+    # Off: a's traffic passes c, and b's CIDR rule for a's address admits it.
+    ec2.modify_instance_attribute(InstanceId=c_id, SourceDestCheck={"Value": False})
+    assert lab.eventually(a_id, "tcp", b["v4"], 80), "forwarded by c, allowed by the CIDR rule"
+    assert forwarded(lab, c_id) > 0, "the traffic went through the appliance"
+    # Without the CIDR rule only the reference to a's group is left: it does not admit
+    # what c forwards.
+    ec2.revoke_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80), "the reference does not admit forwarded traffic"
+    # The appliance's own groups judge the hop too: without its ingress rule, nothing
+    # reaches it to forward.
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80)
+    ec2.revoke_security_group_ingress(GroupId=gc, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    ec2.authorize_security_group_ingress(GroupId=gc, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80)
+
+    # On again: the appliance stops forwarding.
+    ec2.modify_instance_attribute(InstanceId=c_id, SourceDestCheck={"Value": True})
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    before = forwarded(lab, c_id)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80)
+    assert forwarded(lab, c_id) == before
+
+
+def router_timeouts(lab, vpc, proto, addr, port):
+    """The remaining timeouts (seconds) of the router's conntrack entries to addr:port."""
+    out = subprocess.run(
+        ["ip", "netns", "exec", f"{lab.prefix}-{vpc}", "conntrack", "-L", "-p", proto,
+         "--dst", addr, "--dport", str(port)], capture_output=True, text=True).stdout
+    return [int(line.split()[2]) for line in out.splitlines() if line.strip()]
+
+
+def test_interface_conntrack_timeouts_reach_the_router(lab, net):
+    if subprocess.run(["which", "conntrack"], capture_output=True).returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("conntrack is missing")
+        pytest.skip("SKIP: conntrack (conntrack-tools) is missing")
+    g = lab.group("ct", net["vpc"], ingress=[
+        tcp(7300, [{"CidrIp": "10.20.0.0/16"}]),
+        {"IpProtocol": "udp", "FromPort": 7301, "ToPort": 7301,
+         "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+    client = lab.launch(net["subnet"], [lab.group("ct-client", net["vpc"])])
+    server = lab.launch(net["subnet"], [g])
+    lab.serve(server["InstanceId"], "tcp:7300", "udp:7301")
+    cid, addr = client["InstanceId"], server["v4"]
+
+    # EC2's defaults: UDP 30 s, TCP established 5 days.
+    assert lab.probe(cid, "udp", addr, 7301)
+    assert 0 < max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) <= 30
+
+    eni = server["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    lab.ec2.modify_network_interface_attribute(
+        NetworkInterfaceId=eni,
+        ConnectionTrackingSpecification={"UdpTimeout": 60, "TcpEstablishedTimeout": 120})
+    got = lab.ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])[
+        "NetworkInterfaces"][0]["ConnectionTrackingConfiguration"]
+    assert got == {"TcpEstablishedTimeout": 120, "UdpStreamTimeout": 180, "UdpTimeout": 60}
+    with pytest.raises(lab.ec2.exceptions.ClientError) as e:
+        lab.ec2.modify_network_interface_attribute(
+            NetworkInterfaceId=eni, ConnectionTrackingSpecification={"UdpTimeout": 61})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+    # A new flow to the interface gets its timeouts (a flow's first packet sets them).
+    deadline = time.time() + 5
+    while True:
+        assert lab.probe(cid, "udp", addr, 7301)
+        if max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) > 30:
+            break
+        assert time.time() < deadline, "the interface's UdpTimeout never reached the router"
+        time.sleep(0.1)
+    assert max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) <= 60
+    ex = stream(lab, cid, addr, 7300)
+    assert ex()
+    established = router_timeouts(lab, net["vpc"], "tcp", addr, 7300)
+    assert established and 0 < max(established) <= 120, established
