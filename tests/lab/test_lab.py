@@ -512,3 +512,31 @@ def test_interface_conntrack_timeouts_reach_the_router(lab, net):
     assert ex()
     established = router_timeouts(lab, net["vpc"], "tcp", addr, 7300)
     assert established and 0 < max(established) <= 120, established
+
+
+def test_conntrack_timeouts_given_at_launch_and_on_create(lab, net):
+    if subprocess.run(["which", "conntrack"], capture_output=True).returncode != 0:
+        pytest.skip("SKIP: conntrack (conntrack-tools) is missing")
+    spec = {"UdpTimeout": 50, "UdpStreamTimeout": 90}
+    eni = lab.ec2.create_network_interface(SubnetId=net["subnet"],
+                                           ConnectionTrackingSpecification=spec)
+    got = eni["NetworkInterface"]["ConnectionTrackingConfiguration"]
+    assert got == {"TcpEstablishedTimeout": 432000, **spec}
+    lab.ec2.delete_network_interface(
+        NetworkInterfaceId=eni["NetworkInterface"]["NetworkInterfaceId"])
+
+    g = lab.group("ct-launch", net["vpc"], ingress=[
+        {"IpProtocol": "udp", "FromPort": 7302, "ToPort": 7302,
+         "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+    inst = lab.ec2.run_instances(
+        ImageId="ami-12345678", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [g],
+                            "ConnectionTrackingSpecification": spec}])["Instances"][0]
+    sid = inst["InstanceId"]
+    lab.wait_wired(sid)
+    addr = inst["PrivateIpAddress"]
+    client = lab.launch(net["subnet"], [lab.group("ct-launch-client", net["vpc"])])
+    lab.serve(sid, "udp:7302")
+    assert lab.probe(client["InstanceId"], "udp", addr, 7302)
+    left = max(router_timeouts(lab, net["vpc"], "udp", addr, 7302))
+    assert 30 < left <= 50, left

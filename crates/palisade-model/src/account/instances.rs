@@ -155,6 +155,8 @@ pub struct NicSpec {
     pub description: String,
     /// Default: true for a created interface, false for an existing one.
     pub delete_on_termination: Option<bool>,
+    /// `ConnectionTrackingSpecification` of a created interface.
+    pub conntrack: ConntrackConfig,
 }
 
 /// One attribute ModifyInstanceAttribute changes.
@@ -281,6 +283,10 @@ impl AccountState {
                             .map(|n| n.description.clone())
                             .unwrap_or_default(),
                         tags: new.eni_tags.clone(),
+                        conntrack: primary_nic
+                            .as_ref()
+                            .map(|n| n.conntrack)
+                            .unwrap_or_default(),
                     },
                     ids,
                 )?,
@@ -314,6 +320,7 @@ impl AccountState {
                             addresses: nic.addresses.clone(),
                             description: nic.description.clone(),
                             tags: new.eni_tags.clone(),
+                            conntrack: nic.conntrack,
                         },
                         ids,
                     )?,

@@ -96,6 +96,7 @@ fn delete_group_dependencies() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
@@ -236,6 +237,7 @@ fn eni_group_sets_are_checked() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
@@ -311,6 +313,7 @@ fn attached_interfaces_follow_the_instance() {
         addresses: AddressSpec::default(),
         description: String::new(),
         tags: vec![],
+        conntrack: Default::default(),
     };
     let kept = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
     let gone = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
@@ -640,6 +643,7 @@ fn routes_more_specific_than_local_need_a_subnet_block_and_an_interface() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
@@ -696,6 +700,7 @@ fn interface_conntrack_timeouts_are_checked_and_merged() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
