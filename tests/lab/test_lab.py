@@ -401,13 +401,13 @@ def test_middlebox_route_more_specific_than_local_and_source_dest_check(lab):
     # middlebox forwards (USE-CASES "middlebox"); a CIDR rule does; with its
     # source/destination check on, the appliance forwards nothing.
     ec2 = lab.ec2
-    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
-    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.40.{i}.0/24")["Subnet"]["SubnetId"]
+    vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.41.{i}.0/24")["Subnet"]["SubnetId"]
                   for i in (1, 2, 3))
     ga = lab.group("mb-a", vpc)
     gb = lab.group("mb-b", vpc, ingress=[tcp(80, v4=None, groups=[ga])])
     gc = lab.group("mb-appliance", vpc, ingress=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
     a = lab.launch(sa, [ga])
     b = lab.launch(sb, [gb])
     c = lab.launch(sc, [gc])
@@ -419,9 +419,9 @@ def test_middlebox_route_more_specific_than_local_and_source_dest_check(lab):
     # Only a subnet's whole block, only towards an interface or instance.
     with pytest.raises(ec2.exceptions.ClientError) as e:
         ec2.create_route(RouteTableId=ec2.create_route_table(VpcId=vpc)["RouteTable"][
-            "RouteTableId"], DestinationCidrBlock="10.40.2.0/25", NetworkInterfaceId=c_eni)
+            "RouteTableId"], DestinationCidrBlock="10.41.2.0/25", NetworkInterfaceId=c_eni)
     assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
-    for subnet, other in ((sa, "10.40.2.0/24"), (sb, "10.40.1.0/24")):
+    for subnet, other in ((sa, "10.41.2.0/24"), (sb, "10.41.1.0/24")):
         rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
         ec2.create_route(RouteTableId=rt, DestinationCidrBlock=other, NetworkInterfaceId=c_eni)
@@ -447,10 +447,10 @@ def test_middlebox_route_more_specific_than_local_and_source_dest_check(lab):
     ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
     assert lab.eventually(a_id, "tcp", b["v4"], 80)
     ec2.revoke_security_group_ingress(GroupId=gc, IpPermissions=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
     assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
     ec2.authorize_security_group_ingress(GroupId=gc, IpPermissions=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.40.0.0/16"}]}])
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
     assert lab.eventually(a_id, "tcp", b["v4"], 80)
 
     # On again: the appliance stops forwarding.
