@@ -540,3 +540,46 @@ def test_conntrack_timeouts_given_at_launch_and_on_create(lab, net):
     assert lab.probe(client["InstanceId"], "udp", addr, 7302)
     left = max(router_timeouts(lab, net["vpc"], "udp", addr, 7302))
     assert 30 < left <= 50, left
+
+
+def test_middlebox_over_ipv6(lab):
+    # The same topology with IPv6 only in the rules: subnet blocks /64 of the VPC's /56.
+    ec2 = lab.ec2
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"][
+        "VpcId"]
+    v6 = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0][
+        "Ipv6CidrBlock"]
+    prefix = v6.split("::/")[0].rsplit(":", 1)[0] + ":"
+    base = int(v6.split("::/")[0].rsplit(":", 1)[1] or "0", 16)
+    blocks = [f"{prefix}{base + i:x}::/64" for i in (1, 2, 3)]
+    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24",
+                                    Ipv6CidrBlock=blocks[i - 1])["Subnet"]["SubnetId"]
+                  for i in (1, 2, 3))
+    ga = lab.group("mb6-a", vpc)
+    gb = lab.group("mb6-b", vpc, ingress=[tcp(80, v4=None, groups=[ga])])
+    gc = lab.group("mb6-appliance", vpc, ingress=[
+        {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": v6}]}])
+    a = lab.launch(sa, [ga], ipv6=1)
+    b = lab.launch(sb, [gb], ipv6=1)
+    c = lab.launch(sc, [gc], ipv6=1)
+    a_id, b6 = a["InstanceId"], b["v6"][0]
+    lab.serve(b["InstanceId"], "tcp:80")
+    assert lab.probe(a_id, "tcp", b6, 80), "directly, the reference admits a"
+    c_eni = c["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    for subnet, other in ((sa, blocks[1]), (sb, blocks[0])):
+        rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
+        ec2.create_route(RouteTableId=rt, DestinationIpv6CidrBlock=other,
+                         NetworkInterfaceId=c_eni)
+    assert lab.eventually(a_id, "tcp", b6, 80, want=False), "check on: not forwarded"
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=c_eni,
+                                           SourceDestCheck={"Value": False})
+    cidr_a = tcp(80, v4=None, v6=[{"CidrIpv6": a["v6"][0] + "/128"}])
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b6, 80), "forwarded by c, allowed by the CIDR rule"
+    snmp6 = dict(line.split() for line in lab.run(c["InstanceId"], "cat", "/proc/net/snmp6")
+                 .stdout.splitlines() if line.strip())
+    assert int(snmp6["Ip6OutForwDatagrams"]) > 0, "the traffic went through the appliance"
+    ec2.revoke_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b6, 80, want=False)
+    assert not lab.probe(a_id, "tcp", b6, 80), "the reference does not admit forwarded traffic"
