@@ -386,3 +386,200 @@ def test_group_reference_across_accounts_through_a_peering(lab):
     lab.serve(server["InstanceId"], "tcp:5432")
     assert lab.eventually(client["InstanceId"], "tcp", server["v4"], 5432)
     assert not lab.probe(other["InstanceId"], "tcp", server["v4"], 5432)
+
+
+def forwarded(lab, instance_id):
+    """IP datagrams the instance's namespace has forwarded (`Ip: ForwDatagrams`)."""
+    out = lab.run(instance_id, "cat", "/proc/net/snmp").stdout.splitlines()
+    names, values = [line.split() for line in out if line.startswith("Ip:")][:2]
+    return int(values[names.index("ForwDatagrams")])
+
+
+def test_middlebox_route_more_specific_than_local_and_source_dest_check(lab):
+    # Subnets a and b route each other's block (more specific than the VPC's local route)
+    # to appliance c in a third subnet. On EC2 a group reference does not admit traffic a
+    # middlebox forwards (USE-CASES "middlebox"); a CIDR rule does; with its
+    # source/destination check on, the appliance forwards nothing.
+    ec2 = lab.ec2
+    vpc = ec2.create_vpc(CidrBlock="10.41.0.0/16")["Vpc"]["VpcId"]
+    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.41.{i}.0/24")["Subnet"]["SubnetId"]
+                  for i in (1, 2, 3))
+    ga = lab.group("mb-a", vpc)
+    gb = lab.group("mb-b", vpc, ingress=[tcp(80, v4=None, groups=[ga])])
+    gc = lab.group("mb-appliance", vpc, ingress=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
+    a = lab.launch(sa, [ga])
+    b = lab.launch(sb, [gb])
+    c = lab.launch(sc, [gc])
+    a_id, c_id = a["InstanceId"], c["InstanceId"]
+    lab.serve(b["InstanceId"], "tcp:80")
+    assert lab.probe(a_id, "tcp", b["v4"], 80), "directly, the reference to a's group admits a"
+
+    c_eni = c["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    # Only a subnet's whole block, only towards an interface or instance.
+    with pytest.raises(ec2.exceptions.ClientError) as e:
+        ec2.create_route(RouteTableId=ec2.create_route_table(VpcId=vpc)["RouteTable"][
+            "RouteTableId"], DestinationCidrBlock="10.41.2.0/25", NetworkInterfaceId=c_eni)
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+    for subnet, other in ((sa, "10.41.2.0/24"), (sb, "10.41.1.0/24")):
+        rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
+        ec2.create_route(RouteTableId=rt, DestinationCidrBlock=other, NetworkInterfaceId=c_eni)
+    cidr_a = tcp(80, [{"CidrIp": a["v4"] + "/32"}])
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+
+    # Source/destination check on (the default): the appliance drops what is not its own.
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80)
+    assert forwarded(lab, c_id) == 0
+
+    # Off: a's traffic passes c, and b's CIDR rule for a's address admits it.
+    ec2.modify_instance_attribute(InstanceId=c_id, SourceDestCheck={"Value": False})
+    assert lab.eventually(a_id, "tcp", b["v4"], 80), "forwarded by c, allowed by the CIDR rule"
+    assert forwarded(lab, c_id) > 0, "the traffic went through the appliance"
+    # Without the CIDR rule only the reference to a's group is left: it does not admit
+    # what c forwards.
+    ec2.revoke_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80), "the reference does not admit forwarded traffic"
+    # The appliance's own groups judge the hop too: without its ingress rule, nothing
+    # reaches it to forward.
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80)
+    ec2.revoke_security_group_ingress(GroupId=gc, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    ec2.authorize_security_group_ingress(GroupId=gc, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "10.41.0.0/16"}]}])
+    assert lab.eventually(a_id, "tcp", b["v4"], 80)
+
+    # On again: the appliance stops forwarding.
+    ec2.modify_instance_attribute(InstanceId=c_id, SourceDestCheck={"Value": True})
+    assert lab.eventually(a_id, "tcp", b["v4"], 80, want=False)
+    before = forwarded(lab, c_id)
+    assert not lab.probe(a_id, "tcp", b["v4"], 80)
+    assert forwarded(lab, c_id) == before
+
+
+def router_timeouts(lab, vpc, proto, addr, port):
+    """The remaining timeouts (seconds) of the router's conntrack entries to addr:port."""
+    out = subprocess.run(
+        ["ip", "netns", "exec", f"{lab.prefix}-{vpc}", "conntrack", "-L", "-p", proto,
+         "--dst", addr, "--dport", str(port)], capture_output=True, text=True).stdout
+    return [int(line.split()[2]) for line in out.splitlines() if line.strip()]
+
+
+def test_interface_conntrack_timeouts_reach_the_router(lab, net):
+    if subprocess.run(["which", "conntrack"], capture_output=True).returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("conntrack is missing")
+        pytest.skip("SKIP: conntrack (conntrack-tools) is missing")
+    g = lab.group("ct", net["vpc"], ingress=[
+        tcp(7300, [{"CidrIp": "10.20.0.0/16"}]),
+        {"IpProtocol": "udp", "FromPort": 7301, "ToPort": 7301,
+         "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+    client = lab.launch(net["subnet"], [lab.group("ct-client", net["vpc"])])
+    server = lab.launch(net["subnet"], [g])
+    lab.serve(server["InstanceId"], "tcp:7300", "udp:7301")
+    cid, addr = client["InstanceId"], server["v4"]
+
+    # EC2's defaults: UDP 30 s, TCP established 5 days.
+    assert lab.probe(cid, "udp", addr, 7301)
+    assert 0 < max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) <= 30
+
+    eni = server["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    lab.ec2.modify_network_interface_attribute(
+        NetworkInterfaceId=eni,
+        ConnectionTrackingSpecification={"UdpTimeout": 60, "TcpEstablishedTimeout": 120})
+    got = lab.ec2.describe_network_interfaces(NetworkInterfaceIds=[eni])[
+        "NetworkInterfaces"][0]["ConnectionTrackingConfiguration"]
+    assert got == {"TcpEstablishedTimeout": 120, "UdpStreamTimeout": 180, "UdpTimeout": 60}
+    with pytest.raises(lab.ec2.exceptions.ClientError) as e:
+        lab.ec2.modify_network_interface_attribute(
+            NetworkInterfaceId=eni, ConnectionTrackingSpecification={"UdpTimeout": 61})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterValue"
+
+    # A new flow to the interface gets its timeouts (a flow's first packet sets them).
+    deadline = time.time() + 5
+    while True:
+        assert lab.probe(cid, "udp", addr, 7301)
+        if max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) > 30:
+            break
+        assert time.time() < deadline, "the interface's UdpTimeout never reached the router"
+        time.sleep(0.1)
+    assert max(router_timeouts(lab, net["vpc"], "udp", addr, 7301)) <= 60
+    ex = stream(lab, cid, addr, 7300)
+    assert ex()
+    established = router_timeouts(lab, net["vpc"], "tcp", addr, 7300)
+    assert established and 0 < max(established) <= 120, established
+
+
+def test_conntrack_timeouts_given_at_launch_and_on_create(lab, net):
+    if subprocess.run(["which", "conntrack"], capture_output=True).returncode != 0:
+        pytest.skip("SKIP: conntrack (conntrack-tools) is missing")
+    spec = {"UdpTimeout": 50, "UdpStreamTimeout": 90}
+    eni = lab.ec2.create_network_interface(SubnetId=net["subnet"],
+                                           ConnectionTrackingSpecification=spec)
+    got = eni["NetworkInterface"]["ConnectionTrackingConfiguration"]
+    assert got == {"TcpEstablishedTimeout": 432000, **spec}
+    lab.ec2.delete_network_interface(
+        NetworkInterfaceId=eni["NetworkInterface"]["NetworkInterfaceId"])
+
+    g = lab.group("ct-launch", net["vpc"], ingress=[
+        {"IpProtocol": "udp", "FromPort": 7302, "ToPort": 7302,
+         "IpRanges": [{"CidrIp": "10.20.0.0/16"}]}])
+    inst = lab.ec2.run_instances(
+        ImageId="ami-12345678", MinCount=1, MaxCount=1,
+        NetworkInterfaces=[{"DeviceIndex": 0, "SubnetId": net["subnet"], "Groups": [g],
+                            "ConnectionTrackingSpecification": spec}])["Instances"][0]
+    sid = inst["InstanceId"]
+    lab.wait_wired(sid)
+    addr = inst["PrivateIpAddress"]
+    client = lab.launch(net["subnet"], [lab.group("ct-launch-client", net["vpc"])])
+    lab.serve(sid, "udp:7302")
+    assert lab.probe(client["InstanceId"], "udp", addr, 7302)
+    left = max(router_timeouts(lab, net["vpc"], "udp", addr, 7302))
+    assert 30 < left <= 50, left
+
+
+def test_middlebox_over_ipv6(lab):
+    # The same topology with IPv6 only in the rules: subnet blocks /64 of the VPC's /56.
+    ec2 = lab.ec2
+    vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16", AmazonProvidedIpv6CidrBlock=True)["Vpc"][
+        "VpcId"]
+    v6 = ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["Ipv6CidrBlockAssociationSet"][0][
+        "Ipv6CidrBlock"]
+    prefix = v6.split("::/")[0].rsplit(":", 1)[0] + ":"
+    base = int(v6.split("::/")[0].rsplit(":", 1)[1] or "0", 16)
+    blocks = [f"{prefix}{base + i:x}::/64" for i in (1, 2, 3)]
+    sa, sb, sc = (ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.42.{i}.0/24",
+                                    Ipv6CidrBlock=blocks[i - 1])["Subnet"]["SubnetId"]
+                  for i in (1, 2, 3))
+    ga = lab.group("mb6-a", vpc)
+    gb = lab.group("mb6-b", vpc, ingress=[tcp(80, v4=None, groups=[ga])])
+    gc = lab.group("mb6-appliance", vpc, ingress=[
+        {"IpProtocol": "-1", "Ipv6Ranges": [{"CidrIpv6": v6}]}])
+    a = lab.launch(sa, [ga], ipv6=1)
+    b = lab.launch(sb, [gb], ipv6=1)
+    c = lab.launch(sc, [gc], ipv6=1)
+    a_id, b6 = a["InstanceId"], b["v6"][0]
+    lab.serve(b["InstanceId"], "tcp:80")
+    assert lab.probe(a_id, "tcp", b6, 80), "directly, the reference admits a"
+    c_eni = c["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    for subnet, other in ((sa, blocks[1]), (sb, blocks[0])):
+        rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=rt, SubnetId=subnet)
+        ec2.create_route(RouteTableId=rt, DestinationIpv6CidrBlock=other,
+                         NetworkInterfaceId=c_eni)
+    assert lab.eventually(a_id, "tcp", b6, 80, want=False), "check on: not forwarded"
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=c_eni,
+                                           SourceDestCheck={"Value": False})
+    cidr_a = tcp(80, v4=None, v6=[{"CidrIpv6": a["v6"][0] + "/128"}])
+    ec2.authorize_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b6, 80), "forwarded by c, allowed by the CIDR rule"
+    snmp6 = dict(line.split() for line in lab.run(c["InstanceId"], "cat", "/proc/net/snmp6")
+                 .stdout.splitlines() if line.strip())
+    assert int(snmp6["Ip6OutForwDatagrams"]) > 0, "the traffic went through the appliance"
+    ec2.revoke_security_group_ingress(GroupId=gb, IpPermissions=[cidr_a])
+    assert lab.eventually(a_id, "tcp", b6, 80, want=False)
+    assert not lab.probe(a_id, "tcp", b6, 80), "the reference does not admit forwarded traffic"

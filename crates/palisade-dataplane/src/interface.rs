@@ -12,6 +12,9 @@ use thiserror::Error;
 pub struct LocalInterface {
     pub eni: EniId,
     ifname: String,
+    /// The instance forwards others' traffic through this interface: its source/destination
+    /// check is off, so anti-spoofing does not drop what it sends from other addresses.
+    forwards: bool,
 }
 
 /// A malformed `ENI_ID=IFNAME` mapping.
@@ -38,11 +41,27 @@ impl LocalInterface {
         Ok(Self {
             eni,
             ifname: ifname.to_owned(),
+            forwards: false,
         })
+    }
+
+    /// The same interface with its source/destination check off (EC2 UG "Source/destination
+    /// checking"): what it sends from addresses not its own is forwarded traffic, which the
+    /// ruleset lets through anti-spoofing but marks so that no group reference admits it.
+    #[must_use]
+    pub fn forwarding(self) -> Self {
+        Self {
+            forwards: true,
+            ..self
+        }
     }
 
     pub fn ifname(&self) -> &str {
         &self.ifname
+    }
+
+    pub fn forwards(&self) -> bool {
+        self.forwards
     }
 }
 

@@ -19,6 +19,7 @@ use super::plan::{
     GATEWAY_PORT, INTERNET_V4, INTERNET_V6, LINK_FAR_V4, LINK_FAR_V6, LINK_NEAR_V4, LINK_NEAR_V6,
     Nic, PeerLink, Plan, RouterPlan, Via, instance_ns, internet_ns, port_name, router_ns,
 };
+use super::timeouts::timeouts_text;
 use crate::apply::{ApplyError, Nft};
 use crate::render::{RenderError, Renderer};
 use crate::ruleset::Ruleset;
@@ -61,18 +62,22 @@ enum How {
     Dev { dev: String, via: Option<IpAddr> },
 }
 
-/// A policy rule: `to` or `from` a block, looking up a table.
+/// A policy rule: `to` a block (entering from `iif`), looking up a table.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 struct RuleEntry {
     pref: u32,
-    from: bool,
+    iif: Option<String>,
     net: IpNet,
     table: u32,
 }
 
 /// Table 100 holds the VPC's local routes (one per instance address); policy rule 100
-/// sends the VPC's own blocks there, rule 200 the rest by source subnet.
+/// sends the VPC's own blocks there, rules 200 the rest by the subnet of the port it
+/// entered from (`iif`). Rules 50 come
+/// first: a route more specific than the local one (a subnet's block to a middlebox) for
+/// what enters from the ports of the subnets whose table has it.
 const LOCAL_TABLE: u32 = 100;
+const MORE_SPECIFIC_PREF: u32 = 50;
 
 /// What is in force: the plan, each router's ruleset, routes and rules.
 #[derive(Debug)]
@@ -83,6 +88,8 @@ pub struct Fabric {
     /// Each router's render cache: a change re-renders only the groups it touched.
     renderers: BTreeMap<VpcId, Renderer>,
     nat: BTreeMap<VpcId, String>,
+    /// Each router's connection-tracking timeout objects in force (`timeouts`).
+    timeouts: BTreeMap<VpcId, BTreeSet<String>>,
     routes: BTreeMap<String, BTreeSet<RouteEntry>>,
     rules: BTreeMap<String, BTreeSet<RuleEntry>>,
 }
@@ -107,6 +114,7 @@ impl Fabric {
             rulesets: BTreeMap::new(),
             renderers: BTreeMap::new(),
             nat: BTreeMap::new(),
+            timeouts: BTreeMap::new(),
             routes: BTreeMap::new(),
             rules: BTreeMap::new(),
         })
@@ -159,6 +167,16 @@ impl Fabric {
                 nft.load(&nat)?;
                 self.nat.insert(vpc.clone(), nat);
             }
+            let previous = self.timeouts.remove(vpc).unwrap_or_default();
+            match timeouts_text(router, &previous) {
+                Some(t) => {
+                    nft.load(&t.text)?;
+                    self.timeouts.insert(vpc.clone(), t.objects);
+                }
+                None => {
+                    self.timeouts.insert(vpc.clone(), previous);
+                }
+            }
         }
         // 3. Instances and their interfaces.
         let mut started = Vec::new();
@@ -168,6 +186,9 @@ impl Fabric {
             if old.is_none() {
                 new_ns(&ns, false)?;
                 started.push(id.clone());
+            }
+            if old.is_some_and(|o| o.forwards) != inst.forwards {
+                set_forwarding(&ns, inst.forwards)?;
             }
             let old_nics: &[Nic] = old.map_or(&[], |o| &o.nics);
             for nic in old_nics {
@@ -272,6 +293,7 @@ impl Fabric {
                 self.rulesets.remove(vpc);
                 self.renderers.remove(vpc);
                 self.nat.remove(vpc);
+                self.timeouts.remove(vpc);
                 self.routes.remove(&ns);
                 self.rules.remove(&ns);
             }
@@ -333,8 +355,11 @@ fn v6(net: &IpNet) -> &'static str {
 }
 
 fn rule_sel(r: &RuleEntry) -> String {
-    let dir = if r.from { "from" } else { "to" };
-    format!("pref {} {dir} {} lookup {}", r.pref, r.net, r.table)
+    let iif = r
+        .iif
+        .as_ref()
+        .map_or_else(String::new, |i| format!(" iif {i}"));
+    format!("pref {}{iif} to {} lookup {}", r.pref, r.net, r.table)
 }
 
 fn route_line(r: &RouteEntry) -> String {
@@ -376,7 +401,7 @@ fn router_routing(
         });
         rules.insert(RuleEntry {
             pref: 100,
-            from: false,
+            iif: None,
             net: *block,
             table: LOCAL_TABLE,
         });
@@ -401,13 +426,19 @@ fn router_routing(
                 how: How::Unreachable,
             });
         }
-        for src in &table.sources {
-            rules.insert(RuleEntry {
-                pref: 200,
-                from: true,
-                net: *src,
-                table: table.number,
-            });
+        // What leaves a subnet follows the subnet's table: chosen by the port it entered
+        // from, not by its source address, so what an appliance forwards for others
+        // follows the appliance's subnet's table (VPC UG: "Route table rules apply to all
+        // traffic that leaves a subnet").
+        for port in &table.ports {
+            for any in ["0.0.0.0/0", "::/0"] {
+                rules.insert(RuleEntry {
+                    pref: 200,
+                    iif: Some(port.clone()),
+                    net: any.parse().expect("a valid default route"),
+                    table: table.number,
+                });
+            }
         }
         for (dst, via) in &table.routes {
             let v6 = matches!(dst, IpNet::V6(_));
@@ -439,17 +470,43 @@ fn router_routing(
                         via: Some(via),
                     }
                 }
-                Via::Port(port) if router.ports.iter().any(|n| &n.port == port) => How::Dev {
-                    dev: port.clone(),
-                    via: None,
-                },
-                Via::Port(_) => How::Blackhole,
+                // Through the appliance's own address: the instance answers neighbour
+                // discovery for it, not for the destinations it forwards to.
+                Via::Port(port) => {
+                    let nic = router.ports.iter().find(|n| &n.port == port);
+                    let via = nic.and_then(|n| match v6 {
+                        false => n.v4.first().map(|a| IpAddr::V4(a.addr())),
+                        true => n.v6.first().map(|a| IpAddr::V6(*a)),
+                    });
+                    match via {
+                        Some(via) => How::Dev {
+                            dev: port.clone(),
+                            via: Some(via),
+                        },
+                        None => How::Blackhole,
+                    }
+                }
             };
             routes.insert(RouteEntry {
                 table: table.number,
                 dst: *dst,
                 how,
             });
+            // More specific than the local route: for what the table's subnets send,
+            // except what the appliance itself sends on (it would loop).
+            if router.blocks.iter().any(|b| b.contains(dst)) {
+                for port in &table.ports {
+                    if matches!(via, Via::Port(p) if p == port) {
+                        continue;
+                    }
+                    rules.insert(RuleEntry {
+                        pref: MORE_SPECIFIC_PREF,
+                        iif: Some(port.clone()),
+                        net: *dst,
+                        table: table.number,
+                    });
+                }
+            }
         }
     }
     (routes, rules)
@@ -590,12 +647,35 @@ fn new_ns(ns: &str, routes: bool) -> Result<(), LabError> {
             "net.ipv6.conf.all.forwarding=1",
             "net.ipv4.conf.all.rp_filter=0",
             "net.ipv4.conf.default.rp_filter=0",
+            // EC2's default UDP stream timeout (Linux: 120 s); the others already match
+            // ("Idle connection tracking timeout", EC2 UG).
+            "net.netfilter.nf_conntrack_udp_timeout_stream=180",
+        ]);
+    } else {
+        // An instance that forwards sends no redirects: the VPC's router, not the
+        // instance, decides where traffic goes next (set before its interfaces exist,
+        // which take `default`).
+        sysctls.extend([
+            "net.ipv4.conf.all.send_redirects=0",
+            "net.ipv4.conf.default.send_redirects=0",
         ]);
     }
     let mut args = vec!["netns", "exec", ns, "sysctl", "-qw"];
     args.extend(sysctls);
     run_ip(&args)?;
     batch(ns, &["link set lo up".to_owned()])
+}
+
+/// An instance that forwards (its source/destination check off) or stops forwarding.
+fn set_forwarding(ns: &str, on: bool) -> Result<(), LabError> {
+    let v = u8::from(on);
+    let sysctls = [
+        format!("net.ipv4.ip_forward={v}"),
+        format!("net.ipv6.conf.all.forwarding={v}"),
+    ];
+    let mut args = vec!["netns", "exec", ns, "sysctl", "-qw"];
+    args.extend(sysctls.iter().map(String::as_str));
+    run_ip(&args)
 }
 
 /// Kills the namespace's processes, then deletes it (and with it its links).

@@ -7,12 +7,14 @@
 mod fabric;
 mod flowlog;
 mod plan;
+mod timeouts;
 
 pub use fabric::{
     Counters, Fabric, LabError, NAT_TABLE, clean, counters, existing, spawn_user_data,
 };
 pub use flowlog::{Collected, Count, Direction, FLOW_TABLE, FlowKey, FlowRecord, FlowTap, Skipped};
 pub use plan::{
-    INTERNET_V4, INTERNET_V6, InstancePlan, LabInstance, LabScope, Nic, PeerLink, Plan, RouterPlan,
-    Table, Via, World, instance_ns, internet_ns, nic_addrs, router_ns,
+    EniTimeouts, INTERNET_V4, INTERNET_V6, InstancePlan, LabInstance, LabScope, Nic, PeerLink,
+    Plan, RouterPlan, Table, Via, World, instance_ns, internet_ns, nic_addrs, router_ns,
 };
+pub use timeouts::CT_TABLE;

@@ -11,9 +11,14 @@
 //!   holding the interface's private IPv4 and IPv6 addresses, the subnet's router (base + 1)
 //!   as gateway, and no on-link prefix (nothing bypasses the router);
 //! - routing in each router follows the VPC's route tables: traffic to the VPC's own blocks
-//!   is local; other traffic uses the route table of the sender's subnet (its explicit
-//!   association, else the main table), so a peering carries traffic only when both sides'
-//!   tables route it (the reply needs the other side's route);
+//!   is local, unless the table has a route more specific than the local one (a subnet's
+//!   block to a middlebox's interface); other traffic uses the route table of the subnet of
+//!   the port it entered from (its explicit association, else the main table), so a
+//!   peering carries traffic only when both sides' tables route it (the reply needs the
+//!   other side's route), and what an appliance forwards follows the appliance's table;
+//! - an instance whose source/destination check is off forwards (`ip_forward` in its
+//!   namespace) and its primary interface may send from other addresses; otherwise the
+//!   router's anti-spoofing drops them and the instance drops what is not addressed to it;
 //! - an **internet** namespace linked to each VPC with an attached internet gateway; the
 //!   gateway translates each public IPv4 address 1:1 to its private address, statelessly
 //!   (as EC2's gateway does, and so that untracked flows work), and routes the VPC's IPv6
@@ -25,8 +30,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net};
 use palisade_model::account::{AccountState, InstanceState};
 use palisade_model::{
-    EniId, InstanceId, PeeringId, PeeringStatus, RouteDestination, RouteTableView, RouteTarget,
-    Snapshot, VpcId,
+    ConntrackConfig, EniId, InstanceId, PeeringId, PeeringStatus, RouteDestination, RouteTableView,
+    RouteTarget, Snapshot, VpcId,
 };
 
 use crate::interface::LocalInterface;
@@ -56,6 +61,8 @@ pub struct LabInstance {
     pub interfaces: Vec<(u32, EniId)>,
     /// `UserData`, base64 as EC2 keeps it.
     pub user_data: Option<String>,
+    /// The primary interface's source/destination check (off: the instance forwards).
+    pub source_dest_check: bool,
 }
 
 /// What one (account, region) contributes to the lab.
@@ -89,6 +96,7 @@ impl LabScope {
                     .map(|a| (a.device_index, a.eni.clone()))
                     .collect(),
                 user_data: i.launch.user_data.clone(),
+                source_dest_check: i.source_dest_check,
             })
             .collect();
         let snapshot = state.snapshot().clone();
@@ -169,6 +177,9 @@ pub struct InstancePlan {
     pub region: String,
     pub nics: Vec<Nic>,
     pub user_data: Option<String>,
+    /// Source/destination check off: the namespace forwards (`ip_forward`), and its
+    /// primary interface may send from addresses not its own.
+    pub forwards: bool,
 }
 
 /// Where a route table sends a destination.
@@ -178,7 +189,8 @@ pub enum Via {
     Gateway,
     /// The peering link's port.
     Peer(String),
-    /// An instance's interface (a middlebox): its router port.
+    /// An instance's interface (a middlebox): its router port, reached through the
+    /// interface's own address.
     Port(String),
     /// A route whose target is gone or not active: dropped, as EC2's `blackhole`.
     Blackhole,
@@ -188,8 +200,11 @@ pub enum Via {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Table {
     pub number: u32,
-    /// The blocks of the subnets this table applies to (policy rules `from`).
+    /// The blocks of the subnets this table applies to.
     pub sources: Vec<IpNet>,
+    /// The router ports of the interfaces in those subnets: the table routes what enters
+    /// from them (policy rules `iif`).
+    pub ports: Vec<String>,
     pub routes: Vec<(IpNet, Via)>,
 }
 
@@ -206,6 +221,22 @@ pub struct RouterPlan {
     /// Public IPv4 → private, when an internet gateway is attached.
     pub nat: Vec<(Ipv4Addr, Ipv4Addr)>,
     pub gateway: bool,
+    /// The interfaces whose source/destination check is off (primary interfaces of
+    /// instances that forward).
+    pub forwarding: BTreeSet<EniId>,
+    /// The interfaces with connection-tracking timeouts other than EC2's defaults.
+    pub timeouts: Vec<EniTimeouts>,
+}
+
+/// One interface's `ConnectionTrackingSpecification`, as the router applies it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EniTimeouts {
+    pub port: String,
+    pub addrs: Vec<IpAddr>,
+    /// TCP established, UDP stream, UDP (seconds).
+    pub tcp_established: u32,
+    pub udp_stream: u32,
+    pub udp: u32,
 }
 
 impl RouterPlan {
@@ -213,7 +244,13 @@ impl RouterPlan {
     pub fn interfaces(&self) -> Vec<LocalInterface> {
         self.ports
             .iter()
-            .filter_map(|n| LocalInterface::new(n.eni.clone(), &n.port).ok())
+            .filter_map(|n| {
+                let iface = LocalInterface::new(n.eni.clone(), &n.port).ok()?;
+                Some(match self.forwarding.contains(&n.eni) {
+                    true => iface.forwarding(),
+                    false => iface,
+                })
+            })
             .collect()
     }
 }
@@ -320,8 +357,28 @@ impl Plan {
             if nics.is_empty() {
                 continue;
             }
+            let forwards = !inst.source_dest_check;
             for nic in &nics {
-                self.router(scope, &nic.vpc).ports.push(nic.clone());
+                let router = self.router(scope, &nic.vpc);
+                router.ports.push(nic.clone());
+                // EC2 keeps the check per interface; the model keeps the primary's.
+                if forwards && nic.device_index == 0 {
+                    router.forwarding.insert(nic.eni.clone());
+                }
+                let ct = s
+                    .enis
+                    .get(&nic.eni)
+                    .map(|e| e.conntrack)
+                    .unwrap_or_default();
+                if ct != ConntrackConfig::default() {
+                    router.timeouts.push(EniTimeouts {
+                        port: nic.port.clone(),
+                        addrs: nic_addrs(nic),
+                        tcp_established: ct.tcp_established(),
+                        udp_stream: ct.udp_stream(),
+                        udp: ct.udp(),
+                    });
+                }
             }
             self.instances.insert(
                 inst.id.clone(),
@@ -331,6 +388,7 @@ impl Plan {
                     region: scope.region.clone(),
                     nics,
                     user_data: inst.user_data.clone(),
+                    forwards,
                 },
             );
         }
@@ -345,8 +403,21 @@ impl Plan {
             let routing = routing(scope, &vpc);
             let router = self.routers.get_mut(&vpc).expect("listed above");
             router.ports.sort();
+            router.timeouts.sort();
             router.blocks = routing.blocks;
             router.tables = routing.tables;
+            for table in &mut router.tables {
+                table.ports = router
+                    .ports
+                    .iter()
+                    .filter(|n| {
+                        nic_addrs(n)
+                            .iter()
+                            .any(|a| table.sources.iter().any(|s| s.contains(a)))
+                    })
+                    .map(|n| n.port.clone())
+                    .collect();
+            }
             router.gateway = routing.gateway;
             if router.gateway {
                 router.nat = router
@@ -373,6 +444,8 @@ impl Plan {
                 tables: Vec::new(),
                 nat: Vec::new(),
                 gateway: false,
+                forwarding: BTreeSet::new(),
+                timeouts: Vec::new(),
             })
     }
 
@@ -477,6 +550,7 @@ fn routing(scope: &LabScope, vpc_id: &VpcId) -> Routing {
         tables.push(Table {
             number: 1000 + u32::try_from(n).unwrap_or(0),
             sources,
+            ports: Vec::new(),
             routes,
         });
     }
@@ -610,6 +684,100 @@ mod plan_tests {
         assert!(
             plan.routers.is_empty(),
             "no router for a VPC without instances"
+        );
+    }
+}
+
+#[cfg(test)]
+mod middlebox_tests {
+    use palisade_model::account::{
+        AccountState, AddressSpec, InstanceAttribute, LaunchOptions, NewInstances,
+    };
+    use palisade_model::{Quotas, RouteDestination, RouteTarget, SeqIdGen, SubnetId};
+
+    use super::*;
+
+    fn launch(st: &mut AccountState, subnet: &SubnetId, ids: &mut SeqIdGen) -> InstanceId {
+        let new = NewInstances {
+            image_id: "ami-12345678".into(),
+            instance_type: "t3.micro".into(),
+            count: 1,
+            subnet_id: Some(subnet.clone()),
+            groups: vec![],
+            group_names: vec![],
+            addresses: AddressSpec::default(),
+            tags: vec![],
+            launch: LaunchOptions::default(),
+            interfaces: vec![],
+            eni_tags: vec![],
+            associate_public_ip: None,
+        };
+        st.run_instances(new, ids).unwrap().remove(0)
+    }
+
+    #[test]
+    fn a_middlebox_route_serves_its_subnets_ports_and_an_appliance_forwards() {
+        let mut ids = SeqIdGen::starting_at(1);
+        let mut st = AccountState::bootstrap(
+            "123456789012".parse().unwrap(),
+            "us-east-1",
+            Quotas::default(),
+            &mut ids,
+        );
+        let vpc = st.default_vpc().unwrap().id.clone();
+        let mut subnets: Vec<_> = st.snapshot().subnets.values().cloned().collect();
+        subnets.sort_by_key(|s| s.cidr_v4);
+        let [a, b, c] = [0, 1, 2].map(|n| launch(&mut st, &subnets[n].id, &mut ids));
+        let eni_of = |st: &AccountState, i: &InstanceId| st.instances()[i].primary_eni.clone();
+        let (eni_a, eni_b, eni_c) = (eni_of(&st, &a), eni_of(&st, &b), eni_of(&st, &c));
+        let table = st.create_route_table(&vpc, vec![], &mut ids).unwrap();
+        st.associate_route_table(&table, &subnets[0].id, &mut ids)
+            .unwrap();
+        let block_b = subnets[1].cidr_v4.unwrap();
+        st.put_route(
+            &table,
+            RouteDestination::Ipv4(block_b),
+            RouteTarget::Eni(eni_c.clone()),
+            false,
+        )
+        .unwrap();
+        st.modify_instance(&c, InstanceAttribute::SourceDestCheck(false))
+            .unwrap();
+        st.set_eni_conntrack(&eni_b, [None, None, Some(45)])
+            .unwrap();
+
+        let plan = Plan::compute(&World::from_scopes([LabScope::from_state(&st)]));
+        let router = &plan.routers[&vpc];
+        let port = |e: &EniId| port_name('e', e.as_str());
+        let t = router
+            .tables
+            .iter()
+            .find(|t| t.routes.iter().any(|(d, _)| *d == IpNet::V4(block_b)))
+            .expect("the middlebox route's table");
+        assert_eq!(t.ports, [port(&eni_a)], "only subnet a's port uses it");
+        assert!(
+            t.routes
+                .contains(&(IpNet::V4(block_b), Via::Port(port(&eni_c))))
+        );
+        let main = router.tables.iter().find(|x| x.number != t.number).unwrap();
+        let mut served = main.ports.clone();
+        served.sort();
+        let mut want = vec![port(&eni_b), port(&eni_c)];
+        want.sort();
+        assert_eq!(served, want, "the main table serves b's and c's subnets");
+        assert_eq!(router.forwarding, [eni_c.clone()].into());
+        assert!(plan.instances[&c].forwards && !plan.instances[&a].forwards);
+        let forwarding: Vec<_> = router
+            .interfaces()
+            .into_iter()
+            .filter(LocalInterface::forwards)
+            .map(|i| i.eni)
+            .collect();
+        assert_eq!(forwarding, [eni_c]);
+        assert_eq!(router.timeouts.len(), 1);
+        assert_eq!(
+            (router.timeouts[0].port.as_str(), router.timeouts[0].udp),
+            (port(&eni_b).as_str(), 45)
         );
     }
 }

@@ -116,17 +116,29 @@ pub(super) fn sources_v6(interfaces: &[(&LocalInterface, &Eni)]) -> Vec<String> 
     elems
 }
 
+/// `meta mark` bit of a packet an interface sent from an address not its own: traffic an
+/// instance with its source/destination check off forwards for others. Group references
+/// match only packets without it: "the security group reference … does not allow traffic"
+/// routed through a middlebox appliance (EC2 UG "Security group rules for different use
+/// cases"); a reference matches what the member's own interface sends.
+pub(super) const FORWARDED: u32 = 0x0001_0000;
+
 /// What an instance sends through this interface.
-pub(super) fn eni_out(snapshot: &Snapshot, eni: &Eni) -> Vec<String> {
+pub(super) fn eni_out(snapshot: &Snapshot, eni: &Eni, forwards: bool) -> Vec<String> {
     let mut lines = vec!["jump link_out".to_owned()];
     // Anti-spoofing: an interface sends only from its own private addresses (IPv6 also from
-    // its link-local address: `src_v6`).
+    // its link-local address: `src_v6`); with its source/destination check off, other
+    // sources pass, marked as forwarded.
+    let spoofed = match forwards {
+        false => "drop".to_owned(),
+        true => format!("meta mark set meta mark | {FORWARDED:#010x}"),
+    };
     let v4: Vec<String> = strings(&eni.private_ipv4);
     match v4.is_empty() {
-        true => lines.push("meta nfproto ipv4 drop".to_owned()),
-        false => lines.push(format!("ip saddr != {} drop", addr_list(&v4))),
+        true => lines.push(format!("meta nfproto ipv4 {spoofed}")),
+        false => lines.push(format!("ip saddr != {} {spoofed}", addr_list(&v4))),
     }
-    lines.push("iifname . ip6 saddr != @src_v6 drop".to_owned());
+    lines.push(format!("iifname . ip6 saddr != @src_v6 {spoofed}"));
     lines.extend(track_and_groups(snapshot, eni, Direction::Egress));
     lines
 }

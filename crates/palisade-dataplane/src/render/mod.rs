@@ -70,6 +70,9 @@ pub struct Renderer {
 struct Cached {
     group: SecurityGroup,
     deps: sg::Deps,
+    /// Rendered with references matching unforwarded packets only (some local interface
+    /// forwards).
+    unforwarded: bool,
     out: Arc<sg::GroupOut>,
 }
 
@@ -112,6 +115,9 @@ impl Renderer {
                 }
             }
         }
+        // With an interface that forwards others' traffic, a group reference matches only
+        // what a member's own interface sent (`eni::FORWARDED`).
+        let unforwarded = interfaces.iter().any(LocalInterface::forwards);
         let mut old = std::mem::take(&mut self.groups);
         let mut groups: Vec<Arc<sg::GroupOut>> = Vec::new();
         let mut by_id: HashMap<&GroupId, usize> = HashMap::new();
@@ -123,11 +129,18 @@ impl Renderer {
             // more than comparing it. Equal groups have the same references, so their deps
             // are checked in place.
             let cached = match old.remove(group_id) {
-                Some(c) if c.group == *group && c.deps.hold(snapshot) => c,
+                Some(c)
+                    if c.group == *group
+                        && c.unforwarded == unforwarded
+                        && c.deps.hold(snapshot) =>
+                {
+                    c
+                }
                 _ => Cached {
                     group: group.clone(),
-                    out: Arc::new(sg::render_group(snapshot, group)),
+                    out: Arc::new(sg::render_group(snapshot, group, unforwarded)),
                     deps: sg::Deps::of(snapshot, group),
+                    unforwarded,
                 },
             };
             by_id.insert(group_id, groups.len());
@@ -274,12 +287,12 @@ impl Renderer {
             objects.extend(out.chains.iter().cloned());
         }
         let mut push = |obj: Object| objects.push(Arc::new(obj));
-        for (_, eni) in &local {
+        for (iface, eni) in &local {
             let id = ident(eni.id.as_str());
             push(Object::chain(
                 format!("{id}_out"),
                 None,
-                eni::eni_out(snapshot, eni),
+                eni::eni_out(snapshot, eni, iface.forwards()),
             ));
             push(Object::chain(
                 format!("{id}_in"),

@@ -101,8 +101,13 @@ impl Deps {
     }
 }
 
-/// Renders both directions of `group`.
-pub(super) fn render_group(snapshot: &Snapshot, group: &SecurityGroup) -> GroupOut {
+/// Renders both directions of `group`; with `unforwarded`, its ingress references match
+/// only packets their sender's interface did not forward for others (`eni::FORWARDED`).
+pub(super) fn render_group(
+    snapshot: &Snapshot,
+    group: &SecurityGroup,
+    unforwarded: bool,
+) -> GroupOut {
     let mut out = GroupOut {
         chains: [
             Arc::new(Object::chain(String::new(), None, Vec::new())),
@@ -119,7 +124,13 @@ pub(super) fn render_group(snapshot: &Snapshot, group: &SecurityGroup) -> GroupO
         .into_iter()
         .enumerate()
     {
-        let lines = chain_lines(snapshot, &mut out, group, dir);
+        let guard = match (unforwarded, dir) {
+            (true, Direction::Ingress) => {
+                format!("meta mark & {:#010x} == 0x00000000 ", super::eni::FORWARDED)
+            }
+            _ => String::new(),
+        };
+        let lines = chain_lines(snapshot, &mut out, group, dir, &guard);
         out.chains[idx] = Arc::new(Object::chain(sg_chain_name(&group.id, dir), None, lines));
     }
     out
@@ -132,15 +143,20 @@ enum Named {
         set: String,
         l4: L4,
         ranges: Vec<PortRange>,
+        /// What a member set's line matches first (`reference_guard`); empty otherwise.
+        guard: String,
     },
     Other(String),
 }
 
+/// `reference_guard`: the start of every line that matches a member set (a group
+/// reference), empty unless forwarded packets must not match references.
 fn chain_lines(
     snapshot: &Snapshot,
     out: &mut GroupOut,
     group: &SecurityGroup,
     dir: Direction,
+    reference_guard: &str,
 ) -> Vec<String> {
     let mut concat: BTreeMap<(AddressFamily, L4), BTreeMap<IpNet, Vec<PortRange>>> =
         BTreeMap::new();
@@ -148,7 +164,7 @@ fn chain_lines(
     let mut named: Vec<Named> = Vec::new();
     let mut named_ports: HashMap<(AddressFamily, String, L4), usize> = HashMap::new();
     let mut named_other: HashSet<String> = HashSet::new();
-    let mut push_named = |fam: AddressFamily, set: &str, traffic: Traffic| {
+    let mut push_named = |fam: AddressFamily, set: &str, traffic: Traffic, guard: &str| {
         if let Some(l4) = ported(traffic) {
             let key = (fam, set.to_owned(), l4);
             if let Some(&idx) = named_ports.get(&key) {
@@ -163,13 +179,14 @@ fn chain_lines(
                 set: set.to_owned(),
                 l4,
                 ranges: l4.ports(traffic).into_iter().collect(),
+                guard: guard.to_owned(),
             });
             return;
         }
         if let Some(line) = line(fam, dir, &Addr::Set(set), traffic)
             && named_other.insert(line.clone())
         {
-            named.push(Named::Other(line));
+            named.push(Named::Other(format!("{guard}{line}")));
         }
     };
     for rule in group.rules_in(dir) {
@@ -188,7 +205,7 @@ fn chain_lines(
                 };
                 let name = format!("pl_{}_{}", hex(id.as_str()), fam_suffix(list.family));
                 out.prefix_refs.push((name.clone(), id.clone()));
-                push_named(list.family, &name, traffic);
+                push_named(list.family, &name, traffic, "");
             }
             Peer::Group(gref) => {
                 for fam in [AddressFamily::Ipv4, AddressFamily::Ipv6] {
@@ -202,7 +219,7 @@ fn chain_lines(
                         gref: gref.clone(),
                         fam,
                     });
-                    push_named(fam, &name, traffic);
+                    push_named(fam, &name, traffic, reference_guard);
                 }
             }
         }
@@ -242,6 +259,7 @@ fn chain_lines(
                 set,
                 l4,
                 ranges,
+                guard,
             } => {
                 let ranges = untracked::merge_ports(ranges);
                 let ports: Vec<String> = ranges.iter().map(ToString::to_string).collect();
@@ -250,7 +268,10 @@ fn chain_lines(
                     many => format!("{{ {} }}", many.join(", ")),
                 };
                 let key = addr_key(fam, dir);
-                lines.push(format!("{key} @{set} {} dport {ports} accept", l4.name()));
+                lines.push(format!(
+                    "{guard}{key} @{set} {} dport {ports} accept",
+                    l4.name()
+                ));
             }
             Named::Other(line) => lines.push(line),
         }

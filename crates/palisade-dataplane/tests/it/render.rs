@@ -252,3 +252,48 @@ fn moved_addresses_are_those_that_left_their_interface() {
     "#]]
     .assert_debug_eq(&before.moved_addresses(&after));
 }
+
+#[test]
+fn render_with_a_forwarding_interface_guards_references_and_lifts_its_anti_spoofing() {
+    // EC2: a group reference does not admit what a middlebox forwards; an instance with its
+    // source/destination check off sends from addresses not its own.
+    let w = use_cases();
+    let plain = local(&[inst::DB, inst::OTHER]);
+    let mut ifaces = plain.clone();
+    ifaces[1] = ifaces[1].clone().forwarding();
+    let text = render(&w.snap, &ifaces).unwrap().text();
+    let lines = |needle: &str| -> Vec<String> {
+        text.lines()
+            .map(str::trim)
+            .filter(|l| l.contains(needle))
+            .map(str::to_owned)
+            .collect()
+    };
+    expect![[r#"
+        [
+            "meta mark & 0x00010000 == 0x00000000 ip saddr @grp_00000001_v4 tcp dport { 3306, 5432 } accept",
+            "meta mark & 0x00010000 == 0x00000000 ip6 saddr @grp_00000001_v6 tcp dport { 3306, 5432 } accept",
+            "meta mark & 0x00010000 == 0x00000000 ip saddr @grp_00000001_v4 udp dport 5555 accept",
+            "meta mark & 0x00010000 == 0x00000000 ip6 saddr @grp_00000001_v6 udp dport 5555 accept",
+        ]
+    "#]]
+    .assert_debug_eq(&lines("@grp_"));
+    let marked = lines("meta mark set");
+    assert_eq!(
+        marked.len(),
+        2,
+        "the forwarding interface's v4 and v6 checks: {marked:?}"
+    );
+    let dropped = lines("saddr != ");
+    let dropped: Vec<&String> = dropped.iter().filter(|l| l.ends_with(" drop")).collect();
+    assert_eq!(
+        dropped.len(),
+        2,
+        "the other one still drops spoofed sources: {dropped:?}"
+    );
+    // The cache follows the interfaces' mode both ways.
+    let mut r = palisade_dataplane::Renderer::new();
+    for i in [&plain, &ifaces, &plain] {
+        assert_eq!(r.render(&w.snap, i).unwrap(), render(&w.snap, i).unwrap());
+    }
+}

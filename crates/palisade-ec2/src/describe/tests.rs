@@ -294,6 +294,7 @@ fn routing_export_then_import_is_identity() {
         addresses: AddressSpec::default(),
         description: String::new(),
         tags: vec![],
+        conntrack: Default::default(),
     };
     let eni = st.create_eni(new, &mut ids).unwrap();
     let rtb = st.create_route_table(&vpc, vec![], &mut ids).unwrap();

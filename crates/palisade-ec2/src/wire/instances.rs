@@ -17,7 +17,7 @@ use palisade_model::account::{
     InstanceAttribute, InstanceState, LaunchOptions, NewEni, NewInstances, NicSpec,
     ShutdownBehavior,
 };
-use palisade_model::{Ec2ErrorCode, Eni, GroupId, InstanceId, Tag};
+use palisade_model::{ConntrackConfig, Ec2ErrorCode, Eni, GroupId, InstanceId, Tag};
 
 use super::xml::Xml;
 use super::{Origin, iso8601, next_token, select, tag_set};
@@ -44,7 +44,18 @@ pub(super) fn create_eni(p: &Params) -> Result<Request, QueryError> {
         addresses: address_spec(p, "Ipv6Addresses")?,
         description: p.get("Description").unwrap_or("").to_owned(),
         tags: p.tag_specs("network-interface")?,
+        conntrack: conntrack_spec(p)?,
     }))
+}
+
+/// `ConnectionTrackingSpecification.*` of CreateNetworkInterface or `NetworkInterface.N`,
+/// each timeout checked by the model (EC2's defaults for those not given).
+fn conntrack_spec(p: &Params) -> Result<ConntrackConfig, QueryError> {
+    let c = p.member("ConnectionTrackingSpecification");
+    let tcp = u32_param(&c, "TcpEstablishedTimeout")?;
+    let stream = u32_param(&c, "UdpStreamTimeout")?;
+    let udp = u32_param(&c, "UdpTimeout")?;
+    ConntrackConfig::new(tcp, stream, udp).map_err(|e| QueryError::new(e.code(), e.to_string()))
 }
 
 /// Every filter DescribeNetworkInterfaces documents that applies here.
@@ -194,6 +205,14 @@ pub(super) fn modify_eni(p: &Params) -> Result<Request, QueryError> {
     if let Some(v) = p.bool("SourceDestCheck.Value")? {
         attributes.push(EniAttribute::SourceDestCheck(v));
     }
+    let conntrack = p.member("ConnectionTrackingSpecification");
+    if !conntrack.is_empty() {
+        attributes.push(EniAttribute::ConnectionTracking {
+            tcp_established: conntrack.int("TcpEstablishedTimeout")?,
+            udp_stream: conntrack.int("UdpStreamTimeout")?,
+            udp: conntrack.int("UdpTimeout")?,
+        });
+    }
     let attachment = p.member("Attachment");
     if !attachment.is_empty() {
         attributes.push(EniAttribute::DeleteOnTermination {
@@ -260,6 +279,7 @@ fn nic_spec(n: &Params) -> Result<NicSpec, QueryError> {
         addresses: address_spec(n, "Ipv6Addresses")?,
         description: n.get("Description").unwrap_or("").to_owned(),
         delete_on_termination: n.bool("DeleteOnTermination")?,
+        conntrack: conntrack_spec(n)?,
     })
 }
 
@@ -573,6 +593,14 @@ fn eni(x: &mut Xml, v: &EniView, o: &Origin<'_>) {
         .leaf("sourceDestCheck", v.source_dest_check)
         .leaf("interfaceType", "interface");
     group_set(x, &v.groups);
+    let ct = e.conntrack;
+    if ct != palisade_model::ConntrackConfig::default() {
+        x.node("connectionTrackingConfiguration", |x| {
+            x.leaf("tcpEstablishedTimeout", ct.tcp_established())
+                .leaf("udpStreamTimeout", ct.udp_stream())
+                .leaf("udpTimeout", ct.udp());
+        });
+    }
     if let Some(a) = &v.attachment {
         x.node("attachment", |x| {
             let at = &a.attachment;

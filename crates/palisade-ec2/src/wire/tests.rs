@@ -804,6 +804,33 @@ fn attach_detach_and_attribute_decoding() {
         ],
     );
     check(
+        "Action=ModifyNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
+         &ConnectionTrackingSpecification.TcpEstablishedTimeout=120\
+         &ConnectionTrackingSpecification.UdpTimeout=45",
+        expect![[r#"
+            ModifyNetworkInterfaceAttribute {
+                eni: EniId(
+                    "eni-0123456789abcdef0",
+                ),
+                attribute: Some(
+                    ConnectionTracking {
+                        tcp_established: Some(
+                            120,
+                        ),
+                        udp_stream: None,
+                        udp: Some(
+                            45,
+                        ),
+                    },
+                ),
+            }"#]],
+    );
+    check(
+        "Action=CreateNetworkInterface&SubnetId=subnet-0123456789abcdef0\
+         &ConnectionTrackingSpecification.UdpTimeout=10",
+        expect!["error InvalidParameterValue: UdpTimeout (10) is out of range 30..=60"],
+    );
+    check(
         "Action=DescribeNetworkInterfaceAttribute&NetworkInterfaceId=eni-0123456789abcdef0\
          &Attribute=groupSet",
         expect![[r#"
@@ -949,6 +976,11 @@ fn run_instances_with_interfaces() {
                             },
                             description: "",
                             delete_on_termination: None,
+                            conntrack: ConntrackConfig {
+                                tcp_established: 432000,
+                                udp_stream: 180,
+                                udp: 30,
+                            },
                         },
                         NicSpec {
                             device_index: 1,
@@ -969,6 +1001,11 @@ fn run_instances_with_interfaces() {
                             },
                             description: "",
                             delete_on_termination: None,
+                            conntrack: ConntrackConfig {
+                                tcp_established: 432000,
+                                udp_stream: 180,
+                                udp: 30,
+                            },
                         },
                     ],
                     eni_tags: [],

@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use super::{AccountError, AccountState, AddressSpec, NewEni, Resource, ResourceKey};
 use crate::error::Ec2ErrorCode;
 use crate::ids::{EniId, GroupId, IdGen, InstanceId, SubnetId, VpcId};
-use crate::network::{Subnet, Tag};
+use crate::network::{ConntrackConfig, Subnet, Tag};
 use crate::time::Timestamp;
 
 /// An instance: what security groups, Terraform and a lab need.
@@ -155,6 +155,8 @@ pub struct NicSpec {
     pub description: String,
     /// Default: true for a created interface, false for an existing one.
     pub delete_on_termination: Option<bool>,
+    /// `ConnectionTrackingSpecification` of a created interface.
+    pub conntrack: ConntrackConfig,
 }
 
 /// One attribute ModifyInstanceAttribute changes.
@@ -281,6 +283,10 @@ impl AccountState {
                             .map(|n| n.description.clone())
                             .unwrap_or_default(),
                         tags: new.eni_tags.clone(),
+                        conntrack: primary_nic
+                            .as_ref()
+                            .map(|n| n.conntrack)
+                            .unwrap_or_default(),
                     },
                     ids,
                 )?,
@@ -314,6 +320,7 @@ impl AccountState {
                             addresses: nic.addresses.clone(),
                             description: nic.description.clone(),
                             tags: new.eni_tags.clone(),
+                            conntrack: nic.conntrack,
                         },
                         ids,
                     )?,
@@ -688,6 +695,39 @@ impl AccountState {
     /// ModifyNetworkInterfaceAttribute `Description`.
     pub fn set_eni_description(&mut self, eni: &EniId, value: String) -> Result<(), AccountError> {
         self.eni_mut(eni)?.description = value;
+        Ok(())
+    }
+
+    /// ModifyNetworkInterfaceAttribute `ConnectionTrackingSpecification`: TCP established,
+    /// UDP stream and UDP timeouts in seconds, each in EC2's range; one not given keeps its
+    /// current value ("Idle connection tracking timeout", EC2 UG).
+    pub fn set_eni_conntrack(
+        &mut self,
+        eni: &EniId,
+        [tcp_established, udp_stream, udp]: [Option<i64>; 3],
+    ) -> Result<(), AccountError> {
+        let current = self.eni(eni)?.conntrack;
+        let secs = |name: &str, v: Option<i64>, cur: u32| -> Result<Option<u32>, AccountError> {
+            match v {
+                None => Ok(Some(cur)),
+                Some(v) => u32::try_from(v).map(Some).map_err(|_| {
+                    AccountError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("{name} ({v}) is out of range"),
+                    )
+                }),
+            }
+        };
+        let config = ConntrackConfig::new(
+            secs(
+                "TcpEstablishedTimeout",
+                tcp_established,
+                current.tcp_established(),
+            )?,
+            secs("UdpStreamTimeout", udp_stream, current.udp_stream())?,
+            secs("UdpTimeout", udp, current.udp())?,
+        )?;
+        self.eni_mut(eni)?.conntrack = config;
         Ok(())
     }
 }

@@ -29,6 +29,8 @@ pub struct NewEni {
     pub addresses: AddressSpec,
     pub description: String,
     pub tags: Vec<Tag>,
+    /// `ConnectionTrackingSpecification` (EC2's defaults when not given).
+    pub conntrack: ConntrackConfig,
 }
 
 fn err(code: Ec2ErrorCode, message: impl Into<String>) -> AccountError {
@@ -274,7 +276,7 @@ impl AccountState {
             groups,
             instance_id: None,
             description: new.description,
-            conntrack: ConntrackConfig::default(),
+            conntrack: new.conntrack,
             tags: new.tags,
         };
         let id = eni.id.clone();

@@ -213,6 +213,7 @@ impl AccountState {
                 format!("The route identified by {destination} is the local route of {table}."),
             ));
         }
+        self.check_more_specific(&t.vpc_id, &destination, &target)?;
         let existing = t.routes.iter().position(|r| r.destination == destination);
         match (existing, replace) {
             (Some(_), false) => {
@@ -262,6 +263,59 @@ impl AccountState {
             RouteDestination::Ipv4(n) => v.cidrs_v4.contains(n),
             RouteDestination::Ipv6(n) => v.cidrs_v6.contains(n),
             RouteDestination::PrefixList(_) => false,
+        }
+    }
+
+    /// A route inside one of the VPC's blocks is more specific than the local route: EC2
+    /// allows it only for the entire CIDR block of a subnet in the VPC, towards a network
+    /// interface (an instance stands for its primary interface), so traffic between subnets
+    /// passes a middlebox appliance ("Subnet route tables", VPC UG: "You can add a route …
+    /// that is more specific than the local route").
+    fn check_more_specific(
+        &self,
+        vpc: &VpcId,
+        destination: &RouteDestination,
+        target: &RouteTarget,
+    ) -> Result<(), AccountError> {
+        let Some(v) = self.snapshot.vpcs.get(vpc) else {
+            return Ok(());
+        };
+        let (inside, subnet) = match destination {
+            RouteDestination::Ipv4(n) => (
+                v.cidrs_v4.iter().any(|b| b.contains(n)),
+                self.snapshot
+                    .subnets
+                    .values()
+                    .any(|s| &s.vpc_id == vpc && s.cidr_v4.as_ref() == Some(n)),
+            ),
+            RouteDestination::Ipv6(n) => (
+                v.cidrs_v6.iter().any(|b| b.contains(n)),
+                self.snapshot
+                    .subnets
+                    .values()
+                    .any(|s| &s.vpc_id == vpc && s.cidr_v6.as_ref() == Some(n)),
+            ),
+            RouteDestination::PrefixList(_) => (false, false),
+        };
+        if !inside {
+            return Ok(());
+        }
+        if !subnet {
+            return Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!(
+                    "The destination CIDR block {destination} is more specific than a CIDR block of {vpc} but is not the CIDR block of one of its subnets"
+                ),
+            ));
+        }
+        match target {
+            RouteTarget::Eni(_) | RouteTarget::Instance(_) => Ok(()),
+            RouteTarget::Gateway(_) | RouteTarget::Peering(_) => Err(err(
+                Ec2ErrorCode::InvalidParameterValue,
+                format!(
+                    "The destination CIDR block {destination} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance."
+                ),
+            )),
         }
     }
 

@@ -96,6 +96,7 @@ fn delete_group_dependencies() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
@@ -236,6 +237,7 @@ fn eni_group_sets_are_checked() {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             &mut ids,
         )
@@ -311,6 +313,7 @@ fn attached_interfaces_follow_the_instance() {
         addresses: AddressSpec::default(),
         description: String::new(),
         tags: vec![],
+        conntrack: Default::default(),
     };
     let kept = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
     let gone = st.create_eni(new_eni(vec![db.clone()]), &mut ids).unwrap();
@@ -607,5 +610,130 @@ fn tag_quota_holds_for_new_and_tagged_resources() {
     check_err(
         st.authorize(&web, vec![rule], &mut ids),
         Ec2ErrorCode::TagLimitExceeded,
+    );
+}
+
+#[test]
+fn routes_more_specific_than_local_need_a_subnet_block_and_an_interface() {
+    use crate::routing::{RouteDestination, RouteTarget};
+    let (mut st, mut ids) = state();
+    let vpc = st.default_vpc().unwrap().id.clone();
+    let table = st
+        .snapshot()
+        .route_tables
+        .values()
+        .find(|t| t.vpc_id == vpc)
+        .unwrap()
+        .id
+        .clone();
+    let igw = st
+        .snapshot()
+        .internet_gateways
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let subnet = st.snapshot().subnets.values().next().unwrap().clone();
+    let block = subnet.cidr_v4.unwrap();
+    let eni = st
+        .create_eni(
+            NewEni {
+                subnet_id: subnet.id.clone(),
+                groups: vec![],
+                addresses: AddressSpec::default(),
+                description: String::new(),
+                tags: vec![],
+                conntrack: Default::default(),
+            },
+            &mut ids,
+        )
+        .unwrap();
+    let to = |n: &str| RouteDestination::Ipv4(n.parse().unwrap());
+    // A subnet's block towards the internet gateway: only an interface or instance.
+    check_err(
+        st.put_route(
+            &table,
+            RouteDestination::Ipv4(block),
+            RouteTarget::Gateway(igw.clone()),
+            false,
+        ),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    // Inside the VPC but not a subnet's whole block.
+    let half = ipnet::Ipv4Net::new(block.network(), block.prefix_len() + 1).unwrap();
+    check_err(
+        st.put_route(
+            &table,
+            RouteDestination::Ipv4(half),
+            RouteTarget::Eni(eni.clone()),
+            false,
+        ),
+        Ec2ErrorCode::InvalidParameterValue,
+    );
+    st.put_route(
+        &table,
+        RouteDestination::Ipv4(block),
+        RouteTarget::Eni(eni.clone()),
+        false,
+    )
+    .unwrap();
+    // Outside the VPC's blocks any target goes, as before.
+    st.put_route(&table, to("10.9.0.0/24"), RouteTarget::Gateway(igw), false)
+        .unwrap();
+    let view = st.route_table_view(st.snapshot().route_tables.get(&table).unwrap());
+    assert!(
+        view.routes
+            .iter()
+            .any(|r| r.destination == RouteDestination::Ipv4(block) && r.active)
+    );
+}
+
+#[test]
+fn interface_conntrack_timeouts_are_checked_and_merged() {
+    let (mut st, mut ids) = state();
+    let subnet = st.snapshot().subnets.keys().next().unwrap().clone();
+    let eni = st
+        .create_eni(
+            NewEni {
+                subnet_id: subnet,
+                groups: vec![],
+                addresses: AddressSpec::default(),
+                description: String::new(),
+                tags: vec![],
+                conntrack: Default::default(),
+            },
+            &mut ids,
+        )
+        .unwrap();
+    st.set_eni_conntrack(&eni, [Some(120), None, Some(45)])
+        .unwrap();
+    let ct = st.eni(&eni).unwrap().conntrack;
+    assert_eq!(
+        (ct.tcp_established(), ct.udp_stream(), ct.udp()),
+        (120, 180, 45)
+    );
+    // One value given: the others stay.
+    st.set_eni_conntrack(&eni, [None, Some(60), None]).unwrap();
+    let ct = st.eni(&eni).unwrap().conntrack;
+    assert_eq!(
+        (ct.tcp_established(), ct.udp_stream(), ct.udp()),
+        (120, 60, 45)
+    );
+    for bad in [
+        [Some(59), None, None],
+        [None, Some(181), None],
+        [None, None, Some(29)],
+        [Some(-1), None, None],
+        [Some(i64::MAX), None, None],
+    ] {
+        check_err(
+            st.set_eni_conntrack(&eni, bad),
+            Ec2ErrorCode::InvalidParameterValue,
+        );
+    }
+    assert_eq!(
+        st.eni(&eni).unwrap().conntrack.udp_stream(),
+        60,
+        "unchanged"
     );
 }

@@ -421,6 +421,7 @@ fn interface_addresses_survive_reopen(make: Make<'_>) {
             addresses,
             description: String::new(),
             tags: vec![],
+            conntrack: Default::default(),
         };
         Ok(st.create_eni(new, ids)?)
     })
@@ -474,6 +475,7 @@ fn ipv6_native_subnets_survive_reopen(make: Make<'_>) {
             addresses: AddressSpec::default(),
             description: String::new(),
             tags: vec![],
+            conntrack: Default::default(),
         };
         Ok(st.create_eni(new, ids)?)
     })
@@ -516,6 +518,7 @@ fn routing_survives_reopen(make: Make<'_>) {
                 addresses: AddressSpec::default(),
                 description: String::new(),
                 tags: vec![],
+                conntrack: Default::default(),
             },
             ids,
         )?;

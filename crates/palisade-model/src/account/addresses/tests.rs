@@ -75,6 +75,7 @@ fn eni(
             addresses,
             description: String::new(),
             tags: vec![],
+            conntrack: Default::default(),
         },
         ids,
     )

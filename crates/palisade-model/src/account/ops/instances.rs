@@ -59,6 +59,11 @@ impl AccountState {
             Some(EniAttribute::DeleteOnTermination { attachment, value }) => {
                 self.set_delete_on_termination(eni, &attachment, value)?;
             }
+            Some(EniAttribute::ConnectionTracking {
+                tcp_established,
+                udp_stream,
+                udp,
+            }) => self.set_eni_conntrack(eni, [tcp_established, udp_stream, udp])?,
             Some(EniAttribute::SourceDestCheck(value)) => {
                 // Kept per instance: the check of an instance's primary interface.
                 let primary = self

@@ -527,7 +527,17 @@ pub enum EniAttribute {
     Groups(Vec<GroupId>),
     Description(String),
     SourceDestCheck(bool),
-    DeleteOnTermination { attachment: String, value: bool },
+    DeleteOnTermination {
+        attachment: String,
+        value: bool,
+    },
+    /// `ConnectionTrackingSpecification`: the idle timeouts given, in seconds; the others
+    /// keep their current value.
+    ConnectionTracking {
+        tcp_established: Option<i64>,
+        udp_stream: Option<i64>,
+        udp: Option<i64>,
+    },
 }
 
 /// DescribeNetworkInterfaceAttribute's `Attribute`.
