@@ -16,8 +16,9 @@ use crate::ids::{
 };
 use crate::network::{PeeringStatus, Tag};
 use crate::routing::{
-    AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl, NetworkAclView, Route,
-    RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget, RouteView,
+    AddressAssociation, AddressView, ElasticIp, InternetGateway, NetworkAcl, NetworkAclView,
+    OtherTargetKind, Route, RouteDestination, RouteOrigin, RouteTable, RouteTableView, RouteTarget,
+    RouteView,
 };
 
 use super::InstanceState;
@@ -310,7 +311,17 @@ impl AccountState {
         }
         match target {
             RouteTarget::Eni(_) | RouteTarget::Instance(_) => Ok(()),
-            RouteTarget::Gateway(_) | RouteTarget::Peering(_) => Err(err(
+            // A Gateway Load Balancer endpoint or a NAT gateway may take a subnet's traffic
+            // too ("middlebox routing").
+            RouteTarget::Other(t)
+                if matches!(
+                    t.kind(),
+                    OtherTargetKind::VpcEndpoint | OtherTargetKind::NatGateway
+                ) =>
+            {
+                Ok(())
+            }
+            RouteTarget::Gateway(_) | RouteTarget::Peering(_) | RouteTarget::Other(_) => Err(err(
                 Ec2ErrorCode::InvalidParameterValue,
                 format!(
                     "The destination CIDR block {destination} is equal to or more specific than one of this VPC's CIDR blocks. This route can target only an interface or an instance."
