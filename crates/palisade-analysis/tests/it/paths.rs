@@ -200,6 +200,28 @@ fn gateway_and_route_are_links() {
     let mut w = public_world();
     w.route_table(1, 1, true, &[], &[("0.0.0.0/1", 1), ("128.0.0.0/1", 1)]);
     assert!(matches!(path(&w, 1, V4), PathState::Open(_)));
+    // A private subnet: the internet routes go to a NAT gateway and an egress-only gateway,
+    // which carry connections out only, so nothing comes in.
+    let mut w = public_world();
+    let t = w.snap.route_tables.get_mut(&rtb(1)).unwrap();
+    for (r, id) in t
+        .routes
+        .iter_mut()
+        .zip(["nat-0a1b2c3d4e5f60718", "eigw-0123456789abcdef0"])
+    {
+        r.target =
+            palisade_model::RouteTarget::Other(palisade_model::OtherTarget::parse(id).unwrap());
+    }
+    for family in [V4, V6] {
+        assert_eq!(
+            latent(&w, 1, family),
+            [MissingLink::NoRoute {
+                route_table: Some(rtb(1)),
+                gateway: igw(1)
+            }],
+            "{family:?}"
+        );
+    }
 }
 
 #[test]
