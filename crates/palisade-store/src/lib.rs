@@ -162,6 +162,25 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Every scope that has stored state, in order.
     fn scopes(&self) -> Result<Vec<Scope>, StoreError>;
+
+    /// True when other servers may share this store, so the change feed keeps its host
+    /// records in it ([`Store::put_hosts`]) for every server's `hosts` to list.
+    fn shares_hosts(&self) -> bool {
+        false
+    }
+
+    /// Inserts or replaces host records of a scope: `(host, body)`, the body the change
+    /// feed's own (JSON). A store that [`Store::shares_hosts`] not keeps none.
+    fn put_hosts(&self, scope: &Scope, hosts: &[(String, String)]) -> Result<(), StoreError> {
+        let _ = (scope, hosts);
+        Ok(())
+    }
+
+    /// The host records of a scope, in host order.
+    fn hosts(&self, scope: &Scope) -> Result<Vec<(String, String)>, StoreError> {
+        let _ = scope;
+        Ok(Vec::new())
+    }
 }
 
 /// Parses a stored `(account, region)` row.

@@ -104,4 +104,16 @@ impl<O: WriteObserver> Store for Observed<O> {
     fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
         self.inner.scopes()
     }
+
+    fn shares_hosts(&self) -> bool {
+        self.inner.shares_hosts()
+    }
+
+    fn put_hosts(&self, scope: &Scope, hosts: &[(String, String)]) -> Result<(), StoreError> {
+        self.inner.put_hosts(scope, hosts)
+    }
+
+    fn hosts(&self, scope: &Scope) -> Result<Vec<(String, String)>, StoreError> {
+        self.inner.hosts(scope)
+    }
 }

@@ -24,12 +24,13 @@ use postgres::{Client, Config, NoTls, Statement, Transaction};
 use crate::scoped::{self, Cache, Rows};
 use crate::{PairWriteFn, ReadFn, Scope, Store, StoreError, VersionedReadFn, WriteFn};
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 /// Key of the advisory lock that serialises migrations (ASCII "palisade").
 const MIGRATION_LOCK: i64 = 0x7061_6c69_7361_6465;
 
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE palisade_scopes (
     account TEXT NOT NULL,
     region  TEXT NOT NULL,
@@ -43,7 +44,18 @@ CREATE TABLE palisade_resources (
     body    TEXT NOT NULL,
     PRIMARY KEY (account, region, id)
 );
-"];
+",
+    // v2: the change feed's host records, shared by every server on the database.
+    "
+CREATE TABLE palisade_hosts (
+    account TEXT NOT NULL,
+    region  TEXT NOT NULL,
+    host    TEXT NOT NULL,
+    body    TEXT NOT NULL,
+    PRIMARY KEY (account, region, host)
+);
+",
+];
 
 /// A PostgreSQL-backed [`Store`].
 pub struct PgStore {
@@ -361,6 +373,41 @@ impl Store for PgStore {
                 }
             },
         )
+    }
+
+    fn shares_hosts(&self) -> bool {
+        true
+    }
+
+    fn put_hosts(&self, scope: &Scope, hosts: &[(String, String)]) -> Result<(), StoreError> {
+        if hosts.is_empty() {
+            return Ok(());
+        }
+        let (names, bodies): (Vec<&str>, Vec<&str>) =
+            hosts.iter().map(|(h, b)| (h.as_str(), b.as_str())).unzip();
+        self.with_inner(|Inner { client, .. }| {
+            // One statement for the whole batch (a change can touch thousands of hosts).
+            client.execute(
+                "INSERT INTO palisade_hosts (account, region, host, body)
+                 SELECT $1, $2, h, b FROM UNNEST($3::text[], $4::text[]) AS t(h, b)
+                 ON CONFLICT (account, region, host) DO UPDATE SET body = excluded.body",
+                &[&scope.account.as_str(), &scope.region, &names, &bodies],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn hosts(&self, scope: &Scope) -> Result<Vec<(String, String)>, StoreError> {
+        self.with_inner(|Inner { client, .. }| {
+            let rows = client.query(
+                "SELECT host, body FROM palisade_hosts WHERE account = $1 AND region = $2
+                 ORDER BY host",
+                &[&scope.account.as_str(), &scope.region],
+            )?;
+            rows.iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })
     }
 
     fn scopes(&self) -> Result<Vec<Scope>, StoreError> {

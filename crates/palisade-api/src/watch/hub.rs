@@ -20,6 +20,7 @@ use palisade_model::{EniId, Snapshot};
 use palisade_store::{Observed, Scope, Store, StoreError, WriteObserver, view_versioned};
 
 use super::doc::ViewDoc;
+use super::shared_hosts::{self, FLUSH_EVERY, StoredHost};
 use super::{HostStatus, Message};
 use crate::ids::RandomIds;
 
@@ -63,12 +64,16 @@ struct Shared {
     messages: AtomicU64,
     bytes: AtomicU64,
     views: AtomicU64,
+    /// This server's id in the host records it shares through the store.
+    server: String,
 }
 
 #[derive(Debug, Default)]
 struct HubState {
     feeds: HashMap<Scope, Feed>,
     hosts: HashMap<Scope, BTreeMap<String, HostRecord>>,
+    /// What was last written of each host's record, when the store shares them.
+    flushed: HashMap<Scope, HashMap<String, StoredHost>>,
     next_watcher: u64,
     closed: bool,
 }
@@ -118,6 +123,7 @@ impl Hub {
             messages: AtomicU64::new(0),
             bytes: AtomicU64::new(0),
             views: AtomicU64::new(0),
+            server: RandomIds::new().request_id(),
         });
         let (events, rx) = mpsc::channel();
         let thread_shared = shared.clone();
@@ -350,39 +356,60 @@ impl Hub {
         }
     }
 
-    /// The hosts of a scope as the feed knows them, against the scope's `version`.
+    /// The hosts of a scope against the scope's `version`: this server's from memory and,
+    /// when the store is shared, the other servers' from the store. Blocking (reads the
+    /// store).
     pub(crate) fn hosts(&self, scope: &Scope, version: i64) -> Vec<HostStatus> {
         let stale_after = self.heartbeat() * 3;
-        let state = self.shared.lock();
-        let Some(hosts) = state.hosts.get(scope) else {
-            return Vec::new();
-        };
-        hosts
-            .iter()
-            .map(|(name, r)| {
+        let mut out: BTreeMap<String, (HostStatus, u64)> = BTreeMap::new();
+        let now = shared_hosts::now_ms();
+        {
+            let state = self.shared.lock();
+            for (name, r) in state.hosts.get(scope).into_iter().flatten() {
                 let age = r.last_seen.elapsed();
                 let status = match (r.connected, age > stale_after) {
                     (Some(_), _) => "connected",
                     (None, false) => "disconnected",
                     (None, true) => "stale",
                 };
-                let lag = match r.enforced {
-                    Some(e) if e >= r.view_version => 0,
-                    Some(e) => (version - e).max(0),
-                    None => version,
-                };
-                HostStatus {
+                let age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
+                let host = HostStatus {
                     host: name.clone(),
                     interfaces: r.interfaces.clone(),
                     status: status.to_owned(),
                     version: r.enforced,
                     view_version: r.view_version,
-                    lag,
+                    lag: shared_hosts::lag(r.enforced, r.view_version, version),
                     last_error: r.error.clone(),
-                    seen_ms_ago: u64::try_from(age.as_millis()).unwrap_or(u64::MAX),
+                    seen_ms_ago: age_ms,
+                };
+                out.insert(name.clone(), (host, now.saturating_sub(age_ms)));
+            }
+        }
+        if self.shared.store.shares_hosts() {
+            let stored = self.shared.store.hosts(scope).unwrap_or_else(|e| {
+                tracing::warn!(%scope, "hosts: reading other servers' hosts failed: {e}");
+                Vec::new()
+            });
+            for (name, body) in stored {
+                let Ok(h) = serde_json::from_str::<StoredHost>(&body) else {
+                    tracing::warn!(%scope, host = name, "hosts: an unreadable stored record");
+                    continue;
+                };
+                if h.server == self.shared.server {
+                    continue;
                 }
-            })
-            .collect()
+                // The newest sign of life wins: a host that moved to another server.
+                let newer = out
+                    .get(&name)
+                    .is_none_or(|(local, seen)| local.status != "connected" && h.seen_ms > *seen);
+                if newer {
+                    let status = h.status(&name, now, stale_after, version);
+                    out.insert(name, (status, h.seen_ms));
+                }
+            }
+        }
+        out.into_values().map(|(h, _)| h).collect()
     }
 
     /// Records the version a write through this server produced and wakes the feed.
@@ -516,8 +543,15 @@ fn duration_ms(d: Duration) -> u64 {
 fn run(shared: &Shared, events: &mpsc::Receiver<Event>) {
     let mut next_beat =
         Instant::now() + Duration::from_millis(shared.heartbeat_ms.load(Ordering::Relaxed));
+    let sharing = shared.store.shares_hosts();
+    let mut next_flush = Instant::now() + FLUSH_EVERY;
     loop {
-        let wait = next_beat.saturating_duration_since(Instant::now());
+        let until = if sharing {
+            next_beat.min(next_flush)
+        } else {
+            next_beat
+        };
+        let wait = until.saturating_duration_since(Instant::now());
         let first = match events.recv_timeout(wait) {
             Ok(event) => Some(event),
             Err(mpsc::RecvTimeoutError::Timeout) => None,
@@ -535,10 +569,63 @@ fn run(shared: &Shared, events: &mpsc::Receiver<Event>) {
         for scope in scopes {
             refresh(shared, &scope);
         }
-        if Instant::now() >= next_beat {
+        let beat = Instant::now() >= next_beat;
+        if beat {
             heartbeat(shared);
             next_beat =
                 Instant::now() + Duration::from_millis(shared.heartbeat_ms.load(Ordering::Relaxed));
+        }
+        if sharing && (beat || Instant::now() >= next_flush) {
+            flush_hosts(shared, beat);
+            next_flush = Instant::now() + FLUSH_EVERY;
+        }
+    }
+}
+
+/// Writes the host records that changed since the last flush — and, at a heartbeat, those
+/// of connected hosts, to show they are alive — to the shared store.
+fn flush_hosts(shared: &Shared, beat: bool) {
+    let now = shared_hosts::now_ms();
+    let mut batches: Vec<(Scope, Vec<(String, String)>)> = Vec::new();
+    {
+        let mut state = shared.lock();
+        let HubState { hosts, flushed, .. } = &mut *state;
+        for (scope, records) in hosts.iter() {
+            let done = flushed.entry(scope.clone()).or_default();
+            let mut rows = Vec::new();
+            for (name, r) in records {
+                let age = u64::try_from(r.last_seen.elapsed().as_millis()).unwrap_or(u64::MAX);
+                let h = StoredHost {
+                    server: shared.server.clone(),
+                    interfaces: r.interfaces.clone(),
+                    enforced: r.enforced,
+                    error: r.error.clone(),
+                    connected: r.connected.is_some(),
+                    view_version: r.view_version,
+                    seen_ms: now.saturating_sub(age),
+                };
+                let changed = done.get(name).is_none_or(|d| !d.same_content(&h));
+                if changed || (beat && h.connected) {
+                    if let Ok(body) = serde_json::to_string(&h) {
+                        rows.push((name.clone(), body));
+                    }
+                    done.insert(name.clone(), h);
+                }
+            }
+            if !rows.is_empty() {
+                batches.push((scope.clone(), rows));
+            }
+        }
+    }
+    for (scope, rows) in batches {
+        if let Err(e) = shared.store.put_hosts(&scope, &rows) {
+            tracing::warn!(%scope, "change feed: sharing host records failed: {e}");
+            // Written again next time.
+            if let Some(done) = shared.lock().flushed.get_mut(&scope) {
+                for (name, _) in &rows {
+                    done.remove(name);
+                }
+            }
         }
     }
 }

@@ -15,6 +15,7 @@ mod client;
 mod doc;
 mod hub;
 mod pg;
+mod shared_hosts;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;

@@ -493,38 +493,70 @@ fn hosts_list_reports_and_lag() {
     live.stop();
 }
 
+/// A PostgreSQL schema of the test's own, dropped when done; `None` (skip, with the reason
+/// printed) when `PALISADE_PG_URL` is unset, a failure then when `CI` is set.
+struct PgSchema {
+    base: postgres::Config,
+    schema: String,
+    admin: postgres::Client,
+}
+
+impl PgSchema {
+    #[allow(clippy::print_stderr)] // the skip reason
+    fn new(name: &str) -> Option<Self> {
+        let Ok(url) = std::env::var("PALISADE_PG_URL") else {
+            let reason = "PALISADE_PG_URL is not set (scripts/test.d/setup-postgres.sh)";
+            assert!(std::env::var_os("CI").is_none(), "CI is set: {reason}");
+            eprintln!("skipping the PostgreSQL test {name}: {reason}");
+            return None;
+        };
+        let schema = format!("pw_{name}_{}", std::process::id());
+        let base: postgres::Config = url.parse().unwrap();
+        let mut admin = base.connect(postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+            ))
+            .unwrap();
+        Some(Self {
+            base,
+            schema,
+            admin,
+        })
+    }
+
+    fn config(&self) -> postgres::Config {
+        let mut c = self.base.clone();
+        c.options(&format!("-csearch_path={}", self.schema));
+        c
+    }
+
+    /// A server on the schema, hearing the others' writes through `NOTIFY`.
+    fn server(&self) -> Live {
+        let store = palisade_store::PgStore::with_config(self.config()).unwrap();
+        let live = Live::start(Arc::new(store));
+        palisade_api::watch::listen_postgres(self.config(), live.state.watch.clone()).unwrap();
+        live
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = self
+            .admin
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+    }
+}
+
 /// Two servers on one PostgreSQL database (a schema of the test's own): a write through
-/// one reaches a watcher of the other promptly, woken by `NOTIFY`, not by polling. Skipped
-/// with a printed reason when `PALISADE_PG_URL` is unset; failed then when `CI` is set.
+/// one reaches a watcher of the other promptly, woken by `NOTIFY`, not by polling.
 #[test]
-#[allow(clippy::print_stderr)] // the skip reason, and the latency seen
+#[allow(clippy::print_stderr)] // the latency seen
 fn postgres_write_on_one_server_reaches_a_watcher_on_another() {
-    let Ok(url) = std::env::var("PALISADE_PG_URL") else {
-        let reason = "PALISADE_PG_URL is not set (scripts/test.d/setup-postgres.sh)";
-        assert!(std::env::var_os("CI").is_none(), "CI is set: {reason}");
-        eprintln!("skipping the PostgreSQL feed test: {reason}");
+    let Some(pg) = PgSchema::new("feed") else {
         return;
     };
-    let schema = format!("pw_feed_{}", std::process::id());
-    let base: postgres::Config = url.parse().unwrap();
-    let mut admin = base.connect(postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let config = || {
-        let mut c = base.clone();
-        c.options(&format!("-csearch_path={schema}"));
-        c
-    };
-    let server = || {
-        let store = palisade_store::PgStore::with_config(config()).unwrap();
-        let live = Live::start(Arc::new(store));
-        palisade_api::watch::listen_postgres(config(), live.state.watch.clone()).unwrap();
-        live
-    };
-    let (one, two) = (server(), server());
+    let (one, two) = (pg.server(), pg.server());
     let w = world(&one);
     let mut web = two.watch(KEY_A, "web-1", &[&w.eni_web], None);
     web.next_change(WAIT).unwrap();
@@ -541,5 +573,71 @@ fn postgres_write_on_one_server_reaches_a_watcher_on_another() {
     eprintln!("delta through the other server after {took:?}");
     one.stop();
     two.stop();
-    let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+}
+
+/// With two servers on one PostgreSQL database, `hosts` on either lists the hosts watching
+/// the other: connected, the version they report, and stale once their server is gone.
+#[test]
+fn postgres_hosts_lists_the_agents_of_every_server() {
+    let Some(pg) = PgSchema::new("hosts") else {
+        return;
+    };
+    let (one, two) = (pg.server(), pg.server());
+    for live in [&one, &two] {
+        live.state.watch.set_heartbeat(Duration::from_millis(200));
+    }
+    let w = world(&one);
+    let mut web = two.watch(KEY_A, "web-1", &[&w.eni_web], None);
+    web.next_change(WAIT).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let post = |live: &Live, path: &str, body: String| {
+        rt.block_on(palisade_api::watch::post_json(
+            &live.endpoint,
+            KEY_A.0,
+            KEY_A.1,
+            "us-east-1",
+            path,
+            &body,
+        ))
+        .unwrap()
+    };
+    // Polls `hosts` on `live` until `done` holds (shared records arrive within a flush).
+    let wait_hosts = |live: &Live, done: &dyn Fn(&palisade_api::watch::HostsAnswer) -> bool| {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let listed: palisade_api::watch::HostsAnswer =
+                serde_json::from_value(post(live, "/_palisade/hosts", "{}".into())).unwrap();
+            if done(&listed) {
+                return listed;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hosts never got there: {listed:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let listed = wait_hosts(&one, &|l| l.hosts.len() == 1);
+    assert_eq!(listed.hosts[0].host, "web-1");
+    assert_eq!(listed.hosts[0].status, "connected");
+    assert_eq!(listed.hosts[0].version, None, "nothing reported yet");
+
+    // A write through one, enforced (reported) on two: one knows it is done.
+    let v = allow_port(&one, &w.web, "443").version.unwrap();
+    web.next_change(WAIT).unwrap();
+    let report = serde_json::json!({"host": "web-1", "version": v, "interfaces": [w.eni_web]});
+    post(&two, "/_palisade/report", report.to_string());
+    let listed = wait_hosts(&one, &|l| l.hosts.iter().any(|h| h.version == Some(v)));
+    assert!(listed.hosts[0].enforces(v), "{:?}", listed.hosts[0]);
+    assert_eq!(listed.hosts[0].lag, 0);
+
+    // Server two goes away: its host turns stale on one, as no one refreshes it.
+    drop(web);
+    two.stop();
+    let listed = wait_hosts(&one, &|l| l.hosts.iter().all(|h| h.status != "connected"));
+    assert!(!listed.hosts[0].enforces(v));
+    one.stop();
 }
