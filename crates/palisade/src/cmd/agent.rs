@@ -3,7 +3,7 @@
 //! ```text
 //! palisade agent (--snapshot-dir DIR | --endpoint http://HOST:PORT [--region R])
 //!                --map ENI_ID=IFNAME [--map …] [--config FILE]
-//!                --state-file PATH [--interval-ms 500] [--netns NAME] [--once]
+//!                --state-file PATH [--interval-ms 500] [--netns NAME] [--nft-processes] [--once]
 //!                [--watch [--host NAME]] [--metrics-addr ADDR:PORT]
 //! palisade agent status --state-file PATH [--json]
 //! ```
@@ -44,7 +44,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use palisade_dataplane::{ApplyError, ApplyReport, LocalInterface, Nft, Renderer, Ruleset};
+use palisade_dataplane::{
+    ApplyError, ApplyReport, LocalInterface, Nft, NftEngine, Renderer, Ruleset,
+};
 use palisade_model::Snapshot;
 
 use crate::output;
@@ -124,6 +126,11 @@ struct RunArgs {
     /// Run nft and conntrack inside this named network namespace (`ip netns exec`).
     #[arg(long, value_name = "NAME")]
     netns: Option<String>,
+    /// Run one `nft` process per apply even when libnftables is there (by default nft
+    /// runs in-process through libnftables.so.1 when the host has it, with one context
+    /// kept for the agent's lifetime; the state file's `nft` says which is used).
+    #[arg(long)]
+    nft_processes: bool,
     /// Apply once and exit (0 applied, 2 failed).
     #[arg(long)]
     once: bool,
@@ -221,6 +228,16 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         Some(ns) => Nft::in_netns(ns),
         None => Nft::host(),
     };
+    let nft = if args.nft_processes {
+        nft.with_processes()
+    } else {
+        nft
+    };
+    if let (NftEngine::Processes, false, Some(why)) =
+        (nft.engine(), args.nft_processes, Nft::library_unavailable())
+    {
+        tracing::info!("libnftables not used, nft runs as processes: {why}");
+    }
     if let Some(parent) = args.state_file.parent() {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
@@ -237,6 +254,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         interfaces = interfaces.len(),
         source = source.describe(),
         interval_ms = args.interval_ms,
+        nft = nft.engine().as_str(),
         "fail-closed ruleset in force"
     );
     let mut state = State {
@@ -250,6 +268,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         in_doubt: false,
         metrics,
         renderer: Renderer::new(),
+        nft_engine: nft.engine().as_str(),
     };
     write_state(&args.state_file, &state)?;
     if let (true, Source::Server(remote)) = (args.watch, &source) {
@@ -313,6 +332,8 @@ pub(crate) struct State {
     metrics: Arc<AgentMetrics>,
     /// Keeps the groups rendered for `current`, so the next render redoes changed ones only.
     renderer: Renderer,
+    /// How nft runs (`libnftables` or `nft processes`).
+    nft_engine: &'static str,
 }
 
 /// One poll: read the source and, when its content changed, load, render and apply it as
@@ -463,8 +484,12 @@ fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
         "flushed_conntrack": state.flushed,
         "last_error": state.error,
         "ruleset": nft_path.display().to_string(),
+        "nft": state.nft_engine,
     });
-    // Written then renamed, so a reader never sees half a file.
+    // Written then renamed, so a reader never sees half a file. Not fsynced: the file
+    // describes the kernel's table, which does not outlive a crash of the host either
+    // (the default path is on /run, a tmpfs); after a restart the agent loads the
+    // fail-closed ruleset and writes the file anew before anything else.
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, serde_json::to_string_pretty(&json)?)
         .with_context(|| format!("writing {}", tmp.display()))?;
