@@ -316,7 +316,9 @@ fn engines_refuse_check_and_list_alike() {
     for nft in [Nft::in_netns(&ns.0), Nft::in_netns(&ns.0).with_processes()] {
         let engine = nft.engine();
         let err = nft
-            .load(&format!("table inet {TABLE} {{\n  chain c {{\n    bogus\n  }}\n}}\n"))
+            .load(&format!(
+                "table inet {TABLE} {{\n  chain c {{\n    bogus\n  }}\n}}\n"
+            ))
             .unwrap_err();
         let ApplyError::Nft { stderr, .. } = &err else {
             panic!("{engine:?}: {err}");

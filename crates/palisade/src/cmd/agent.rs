@@ -486,19 +486,45 @@ fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
         "ruleset": nft_path.display().to_string(),
         "nft": state.nft_engine,
     });
-    // Written then renamed, so a reader never sees half a file. Not fsynced: the file
-    // describes the kernel's table, which does not outlive a crash of the host either
-    // (the default path is on /run, a tmpfs); after a restart the agent loads the
-    // fail-closed ruleset and writes the file anew before anything else.
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, serde_json::to_string_pretty(&json)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    // The ruleset first, so a state file naming a version has its text next to it.
     if state.error.is_none() {
-        std::fs::write(&nft_path, state.current.text())
-            .with_context(|| format!("writing {}", nft_path.display()))?;
+        replace_file(&nft_path, state.current.text().as_bytes())?;
     }
+    replace_file(path, serde_json::to_string_pretty(&json)?.as_bytes())?;
     Ok(())
+}
+
+/// Replaces the file at `path` with `bytes` so that a reader sees the old content or the
+/// new, never half a file or none: written to `PATH.tmp`, then swapped with the old file
+/// in one `renameat2(RENAME_EXCHANGE)` and the old one (now at `PATH.tmp`) removed.
+///
+/// Not a plain rename over the old file: on ext4 (`auto_da_alloc`, the default) that
+/// starts writing the new file's data back at once, for crash safety, which costs about
+/// 0.1 ms of a busy host's time per file here; an exchange does not. Nor fsynced: the
+/// files describe the kernel's table, which does not outlive a crash of the host either;
+/// after a restart the agent loads the fail-closed ruleset and writes them anew first.
+fn replace_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    use rustix::io::Errno;
+
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    let swapped = match renameat_with(CWD, &tmp, CWD, path, RenameFlags::EXCHANGE) {
+        Ok(()) => true,
+        // No old file yet, or a file system without exchange: a plain rename.
+        Err(Errno::NOENT | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP) => false,
+        Err(e) => {
+            return Err(std::io::Error::from(e))
+                .with_context(|| format!("writing {}", path.display()));
+        }
+    };
+    if swapped {
+        std::fs::remove_file(&tmp).with_context(|| format!("removing {}", tmp.display()))
+    } else {
+        std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    }
 }
 
 fn run_status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
@@ -531,4 +557,24 @@ fn run_status(args: &StatusArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replace_file;
+
+    #[test]
+    fn replace_file_creates_then_swaps_and_leaves_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("agent.json");
+        replace_file(&path, b"first").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first");
+        replace_file(&path, b"second, longer").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"second, longer");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["agent.json"]);
+    }
 }
