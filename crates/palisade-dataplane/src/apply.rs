@@ -217,6 +217,14 @@ impl Nft {
         let mut slot = slot
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot
+            .as_ref()
+            .is_some_and(|w| !w.current(self.netns.as_deref()))
+        {
+            // The namespace was deleted (and maybe added again under its name), which a
+            // process would see on its next start: enter it anew.
+            *slot = None;
+        }
         if slot.is_none() {
             match Worker::start(self.netns.as_deref()) {
                 Ok(worker) => *slot = Some(worker),

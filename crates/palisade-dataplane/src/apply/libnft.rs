@@ -47,6 +47,9 @@ pub(crate) type Outcome = Result<String, String>;
 #[derive(Debug)]
 pub(crate) struct Worker {
     jobs: mpsc::Sender<Job>,
+    /// The namespace file's (device, inode) when the thread entered it: a namespace
+    /// deleted and added again under the same name is another one.
+    netns_id: Option<(u64, u64)>,
 }
 
 #[derive(Debug)]
@@ -71,7 +74,11 @@ impl Worker {
         let api = api().map_err(|_| StartError::Unavailable)?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         let (ready_tx, ready) = mpsc::sync_channel(1);
-        let path = netns.map(|ns| format!("/run/netns/{ns}"));
+        let path = netns.map(netns_path);
+        let netns_id = match &path {
+            Some(p) => Some(file_id(p).map_err(StartError::Failed)?),
+            None => None,
+        };
         let name = format!("nft-{}", netns.unwrap_or("host"));
         std::thread::Builder::new()
             .name(name)
@@ -90,11 +97,20 @@ impl Worker {
             })
             .map_err(StartError::Failed)?;
         match ready.recv() {
-            Ok(Ok(())) => Ok(Self { jobs }),
+            Ok(Ok(())) => Ok(Self { jobs, netns_id }),
             Ok(Err(e)) => Err(StartError::Failed(e)),
             Err(_) => Err(StartError::Failed(std::io::Error::other(
                 "the nft thread stopped before its context was made",
             ))),
+        }
+    }
+
+    /// Whether the thread is still in the namespace the name `netns` now stands for (as
+    /// `nsenter` would enter it anew for every command).
+    pub(crate) fn current(&self, netns: Option<&str>) -> bool {
+        match netns {
+            Some(ns) => file_id(&netns_path(ns)).ok() == self.netns_id,
+            None => self.netns_id.is_none(),
         }
     }
 
@@ -121,6 +137,18 @@ pub(crate) fn available() -> bool {
 /// Why the library could not be opened, if it could not.
 pub(crate) fn unavailable() -> Option<&'static str> {
     api().err().map(String::as_str)
+}
+
+fn netns_path(name: &str) -> String {
+    format!("/run/netns/{name}")
+}
+
+/// A file's (device, inode).
+fn file_id(path: &str) -> std::io::Result<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{path}: {e}")))?;
+    Ok((meta.dev(), meta.ino()))
 }
 
 /// Moves the calling thread into the network namespace at `path` (setns(2); the other

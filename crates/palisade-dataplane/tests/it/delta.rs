@@ -340,3 +340,41 @@ fn engines_refuse_check_and_list_alike() {
         nft.load(&format!("delete table inet {TABLE}")).unwrap();
     }
 }
+
+/// A namespace deleted and added again under its name is entered anew, as a process
+/// would: the next load lands in the new namespace, not in the one the context was in.
+#[test]
+fn a_namespace_added_again_is_entered_anew() {
+    if let Some(reason) = unusable() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the data-plane suite cannot run: {reason}"
+        );
+        eprintln!("skipping the namespace re-entry test: {reason}");
+        return;
+    }
+    let ns = netns("r");
+    let nft = Nft::in_netns(&ns.0);
+    let table = format!("table inet {TABLE} {{\n  chain c {{\n    accept\n  }}\n}}\n");
+    nft.load(&table).unwrap();
+    let listed = |ns: &Netns| {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", ns.0))
+            .args(["nft", "list", "tables"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert!(!listed(&ns).is_empty());
+    let name = ns.0.clone();
+    drop(ns);
+    let ns = netns("r");
+    assert_eq!(ns.0, name);
+    assert!(listed(&ns).is_empty(), "a new namespace has no table");
+    nft.load(&table).unwrap();
+    assert!(
+        !listed(&ns).is_empty(),
+        "{:?}: loaded elsewhere",
+        nft.engine()
+    );
+}
