@@ -211,26 +211,31 @@ fn bench_apply(c: &mut Criterion) {
 
     // A one-rule change to enforcement: cached render, delta, one incremental transaction.
     // `set` adds a set element only; `chain` flushes and refills the group's ingress chain.
+    // Each through libnftables (the default, when the host has it) and nft processes.
+    let engines = [nft.clone(), nft.clone().with_processes()];
     let mut group = c.benchmark_group("one_rule_change");
     group.sample_size(20);
     for (n, kind) in [(10_000, "set"), (50_000, "set"), (50_000, "chain")] {
         let (base, ifaces) = world(n);
         let changed = one_more_rule(&base, if kind == "set" { "tcp" } else { "icmp" });
-        let mut renderer = Renderer::new();
-        let mut in_force = renderer.render(&base, &ifaces).unwrap();
-        nft.apply(None, &in_force).unwrap();
-        let mut flip = false;
-        group.bench_with_input(BenchmarkId::new(kind, n), &n, |b, _| {
-            b.iter(|| {
-                flip = !flip;
-                let next = renderer
-                    .render(if flip { &changed } else { &base }, &ifaces)
-                    .unwrap();
-                let report = nft.apply(Some(&in_force), &next).unwrap();
-                assert_eq!(report.kind, ApplyKind::Incremental);
-                in_force = next;
+        for nft in &engines {
+            let mut renderer = Renderer::new();
+            let mut in_force = renderer.render(&base, &ifaces).unwrap();
+            nft.apply(None, &in_force).unwrap();
+            let mut flip = false;
+            let id = format!("{kind}/{}", nft.engine().as_str().replace(' ', "_"));
+            group.bench_with_input(BenchmarkId::new(id, n), &n, |b, _| {
+                b.iter(|| {
+                    flip = !flip;
+                    let next = renderer
+                        .render(if flip { &changed } else { &base }, &ifaces)
+                        .unwrap();
+                    let report = nft.apply(Some(&in_force), &next).unwrap();
+                    assert_eq!(report.kind, ApplyKind::Incremental);
+                    in_force = next;
+                });
             });
-        });
+        }
     }
     group.finish();
 
@@ -244,20 +249,26 @@ fn bench_apply(c: &mut Criterion) {
     eni.private_ipv4 = vec![Ipv4Addr::new(10, 200, 0, 1)];
     eni.groups = vec!["sg-00000001".parse().unwrap()];
     joined_snap.enis.insert(outsider, eni);
-    let mut renderer = Renderer::new();
-    let mut in_force = renderer.render(&base_snap, &ifaces).unwrap();
-    nft.apply(None, &in_force).unwrap();
-    let mut joined = false;
-    c.bench_function("membership_change_10k_rules", |b| {
-        b.iter(|| {
-            joined = !joined;
-            let snap = if joined { &joined_snap } else { &base_snap };
-            let next = renderer.render(snap, &ifaces).unwrap();
-            let report = nft.apply(Some(&in_force), &next).unwrap();
-            assert_eq!(report.kind, ApplyKind::Members);
-            in_force = next;
+    for nft in &engines {
+        let mut renderer = Renderer::new();
+        let mut in_force = renderer.render(&base_snap, &ifaces).unwrap();
+        nft.apply(None, &in_force).unwrap();
+        let mut joined = false;
+        let id = format!(
+            "membership_change_10k_rules/{}",
+            nft.engine().as_str().replace(' ', "_")
+        );
+        c.bench_function(&id, |b| {
+            b.iter(|| {
+                joined = !joined;
+                let snap = if joined { &joined_snap } else { &base_snap };
+                let next = renderer.render(snap, &ifaces).unwrap();
+                let report = nft.apply(Some(&in_force), &next).unwrap();
+                assert_eq!(report.kind, ApplyKind::Members);
+                in_force = next;
+            });
         });
-    });
+    }
 }
 
 criterion_group!(benches, bench_render, bench_apply);

@@ -1,16 +1,22 @@
-//! Applying rulesets on a host: `nft -f -` (one netlink transaction: all or nothing, so a
+//! Applying rulesets on a host: nft commands (one netlink transaction: all or nothing, so a
 //! failed apply leaves the previous rules in force) and conntrack clean-up.
 //!
-//! Every command can run inside a named network namespace (`nsenter --net=/run/netns/NS …`:
-//! one process, no shell, no mount namespace as `ip netns exec` makes), which is how the
-//! end-to-end tests keep away from the real host's tables.
+//! nft runs in-process through libnftables when the library is there (`libnft.rs`: one
+//! long-lived context per namespace), else as `nft -f -` processes. Every command can run
+//! inside a named network namespace (the library's thread enters it; a process runs as
+//! `nsenter --net=/run/netns/NS …`: no shell, no mount namespace as `ip netns exec` makes),
+//! which is how the end-to-end tests keep away from the real host's tables.
+
+mod libnft;
 
 use std::io::Write as _;
 use std::net::IpAddr;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use thiserror::Error;
 
+use self::libnft::{Mode, StartError, Worker};
 use crate::ruleset::Ruleset;
 
 /// Why an apply failed. The previous ruleset is still in force.
@@ -21,7 +27,8 @@ pub enum ApplyError {
         program: String,
         source: std::io::Error,
     },
-    #[error("nft refused the ruleset (exit {status}): {stderr}")]
+    /// `status` is the process's exit (`exit 1`) or `libnftables`.
+    #[error("nft refused the ruleset ({status}): {stderr}")]
     Nft { status: String, stderr: String },
     #[error("conntrack failed for {addr} (exit {status}): {stderr}")]
     Conntrack {
@@ -63,23 +70,77 @@ pub struct ApplyReport {
     pub flushed: Vec<IpAddr>,
 }
 
-/// Runs `nft` and `conntrack`, optionally inside a named network namespace.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How nft commands are run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NftEngine {
+    /// In-process, one libnftables context per namespace kept for the `Nft`'s lifetime.
+    Library,
+    /// One `nft` process (under `nsenter` in a namespace) per command.
+    Processes,
+}
+
+impl NftEngine {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Library => "libnftables",
+            Self::Processes => "nft processes",
+        }
+    }
+}
+
+/// Runs nft commands and `conntrack`, optionally inside a named network namespace. Clones
+/// share one libnftables context.
+#[derive(Debug, Clone)]
 pub struct Nft {
     netns: Option<String>,
+    /// `None`: processes. Else the library's context, started on first use (and again
+    /// after a failed start, such as a namespace that did not exist yet).
+    library: Option<Arc<Mutex<Option<Worker>>>>,
+}
+
+/// What one nft command gave when it failed.
+struct NftFailure {
+    status: String,
+    stderr: String,
 }
 
 impl Nft {
-    /// In the current network namespace (the agent's host namespace).
+    /// In the current network namespace (the agent's host namespace), through libnftables
+    /// when this host has it.
     pub fn host() -> Self {
-        Self { netns: None }
+        Self::new(None)
     }
 
-    /// Inside the named namespace (`ip netns add NAME`'s `/run/netns/NAME`).
+    /// Inside the named namespace (`ip netns add NAME`'s `/run/netns/NAME`), through
+    /// libnftables when this host has it.
     pub fn in_netns(name: &str) -> Self {
+        Self::new(Some(name.to_owned()))
+    }
+
+    fn new(netns: Option<String>) -> Self {
+        let library = libnft::available().then(Arc::default);
+        Self { netns, library }
+    }
+
+    /// The same, with one `nft` process per command whether or not the library is there.
+    pub fn with_processes(self) -> Self {
         Self {
-            netns: Some(name.to_owned()),
+            library: None,
+            ..self
         }
+    }
+
+    /// How this `Nft` runs nft commands.
+    pub fn engine(&self) -> NftEngine {
+        match self.library {
+            Some(_) => NftEngine::Library,
+            None => NftEngine::Processes,
+        }
+    }
+
+    /// Why libnftables is not used, when it could not be opened.
+    pub fn library_unavailable() -> Option<&'static str> {
+        libnft::unavailable()
     }
 
     /// Brings the host from `previous` (what is in force, if known) to `next` in one
@@ -127,28 +188,90 @@ impl Nft {
         Ok(ApplyReport { kind, flushed })
     }
 
-    /// Loads nft text with one `nft -f -` (one transaction).
+    /// Loads nft text in one transaction (`nft -f -`).
     pub fn load(&self, text: &str) -> Result<(), ApplyError> {
-        let out = self.run("nft", &["-f", "-"], Some(text))?;
-        if !out.status.success() {
-            return Err(ApplyError::Nft {
-                status: status_text(&out.status),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
-        }
-        Ok(())
+        self.nft(Mode::Run, text)?.map(drop).map_err(refused)
     }
 
     /// Checks nft text without committing it (`nft -c -f -`).
     pub fn check(&self, text: &str) -> Result<(), ApplyError> {
-        let out = self.run("nft", &["-c", "-f", "-"], Some(text))?;
-        if !out.status.success() {
-            return Err(ApplyError::Nft {
-                status: status_text(&out.status),
-                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            });
+        self.nft(Mode::Check, text)?.map(drop).map_err(refused)
+    }
+
+    /// Runs nft commands with JSON output (`nft -j …`), such as `list table inet palisade`.
+    pub(crate) fn json(&self, command: &str) -> Result<String, ApplyError> {
+        self.nft(Mode::Json, command)?.map_err(refused)
+    }
+
+    /// Runs one nft command: its output, or how it failed; `Err` when it could not run.
+    fn nft(&self, mode: Mode, text: &str) -> Result<Result<String, NftFailure>, ApplyError> {
+        let Some(slot) = &self.library else {
+            return self.nft_process(mode, text);
+        };
+        let spawn_err = |source| ApplyError::Spawn {
+            program: "libnftables".to_owned(),
+            source,
+        };
+        // One command at a time: the context is not thread-safe (and its thread serves
+        // one job at a time anyway).
+        let mut slot = slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if slot
+            .as_ref()
+            .is_some_and(|w| !w.current(self.netns.as_deref()))
+        {
+            // The namespace was deleted (and maybe added again under its name), which a
+            // process would see on its next start: enter it anew.
+            *slot = None;
         }
-        Ok(())
+        if slot.is_none() {
+            match Worker::start(self.netns.as_deref()) {
+                Ok(worker) => *slot = Some(worker),
+                // `available()` said yes, so this does not happen; run the process.
+                Err(StartError::Unavailable) => {
+                    drop(slot);
+                    return self.nft_process(mode, text);
+                }
+                Err(StartError::Failed(e)) => return Err(spawn_err(e)),
+            }
+        }
+        let worker = slot.as_ref().expect("the worker was just started");
+        match worker.run(text, mode) {
+            Ok(outcome) => Ok(outcome.map_err(|stderr| NftFailure {
+                status: "libnftables".to_owned(),
+                stderr,
+            })),
+            Err(e) => {
+                // The thread is gone: the next command starts a new one.
+                *slot = None;
+                Err(spawn_err(e))
+            }
+        }
+    }
+
+    fn nft_process(
+        &self,
+        mode: Mode,
+        text: &str,
+    ) -> Result<Result<String, NftFailure>, ApplyError> {
+        let out = match mode {
+            Mode::Run => self.run("nft", &["-f", "-"], Some(text))?,
+            Mode::Check => self.run("nft", &["-c", "-f", "-"], Some(text))?,
+            Mode::Json => {
+                let args: Vec<&str> = std::iter::once("-j")
+                    .chain(text.split_whitespace())
+                    .collect();
+                self.run("nft", &args, None)?
+            }
+        };
+        if !out.status.success() {
+            return Ok(Err(NftFailure {
+                status: format!("exit {}", status_text(&out.status)),
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_owned(),
+            }));
+        }
+        Ok(Ok(String::from_utf8_lossy(&out.stdout).into_owned()))
     }
 
     /// Deletes every conntrack entry from or to `addr` (`conntrack -D -s` and `-d`).
@@ -171,7 +294,7 @@ impl Nft {
         Ok(())
     }
 
-    pub(crate) fn run(
+    fn run(
         &self,
         program: &str,
         args: &[&str],
@@ -202,6 +325,13 @@ impl Nft {
             pipe.write_all(text.as_bytes()).map_err(spawn_err)?;
         }
         child.wait_with_output().map_err(spawn_err)
+    }
+}
+
+fn refused(failure: NftFailure) -> ApplyError {
+    ApplyError::Nft {
+        status: failure.status,
+        stderr: failure.stderr,
     }
 }
 

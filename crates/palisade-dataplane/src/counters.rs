@@ -1,7 +1,7 @@
 //! The per-interface counters of the ruleset in force: in each interface's chain, one
 //! counter sees every packet the groups judge (new and untracked flows) and the last one
-//! every packet they dropped (see `render`). Read with `nft -j list table`, so a scrape
-//! costs one process and no state is kept between reads.
+//! every packet they dropped (see `render`). Read with `nft -j list table` (in-process with
+//! libnftables, else one process), and no state is kept between reads.
 
 use palisade_model::EniId;
 use serde_json::Value;
@@ -45,17 +45,13 @@ impl Nft {
     /// not there, such as one the ruleset drops outright, is left out).
     pub fn counters(&self, enis: &[EniId]) -> Result<Vec<InterfaceCounters>, CountersError> {
         let out = self
-            .run("nft", &["-j", "list", "table", "inet", TABLE], None)
+            .json(&format!("list table inet {TABLE}"))
             .map_err(|e| match e {
                 crate::ApplyError::Spawn { source, .. } => CountersError::Spawn(source),
+                crate::ApplyError::Nft { stderr, .. } => CountersError::Nft(stderr),
                 other => CountersError::Nft(other.to_string()),
             })?;
-        if !out.status.success() {
-            return Err(CountersError::Nft(
-                String::from_utf8_lossy(&out.stderr).trim().to_owned(),
-            ));
-        }
-        parse(&String::from_utf8_lossy(&out.stdout), enis)
+        parse(&out, enis)
     }
 }
 

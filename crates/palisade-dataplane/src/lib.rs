@@ -8,8 +8,8 @@
 //!   interval sets, prefix lists as interval sets, anti-spoofing, the traffic EC2 never
 //!   filters, and `notrack` for flows EC2 leaves untracked. [`Renderer`] renders the same
 //!   with a per-group cache, so a one-rule change re-renders one group.
-//! - [`apply`] brings the host's table from one ruleset to the next in one `nft -f`
-//!   transaction: only the objects that changed ([`Ruleset::delta`]), or a whole-table
+//! - [`apply`] brings the host's table from one ruleset to the next in one nft transaction
+//!   (in-process through libnftables when the host has it, else `nft -f -`): only the objects that changed ([`Ruleset::delta`]), or a whole-table
 //!   replace when there is no previous ruleset; then removes conntrack entries of addresses
 //!   that left an interface.
 //!
@@ -23,7 +23,7 @@ pub mod lab;
 mod render;
 mod ruleset;
 
-pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft};
+pub use apply::{ApplyError, ApplyKind, ApplyReport, Nft, NftEngine};
 pub use counters::{CountersError, DirCounters, InterfaceCounters};
 pub use interface::{InterfaceError, LocalInterface};
 pub use render::{RenderError, Renderer, render, render_closed};

@@ -7,6 +7,8 @@
 //! # N real hosts: a network namespace pw-bench-I each, with its own `palisade agent
 //! # --watch` and nftables table (root, nft, ip)
 //! cargo bench -p palisade --bench watch_feed -- hosts --hosts 50 --changes 20
+//! # the same with nft run as processes by every agent (`agent --nft-processes`)
+//! cargo bench -p palisade --bench watch_feed -- hosts --hosts 50 --nft-processes
 //! ```
 //!
 //! The account has one VPC and `--groups` groups (sim: 10, hosts: 1); interface I is in group
@@ -16,7 +18,9 @@
 //! received, applied and rendered; hosts: the agent's state file naming the write's
 //! `x-palisade-version`, written after `nft` returned), the server's CPU time (utime + stime
 //! of the process, from `/proc/PID/stat`) and the feed's bytes (the deltas' JSON lines) over
-//! that time, and prints p50 and p99 over the changes.
+//! that time, and prints p50 and p99 over the changes. hosts also sums the agents' CPU over
+//! each change, and leaves 20 ms after each convergence (the agents' reports to the server
+//! follow their state files) before the next change.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -46,6 +50,8 @@ struct Args {
     agents: usize,
     groups: usize,
     changes: usize,
+    /// hosts: the agents run nft as processes (`agent --nft-processes`), not libnftables.
+    nft_processes: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -54,7 +60,7 @@ fn args() -> anyhow::Result<Args> {
         Some("sim") => Mode::Sim,
         Some("hosts") => Mode::Hosts,
         other => bail!(
-            "usage: watch_feed (sim --agents N | hosts --hosts N) [--changes K] [--groups G], not {other:?}"
+            "usage: watch_feed (sim --agents N | hosts --hosts N [--nft-processes]) [--changes K] [--groups G], not {other:?}"
         ),
     };
     let mut a = Args {
@@ -62,8 +68,13 @@ fn args() -> anyhow::Result<Args> {
         agents: 1000,
         groups: if mode == Mode::Sim { 10 } else { 1 },
         changes: 20,
+        nft_processes: false,
     };
     while let Some(flag) = it.next() {
+        if flag == "--nft-processes" {
+            a.nft_processes = true;
+            continue;
+        }
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--agents" | "--hosts" => a.agents = value()?.parse()?,
@@ -131,6 +142,17 @@ fn cpu_time(pid: u32) -> anyhow::Result<Duration> {
     let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(Duration::from_millis(ticks * 10))
+}
+
+fn cpu_time_with_children(pid: u32) -> anyhow::Result<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let rest = stat.rsplit_once(')').context("malformed /proc stat")?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = fields[11..15]
+        .iter()
+        .map(|f| f.parse::<u64>())
+        .sum::<Result<u64, _>>()?;
     Ok(Duration::from_millis(ticks * 10))
 }
 
@@ -339,6 +361,8 @@ struct Sample {
     latency_ms: f64,
     cpu_ms: f64,
     bytes: usize,
+    /// hosts: the agents' CPU (utime + stime, all their threads) over the change.
+    agents_cpu_ms: f64,
 }
 
 fn report(a: &Args, affected: usize, samples: &[Sample]) {
@@ -349,8 +373,17 @@ fn report(a: &Args, affected: usize, samples: &[Sample]) {
     let bytes = samples.iter().map(|s| s.bytes).sum::<usize>() / samples.len().max(1);
     // /proc counts CPU in 10 ms ticks: the mean over the changes is the figure to read.
     let cpu_mean = cpu.iter().sum::<f64>() / cpu.len().max(1) as f64;
+    let agents_cpu =
+        samples.iter().map(|s| s.agents_cpu_ms).sum::<f64>() / samples.len().max(1) as f64;
+    let agents = match a.mode {
+        Mode::Hosts => format!(
+            "; agents CPU/change mean {agents_cpu:.1} ms ({:.2} ms per host)",
+            agents_cpu / affected.max(1) as f64
+        ),
+        Mode::Sim => String::new(),
+    };
     println!(
-        "{:?} agents={} groups={} affected/change={} changes={}: converged p50 {:.1} ms p99 {:.1} ms; server CPU/change mean {:.1} ms (p50 {:.0}, p99 {:.0}, 10 ms ticks); feed bytes/change {}",
+        "{:?} agents={} groups={} affected/change={} changes={}: converged p50 {:.1} ms p99 {:.1} ms; server CPU/change mean {:.1} ms (p50 {:.0}, p99 {:.0}, 10 ms ticks); feed bytes/change {}{agents}",
         a.mode,
         a.agents,
         a.groups,
@@ -434,6 +467,7 @@ async fn sim(a: &Args) -> anyhow::Result<()> {
             latency_ms: last.saturating_duration_since(returned).as_secs_f64() * 1e3,
             cpu_ms: cpu.as_secs_f64() * 1e3,
             bytes,
+            agents_cpu_ms: 0.0,
         });
     }
     report(a, affected, &samples);
@@ -504,6 +538,7 @@ async fn hosts(a: &Args) -> anyhow::Result<()> {
             .args(["--map", &format!("{eni}=eth0")])
             .arg("--state-file")
             .arg(&state)
+            .args(a.nft_processes.then_some("--nft-processes"))
             .env("AWS_ACCESS_KEY_ID", KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET)
             .env("AWS_REGION", "us-east-1")
@@ -522,29 +557,41 @@ async fn hosts(a: &Args) -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let affected = a.agents.div_ceil(a.groups);
+    let pids: Vec<u32> = hosts.agents.iter().map(Child::id).collect();
+    // With their reaped children's (the nft and nsenter processes of --nft-processes).
+    let agents_cpu =
+        || -> anyhow::Result<Duration> { pids.iter().map(|p| cpu_time_with_children(*p)).sum() };
     let mut samples = Vec::new();
     for k in 0..a.changes {
         let cpu0 = cpu_time(server.pid)?;
+        let agents0 = agents_cpu()?;
         let (version, returned) = change(server.addr, &groups, k).await?;
-        let targets: Vec<_> = states
+        let mut pending: Vec<_> = states
             .iter()
             .enumerate()
             .filter(|(i, _)| i % a.groups == k % a.groups)
             .map(|(_, p)| p)
             .collect();
         let deadline = Instant::now() + Duration::from_secs(60);
-        while !targets
-            .iter()
-            .all(|p| enforced_version(p).is_some_and(|v| v >= version))
-        {
+        loop {
+            // Only the hosts not there yet are read again: the bench shares the cores.
+            pending.retain(|p| enforced_version(p).is_none_or(|v| v < version));
+            if pending.is_empty() {
+                break;
+            }
             anyhow::ensure!(Instant::now() < deadline, "change {k} did not converge");
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let latency = returned.elapsed();
+        // The agents report after writing their state file: wait for those reports to
+        // be done (a host's CPU settles) before the next change, so each change's CPU
+        // is its own.
+        tokio::time::sleep(Duration::from_millis(20)).await;
         samples.push(Sample {
             latency_ms: latency.as_secs_f64() * 1e3,
             cpu_ms: (cpu_time(server.pid)? - cpu0).as_secs_f64() * 1e3,
             bytes: 0,
+            agents_cpu_ms: (agents_cpu()? - agents0).as_secs_f64() * 1e3,
         });
     }
     report(a, affected, &samples);

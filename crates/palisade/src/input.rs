@@ -44,9 +44,21 @@ pub(crate) fn import_text(source: &str, text: &str) -> anyhow::Result<Snapshot> 
     import(&[(source, text)])
 }
 
+/// [`import_text`] of a document already parsed (the agent's view, which it holds as JSON
+/// values): the same import, without printing and parsing the text again.
+pub(crate) fn import_json(source: &str, json: &serde_json::Value) -> anyhow::Result<Snapshot> {
+    let doc = palisade_ec2::Document { name: source, json };
+    checked(palisade_ec2::import(&[doc], &import_quotas()))
+}
+
 /// The one import path: every document together, every problem reported at once.
 fn import(docs: &[(&str, &str)]) -> anyhow::Result<Snapshot> {
-    let (snapshot, errors) = palisade_ec2::import_texts(docs, &import_quotas());
+    checked(palisade_ec2::import_texts(docs, &import_quotas()))
+}
+
+fn checked(
+    (snapshot, errors): (Snapshot, Vec<palisade_ec2::ImportError>),
+) -> anyhow::Result<Snapshot> {
     if errors.is_empty() {
         return Ok(snapshot);
     }

@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use palisade_dataplane::{ApplyKind, Nft, Renderer, TABLE, render};
+use palisade_dataplane::{ApplyError, ApplyKind, Nft, NftEngine, Renderer, TABLE, render};
 use palisade_model::Direction;
 use serde_json::Value;
 
@@ -243,7 +243,20 @@ fn delta_applied_equals_a_full_load() {
         return;
     }
     let (inc_ns, full_ns) = (netns("i"), netns("f"));
-    let (inc, full) = (Nft::in_netns(&inc_ns.0), Nft::in_netns(&full_ns.0));
+    // Deltas through libnftables (when the host has it), full loads through nft processes:
+    // the equality below also holds the two engines to the same result.
+    let inc = Nft::in_netns(&inc_ns.0);
+    let full = Nft::in_netns(&full_ns.0).with_processes();
+    assert_eq!(full.engine(), NftEngine::Processes);
+    if std::env::var_os("CI").is_some() {
+        // The nftables package depends on libnftables1, so CI always has the library.
+        assert_eq!(
+            inc.engine(),
+            NftEngine::Library,
+            "{:?}",
+            Nft::library_unavailable()
+        );
+    }
     let mut kinds = Vec::new();
     for seed in [1_u64, 7, 42, 1234] {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
@@ -284,4 +297,84 @@ fn delta_applied_equals_a_full_load() {
     ] {
         assert!(kinds.contains(&kind), "{kind:?} never happened: {kinds:?}");
     }
+}
+
+/// Both engines refuse what nft refuses, with nft's message, commit nothing on a check, and
+/// read the table back as `nft -j` does.
+#[test]
+fn engines_refuse_check_and_list_alike() {
+    if let Some(reason) = unusable() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the data-plane suite cannot run: {reason}"
+        );
+        eprintln!("skipping the nft engine test: {reason}");
+        return;
+    }
+    let ns = netns("e");
+    let table = format!("table inet {TABLE} {{\n  chain c {{\n    counter accept\n  }}\n}}\n");
+    for nft in [Nft::in_netns(&ns.0), Nft::in_netns(&ns.0).with_processes()] {
+        let engine = nft.engine();
+        let err = nft
+            .load(&format!(
+                "table inet {TABLE} {{\n  chain c {{\n    bogus\n  }}\n}}\n"
+            ))
+            .unwrap_err();
+        let ApplyError::Nft { stderr, .. } = &err else {
+            panic!("{engine:?}: {err}");
+        };
+        assert!(stderr.contains("syntax error"), "{engine:?}: {stderr}");
+        nft.check(&table).unwrap();
+        assert!(
+            Command::new("nsenter")
+                .arg(format!("--net=/run/netns/{}", ns.0))
+                .args(["nft", "list", "table", "inet", TABLE])
+                .output()
+                .unwrap()
+                .stdout
+                .is_empty(),
+            "{engine:?}: a check committed the table"
+        );
+        nft.load(&table).unwrap();
+        assert_eq!(nft.counters(&[eni_id(1)]).unwrap(), [], "{engine:?}");
+        nft.load(&format!("delete table inet {TABLE}")).unwrap();
+    }
+}
+
+/// A namespace deleted and added again under its name is entered anew, as a process
+/// would: the next load lands in the new namespace, not in the one the context was in.
+#[test]
+fn a_namespace_added_again_is_entered_anew() {
+    if let Some(reason) = unusable() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but the data-plane suite cannot run: {reason}"
+        );
+        eprintln!("skipping the namespace re-entry test: {reason}");
+        return;
+    }
+    let ns = netns("r");
+    let nft = Nft::in_netns(&ns.0);
+    let table = format!("table inet {TABLE} {{\n  chain c {{\n    accept\n  }}\n}}\n");
+    nft.load(&table).unwrap();
+    let listed = |ns: &Netns| {
+        Command::new("nsenter")
+            .arg(format!("--net=/run/netns/{}", ns.0))
+            .args(["nft", "list", "tables"])
+            .output()
+            .unwrap()
+            .stdout
+    };
+    assert!(!listed(&ns).is_empty());
+    let name = ns.0.clone();
+    drop(ns);
+    let ns = netns("r");
+    assert_eq!(ns.0, name);
+    assert!(listed(&ns).is_empty(), "a new namespace has no table");
+    nft.load(&table).unwrap();
+    assert!(
+        !listed(&ns).is_empty(),
+        "{:?}: loaded elsewhere",
+        nft.engine()
+    );
 }

@@ -171,6 +171,9 @@ fn agent_watch_follows_the_change_feed() {
     let applied = std::fs::read_to_string(state["ruleset"].as_str().unwrap()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(applied, render_full(&server, &built, dir.path()));
+    // nft in-process: the nftables package depends on libnftables1, so a host that can
+    // run this test has the library.
+    assert_eq!(state["nft"], "libnftables", "{state}");
 
     // The server restarts; a change made right after reaches the reconnecting agent.
     let generation = state["generation"].as_u64().unwrap();

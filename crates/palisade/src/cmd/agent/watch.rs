@@ -158,8 +158,8 @@ impl Follow<'_> {
             return Ok(());
         };
         let version = *version;
-        let text = held.to_document().to_string();
-        let fp = fingerprint(&text);
+        let doc = held.to_document();
+        let fp = fingerprint(&doc.to_string());
         let source = format!(
             "{} (watch, {})",
             self.remote.endpoint(),
@@ -170,7 +170,7 @@ impl Follow<'_> {
             state.metrics.caught_up();
             Ok(())
         } else {
-            crate::input::import_text(&source, &text).and_then(|snapshot| {
+            crate::input::import_json(&source, &doc).and_then(|snapshot| {
                 enforce(self.nft, self.interfaces, state, fp, &snapshot, &source)
             })
         };
