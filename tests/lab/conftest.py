@@ -37,7 +37,7 @@ def usable():
 
 
 class Lab:
-    def __init__(self, prefix=None, tmp=None):
+    def __init__(self, prefix=None, tmp=None, flow_log_interval=2):
         self.tmp = tmp or tempfile.mkdtemp(prefix="palisade-lab-")
         self.dir = os.path.join(self.tmp, "lab")
         self.prefix = prefix or f"plt{os.getpid() % 100000}"
@@ -53,7 +53,7 @@ class Lab:
         self.proc = subprocess.Popen(
             [BIN, "serve", "--listen", "127.0.0.1:0", "--db", os.path.join(self.tmp, "db"),
              "--keys", keys, "--quotas", quotas, "--lab", "--lab-dir", self.dir,
-             "--lab-prefix", self.prefix, "--lab-flow-log-interval", "2"],
+             "--lab-prefix", self.prefix, "--lab-flow-log-interval", str(flow_log_interval)],
             stdout=subprocess.PIPE, stderr=self.err, text=True,
             env={**os.environ, "RUST_LOG": "info"})
         self.endpoint = None

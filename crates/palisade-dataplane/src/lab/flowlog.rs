@@ -9,9 +9,11 @@
 //! keyed by the 5-tuple (`ip saddr . ip daddr . meta l4proto . th sport . th dport`, ports 0
 //! for protocols without them, as AWS logs ICMP), with per-element counters.
 //!
-//! Windows are double-buffered: a collection empties the other buffer's sets and points every
-//! counting rule at them (one transaction), then lists the buffer it left, so no packet is
-//! lost between listing and emptying. The egress and ingress of one packet are read in one
+//! Windows are double-buffered: every port has leaf chains and sets for both buffers, and a
+//! collection empties the other buffer's sets and points the four hook rules at its leaf
+//! chains (one transaction), then lists the buffer it left, so no packet is lost between
+//! listing and emptying. A port that comes adds its own objects; one that goes is collected,
+//! then removed; the table is built whole only for a new router. The egress and ingress of one packet are read in one
 //! hook traversal, but the two stages of one check may straddle the swap (seen in the old
 //! window, passed in the new); such a packet shows as "passed more than seen" in the new
 //! window, and its count is moved back to the old one, which is therefore reported one
@@ -32,6 +34,10 @@ use super::plan::{Plan, router_ns};
 pub const FLOW_TABLE: &str = "palisade_flowlog";
 
 /// Elements per set; a full set stops counting new keys, and the window says `SKIPDATA`.
+/// It is nft's default for a dynamic set and is never written: a set declared with a `size`
+/// gets a preallocated hash of that many buckets (1,600 such sets for a 100-instance router
+/// took 3 GB of kernel memory and 8.7 s of kernel time to create, holding the namespace's
+/// nftables lock, so every apply in that router waited), one without it a growing hash.
 const SET_SIZE: usize = 65_535;
 
 /// Protocols whose transport header starts with the two ports.
@@ -168,8 +174,8 @@ fn set_name(port: &str, buf: Buffer, dir: Direction, stage: Stage, v6: bool) -> 
     )
 }
 
-fn leaf_chain(port: &str, dir: Direction, stage: Stage) -> String {
-    format!("{}{}_{port}", dir.letter(), stage.letter())
+fn leaf_chain(port: &str, buf: Buffer, dir: Direction, stage: Stage) -> String {
+    format!("{}{}{}_{port}", dir.letter(), stage.letter(), buf.letter())
 }
 
 /// The counting rules of one leaf chain, into `buf`'s sets.
@@ -192,74 +198,114 @@ fn leaf_rules(port: &str, buf: Buffer, dir: Direction, stage: Stage) -> [String;
     ]
 }
 
-/// The whole table for a router with `ports`, counting into `buf` (replacing any earlier one).
-fn table_text(ports: &BTreeSet<String>, buf: Buffer) -> String {
-    let mut t = format!("add table inet {FLOW_TABLE}\ndelete table inet {FLOW_TABLE}\n");
-    t.push_str(&format!("table inet {FLOW_TABLE} {{\n"));
-    for port in ports {
-        for b in BUFFERS {
-            for dir in DIRECTIONS {
-                for stage in STAGES {
-                    for (v6, key) in [
-                        (false, "ip saddr . ip daddr"),
-                        (true, "ip6 saddr . ip6 daddr"),
-                    ] {
-                        t.push_str(&format!(
-                            "\tset {} {{ typeof {key} . meta l4proto . th sport . th dport; flags dynamic; size {SET_SIZE}; counter; }}\n",
-                            set_name(port, b, dir, stage, v6)
-                        ));
-                    }
+/// The hook chain of one direction and stage.
+fn hook_chain(dir: Direction, stage: Stage) -> String {
+    format!("{}_{}", dir.letter(), stage.letter())
+}
+
+/// The one rule of a hook chain: each port's packets to its leaf chain of `buf`.
+fn hook_rule(
+    ports: &BTreeSet<String>,
+    buf: Buffer,
+    dir: Direction,
+    stage: Stage,
+) -> Option<String> {
+    let ifname = match dir {
+        Direction::Egress => "iifname",
+        Direction::Ingress => "oifname",
+    };
+    let arms: Vec<String> = ports
+        .iter()
+        .map(|p| format!("\"{p}\" : jump {}", leaf_chain(p, buf, dir, stage)))
+        .collect();
+    (!arms.is_empty()).then(|| format!("{ifname} vmap {{ {} }}", arms.join(", ")))
+}
+
+/// Adds one port's sets and leaf chains (both buffers) to an existing table.
+fn port_text(port: &str) -> String {
+    let mut t = String::new();
+    for b in BUFFERS {
+        for dir in DIRECTIONS {
+            for stage in STAGES {
+                for (v6, key) in [
+                    (false, "ip saddr . ip daddr"),
+                    (true, "ip6 saddr . ip6 daddr"),
+                ] {
+                    t.push_str(&format!(
+                        "add set inet {FLOW_TABLE} {} {{ typeof {key} . meta l4proto . th sport . th dport; flags dynamic; counter; }}\n",
+                        set_name(port, b, dir, stage, v6)
+                    ));
+                }
+                let chain = leaf_chain(port, b, dir, stage);
+                t.push_str(&format!("add chain inet {FLOW_TABLE} {chain}\n"));
+                for r in leaf_rules(port, b, dir, stage) {
+                    t.push_str(&format!("add rule inet {FLOW_TABLE} {chain} {r}\n"));
                 }
             }
         }
     }
-    for dir in DIRECTIONS {
-        for stage in STAGES {
-            for port in ports {
-                t.push_str(&format!("\tchain {} {{\n", leaf_chain(port, dir, stage)));
-                for r in leaf_rules(port, buf, dir, stage) {
-                    t.push_str(&format!("\t\t{r}\n"));
-                }
-                t.push_str("\t}\n");
-            }
-            let (hook, ifname) = match dir {
-                Direction::Egress => ("prerouting", "iifname"),
-                Direction::Ingress => ("forward", "oifname"),
-            };
-            let priority = match stage {
-                Stage::Seen => -1,
-                Stage::Passed => 1,
-            };
-            t.push_str(&format!(
-                "\tchain {}_{} {{\n\t\ttype filter hook {hook} priority {priority}; policy accept;\n",
-                dir.letter(),
-                stage.letter()
-            ));
-            if !ports.is_empty() {
-                let arms: Vec<String> = ports
-                    .iter()
-                    .map(|p| format!("\"{p}\" : jump {}", leaf_chain(p, dir, stage)))
-                    .collect();
-                t.push_str(&format!("\t\t{ifname} vmap {{ {} }}\n", arms.join(", ")));
-            }
-            t.push_str("\t}\n");
-        }
-    }
-    t.push_str("}\n");
     t
 }
 
-/// Points every counting rule at `buf`'s sets, in one transaction.
-fn swap_text(ports: &BTreeSet<String>, buf: Buffer) -> String {
+/// Removes one port's leaf chains and sets (after the hooks stopped naming them).
+fn unport_text(port: &str) -> String {
     let mut t = String::new();
-    for port in ports {
+    for b in BUFFERS {
         for dir in DIRECTIONS {
             for stage in STAGES {
-                let chain = leaf_chain(port, dir, stage);
-                t.push_str(&format!("flush chain inet {FLOW_TABLE} {chain}\n"));
-                for r in leaf_rules(port, buf, dir, stage) {
-                    t.push_str(&format!("add rule inet {FLOW_TABLE} {chain} {r}\n"));
+                let chain = leaf_chain(port, b, dir, stage);
+                t.push_str(&format!("delete chain inet {FLOW_TABLE} {chain}\n"));
+                for v6 in [false, true] {
+                    t.push_str(&format!(
+                        "delete set inet {FLOW_TABLE} {}\n",
+                        set_name(port, b, dir, stage, v6)
+                    ));
                 }
+            }
+        }
+    }
+    t
+}
+
+/// The whole table for a router with `ports`, counting into `buf` (replacing any earlier one).
+/// Every port has its sets and leaf chains for both buffers, so that a window's swap
+/// rewrites only the four hook rules (a rewrite of every leaf chain took the namespace's
+/// nftables lock for a second at 100 interfaces).
+fn table_text(ports: &BTreeSet<String>, buf: Buffer) -> String {
+    let mut t = format!("add table inet {FLOW_TABLE}\ndelete table inet {FLOW_TABLE}\n");
+    t.push_str(&format!("add table inet {FLOW_TABLE}\n"));
+    for port in ports {
+        t.push_str(&port_text(port));
+    }
+    for dir in DIRECTIONS {
+        for stage in STAGES {
+            let (hook, priority) = match (dir, stage) {
+                (Direction::Egress, Stage::Seen) => ("prerouting", -1),
+                (Direction::Egress, Stage::Passed) => ("prerouting", 1),
+                (Direction::Ingress, Stage::Seen) => ("forward", -1),
+                (Direction::Ingress, Stage::Passed) => ("forward", 1),
+            };
+            let chain = hook_chain(dir, stage);
+            t.push_str(&format!(
+                "add chain inet {FLOW_TABLE} {chain} {{ type filter hook {hook} priority {priority}; policy accept; }}\n"
+            ));
+            if let Some(r) = hook_rule(ports, buf, dir, stage) {
+                t.push_str(&format!("add rule inet {FLOW_TABLE} {chain} {r}\n"));
+            }
+        }
+    }
+    t
+}
+
+/// Points the hooks at `buf`'s leaf chains for `ports`, in one transaction.
+fn swap_text(ports: &BTreeSet<String>, buf: Buffer) -> String {
+    let mut t = String::new();
+    for dir in DIRECTIONS {
+        for stage in STAGES {
+            let chain = hook_chain(dir, stage);
+            t.push_str(&format!("flush chain inet {FLOW_TABLE} {chain}\n"));
+            if let Some(r) = hook_rule(ports, buf, dir, stage) {
+                t.push_str(&format!("add rule inet {FLOW_TABLE} {chain} {r}\n"));
             }
         }
     }
@@ -485,22 +531,41 @@ impl FlowTap {
             .collect();
         self.routers.retain(|ns, _| wanted.contains_key(ns));
         for (ns, ports) in wanted {
-            if self.routers.get(&ns).is_some_and(|t| t.ports == ports) {
+            let Some(known) = self.routers.get(&ns).map(|t| t.ports.clone()) else {
+                nft_batch(&ns, &table_text(&ports, Buffer::A))?;
+                self.routers.insert(
+                    ns,
+                    RouterTap {
+                        ports,
+                        active: Buffer::A,
+                        since: now,
+                        pending: None,
+                    },
+                );
+                continue;
+            };
+            if known == ports {
                 continue;
             }
-            if self.routers.contains_key(&ns) {
+            // A port that goes has its counts collected first (ending every port's window);
+            // one that comes only adds its own objects and joins the hooks.
+            let gone: Vec<&String> = known.difference(&ports).collect();
+            if !gone.is_empty() {
                 self.collect_one(&ns, now, true, &mut out)?;
             }
-            nft_batch(&ns, &table_text(&ports, Buffer::A))?;
-            self.routers.insert(
-                ns,
-                RouterTap {
-                    ports,
-                    active: Buffer::A,
-                    since: now,
-                    pending: None,
-                },
-            );
+            let Some(tap) = self.routers.get_mut(&ns) else {
+                continue;
+            };
+            let mut batch = String::new();
+            for port in ports.difference(&known) {
+                batch.push_str(&port_text(port));
+            }
+            batch.push_str(&swap_text(&ports, tap.active));
+            for port in gone {
+                batch.push_str(&unport_text(port));
+            }
+            nft_batch(&ns, &batch)?;
+            tap.ports = ports;
         }
         Ok(out)
     }
@@ -721,11 +786,17 @@ mod tests {
         let t = table_text(&ports, Buffer::A);
         assert!(t.contains("type filter hook prerouting priority -1;"));
         assert!(t.contains("type filter hook forward priority 1;"));
-        assert!(t.contains("iifname vmap { \"p1\" : jump os_p1 }"));
-        assert!(t.contains("oifname vmap { \"p1\" : jump ip_p1 }"));
-        assert_eq!(t.matches("\tset f_p1_").count(), 16);
+        assert!(t.contains("iifname vmap { \"p1\" : jump osa_p1 }"));
+        assert!(t.contains("oifname vmap { \"p1\" : jump ipa_p1 }"));
+        assert_eq!(t.matches("add set inet palisade_flowlog f_p1_").count(), 16);
+        assert!(t.contains("add rule inet palisade_flowlog osb_p1 meta nfproto ipv4"));
+        // A swap rewrites the four hook rules and nothing else.
         let s = swap_text(&ports, Buffer::B);
-        assert!(s.contains("update @f_p1_bos4"));
-        assert!(!s.contains("@f_p1_a"));
+        assert_eq!(s.matches("add rule").count(), 4);
+        assert!(s.contains("iifname vmap { \"p1\" : jump osb_p1 }"));
+        assert!(!s.contains("jump osa_"));
+        // Ports come and go without a rebuild.
+        assert_eq!(port_text("p2").matches("add set").count(), 16);
+        assert_eq!(unport_text("p2").matches("delete set").count(), 16);
     }
 }
