@@ -455,7 +455,9 @@ impl<'s> Attributor<'s> {
         let mut touched = 0u64;
         for o in batch {
             let r = self.resolve(o);
-            if let Some((iface, Some(direction))) = r {
+            if let Some((iface, Some(direction))) = r
+                && o.accepted
+            {
                 touched = touched.wrapping_add(self.conns.touch(&conn_key(iface, direction, o)));
             }
             resolved.push(r);
@@ -501,6 +503,17 @@ impl<'s> Attributor<'s> {
         self.latest = self.latest.max(o.end);
         self.sweep();
 
+        // A REJECT is judged by the rules alone: it neither opens nor answers a connection.
+        if !o.accepted {
+            let forward = payload(o.protocol, o.dst_port, remote);
+            let n = self.match_rules(class, direction, remote, forward);
+            if n > 0 {
+                self.contradiction(ContradictionKind::RejectedButAllowed, eni, direction, o);
+                return Outcome::RejectedButAllowed { rules: n };
+            }
+            return Outcome::Rejected;
+        }
+
         // One probe: `place` stays valid to the end (nothing is removed before then).
         let mut place = self.conns.find(&key);
         let known = self.conns.get(place);
@@ -532,34 +545,12 @@ impl<'s> Attributor<'s> {
         }
 
         // The rules that admit this record as the opening direction.
-        let engine = self.engine;
-        let rule_index = &self.rule_index;
-        let by_address = &mut self.by_address;
-        let matched = &mut self.matched;
-        let forward = payload(o.protocol, o.dst_port, remote);
-        // An interface with no groups the engine knows of has no class: nothing allows.
-        let visit = |d: Direction, p: Payload, f: &mut dyn FnMut(&RuleMatch)| {
-            class.map_or(0, |c| engine.visit_class(c, d, remote, p, f))
-        };
-        let n = visit(direction, forward, &mut |m| {
-            let address = std::ptr::from_ref(m) as usize;
-            let i = match by_address.get(&address) {
-                Some(&i) => Some(i),
-                // Every rule the engine names is one of the snapshot's.
-                None => rule_index.get(m).copied().inspect(|&i| {
-                    by_address.insert(address, i);
-                }),
-            };
-            matched.extend(i);
-        });
-
-        if !o.accepted {
-            if n > 0 {
-                self.contradiction(ContradictionKind::RejectedButAllowed, eni, direction, o);
-                return Outcome::RejectedButAllowed { rules: n };
-            }
-            return Outcome::Rejected;
-        }
+        let n = self.match_rules(
+            class,
+            direction,
+            remote,
+            payload(o.protocol, o.dst_port, remote),
+        );
 
         let continuing = known.is_some_and(|c| c.opener == direction);
         // Could it be the answer to a flow opened the other way? Only asked when the
@@ -567,7 +558,9 @@ impl<'s> Attributor<'s> {
         if !continuing && (n == 0 || looks_like_reply(o)) {
             // The opener's destination port is this record's source port.
             let back = payload(o.protocol, o.src_port, remote);
-            let reverse = visit(direction.opposite(), back, &mut |_| {}) > 0;
+            let reverse = class.is_some_and(|c| {
+                (self.engine).visit_class(c, direction.opposite(), remote, back, |_| {}) > 0
+            });
             if reverse {
                 self.matched.clear();
                 let conn = remembered(known, direction.opposite(), false, o.end);
@@ -587,6 +580,36 @@ impl<'s> Attributor<'s> {
         self.conns.set(&mut place, &key, conn);
         self.count(o, remote, new_flow);
         Outcome::Allowed { rules: n, new_flow }
+    }
+
+    /// Appends to `matched` every rule admitting `payload` from/to `remote` on an interface
+    /// of `class` in `direction`, in `(group id, rule id)` order; returns how many. An
+    /// interface with no groups the engine knows of has no class: nothing allows.
+    fn match_rules(
+        &mut self,
+        class: Option<InterfaceClass>,
+        direction: Direction,
+        remote: IpAddr,
+        payload: Payload,
+    ) -> usize {
+        let Some(class) = class else {
+            return 0;
+        };
+        let rule_index = &self.rule_index;
+        let by_address = &mut self.by_address;
+        let matched = &mut self.matched;
+        self.engine
+            .visit_class(class, direction, remote, payload, |m| {
+                let address = std::ptr::from_ref(m) as usize;
+                let i = match by_address.get(&address) {
+                    Some(&i) => Some(i),
+                    // Every rule the engine names is one of the snapshot's.
+                    None => rule_index.get(m).copied().inspect(|&i| {
+                        by_address.insert(address, i);
+                    }),
+                };
+                matched.extend(i);
+            })
     }
 
     /// Counts `o` for every rule in `matched`: a continuing flow's peer and port were
