@@ -331,6 +331,8 @@ pub struct Attributor<'s> {
     matched: Vec<u32>,
     /// [`Attributor::observe_batch`]'s records resolved (kept for its allocation).
     resolved: Vec<Resolved>,
+    /// The same, their connections' home slots.
+    homes: Vec<conns::Home>,
     totals: Totals,
     contradictions: Vec<Contradiction>,
 }
@@ -391,6 +393,7 @@ impl<'s> Attributor<'s> {
             since_sweep: 0,
             matched: Vec::new(),
             resolved: Vec::new(),
+            homes: Vec::new(),
             totals: Totals::default(),
             contradictions: Vec::new(),
         }
@@ -451,17 +454,24 @@ impl<'s> Attributor<'s> {
         // Each record's interface and direction, found once; the loads of their connections'
         // slots are only summed, so the processor keeps them all in flight.
         let mut resolved = std::mem::take(&mut self.resolved);
+        let mut homes = std::mem::take(&mut self.homes);
         resolved.clear();
-        let mut touched = 0u64;
+        homes.clear();
         for o in batch {
             let r = self.resolve(o);
             if let Some((iface, Some(direction))) = r
                 && o.accepted
             {
-                touched = touched.wrapping_add(self.conns.touch(&conn_key(iface, direction, o)));
+                homes.push(self.conns.home(&conn_key(iface, direction, o)));
             }
             resolved.push(r);
         }
+        // A loop of loads alone, so that many are in flight at once.
+        let mut touched = 0u64;
+        for &home in &homes {
+            touched = touched.wrapping_add(self.conns.touch(home));
+        }
+        self.homes = homes;
         std::hint::black_box(touched);
         for (i, (o, &r)) in batch.iter().zip(&resolved).enumerate() {
             let outcome = self.observe_resolved(o, r);

@@ -49,6 +49,16 @@ pub(super) struct Place {
     found: bool,
 }
 
+/// A key's home slot in its table, valid until the table grows (then a touch reads some
+/// other slot: only time is lost).
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Home {
+    V4(usize),
+    V6(usize),
+    /// The wide table (rare), or an empty one: nothing to touch.
+    None,
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Which {
     V4,
@@ -69,14 +79,24 @@ impl Conns {
         self.v4.len + self.v6.len + self.wide.len
     }
 
-    /// Reads the slot where `key` would be first looked for, and returns a word of it: a
-    /// load ahead of [`Conns::find`], so that a batch's cache misses overlap.
+    /// Where `key` would be looked for first (for [`Conns::touch`]).
     #[inline]
-    pub(super) fn touch(&self, key: &ConnKey) -> u64 {
+    pub(super) fn home(&self, key: &ConnKey) -> Home {
         match pack(key) {
-            Packed::V4(k) => self.v4.touch(&k),
-            Packed::V6(k) => self.v6.touch(&k),
-            Packed::Wide(_) => 0,
+            Packed::V4(k) if !self.v4.slots.is_empty() => Home::V4(self.v4.home(&k)),
+            Packed::V6(k) if !self.v6.slots.is_empty() => Home::V6(self.v6.home(&k)),
+            _ => Home::None,
+        }
+    }
+
+    /// Reads the slots at `home` and returns a word of them: a load ahead of
+    /// [`Conns::find`], so that a batch's cache misses overlap.
+    #[inline]
+    pub(super) fn touch(&self, home: Home) -> u64 {
+        match home {
+            Home::V4(i) => self.v4.touch(i),
+            Home::V6(i) => self.v6.touch(i),
+            Home::None => 0,
         }
     }
 
@@ -414,16 +434,12 @@ impl<K: Key> Table<K> {
         }
     }
 
+    /// The home slot's cache line and the next (a probe for a new key walks about three
+    /// slots at a load of 1/2); `home` may be stale, never out of bounds.
     #[inline]
-    fn touch(&self, key: &K) -> u64 {
-        if self.slots.is_empty() {
-            return 0;
-        }
-        // The home slot's cache line and the next (a probe for a new key walks about three
-        // slots at a load of 1/2).
-        let home = self.home(key);
+    fn touch(&self, home: usize) -> u64 {
         let mask = self.slots.len() - 1;
-        self.slots[home].last ^ self.slots[(home + 2) & mask].last
+        self.slots[home & mask].last ^ self.slots[(home + 2) & mask].last
     }
 
     fn value(&self, idx: usize) -> (u64, State) {
