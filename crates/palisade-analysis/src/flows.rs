@@ -401,7 +401,7 @@ impl<'s> Attributor<'s> {
 
     /// Connections remembered now (bounded by `max_connections`).
     pub fn tracked(&self) -> usize {
-        self.conns.len()
+        self.conns.live()
     }
 
     /// The rules the last record was attributed to (or, for a contradiction, that allow
@@ -661,18 +661,26 @@ impl<'s> Attributor<'s> {
     /// the table is full.
     fn sweep(&mut self) {
         self.since_sweep += 1;
-        let full = self.conns.len() >= self.config.max_connections;
+        let max = self.config.max_connections;
+        // Slots of forgotten connections count in `len` until purged.
+        if self.conns.len() >= max {
+            self.conns.purge();
+        }
+        let full = self.conns.len() >= max;
         if self.since_sweep < 1 << 16 && !full {
             return;
         }
         self.since_sweep = 0;
-        let cutoff = self.latest.saturating_sub(self.config.horizon);
-        self.conns.retain(|last| last >= cutoff);
-        if self.conns.len() >= self.config.max_connections {
-            let mut lasts = self.conns.lasts();
-            let mid = lasts.len() / 2;
-            let (_, &mut median, _) = lasts.select_nth_unstable(mid);
-            self.totals.evicted += self.conns.retain(|last| last > median) as u64;
+        self.conns
+            .expire_before(self.latest.saturating_sub(self.config.horizon));
+        if full {
+            self.conns.purge();
+            if self.conns.len() >= max {
+                let mut lasts = self.conns.lasts();
+                let mid = lasts.len() / 2;
+                let (_, &mut median, _) = lasts.select_nth_unstable(mid);
+                self.totals.evicted += self.conns.retain(|last| last > median) as u64;
+            }
         }
     }
 

@@ -67,16 +67,58 @@ enum Which {
 }
 
 /// Every connection remembered, by family.
+///
+/// Forgetting is lazy: [`Conns::expire_before`] only records a cutoff and starts a new
+/// epoch, and a connection last written in an earlier epoch whose `last` is below the
+/// cutoff reads as absent — exactly the connections an eager pass would have removed, since
+/// cutoffs only grow (a later cutoff removes whatever an earlier one did). Their slots are
+/// reclaimed by [`Conns::purge`], when a table would otherwise grow or the caller needs the
+/// count of connections remembered.
 #[derive(Debug, Default)]
 pub(super) struct Conns {
     v4: Table<KeyV4>,
     v6: Table<KeyV6>,
     wide: Table<KeyWide>,
+    /// Counts [`Conns::expire_before`] calls (30 bits, kept in each slot's flags).
+    epoch: u32,
+    /// The latest cutoff.
+    cutoff: u64,
 }
 
 impl Conns {
+    /// Slots in use, including connections forgotten but not yet purged.
     pub(super) fn len(&self) -> usize {
         self.v4.len + self.v6.len + self.wide.len
+    }
+
+    /// Connections remembered (a pass over the tables).
+    pub(super) fn live(&self) -> usize {
+        let alive = self.alive();
+        self.v4.count(alive) + self.v6.count(alive) + self.wide.count(alive)
+    }
+
+    /// Forgets (lazily) every connection whose `last` is below `cutoff`; `cutoff` must be
+    /// at least the previous one.
+    pub(super) fn expire_before(&mut self, cutoff: u64) {
+        debug_assert!(cutoff >= self.cutoff, "cutoffs only grow");
+        self.epoch = (self.epoch + 1) & EPOCH_MASK;
+        self.cutoff = cutoff;
+    }
+
+    /// Reclaims the slots of forgotten connections; nothing observable changes.
+    pub(super) fn purge(&mut self) {
+        let alive = self.alive();
+        self.v4.retain(&mut |last, flags| alive.holds(last, flags));
+        self.v6.retain(&mut |last, flags| alive.holds(last, flags));
+        self.wide
+            .retain(&mut |last, flags| alive.holds(last, flags));
+    }
+
+    fn alive(&self) -> Alive {
+        Alive {
+            epoch: self.epoch,
+            cutoff: self.cutoff,
+        }
     }
 
     /// Where `key` would be looked for first (for [`Conns::touch`]).
@@ -102,14 +144,17 @@ impl Conns {
 
     /// The place of `key`, after making room for one insert.
     pub(super) fn find(&mut self, key: &ConnKey) -> Place {
+        let alive = self.alive();
         let (table, (idx, found)) = match pack(key) {
-            Packed::V4(k) => (Which::V4, self.v4.find(&k)),
-            Packed::V6(k) => (Which::V6, self.v6.find(&k)),
-            Packed::Wide(k) => (Which::Wide, self.wide.find(&k)),
+            Packed::V4(k) => (Which::V4, self.v4.find(&k, alive)),
+            Packed::V6(k) => (Which::V6, self.v6.find(&k, alive)),
+            Packed::Wide(k) => (Which::Wide, self.wide.find(&k, alive)),
         };
         Place { table, idx, found }
     }
 
+    /// The connection at `place`, unless there is none or it is forgotten (its slot is then
+    /// reused for the key, as it holds the same key).
     pub(super) fn get(&self, place: Place) -> Option<Conn> {
         if !place.found {
             return None;
@@ -119,6 +164,9 @@ impl Conns {
             Which::V6 => self.v6.value(place.idx),
             Which::Wide => self.wide.value(place.idx),
         };
+        if !self.alive().holds(last, state.flags) {
+            return None;
+        }
         Some(Conn {
             opener: if state.flags & INGRESS != 0 {
                 Direction::Ingress
@@ -136,7 +184,8 @@ impl Conns {
     pub(super) fn set(&mut self, place: &mut Place, key: &ConnKey, conn: Conn) {
         let state = State {
             flags: (u32::from(conn.opener == Direction::Ingress) * INGRESS)
-                | (u32::from(conn.opener_seen) * OPENER_SEEN),
+                | (u32::from(conn.opener_seen) * OPENER_SEEN)
+                | (self.epoch << EPOCH_SHIFT),
             rules: conn.rules,
         };
         let found = place.found;
@@ -151,12 +200,15 @@ impl Conns {
         place.found = true;
     }
 
-    /// Keeps the connections whose `last` satisfies `keep`; returns how many were removed.
-    pub(super) fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) -> usize {
-        self.v4.retain(&mut keep) + self.v6.retain(&mut keep) + self.wide.retain(&mut keep)
+    /// Keeps the slots whose `last` satisfies `keep` (forgotten or not: [`Conns::purge`]
+    /// first); returns how many were removed.
+    pub(super) fn retain(&mut self, keep: impl Fn(u64) -> bool) -> usize {
+        self.v4.retain(&mut |last, _| keep(last))
+            + self.v6.retain(&mut |last, _| keep(last))
+            + self.wide.retain(&mut |last, _| keep(last))
     }
 
-    /// The `last` of every connection, in no particular order.
+    /// The `last` of every slot in use, in no particular order.
     pub(super) fn lasts(&self) -> Vec<u64> {
         let mut res = Vec::with_capacity(self.len());
         self.v4.lasts(&mut res);
@@ -229,6 +281,24 @@ impl RuleLists {
 
 const INGRESS: u32 = 1;
 const OPENER_SEEN: u32 = 2;
+/// The epoch a slot was last written in: flags' bits 2–31 (it wraps after 2^30 epochs, one
+/// every 64k records: 7 × 10^13 records).
+const EPOCH_SHIFT: u32 = 2;
+const EPOCH_MASK: u32 = u32::MAX >> EPOCH_SHIFT;
+
+/// Which slots hold a connection not yet forgotten.
+#[derive(Debug, Clone, Copy)]
+struct Alive {
+    epoch: u32,
+    cutoff: u64,
+}
+
+impl Alive {
+    #[inline]
+    fn holds(self, last: u64, flags: u32) -> bool {
+        flags >> EPOCH_SHIFT == self.epoch || last >= self.cutoff
+    }
+}
 
 #[derive(Debug, Clone, Copy, Default)]
 struct State {
@@ -414,11 +484,16 @@ impl<K: Key> Table<K> {
     }
 
     /// The slot holding `key` (`true`) or the free slot where it would go, with room made
-    /// for one insert first.
+    /// for one insert first: forgotten connections are purged before the table would grow,
+    /// and it grows only if that left it more than 5/8 full (so purges are at least an
+    /// eighth of the table's inserts apart).
     #[inline]
-    fn find(&mut self, key: &K) -> (usize, bool) {
+    fn find(&mut self, key: &K, alive: Alive) -> (usize, bool) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
+            self.retain(&mut |last, flags| alive.holds(last, flags));
+            if (self.len + 1) * 8 > self.slots.len() * 5 {
+                self.grow();
+            }
         }
         let mask = self.slots.len() - 1;
         let mut i = self.home(key);
@@ -470,7 +545,7 @@ impl<K: Key> Table<K> {
     /// from its home, so every key stays reachable from its home without a free slot
     /// between. A key can only move when a slot of its run was freed before it in this
     /// pass; the others are read and left alone.
-    fn retain(&mut self, keep: &mut impl FnMut(u64) -> bool) -> usize {
+    fn retain(&mut self, keep: &mut impl FnMut(u64, u32) -> bool) -> usize {
         if self.len == 0 {
             return 0;
         }
@@ -490,7 +565,7 @@ impl<K: Key> Table<K> {
                 holes = false;
                 continue;
             }
-            if !keep(slot.last) {
+            if !keep(slot.last, slot.state.flags) {
                 self.slots[i] = Self::FREE;
                 removed += 1;
                 holes = true;
@@ -510,6 +585,12 @@ impl<K: Key> Table<K> {
         }
         self.len -= removed;
         removed
+    }
+
+    fn count(&self, alive: Alive) -> usize {
+        (self.slots.iter())
+            .filter(|s| s.key != K::EMPTY && alive.holds(s.last, s.state.flags))
+            .count()
     }
 
     fn lasts(&self, out: &mut Vec<u64>) {
@@ -533,8 +614,10 @@ mod tests {
     enum Op {
         /// Insert or update connection `n` (from a small space, so keys recur) with `last`.
         Set(u16, u64),
-        /// Keep only connections with `last >= cutoff`.
-        Retain(u64),
+        /// Forget connections with `last` below the cutoff, raised by this much.
+        Expire(u64),
+        /// Purge, then keep only connections with `last > threshold` (the eviction).
+        Evict(u64),
     }
 
     /// Connection `n`: IPv4, IPv6, mixed families and a wide interface number alike.
@@ -559,8 +642,9 @@ mod tests {
 
     fn op() -> impl Strategy<Value = Op> {
         prop_oneof![
-            8 => (0..400u16, 0..100u64).prop_map(|(n, t)| Op::Set(n, t)),
-            1 => (0..100u64).prop_map(Op::Retain),
+            16 => (0..400u16, 0..100u64).prop_map(|(n, t)| Op::Set(n, t)),
+            2 => (0..20u64).prop_map(Op::Expire),
+            1 => (0..100u64).prop_map(Op::Evict),
         ]
     }
 
@@ -570,6 +654,7 @@ mod tests {
         fn conns_are_a_map(ops in proptest::collection::vec(op(), 1..600)) {
             let mut conns = Conns::default();
             let mut model: HashMap<u16, Conn> = HashMap::new();
+            let mut cutoff = 0;
             for op in ops {
                 match op {
                     Op::Set(n, last) => {
@@ -584,18 +669,26 @@ mod tests {
                         conns.set(&mut place, &key(n), conn);
                         model.insert(n, conn);
                     }
-                    Op::Retain(cutoff) => {
-                        let before = model.len();
+                    Op::Expire(raise) => {
+                        cutoff += raise;
                         model.retain(|_, c| c.last >= cutoff);
-                        prop_assert_eq!(conns.retain(|last| last >= cutoff), before - model.len());
+                        conns.expire_before(cutoff);
+                    }
+                    Op::Evict(threshold) => {
+                        let before = model.len();
+                        model.retain(|_, c| c.last > threshold);
+                        conns.purge();
+                        prop_assert_eq!(conns.retain(|last| last > threshold), before - model.len());
                     }
                 }
-                prop_assert_eq!(conns.len(), model.len());
+                prop_assert_eq!(conns.live(), model.len());
             }
             for n in 0..400 {
                 let place = conns.find(&key(n));
                 prop_assert_eq!(conns.get(place), model.get(&n).copied());
             }
+            conns.purge();
+            prop_assert_eq!(conns.len(), model.len());
             let mut lasts = conns.lasts();
             let mut expected: Vec<u64> = model.values().map(|c| c.last).collect();
             lasts.sort_unstable();
