@@ -5,8 +5,9 @@
 //! small and a probe touches one cache line: an IPv4 connection is a 16-byte key and a
 //! 32-byte slot (the key, the end of its last record and its state inline, no control bytes
 //! apart as in `std`'s map), an IPv6 one 56 bytes. Tables use linear probing at a load of at
-//! most 3/4 and grow by doubling; [`Conns::retain`] removes in place in one sequential pass
-//! (no tombstones, no rehash), since the attributor sweeps the whole table regularly.
+//! most 3/4 and grow by doubling; removal is in place in one sequential pass (no tombstones,
+//! no rehash). Forgetting is lazy (see [`Conns`]): the attributor's sweep every 64k records
+//! costs nothing, and slots are reclaimed when a table would grow or reaches its limit.
 //!
 //! Which table holds a connection is a function of its key alone: IPv4 and IPv6 connections
 //! of interfaces numbered below 2^24 - 1 are packed, anything else (mixed families, which a
