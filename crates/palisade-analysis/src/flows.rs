@@ -25,7 +25,6 @@
 //! and at most `max_connections` are kept; each rule keeps at most `max_peers` distinct
 //! peers and `max_ports` distinct ports. Pure: records in, a report out.
 
-use std::collections::hash_map::Entry;
 use std::net::IpAddr;
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
@@ -34,6 +33,10 @@ use palisade_model::{
     Direction, EniId, GroupId, NewRule, Peer, PortRange, Protocol, Rule, Snapshot, Traffic,
 };
 use rustc_hash::{FxHashMap, FxHashSet};
+
+use conns::{Conn, ConnKey, Conns, RuleLists};
+
+mod conns;
 
 /// Limits and thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -232,89 +235,6 @@ pub struct FlowReport {
 
 const MAX_CONTRADICTIONS: usize = 1000;
 
-/// A connection as seen from one interface, packed into numbers so that hashing and
-/// comparing it is a few word operations (the derived `Hash` of `IpAddr` hashes a
-/// discriminant and a byte slice per address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-struct ConnKey {
-    /// The local and remote addresses (IPv4 in the low 32 bits; the family is in `meta`).
-    local: u128,
-    remote: u128,
-    /// `iface << 32 | local_port << 16 | remote_port`.
-    ports: u64,
-    /// `protocol << 2 | local is IPv6 << 1 | remote is IPv6`.
-    meta: u16,
-}
-
-impl ConnKey {
-    fn new(
-        iface: u32,
-        protocol: u8,
-        (local, local_port): (IpAddr, u16),
-        (remote, remote_port): (IpAddr, u16),
-    ) -> Self {
-        Self {
-            local: addr_bits(local),
-            remote: addr_bits(remote),
-            ports: u64::from(iface) << 32 | u64::from(local_port) << 16 | u64::from(remote_port),
-            meta: u16::from(protocol) << 2
-                | u16::from(local.is_ipv6()) << 1
-                | u16::from(remote.is_ipv6()),
-        }
-    }
-}
-
-/// An address as a number (IPv4 in the low 32 bits); callers keep the family apart.
-fn addr_bits(addr: IpAddr) -> u128 {
-    match addr {
-        IpAddr::V4(a) => u128::from(u32::from(a)),
-        IpAddr::V6(a) => u128::from(a),
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Conn {
-    opener: Direction,
-    /// False while only replies were seen.
-    opener_seen: bool,
-    last: u64,
-    /// The rules the opener's records are attributed to, once one was allowed: the same
-    /// for every record of the connection (interface, direction, remote address, protocol
-    /// and destination port are all in its key, and the engine does not change).
-    rules: CachedRules,
-}
-
-/// Up to [`CachedRules::MAX`] rule indices, in `(group id, rule id)` order.
-#[derive(Debug, Clone, Copy)]
-struct CachedRules {
-    /// How many of `idx` hold rules; [`CachedRules::NONE`] when nothing is cached (not yet
-    /// allowed, or more rules than fit).
-    len: u8,
-    idx: [u32; Self::MAX],
-}
-
-impl CachedRules {
-    const MAX: usize = 4;
-    const NONE: u8 = u8::MAX;
-    const EMPTY: Self = Self {
-        len: Self::NONE,
-        idx: [0; Self::MAX],
-    };
-
-    fn new(rules: &[u32]) -> Self {
-        let mut res = Self::EMPTY;
-        if let (Some(dst), Ok(len)) = (res.idx.get_mut(..rules.len()), u8::try_from(rules.len())) {
-            dst.copy_from_slice(rules);
-            res.len = len;
-        }
-        res
-    }
-
-    fn get(&self) -> Option<&[u32]> {
-        self.idx.get(..usize::from(self.len))
-    }
-}
-
 struct Iface<'s> {
     id: &'s EniId,
     class: Option<InterfaceClass>,
@@ -403,10 +323,16 @@ pub struct Attributor<'s> {
     by_address: FxHashMap<usize, u32>,
     rules: Vec<(RuleMatch, &'s Rule)>,
     stats: Vec<Stats>,
-    conns: FxHashMap<ConnKey, Conn>,
+    conns: Conns,
+    /// The rule lists `conns` entries name.
+    lists: RuleLists,
     latest: u64,
     since_sweep: u32,
     matched: Vec<u32>,
+    /// [`Attributor::observe_batch`]'s records resolved (kept for its allocation).
+    resolved: Vec<Resolved>,
+    /// The same, their connections' home slots.
+    homes: Vec<conns::Home>,
     totals: Totals,
     contradictions: Vec<Contradiction>,
 }
@@ -461,10 +387,13 @@ impl<'s> Attributor<'s> {
             by_address: FxHashMap::default(),
             rules,
             stats,
-            conns: FxHashMap::default(),
+            conns: Conns::default(),
+            lists: RuleLists::default(),
             latest: 0,
             since_sweep: 0,
             matched: Vec::new(),
+            resolved: Vec::new(),
+            homes: Vec::new(),
             totals: Totals::default(),
             contradictions: Vec::new(),
         }
@@ -472,7 +401,7 @@ impl<'s> Attributor<'s> {
 
     /// Connections remembered now (bounded by `max_connections`).
     pub fn tracked(&self) -> usize {
-        self.conns.len()
+        self.conns.live()
     }
 
     /// The rules the last record was attributed to (or, for a contradiction, that allow
@@ -483,6 +412,11 @@ impl<'s> Attributor<'s> {
 
     /// Attributes one record.
     pub fn observe(&mut self, o: &Observation<'_>) -> Outcome {
+        let resolved = self.resolve(o);
+        self.observe_resolved(o, resolved)
+    }
+
+    fn observe_resolved(&mut self, o: &Observation<'_>, resolved: Resolved) -> Outcome {
         self.matched.clear();
         let t = &mut self.totals;
         t.records += 1;
@@ -490,7 +424,7 @@ impl<'s> Attributor<'s> {
             t.first = o.start;
         }
         t.last = t.last.max(o.end);
-        let outcome = self.judge(o);
+        let outcome = self.judge(o, resolved);
         let t = &mut self.totals;
         match outcome {
             Outcome::Allowed { .. } => t.allowed += 1,
@@ -507,43 +441,98 @@ impl<'s> Attributor<'s> {
         outcome
     }
 
-    fn judge(&mut self, o: &Observation<'_>) -> Outcome {
-        let found = match EniId::numeric_key(o.interface) {
+    /// Attributes `batch` in order, exactly as [`Attributor::observe`] on each record in turn
+    /// would, calling `each` after each one with its index and outcome (and the attributor:
+    /// its `last_rules` are that record's). Faster on logs of many connections: the batch's
+    /// connections are looked up in the table first, so their cache misses overlap instead
+    /// of following one another.
+    pub fn observe_batch(
+        &mut self,
+        batch: &[Observation<'_>],
+        mut each: impl FnMut(usize, Outcome, &Self),
+    ) {
+        // Each record's interface and direction, found once; the loads of their connections'
+        // slots are only summed, so the processor keeps them all in flight.
+        let mut resolved = std::mem::take(&mut self.resolved);
+        let mut homes = std::mem::take(&mut self.homes);
+        resolved.clear();
+        homes.clear();
+        for o in batch {
+            let r = self.resolve(o);
+            if let Some((iface, Some(direction))) = r
+                && o.accepted
+            {
+                homes.push(self.conns.home(&conn_key(iface, direction, o)));
+            }
+            resolved.push(r);
+        }
+        // A loop of loads alone, so that many are in flight at once.
+        let mut touched = 0u64;
+        for &home in &homes {
+            touched = touched.wrapping_add(self.conns.touch(home));
+        }
+        self.homes = homes;
+        std::hint::black_box(touched);
+        for (i, (o, &r)) in batch.iter().zip(&resolved).enumerate() {
+            let outcome = self.observe_resolved(o, r);
+            each(i, outcome, self);
+        }
+        self.resolved = resolved;
+    }
+
+    /// The record's interface (`None`: not in the snapshot) and its direction there
+    /// (`None`: neither address is the interface's and the log names none).
+    #[inline]
+    fn resolve(&self, o: &Observation<'_>) -> Resolved {
+        let iface = self.iface_of(o.interface)?;
+        Some((iface, direction_of(o, &self.ifaces[iface as usize].addrs)))
+    }
+
+    #[inline]
+    fn iface_of(&self, interface: &str) -> Option<u32> {
+        match EniId::numeric_key(interface) {
             Some(key) => self.iface_index.get(&key),
-            None => self.odd_ifaces.get(o.interface),
-        };
-        let Some(&iface) = found else {
+            None => self.odd_ifaces.get(interface),
+        }
+        .copied()
+    }
+
+    fn judge(&mut self, o: &Observation<'_>, resolved: Resolved) -> Outcome {
+        let Some((iface, direction)) = resolved else {
             return Outcome::UnknownInterface;
         };
         let info = &mut self.ifaces[iface as usize];
         info.observed = true;
-        let direction = match o.direction {
-            Some(d) => d,
-            None if info.addrs.contains(&o.dst) => Direction::Ingress,
-            None if info.addrs.contains(&o.src) => Direction::Egress,
-            None => return Outcome::NotItsAddress,
+        let Some(direction) = direction else {
+            return Outcome::NotItsAddress;
         };
         let eni = info.id;
         let class = info.class;
-        let (local, remote, local_port, remote_port) = match direction {
-            Direction::Ingress => (o.dst, o.src, o.dst_port, o.src_port),
-            Direction::Egress => (o.src, o.dst, o.src_port, o.dst_port),
-        };
-        let key = ConnKey::new(
-            iface,
-            o.protocol,
-            (local, local_port),
-            (remote, remote_port),
-        );
+        let key = conn_key(iface, direction, o);
+        let remote = key.remote;
         self.latest = self.latest.max(o.end);
         self.sweep();
 
-        let known = self.conns.get_mut(&key);
-        if let Some(c) = known.as_deref()
+        // A REJECT is judged by the rules alone: it neither opens nor answers a connection.
+        if !o.accepted {
+            let forward = payload(o.protocol, o.dst_port, remote);
+            let n = self.match_rules(class, direction, remote, forward);
+            if n > 0 {
+                self.contradiction(ContradictionKind::RejectedButAllowed, eni, direction, o);
+                return Outcome::RejectedButAllowed { rules: n };
+            }
+            return Outcome::Rejected;
+        }
+
+        // One probe: `place` stays valid to the end (nothing is removed before then).
+        let mut place = self.conns.find(&key);
+        let known = self.conns.get(place);
+        if let Some(c) = known
             && c.opener != direction
             && o.accepted
         {
-            self.touch(key, o.end);
+            let last = c.last.max(o.end);
+            self.conns.set(&mut place, &key, Conn { last, ..c });
             return Outcome::Reply { inferred: false };
         }
         // A further record of a connection whose opener was allowed: its rules are known,
@@ -552,10 +541,11 @@ impl<'s> Attributor<'s> {
             && c.opener == direction
             && c.opener_seen
             && o.accepted
-            && let Some(rules) = c.rules.get()
+            && let Some(rules) = self.lists.get(c.rules)
         {
-            c.last = c.last.max(o.end);
             self.matched.extend_from_slice(rules);
+            let last = c.last.max(o.end);
+            self.conns.set(&mut place, &key, Conn { last, ..c });
             let n = self.matched.len();
             self.count(o, remote, false);
             return Outcome::Allowed {
@@ -563,37 +553,14 @@ impl<'s> Attributor<'s> {
                 new_flow: false,
             };
         }
-        let known = self.conns.get(&key).copied();
 
         // The rules that admit this record as the opening direction.
-        let engine = self.engine;
-        let rule_index = &self.rule_index;
-        let by_address = &mut self.by_address;
-        let matched = &mut self.matched;
-        let forward = payload(o.protocol, o.dst_port, remote);
-        // An interface with no groups the engine knows of has no class: nothing allows.
-        let visit = |d: Direction, p: Payload, f: &mut dyn FnMut(&RuleMatch)| {
-            class.map_or(0, |c| engine.visit_class(c, d, remote, p, f))
-        };
-        let n = visit(direction, forward, &mut |m| {
-            let address = std::ptr::from_ref(m) as usize;
-            let i = match by_address.get(&address) {
-                Some(&i) => Some(i),
-                // Every rule the engine names is one of the snapshot's.
-                None => rule_index.get(m).copied().inspect(|&i| {
-                    by_address.insert(address, i);
-                }),
-            };
-            matched.extend(i);
-        });
-
-        if !o.accepted {
-            if n > 0 {
-                self.contradiction(ContradictionKind::RejectedButAllowed, eni, direction, o);
-                return Outcome::RejectedButAllowed { rules: n };
-            }
-            return Outcome::Rejected;
-        }
+        let n = self.match_rules(
+            class,
+            direction,
+            remote,
+            payload(o.protocol, o.dst_port, remote),
+        );
 
         let continuing = known.is_some_and(|c| c.opener == direction);
         // Could it be the answer to a flow opened the other way? Only asked when the
@@ -601,10 +568,13 @@ impl<'s> Attributor<'s> {
         if !continuing && (n == 0 || looks_like_reply(o)) {
             // The opener's destination port is this record's source port.
             let back = payload(o.protocol, o.src_port, remote);
-            let reverse = visit(direction.opposite(), back, &mut |_| {}) > 0;
+            let reverse = class.is_some_and(|c| {
+                (self.engine).visit_class(c, direction.opposite(), remote, back, |_| {}) > 0
+            });
             if reverse {
                 self.matched.clear();
-                self.remember(key, direction.opposite(), false, o.end);
+                let conn = remembered(known, direction.opposite(), false, o.end);
+                self.conns.set(&mut place, &key, conn);
                 return Outcome::Reply { inferred: true };
             }
         }
@@ -613,12 +583,43 @@ impl<'s> Attributor<'s> {
             return Outcome::AcceptedWithoutRule;
         }
         let new_flow = !known.is_some_and(|c| c.opener == direction && c.opener_seen);
-        self.remember(key, direction, true, o.end);
-        if let Some(c) = self.conns.get_mut(&key) {
-            c.rules = CachedRules::new(&self.matched);
-        }
+        let conn = Conn {
+            rules: self.lists.intern(&self.matched),
+            ..remembered(known, direction, true, o.end)
+        };
+        self.conns.set(&mut place, &key, conn);
         self.count(o, remote, new_flow);
         Outcome::Allowed { rules: n, new_flow }
+    }
+
+    /// Appends to `matched` every rule admitting `payload` from/to `remote` on an interface
+    /// of `class` in `direction`, in `(group id, rule id)` order; returns how many. An
+    /// interface with no groups the engine knows of has no class: nothing allows.
+    fn match_rules(
+        &mut self,
+        class: Option<InterfaceClass>,
+        direction: Direction,
+        remote: IpAddr,
+        payload: Payload,
+    ) -> usize {
+        let Some(class) = class else {
+            return 0;
+        };
+        let rule_index = &self.rule_index;
+        let by_address = &mut self.by_address;
+        let matched = &mut self.matched;
+        self.engine
+            .visit_class(class, direction, remote, payload, |m| {
+                let address = std::ptr::from_ref(m) as usize;
+                let i = match by_address.get(&address) {
+                    Some(&i) => Some(i),
+                    // Every rule the engine names is one of the snapshot's.
+                    None => rule_index.get(m).copied().inspect(|&i| {
+                        by_address.insert(address, i);
+                    }),
+                };
+                matched.extend(i);
+            })
     }
 
     /// Counts `o` for every rule in `matched`: a continuing flow's peer and port were
@@ -656,48 +657,30 @@ impl<'s> Attributor<'s> {
         }
     }
 
-    fn touch(&mut self, key: ConnKey, end: u64) {
-        if let Some(c) = self.conns.get_mut(&key) {
-            c.last = c.last.max(end);
-        }
-    }
-
-    fn remember(&mut self, key: ConnKey, opener: Direction, opener_seen: bool, end: u64) {
-        match self.conns.entry(key) {
-            Entry::Occupied(mut e) => {
-                let c = e.get_mut();
-                c.last = c.last.max(end);
-                c.opener_seen |= opener_seen && c.opener == opener;
-            }
-            Entry::Vacant(e) => {
-                e.insert(Conn {
-                    opener,
-                    opener_seen,
-                    last: end,
-                    rules: CachedRules::EMPTY,
-                });
-            }
-        }
-    }
-
     /// Forgets connections past the horizon (every 64k records), and the oldest half when
     /// the table is full.
     fn sweep(&mut self) {
         self.since_sweep += 1;
-        let full = self.conns.len() >= self.config.max_connections;
+        let max = self.config.max_connections;
+        // Slots of forgotten connections count in `len` until purged.
+        if self.conns.len() >= max {
+            self.conns.purge();
+        }
+        let full = self.conns.len() >= max;
         if self.since_sweep < 1 << 16 && !full {
             return;
         }
         self.since_sweep = 0;
-        let cutoff = self.latest.saturating_sub(self.config.horizon);
-        self.conns.retain(|_, c| c.last >= cutoff);
-        if self.conns.len() >= self.config.max_connections {
-            let mut lasts: Vec<u64> = self.conns.values().map(|c| c.last).collect();
-            let mid = lasts.len() / 2;
-            let (_, &mut median, _) = lasts.select_nth_unstable(mid);
-            let before = self.conns.len();
-            self.conns.retain(|_, c| c.last > median);
-            self.totals.evicted += (before - self.conns.len()) as u64;
+        self.conns
+            .expire_before(self.latest.saturating_sub(self.config.horizon));
+        if full {
+            self.conns.purge();
+            if self.conns.len() >= max {
+                let mut lasts = self.conns.lasts();
+                let mid = lasts.len() / 2;
+                let (_, &mut median, _) = lasts.select_nth_unstable(mid);
+                self.totals.evicted += self.conns.retain(|last| last > median) as u64;
+            }
         }
     }
 
@@ -785,6 +768,56 @@ impl<'s> Attributor<'s> {
             contradictions: self.contradictions,
             suggestions,
         }
+    }
+}
+
+/// A record's interface index and direction (see [`Attributor::resolve`]).
+type Resolved = Option<(u32, Option<Direction>)>;
+
+/// The record's direction on an interface with `addrs`: `flow-direction` where logged,
+/// else which end is the interface's.
+#[inline]
+fn direction_of(o: &Observation<'_>, addrs: &Addrs) -> Option<Direction> {
+    match o.direction {
+        Some(d) => Some(d),
+        None if addrs.contains(&o.dst) => Some(Direction::Ingress),
+        None if addrs.contains(&o.src) => Some(Direction::Egress),
+        None => None,
+    }
+}
+
+/// The connection `o` belongs to, seen from interface `iface` in `direction`.
+#[inline]
+fn conn_key(iface: u32, direction: Direction, o: &Observation<'_>) -> ConnKey {
+    let (local, remote, local_port, remote_port) = match direction {
+        Direction::Ingress => (o.dst, o.src, o.dst_port, o.src_port),
+        Direction::Egress => (o.src, o.dst, o.src_port, o.dst_port),
+    };
+    ConnKey {
+        iface,
+        protocol: o.protocol,
+        local,
+        local_port,
+        remote,
+        remote_port,
+    }
+}
+
+/// A connection after one more record (`known` is what was remembered of it), opened by
+/// `opener` when it is new.
+fn remembered(known: Option<Conn>, opener: Direction, opener_seen: bool, end: u64) -> Conn {
+    match known {
+        Some(c) => Conn {
+            last: c.last.max(end),
+            opener_seen: c.opener_seen | (opener_seen && c.opener == opener),
+            ..c
+        },
+        None => Conn {
+            opener,
+            opener_seen,
+            last: end,
+            rules: 0,
+        },
     }
 }
 

@@ -126,12 +126,18 @@ impl EniId {
     /// but `eni-` followed by 1..=29 lowercase hex digits; `id` need not be a valid id.
     #[inline]
     pub fn numeric_key(id: &str) -> Option<u128> {
-        let hex = id.strip_prefix(Self::PREFIX)?;
+        let hex = id.strip_prefix(Self::PREFIX)?.as_bytes();
         if hex.is_empty() || hex.len() > 29 {
             return None;
         }
+        // Eight digits at a time (a real id has 8 or 17), then one at a time.
         let mut value: u128 = 0;
-        for b in hex.bytes() {
+        let mut eights = hex.chunks_exact(8);
+        for chunk in &mut eights {
+            let word = u64::from_be_bytes(chunk.try_into().ok()?);
+            value = value << 32 | u128::from(hex_digits8(word)?);
+        }
+        for &b in eights.remainder() {
             let digit = match b {
                 b'0'..=b'9' => b - b'0',
                 b'a'..=b'f' => b - b'a' + 10,
@@ -214,6 +220,30 @@ impl fmt::Display for AccountId {
     }
 }
 
+/// Eight lowercase hex digits (the first in the high byte) as a number, or `None` if any byte
+/// is not one. Bytewise SWAR: every byte is below 0x80 once checked, so adding a constant
+/// below 0x80 to each never carries into the next, and its high bit tells a comparison.
+#[inline]
+fn hex_digits8(word: u64) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    if word & HIGH != 0 {
+        return None;
+    }
+    let at_least = |b: u64| word.wrapping_add(ONES * (0x80 - b)) & HIGH;
+    let digit = at_least(0x30) & !at_least(0x3a);
+    let letter = at_least(0x61) & !at_least(0x67);
+    if digit | letter != HIGH {
+        return None;
+    }
+    // '0'..'9' are 0x30..0x39 and 'a'..'f' 0x61..0x66: the low nibble, plus 9 for a letter.
+    let mut n = (word & (ONES * 0x0f)) + (letter >> 7) * 9;
+    n = (n | n >> 4) & 0x00ff_00ff_00ff_00ff;
+    n = (n | n >> 8) & 0x0000_ffff_0000_ffff;
+    n = (n | n >> 16) & 0xffff_ffff;
+    u32::try_from(n).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,6 +262,54 @@ mod tests {
             for b in &keys[i + 1..] {
                 assert_ne!(a, b);
             }
+        }
+    }
+
+    /// The digit-at-a-time reading `numeric_key` must agree with.
+    fn key_by_digits(id: &str) -> Option<u128> {
+        let hex = id.strip_prefix("eni-")?;
+        if hex.is_empty() || hex.len() > 29 {
+            return None;
+        }
+        let mut value: u128 = 0;
+        for b in hex.bytes() {
+            let digit = match b {
+                b'0'..=b'9' => b - b'0',
+                b'a'..=b'f' => b - b'a' + 10,
+                _ => return None,
+            };
+            value = value << 4 | u128::from(digit);
+        }
+        Some(value | (hex.len() as u128) << 116)
+    }
+
+    #[test]
+    fn eni_keys_read_eight_digits_at_a_time_as_one_by_one() {
+        let base = "0123456789abcdef0123456789abcdef";
+        let mut n = 0;
+        for len in 0..=31 {
+            for at in 0..len {
+                // Every ASCII byte and a few wider characters at every position.
+                let wide = ['é', 'ÿ', '\u{100}', '\u{2070}'];
+                let chars = (0u8..0x80).map(char::from).chain(wide);
+                for c in chars {
+                    let mut hex: String = base[..len].to_owned();
+                    hex.replace_range(at..=at, c.encode_utf8(&mut [0; 4]));
+                    let id = format!("eni-{hex}");
+                    assert_eq!(EniId::numeric_key(&id), key_by_digits(&id), "{id:?}");
+                    n += 1;
+                }
+            }
+        }
+        assert!(n > 60_000);
+        for id in [
+            "eni-",
+            "eni-0",
+            "eni-0123456789abcdef0",
+            "sg-01234567",
+            "eni-FFFFFFFF",
+        ] {
+            assert_eq!(EniId::numeric_key(id), key_by_digits(id), "{id:?}");
         }
     }
 

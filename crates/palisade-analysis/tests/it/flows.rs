@@ -455,6 +455,53 @@ proptest! {
     }
 }
 
+proptest! {
+    // `observe_batch` is `observe` on each record in turn: the same outcomes, the same rules
+    // after each record and the same report, whatever the batch size, with replies and
+    // repeats in the log and a connection table small enough to be swept mid-batch.
+    #[test]
+    fn a_batch_is_its_records_in_turn(
+        (snap, packets) in palisade_testkit::strategies::snapshot_and_packets(24),
+        accept in prop::collection::vec(any::<bool>(), 24),
+        batch_size in 1..40usize,
+    ) {
+        let w = World::from_snapshot(snap);
+        let engine = compile(&w.snap);
+        let mut records = Vec::new();
+        for (pkt, &accepted) in packets.iter().zip(&accept) {
+            let Some(o) = record_of(&w, pkt, accepted, (2, 120)) else { continue };
+            let reply = Observation {
+                src: o.dst,
+                dst: o.src,
+                src_port: o.dst_port,
+                dst_port: o.src_port,
+                direction: Some(pkt.direction.opposite()),
+                ..o
+            };
+            records.extend([o, reply, o]);
+        }
+        let config = FlowConfig { max_connections: 8, ..FlowConfig::default() };
+        let mut one = Attributor::new(&w.snap, &engine, config);
+        let expected: Vec<(Outcome, Vec<RuleMatch>)> = records
+            .iter()
+            .map(|o| (one.observe(o), one.last_rules().cloned().collect()))
+            .collect();
+        let mut batched = Attributor::new(&w.snap, &engine, config);
+        let mut got = Vec::new();
+        for batch in records.chunks(batch_size) {
+            batched.observe_batch(batch, |i, outcome, a| {
+                got.push((got.len(), i, outcome, a.last_rules().cloned().collect::<Vec<_>>()));
+            });
+        }
+        prop_assert_eq!(got.len(), expected.len());
+        for ((n, i, outcome, rules), (want, want_rules)) in got.into_iter().zip(expected) {
+            prop_assert_eq!(i, n % batch_size);
+            prop_assert_eq!((outcome, rules), (want, want_rules));
+        }
+        prop_assert_eq!(one.finish(), batched.finish());
+    }
+}
+
 #[test]
 fn an_interface_id_is_matched_exactly() {
     let w = world();

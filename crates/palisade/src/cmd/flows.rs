@@ -29,6 +29,8 @@ mod report;
 
 /// How long `--endpoint` waits for the server's answer.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(30);
+/// Lines read and attributed at a time.
+const BATCH: usize = 32;
 /// Bad lines printed before the rest are only counted.
 const SHOWN_ERRORS: usize = 20;
 
@@ -206,50 +208,67 @@ fn read_file(
     args: &FlowsArgs,
 ) -> anyhow::Result<()> {
     let mut lines = Reader::new(format.clone());
-    let mut buf = String::new();
+    // Up to `BATCH` lines at a time, attributed together (`Attributor::observe_batch`).
+    let mut text = String::new();
     loop {
-        buf.clear();
-        let n = reader
-            .read_line(&mut buf)
-            .with_context(|| format!("reading {}", path.display()))?;
-        if n == 0 {
+        text.clear();
+        let mut eof = false;
+        for _ in 0..BATCH {
+            let n = reader
+                .read_line(&mut text)
+                .with_context(|| format!("reading {}", path.display()))?;
+            if n == 0 {
+                eof = true;
+                break;
+            }
+        }
+        let mut batch = Vec::with_capacity(BATCH);
+        let attribute = |batch: &[Observation<'_>], attributor: &mut Attributor<'_>| {
+            attributor.observe_batch(batch, |i, outcome, attributor| {
+                if args.records {
+                    output::line(&report::record_line(path, &batch[i], outcome, attributor));
+                }
+            });
+        };
+        for line in text.split_inclusive('\n') {
+            stats.lines += 1;
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            let record = match lines.line(line) {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
+                Err(e) => {
+                    if !args.lenient {
+                        // The records before it are attributed (and printed) first.
+                        attribute(&batch, attributor);
+                        bail!("{}: {e}", path.display());
+                    }
+                    stats.bad_lines += 1;
+                    if stats.bad_lines <= SHOWN_ERRORS as u64 {
+                        output::warn(&format!("{}: {e}", path.display()));
+                    }
+                    continue;
+                }
+            };
+            match record.log_status {
+                Some(LogStatus::NoData) => {
+                    stats.no_data += 1;
+                    continue;
+                }
+                Some(LogStatus::SkipData) => {
+                    stats.skip_data += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let Some(o) = Observation::from_record(&record) else {
+                stats.incomplete += 1;
+                continue;
+            };
+            batch.push(o);
+        }
+        attribute(&batch, attributor);
+        if eof {
             return Ok(());
-        }
-        stats.lines += 1;
-        let line = buf.strip_suffix('\n').unwrap_or(&buf);
-        let record = match lines.line(line) {
-            Ok(Some(r)) => r,
-            Ok(None) => continue,
-            Err(e) => {
-                if !args.lenient {
-                    bail!("{}: {e}", path.display());
-                }
-                stats.bad_lines += 1;
-                if stats.bad_lines <= SHOWN_ERRORS as u64 {
-                    output::warn(&format!("{}: {e}", path.display()));
-                }
-                continue;
-            }
-        };
-        match record.log_status {
-            Some(LogStatus::NoData) => {
-                stats.no_data += 1;
-                continue;
-            }
-            Some(LogStatus::SkipData) => {
-                stats.skip_data += 1;
-                continue;
-            }
-            _ => {}
-        }
-        let Some(o) = Observation::from_record(&record) else {
-            stats.incomplete += 1;
-            continue;
-        };
-        let outcome = attributor.observe(&o);
-        if args.records {
-            let line_json = report::record_line(path, &o, outcome, attributor);
-            output::line(&line_json);
         }
     }
 }
