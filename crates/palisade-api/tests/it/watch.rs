@@ -425,26 +425,38 @@ fn restarted_server_sends_a_full_view_of_the_latest_state() {
     live.stop();
 }
 
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A signed JSON call of the feed's (`/_palisade/…`) to `live`, as account A.
+fn post_a(
+    rt: &tokio::runtime::Runtime,
+    live: &Live,
+    path: &str,
+    body: &str,
+) -> std::io::Result<serde_json::Value> {
+    rt.block_on(palisade_api::watch::post_json(
+        &live.endpoint,
+        KEY_A.0,
+        KEY_A.1,
+        "us-east-1",
+        path,
+        body,
+    ))
+}
+
 #[test]
 fn hosts_list_reports_and_lag() {
     let live = Live::start(Arc::new(SqliteStore::in_memory().unwrap()));
     let w = world(&live);
     let mut web = live.watch(KEY_A, "web-1", &[&w.eni_web], None);
     web.next_change(WAIT).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let post = |path: &str, body: String| {
-        rt.block_on(palisade_api::watch::post_json(
-            &live.endpoint,
-            KEY_A.0,
-            KEY_A.1,
-            "us-east-1",
-            path,
-            &body,
-        ))
-    };
+    let rt = runtime();
+    let post = |path: &str, body: String| post_a(&rt, &live, path, &body);
     let hosts = || -> palisade_api::watch::HostsAnswer {
         serde_json::from_value(post("/_palisade/hosts", "{}".into()).unwrap()).unwrap()
     };
@@ -589,21 +601,8 @@ fn postgres_hosts_lists_the_agents_of_every_server() {
     let w = world(&one);
     let mut web = two.watch(KEY_A, "web-1", &[&w.eni_web], None);
     web.next_change(WAIT).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let post = |live: &Live, path: &str, body: String| {
-        rt.block_on(palisade_api::watch::post_json(
-            &live.endpoint,
-            KEY_A.0,
-            KEY_A.1,
-            "us-east-1",
-            path,
-            &body,
-        ))
-        .unwrap()
-    };
+    let rt = runtime();
+    let post = |live: &Live, path: &str, body: String| post_a(&rt, live, path, &body).unwrap();
     // Polls `hosts` on `live` until `done` holds (shared records arrive within a flush).
     let wait_hosts = |live: &Live, done: &dyn Fn(&palisade_api::watch::HostsAnswer) -> bool| {
         let deadline = Instant::now() + WAIT;
