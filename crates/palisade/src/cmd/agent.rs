@@ -4,7 +4,7 @@
 //! palisade agent (--snapshot-dir DIR | --endpoint http://HOST:PORT [--region R])
 //!                --map ENI_ID=IFNAME [--map …] [--config FILE]
 //!                --state-file PATH [--interval-ms 500] [--netns NAME] [--nft-processes] [--once]
-//!                [--watch [--host NAME]] [--metrics-addr ADDR:PORT]
+//!                [--poll | --watch [--host NAME]] [--metrics-addr ADDR:PORT]
 //! palisade agent status --state-file PATH [--json]
 //! ```
 //! On start it loads the fail-closed ruleset (every mapped interface drops everything), so
@@ -15,10 +15,10 @@
 //!   region (one SigV4-signed `POST /_palisade/eval` with `{}`, see `crate::remote`), imported
 //!   exactly like a `-i` file.
 //!
-//! Both are polled, unless `--watch` follows the server's change feed (`agent/watch.rs`):
-//! the host's own view, then deltas as writes commit. Polling keeps the server stateless
-//! about its agents, and every poll is idempotent, so a lost answer costs nothing but the
-//! next interval. The price is latency: a change is in force at most
+//! A directory is polled; a server's change feed is followed (`agent/watch.rs`): the host's
+//! own view, then deltas as writes commit. `--poll` polls a server too: polling keeps the
+//! server stateless about its agents, and every poll is idempotent, so a lost answer costs
+//! nothing but the next interval. The price is latency: a change is in force at most
 //! one interval plus one fetch, import, render and apply after it was made (measured in the
 //! data plane's benchmark: well under a second for 10,000 rules), and every poll transfers the
 //! account's whole state.
@@ -63,11 +63,11 @@ const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
 /// How the agent follows its source, shown after `palisade agent --help`.
 const SOURCES_HELP: &str = "\
 Desired state: --snapshot-dir DIR (describe-* JSON files) or --endpoint http://HOST:PORT (a
-running `palisade serve`, which returns the account's whole state in the region). Both are
-polled every --interval-ms, so a change is enforced at most one interval plus one fetch,
-render and apply after it was made. With --endpoint --watch the agent follows the server's
-change feed instead: its host's view only, then each change as it commits, reported back
-(`palisade hosts`). Content that did not change is not re-applied. A failed read, fetch,
+running `palisade serve`). A server's change feed is followed: the host's view only, then
+each change as it commits, reported back (`palisade hosts`). A directory, and a server with
+--poll (the account's whole state in the region), is polled every --interval-ms, so a change
+is enforced at most one interval plus one fetch, render and apply after it was made.
+Content that did not change is not re-applied. A failed read, fetch,
 import, render or apply keeps the previous ruleset in force, is recorded as last_error in the
 state file and is retried on the next tick; until the first ruleset is in, the mapped
 interfaces drop everything (fail closed).";
@@ -92,9 +92,9 @@ struct RunArgs {
     /// Directory of describe-* JSON files holding the desired state.
     #[arg(long, value_name = "DIR")]
     snapshot_dir: Option<PathBuf>,
-    /// Follow a running `palisade serve` (http://HOST:PORT) instead of a directory, polling
-    /// it every --interval-ms. Requests are SigV4-signed with AWS_ACCESS_KEY_ID and
-    /// AWS_SECRET_ACCESS_KEY from the environment.
+    /// Follow a running `palisade serve` (http://HOST:PORT) instead of a directory, through
+    /// its change feed (or, with --poll, every --interval-ms). Requests are SigV4-signed
+    /// with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY from the environment.
     #[arg(long, value_name = "URL", conflicts_with = "snapshot_dir")]
     endpoint: Option<String>,
     /// The region whose state --endpoint follows [default: AWS_REGION, else
@@ -114,12 +114,16 @@ struct RunArgs {
     /// long a change waits before it is picked up.
     #[arg(long, default_value_t = 500)]
     interval_ms: u64,
-    /// With --endpoint: follow the server's change feed (one long-lived signed
-    /// `POST /_palisade/watch`) instead of polling: the host's own view first, then only
-    /// what changes in it, applied as it comes; reconnects with back-off and resumes.
+    /// With --endpoint, the default: follow the server's change feed (one long-lived
+    /// signed `POST /_palisade/watch`): the host's own view first, then only what changes
+    /// in it, applied as it comes; reconnects with back-off and resumes.
     #[arg(long)]
     watch: bool,
-    /// The name this host reports under with --watch (unique in the account and region)
+    /// With --endpoint: poll the account's whole state every --interval-ms instead of
+    /// following the change feed (for a server that predates the feed).
+    #[arg(long, conflicts_with = "watch")]
+    poll: bool,
+    /// The name this host reports under to the change feed (unique in the account and region)
     /// [default: the kernel's hostname].
     #[arg(long, value_name = "NAME")]
     host: Option<String>,
@@ -135,7 +139,7 @@ struct RunArgs {
     #[arg(long)]
     once: bool,
     /// Serve Prometheus metrics at `http://ADDR:PORT/metrics` (render and apply time,
-    /// ruleset size, failed applies, versions and lag with --watch, packets judged and
+    /// ruleset size, failed applies, versions and lag with the change feed, packets judged and
     /// dropped per interface). Unauthenticated: keep it on loopback or a private network.
     #[arg(long, value_name = "ADDR:PORT")]
     metrics_addr: Option<SocketAddr>,
@@ -180,6 +184,9 @@ impl Source {
             }
             (Some(_), None) if args.watch => {
                 anyhow::bail!("--watch follows --endpoint; a --snapshot-dir is polled")
+            }
+            (Some(_), None) if args.poll => {
+                anyhow::bail!("--poll applies to --endpoint; a --snapshot-dir is always polled")
             }
             (Some(dir), None) => Ok(Self::Dir(dir.clone())),
             (None, Some(endpoint)) => Ok(Self::Server(Remote::new(
@@ -271,7 +278,8 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         nft_engine: nft.engine().as_str(),
     };
     write_state(&args.state_file, &state)?;
-    if let (true, Source::Server(remote)) = (args.watch, &source) {
+    // A server is watched unless --poll says otherwise.
+    if let (false, Source::Server(remote)) = (args.poll, &source) {
         return watch::run(&args, remote, &nft, &interfaces, &mut state);
     }
     loop {
@@ -316,7 +324,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// What is in force, and what the state file says about it.
 #[derive(Debug)]
 pub(crate) struct State {
-    /// With --watch: the version of the view in force.
+    /// Following the change feed: the version of the view in force.
     version: Option<i64>,
     generation: u64,
     current: Ruleset,

@@ -93,7 +93,7 @@ fn agent_follows_palisade_serve() {
     let built = build(&server);
     lab.serve("db", &["tcp:5432", "tcp:7000"]);
     lab.start_agent_with(
-        &["--endpoint", &server.endpoint],
+        &["--endpoint", &server.endpoint, "--poll"],
         (&built.client_eni, &built.db_eni),
         &[
             ("AWS_ACCESS_KEY_ID", KEY),

@@ -96,10 +96,10 @@ fn agent_watch_follows_the_change_feed() {
     lab.serve("db", &["tcp:5432", "tcp:7000"]);
     let metrics = free_loopback_addr();
     lab.start_agent_with(
+        // No --watch: following the feed is what --endpoint does.
         &[
             "--endpoint",
             &server.endpoint,
-            "--watch",
             "--host",
             HOST,
             "--metrics-addr",
