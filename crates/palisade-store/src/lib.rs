@@ -170,7 +170,7 @@ pub trait Store: Send + Sync + fmt::Debug {
     }
 
     /// Inserts or replaces host records of a scope: `(host, body)`, the body the change
-    /// feed's own (JSON). A store that [`Store::shares_hosts`] not keeps none.
+    /// feed's own (JSON). A store that does not [`Store::shares_hosts`] keeps none.
     fn put_hosts(&self, scope: &Scope, hosts: &[(String, String)]) -> Result<(), StoreError> {
         let _ = (scope, hosts);
         Ok(())

@@ -167,24 +167,20 @@ fn route_gateway(r: &RouteView) -> Option<String> {
     match &r.target {
         None => Some("local".to_owned()),
         Some(RouteTarget::Gateway(g)) => Some(g.to_string()),
-        Some(RouteTarget::Other(t)) if other_target_element(t.kind()) == "gatewayId" => {
+        Some(RouteTarget::Other(t)) if t.kind().aws_field() == "GatewayId" => {
             Some(t.id().to_owned())
         }
         Some(_) => None,
     }
 }
 
-/// The XML element (camelCase) of a route target kept but not followed.
-fn other_target_element(kind: OtherTargetKind) -> &'static str {
-    match kind {
-        OtherTargetKind::NatGateway => "natGatewayId",
-        OtherTargetKind::TransitGateway => "transitGatewayId",
-        OtherTargetKind::VpnGateway | OtherTargetKind::VpcEndpoint => "gatewayId",
-        OtherTargetKind::EgressOnlyInternetGateway => "egressOnlyInternetGatewayId",
-        OtherTargetKind::CarrierGateway => "carrierGatewayId",
-        OtherTargetKind::LocalGateway => "localGatewayId",
-        OtherTargetKind::CoreNetwork => "coreNetworkArn",
-    }
+/// The XML element of a route target kept but not followed: its describe field
+/// (`OtherTargetKind::aws_field`) in the Query API's camelCase.
+fn other_target_element(kind: OtherTargetKind) -> String {
+    let field = kind.aws_field();
+    let mut element = field[..1].to_ascii_lowercase();
+    element.push_str(&field[1..]);
+    element
 }
 
 fn route_state(r: &RouteView) -> &'static str {
@@ -531,8 +527,9 @@ fn route(x: &mut Xml, r: &RouteView, owner: &str) {
         Some(RouteTarget::Peering(p)) => {
             x.leaf("vpcPeeringConnectionId", p);
         }
-        Some(RouteTarget::Other(t)) if other_target_element(t.kind()) != "gatewayId" => {
-            x.leaf(other_target_element(t.kind()), t);
+        // `gatewayId` kinds are written by `route_gateway`.
+        Some(RouteTarget::Other(t)) if t.kind().aws_field() != "GatewayId" => {
+            x.leaf(&other_target_element(t.kind()), t);
         }
         _ => {}
     }
