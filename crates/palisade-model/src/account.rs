@@ -59,6 +59,27 @@ macro_rules! from_error {
 }
 from_error!(RuleError, GroupError, NetworkError, IdError);
 
+/// Drops `id` from the name index under `key`, handing the name to another group of the
+/// same VPC and name if there is one (only an import can hold two).
+fn unindex_group(
+    index: &mut BTreeMap<(VpcId, String), GroupId>,
+    groups: &BTreeMap<GroupId, SecurityGroup>,
+    key: (VpcId, String),
+    id: &GroupId,
+) {
+    if index.get(&key) != Some(id) {
+        return;
+    }
+    let next = groups
+        .values()
+        .find(|g| g.vpc_id == key.0 && g.name.eq_ignore_ascii_case(&key.1))
+        .map(|g| g.id.clone());
+    match next {
+        Some(next) => drop(index.insert(key, next)),
+        None => drop(index.remove(&key)),
+    }
+}
+
 /// The key of one stored resource.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ResourceKey {
@@ -141,6 +162,10 @@ pub struct AccountState {
     snapshot: Snapshot,
     instances: BTreeMap<InstanceId, Instance>,
     changed: BTreeSet<ResourceKey>,
+    /// Groups by VPC and ASCII-lowercased name (EC2's names are unique per VPC, ignoring
+    /// case): CreateSecurityGroup and name look-ups would otherwise scan every group.
+    /// Kept by `put` and `remove`, the only ways a group enters or leaves the snapshot.
+    group_names: BTreeMap<(VpcId, String), GroupId>,
 }
 
 impl AccountState {
@@ -158,6 +183,7 @@ impl AccountState {
             snapshot,
             instances: BTreeMap::new(),
             changed: BTreeSet::new(),
+            group_names: BTreeMap::new(),
         }
     }
 
@@ -254,7 +280,23 @@ impl AccountState {
         match resource {
             Resource::Vpc(v) => drop(s.vpcs.insert(v.id.clone(), v)),
             Resource::Subnet(v) => drop(s.subnets.insert(v.id.clone(), v)),
-            Resource::Group(v) => drop(s.groups.insert(v.id.clone(), v)),
+            Resource::Group(v) => {
+                let key = (v.vpc_id.clone(), v.name.to_ascii_lowercase());
+                let id = v.id.clone();
+                if let Some(old) = s.groups.insert(id.clone(), v) {
+                    let old_key = (old.vpc_id, old.name.to_ascii_lowercase());
+                    if old_key != key {
+                        unindex_group(&mut self.group_names, &s.groups, old_key, &id);
+                    }
+                }
+                // Of two groups whose names differ only in case (EC2 refuses them; an
+                // import could carry them), the smaller id is found, as a scan in id
+                // order would.
+                let slot = self.group_names.entry(key).or_insert_with(|| id.clone());
+                if id < *slot {
+                    *slot = id;
+                }
+            }
             Resource::Eni(v) => drop(s.enis.insert(v.id.clone(), v)),
             Resource::Peering(v) => drop(s.peerings.insert(v.id.clone(), v)),
             Resource::PrefixList(v) => drop(s.prefix_lists.insert(v.id.clone(), v)),
@@ -273,7 +315,12 @@ impl AccountState {
         match key {
             ResourceKey::Vpc(id) => drop(s.vpcs.remove(id)),
             ResourceKey::Subnet(id) => drop(s.subnets.remove(id)),
-            ResourceKey::Group(id) => drop(s.groups.remove(id)),
+            ResourceKey::Group(id) => {
+                if let Some(old) = s.groups.remove(id) {
+                    let key = (old.vpc_id, old.name.to_ascii_lowercase());
+                    unindex_group(&mut self.group_names, &s.groups, key, id);
+                }
+            }
             ResourceKey::Eni(id) => drop(s.enis.remove(id)),
             ResourceKey::Peering(id) => drop(s.peerings.remove(id)),
             ResourceKey::PrefixList(id) => drop(s.prefix_lists.remove(id)),

@@ -76,10 +76,10 @@ impl AccountState {
 
     /// A group of a VPC by name, compared case-insensitively as EC2 does.
     pub fn group_by_name(&self, vpc: &VpcId, name: &str) -> Option<&SecurityGroup> {
-        self.snapshot
-            .groups
-            .values()
-            .find(|g| &g.vpc_id == vpc && g.name.eq_ignore_ascii_case(name))
+        let id = self
+            .group_names
+            .get(&(vpc.clone(), name.to_ascii_lowercase()))?;
+        self.snapshot.groups.get(id)
     }
 
     /// CreateSecurityGroup. `vpc` `None` means the default VPC.

@@ -65,6 +65,51 @@ fn group_names_are_unique_case_insensitively_per_vpc() {
     );
 }
 
+/// The name index answers as a scan of every group would, through creates, deletes and a
+/// store's loads and roll-backs.
+#[test]
+fn group_by_name_follows_creates_deletes_and_loads() {
+    let (mut st, mut ids) = state();
+    let scan = |st: &AccountState, vpc: &VpcId, name: &str| {
+        st.snapshot()
+            .groups
+            .values()
+            .find(|g| &g.vpc_id == vpc && g.name.eq_ignore_ascii_case(name))
+            .map(|g| g.id.clone())
+    };
+    let vpc = st.default_vpc().unwrap().id.clone();
+    let other = st
+        .create_vpc("10.0.0.0/16".parse().unwrap(), None, vec![], &mut ids)
+        .unwrap();
+    let web = st.create_group("Web", "d", None, vec![], &mut ids).unwrap();
+    let web2 = st
+        .create_group("web", "d", Some(&other), vec![], &mut ids)
+        .unwrap();
+    let names = ["web", "WEB", "default", "db", "nope"];
+    let check = |st: &AccountState| {
+        for v in [&vpc, &other] {
+            for n in names {
+                assert_eq!(st.group_by_name(v, n).map(|g| g.id.clone()), scan(st, v, n));
+            }
+        }
+    };
+    check(&st);
+    assert_eq!(st.group_by_name(&vpc, "wEb").unwrap().id, web);
+    assert_eq!(st.group_by_name(&other, "WEB").unwrap().id, web2);
+    st.delete_group(&GroupSelector::Id(web.clone())).unwrap();
+    assert!(st.group_by_name(&vpc, "web").is_none());
+    check(&st);
+    // A store restoring a row (roll-back) and loading a renamed copy (an import).
+    let mut renamed = st.snapshot().groups[&web2].clone();
+    st.remove_loaded(&ResourceKey::Group(web2.clone()));
+    check(&st);
+    renamed.name = "db".into();
+    st.insert_loaded(Resource::Group(renamed));
+    assert!(st.group_by_name(&other, "web").is_none());
+    assert_eq!(st.group_by_name(&other, "DB").unwrap().id, web2);
+    check(&st);
+}
+
 #[test]
 fn delete_group_dependencies() {
     let (mut st, mut ids) = state();
