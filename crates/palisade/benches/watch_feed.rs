@@ -52,6 +52,9 @@ struct Args {
     changes: usize,
     /// hosts: the agents run nft as processes (`agent --nft-processes`), not libnftables.
     nft_processes: bool,
+    /// hosts: print each change's slowest host and where its time went (the agents'
+    /// state files carry the split).
+    trace: bool,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -60,7 +63,7 @@ fn args() -> anyhow::Result<Args> {
         Some("sim") => Mode::Sim,
         Some("hosts") => Mode::Hosts,
         other => bail!(
-            "usage: watch_feed (sim --agents N | hosts --hosts N [--nft-processes]) [--changes K] [--groups G], not {other:?}"
+            "usage: watch_feed (sim --agents N | hosts --hosts N [--nft-processes] [--trace]) [--changes K] [--groups G], not {other:?}"
         ),
     };
     let mut a = Args {
@@ -69,10 +72,15 @@ fn args() -> anyhow::Result<Args> {
         groups: if mode == Mode::Sim { 10 } else { 1 },
         changes: 20,
         nft_processes: false,
+        trace: false,
     };
     while let Some(flag) = it.next() {
         if flag == "--nft-processes" {
             a.nft_processes = true;
+            continue;
+        }
+        if flag == "--trace" {
+            a.trace = true;
             continue;
         }
         let mut value = || it.next().with_context(|| format!("{flag} needs a value"));
@@ -398,6 +406,42 @@ fn report(a: &Args, affected: usize, samples: &[Sample]) {
     );
 }
 
+/// Prints change K's slowest host, where its time went, and how the others fared.
+fn trace_change(k: usize, latency: Duration, times: &mut [HostTime]) {
+    times.sort_by(|a, b| a.total_ms.total_cmp(&b.total_ms));
+    let Some(worst) = times.last() else { return };
+    let median = times[times.len() / 2].total_ms;
+    let over_2x = times.iter().filter(|t| t.total_ms > 2.0 * median).count();
+    let max_of = |f: fn(&HostTime) -> f64| times.iter().map(f).fold(f64::NAN, f64::max);
+    let split = |t: &HostTime| {
+        format!(
+            "host {} {:5.1} ms = feed {:5.1} + agent {:5.1} (import {:4.1}, render {:4.1}, \
+             apply {:4.1}) + seen {:4.1}",
+            t.host,
+            t.total_ms,
+            t.feed_ms,
+            t.agent_ms,
+            t.import_ms,
+            t.render_ms,
+            t.apply_ms,
+            t.seen_ms
+        )
+    };
+    let slowest_agent = times
+        .iter()
+        .max_by(|a, b| a.agent_ms.total_cmp(&b.agent_ms))
+        .map(split)
+        .unwrap_or_default();
+    println!(
+        "change {k:>3}: {:6.1} ms; median host {median:5.1} ms, {over_2x} over twice it; \
+         slowest {}; most feed {:5.1}, most seen {:4.1}; slowest agent {slowest_agent}",
+        latency.as_secs_f64() * 1e3,
+        split(worst),
+        max_of(|t| t.feed_ms),
+        max_of(|t| t.seen_ms),
+    );
+}
+
 /// Change K: one rule on group K mod groups; returns (version, when the call returned).
 async fn change(addr: SocketAddr, groups: &[String], k: usize) -> anyhow::Result<(i64, Instant)> {
     let port = (1000 + k).to_string();
@@ -494,9 +538,52 @@ impl Drop for Hosts {
 }
 
 fn enforced_version(path: &std::path::Path) -> Option<i64> {
+    state_file(path).and_then(|v| v["version"].as_i64())
+}
+
+fn state_file(path: &std::path::Path) -> Option<serde_json::Value> {
     let text = std::fs::read_to_string(path).ok()?;
-    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
-    v["version"].as_i64()
+    serde_json::from_str(&text).ok()
+}
+
+fn unix_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+/// One host's share of a change, from its state file (`timings`) and the bench's clock.
+struct HostTime {
+    host: usize,
+    /// API call returned → feed message arrived at the agent.
+    feed_ms: f64,
+    import_ms: f64,
+    render_ms: f64,
+    apply_ms: f64,
+    /// Message arrived → state file written (render, apply, the rest of the agent's work).
+    agent_ms: f64,
+    /// State file written → the bench read it.
+    seen_ms: f64,
+    total_ms: f64,
+}
+
+impl HostTime {
+    fn read(host: usize, state: &serde_json::Value, returned_unix: f64, seen_unix: f64) -> Self {
+        let t = &state["timings"];
+        let f = |k: &str| t[k].as_f64().unwrap_or(f64::NAN);
+        let received = f("received_unix_ms");
+        let written = f("written_unix_ms");
+        Self {
+            host,
+            feed_ms: received - returned_unix,
+            import_ms: f("import_ms"),
+            render_ms: f("render_ms"),
+            apply_ms: f("apply_ms"),
+            agent_ms: written - received,
+            seen_ms: seen_unix - written,
+            total_ms: seen_unix - returned_unix,
+        }
+    }
 }
 
 async fn hosts(a: &Args) -> anyhow::Result<()> {
@@ -566,16 +653,28 @@ async fn hosts(a: &Args) -> anyhow::Result<()> {
         let cpu0 = cpu_time(server.pid)?;
         let agents0 = agents_cpu()?;
         let (version, returned) = change(server.addr, &groups, k).await?;
+        let returned_unix = unix_ms() - returned.elapsed().as_secs_f64() * 1e3;
         let mut pending: Vec<_> = states
             .iter()
             .enumerate()
             .filter(|(i, _)| i % a.groups == k % a.groups)
-            .map(|(_, p)| p)
             .collect();
+        let mut times = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             // Only the hosts not there yet are read again: the bench shares the cores.
-            pending.retain(|p| enforced_version(p).is_none_or(|v| v < version));
+            pending.retain(|(i, p)| {
+                let Some(state) = state_file(p) else {
+                    return true;
+                };
+                if state["version"].as_i64().is_none_or(|v| v < version) {
+                    return true;
+                }
+                if a.trace {
+                    times.push(HostTime::read(*i, &state, returned_unix, unix_ms()));
+                }
+                false
+            });
             if pending.is_empty() {
                 break;
             }
@@ -583,6 +682,9 @@ async fn hosts(a: &Args) -> anyhow::Result<()> {
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let latency = returned.elapsed();
+        if a.trace {
+            trace_change(k, latency, &mut times);
+        }
         // The agents report after writing their state file: wait for those reports to
         // be done (a host's CPU settles) before the next change, so each change's CPU
         // is its own.

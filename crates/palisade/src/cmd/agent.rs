@@ -229,6 +229,7 @@ impl Content {
 }
 
 fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
+    super::no_huge_pages();
     let source = Source::new(&args)?;
     let interfaces = interfaces(&args)?;
     let nft = match &args.netns {
@@ -276,15 +277,16 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
         metrics,
         renderer: Renderer::new(),
         nft_engine: nft.engine().as_str(),
+        timings: Timings::default(),
     };
-    write_state(&args.state_file, &state)?;
+    write_state(&args.state_file, &mut state)?;
     // A server is watched unless --poll says otherwise.
     if let (false, Source::Server(remote)) = (args.poll, &source) {
         return watch::run(&args, remote, &nft, &interfaces, &mut state);
     }
     loop {
         match tick(&source, &nft, &interfaces, &mut state) {
-            Ok(true) => write_state(&args.state_file, &state)?,
+            Ok(true) => write_state(&args.state_file, &mut state)?,
             Ok(false) => {
                 if let Some(error) = state.error.take() {
                     tracing::info!(
@@ -292,7 +294,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
                         "the source is readable again and unchanged, generation in force: \
                          cleared {error}"
                     );
-                    write_state(&args.state_file, &state)?;
+                    write_state(&args.state_file, &mut state)?;
                 }
             }
             Err(err) => {
@@ -306,7 +308,7 @@ fn run_agent(args: RunArgs) -> anyhow::Result<ExitCode> {
                         args.interval_ms
                     );
                     state.error = Some(message);
-                    write_state(&args.state_file, &state)?;
+                    write_state(&args.state_file, &mut state)?;
                 }
             }
         }
@@ -342,6 +344,37 @@ pub(crate) struct State {
     renderer: Renderer,
     /// How nft runs (`libnftables` or `nft processes`).
     nft_engine: &'static str,
+    timings: Timings,
+}
+
+/// Where the last change's time went, in the state file: the server-to-enforcement
+/// latency of one host, split (wall clock, so comparable with other processes' clocks).
+#[derive(Debug, Default, Clone, Copy, serde::Serialize)]
+pub(crate) struct Timings {
+    /// When the feed message carrying the version in force arrived (watch only).
+    received_unix_ms: Option<f64>,
+    /// The view held to a snapshot (watch only).
+    import_ms: f64,
+    render_ms: f64,
+    apply_ms: f64,
+    /// When the state file naming it was written.
+    written_unix_ms: f64,
+}
+
+impl Timings {
+    pub(crate) fn received(&mut self) {
+        self.received_unix_ms = Some(unix_ms());
+    }
+
+    pub(crate) fn imported(&mut self, took: Duration) {
+        self.import_ms = took.as_secs_f64() * 1e3;
+    }
+}
+
+fn unix_ms() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
 }
 
 /// One poll: read the source and, when its content changed, load, render and apply it as
@@ -380,6 +413,7 @@ fn enforce(
         .render(snapshot, interfaces)
         .inspect_err(|_| state.metrics.failed())?;
     state.metrics.rendered(started.elapsed());
+    state.timings.render_ms = started.elapsed().as_secs_f64() * 1e3;
     for warning in next.warnings() {
         tracing::warn!("{warning}");
     }
@@ -388,6 +422,7 @@ fn enforce(
     state.in_doubt = report.is_err();
     let report = report.inspect_err(|_| state.metrics.failed())?;
     let took = started.elapsed();
+    state.timings.apply_ms = took.as_secs_f64() * 1e3;
     state.generation += 1;
     state.current = next;
     state.fingerprint = Some(fp);
@@ -476,10 +511,11 @@ fn fingerprint(content: &impl Hash) -> u64 {
     hasher.finish()
 }
 
-fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
+fn write_state(path: &Path, state: &mut State) -> anyhow::Result<()> {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    state.timings.written_unix_ms = unix_ms();
     let nft_path = path.with_extension("nft");
     let json = serde_json::json!({
         "version": state.version,
@@ -493,6 +529,7 @@ fn write_state(path: &Path, state: &State) -> anyhow::Result<()> {
         "last_error": state.error,
         "ruleset": nft_path.display().to_string(),
         "nft": state.nft_engine,
+        "timings": state.timings,
     });
     // The ruleset first, so a state file naming a version has its text next to it.
     if state.error.is_none() {

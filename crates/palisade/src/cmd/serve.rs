@@ -189,6 +189,7 @@ fn open_store(db: &Db, quotas: Quotas) -> anyhow::Result<Arc<dyn Store>> {
 }
 
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    super::no_huge_pages();
     let keys = key_ring(&args)?;
     let quotas = read_quotas(args.quotas.as_deref())?;
     let store = open_store(&args.db, quotas)?;

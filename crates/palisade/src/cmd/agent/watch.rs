@@ -111,6 +111,7 @@ impl Follow<'_> {
             last_heard = Instant::now();
             let version = msg.version();
             if !matches!(msg, Message::Heartbeat { .. }) {
+                state.timings.received();
                 state.metrics.received(version);
                 if state.version != Some(version) {
                     state.metrics.change_seen();
@@ -158,6 +159,7 @@ impl Follow<'_> {
             return Ok(());
         };
         let version = *version;
+        let started = Instant::now();
         let doc = held.to_document();
         let fp = fingerprint(&doc.to_string());
         let source = format!(
@@ -171,6 +173,7 @@ impl Follow<'_> {
             Ok(())
         } else {
             crate::input::import_json(&source, &doc).and_then(|snapshot| {
+                state.timings.imported(started.elapsed());
                 enforce(self.nft, self.interfaces, state, fp, &snapshot, &source)
             })
         };
