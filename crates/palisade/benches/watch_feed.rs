@@ -19,8 +19,9 @@
 //! `x-palisade-version`, written after `nft` returned), the server's CPU time (utime + stime
 //! of the process, from `/proc/PID/stat`) and the feed's bytes (the deltas' JSON lines) over
 //! that time, and prints p50 and p99 over the changes. hosts also sums the agents' CPU over
-//! each change, and leaves 20 ms after each convergence (the agents' reports to the server
-//! follow their state files) before the next change.
+//! each change, and leaves `--gap-ms` (20 ms) after each convergence (the agents' reports to
+//! the server follow their state files) before the next change; `--trace` prints each
+//! change's slowest host and the split of its time the agents' state files record.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -55,6 +56,9 @@ struct Args {
     /// hosts: print each change's slowest host and where its time went (the agents'
     /// state files carry the split).
     trace: bool,
+    /// hosts: quiet time after each convergence before the next change (default 20 ms;
+    /// over a second, every change finds the allocator's freed memory handed back).
+    gap_ms: u64,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -63,7 +67,7 @@ fn args() -> anyhow::Result<Args> {
         Some("sim") => Mode::Sim,
         Some("hosts") => Mode::Hosts,
         other => bail!(
-            "usage: watch_feed (sim --agents N | hosts --hosts N [--nft-processes] [--trace]) [--changes K] [--groups G], not {other:?}"
+            "usage: watch_feed (sim --agents N | hosts --hosts N [--nft-processes] [--trace] [--gap-ms MS]) [--changes K] [--groups G], not {other:?}"
         ),
     };
     let mut a = Args {
@@ -73,6 +77,7 @@ fn args() -> anyhow::Result<Args> {
         changes: 20,
         nft_processes: false,
         trace: false,
+        gap_ms: 20,
     };
     while let Some(flag) = it.next() {
         if flag == "--nft-processes" {
@@ -88,6 +93,7 @@ fn args() -> anyhow::Result<Args> {
             "--agents" | "--hosts" => a.agents = value()?.parse()?,
             "--groups" => a.groups = value()?.parse()?,
             "--changes" => a.changes = value()?.parse()?,
+            "--gap-ms" => a.gap_ms = value()?.parse()?,
             other => bail!("unknown flag {other}"),
         }
     }
@@ -688,7 +694,7 @@ async fn hosts(a: &Args) -> anyhow::Result<()> {
         // The agents report after writing their state file: wait for those reports to
         // be done (a host's CPU settles) before the next change, so each change's CPU
         // is its own.
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(a.gap_ms)).await;
         samples.push(Sample {
             latency_ms: latency.as_secs_f64() * 1e3,
             cpu_ms: (cpu_time(server.pid)? - cpu0).as_secs_f64() * 1e3,
