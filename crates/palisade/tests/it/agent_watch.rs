@@ -174,6 +174,16 @@ fn agent_watch_follows_the_change_feed() {
     // nft in-process: the nftables package depends on libnftables1, so a host that can
     // run this test has the library.
     assert_eq!(state["nft"], "libnftables", "{state}");
+    // Where the change's time went: the message arrived before the file was written, and
+    // the apply took some time within that.
+    let t = &state["timings"];
+    let (received, written) = (
+        t["received_unix_ms"].as_f64().unwrap(),
+        t["written_unix_ms"].as_f64().unwrap(),
+    );
+    let apply = t["apply_ms"].as_f64().unwrap();
+    assert!(received > 0.0 && received <= written, "{t}");
+    assert!(apply > 0.0 && apply <= written - received + 1.0, "{t}");
 
     // The server restarts; a change made right after reaches the reconnecting agent.
     let generation = state["generation"].as_u64().unwrap();
