@@ -501,7 +501,30 @@ fn hosts_list_reports_and_lag() {
     .unwrap();
     assert!(b.hosts.is_empty());
     assert!(post("/_palisade/report", "{\"host\": \"\"}".into()).is_err());
+    // A host that went away is listed as disconnected, then, after three heartbeats
+    // (600 ms here) without a watch or a report, as stale, still with what it enforced.
     drop(web);
+    let status_within = |want: &str, within: Duration| {
+        let deadline = Instant::now() + within;
+        loop {
+            let listed = hosts();
+            let h = &listed.hosts[0];
+            if h.status == want {
+                return h.clone();
+            }
+            assert!(Instant::now() < deadline, "never {want}: {h:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let gone = status_within("disconnected", Duration::from_secs(5));
+    assert_eq!(gone.version, Some(v), "{gone:?}");
+    let started = Instant::now();
+    let stale = status_within("stale", Duration::from_secs(10));
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "stale too soon"
+    );
+    assert_eq!(stale.version, Some(v), "{stale:?}");
     live.stop();
 }
 
