@@ -581,6 +581,25 @@ fn parse_addr(token: &str) -> Option<IpAddr> {
     token.parse().ok()
 }
 
+/// Each byte's value as a hex digit, 0xff for a byte that is none (a table: one load a
+/// digit, no range tests).
+const HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut c: u8 = 0;
+    loop {
+        t[c as usize] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xff,
+        };
+        if c == u8::MAX {
+            break t;
+        }
+        c += 1;
+    }
+};
+
 /// Colon-separated groups of 1–4 hex digits, at most one `::` standing for one or more
 /// zero groups. `None` means "not read here", not "invalid": the caller asks `std`, so
 /// this only needs to answer what `std` answers whenever it answers.
@@ -598,11 +617,11 @@ fn parse_v6(b: &[u8]) -> Option<[u16; 8]> {
     while i < b.len() {
         let mut value: u16 = 0;
         let mut digits = 0;
-        while let Some(d) = b.get(i).and_then(|&c| char::from(c).to_digit(16)) {
+        while let Some(&d) = b.get(i).map(|&c| &HEX[usize::from(c)]).filter(|&&d| d < 16) {
             if digits == 4 {
                 return None;
             }
-            value = value << 4 | u16::try_from(d).ok()?;
+            value = value << 4 | u16::from(d);
             digits += 1;
             i += 1;
         }
