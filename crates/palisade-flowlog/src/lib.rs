@@ -138,18 +138,34 @@ pub enum FormatError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Format {
     fields: Vec<Field>,
+    /// The fields are the default format's (read by [`read_v2`] first).
+    v2: bool,
 }
+
+/// The default format's fields: the fourteen of version 2, in the AWS table's order.
+const V2: [Field; 14] = {
+    let mut f = [Field::Other; 14];
+    let mut i = 0;
+    while i < 14 {
+        f[i] = NAMES[i].0;
+        i += 1;
+    }
+    f
+};
 
 impl Default for Format {
     /// The default format: the fourteen version-2 fields.
     fn default() -> Self {
-        Self {
-            fields: NAMES[..14].iter().map(|(f, _)| *f).collect(),
-        }
+        Self::new(V2.to_vec())
     }
 }
 
 impl Format {
+    fn new(fields: Vec<Field>) -> Self {
+        let v2 = fields == V2;
+        Self { fields, v2 }
+    }
+
     /// A format from AWS's `LogFormat` syntax (`${version} ${srcaddr} …`) or the bare names a
     /// header line carries (`version srcaddr …`), separated by spaces.
     pub fn parse(spec: &str) -> Result<Self, FormatError> {
@@ -172,7 +188,7 @@ impl Format {
         if fields.is_empty() {
             return Err(FormatError::Empty);
         }
-        Ok(Self { fields })
+        Ok(Self::new(fields))
     }
 
     /// The format a header line declares, or `None` when the line is a record: a header
@@ -213,6 +229,23 @@ impl Format {
     /// Parses one record line of this format.
     pub fn record<'a>(&self, line: &'a str) -> Result<Record<'a>, RecordError> {
         let mut rec = Record::default();
+        self.record_into(line, &mut rec)?;
+        Ok(rec)
+    }
+
+    /// Parses one record line of this format into `rec` (every field is written; after an
+    /// error, `rec` holds some of the line's fields). In place, because the 400-byte record
+    /// returned by value was copied two or three times a line (`memmove` in profiles).
+    pub fn record_into<'a>(&self, line: &'a str, rec: &mut Record<'a>) -> Result<(), RecordError> {
+        if self.v2 && read_v2(line, rec) {
+            return Ok(());
+        }
+        self.record_general(line, rec)
+    }
+
+    /// Any format, any line: the reference [`read_v2`] agrees with.
+    fn record_general<'a>(&self, line: &'a str, rec: &mut Record<'a>) -> Result<(), RecordError> {
+        *rec = Record::default();
         let mut tokens = Tokens::new(line);
         for &field in &self.fields {
             let Some(token) = tokens.next() else {
@@ -232,8 +265,222 @@ impl Format {
                 found: line.split_ascii_whitespace().count(),
             });
         }
-        Ok(rec)
+        Ok(())
     }
+}
+
+/// A default-format line as nearly every one is: fields one space apart, numbers of at
+/// most 19 digits, dotted-quad IPv4 (other addresses by [`parse_addr`]), no `-`, nothing
+/// after `log-status`. Read in one pass, each field straight from the bytes (no token
+/// split first). `false` (with `rec` untouched) means "not read here", not "invalid": the
+/// general path reads the line again and gives the answer or the error, so this only
+/// needs to agree with it whenever it answers (a property test compares them).
+#[inline]
+fn read_v2<'a>(line: &'a str, rec: &mut Record<'a>) -> bool {
+    read_v2_fields(line).is_some_and(|r| {
+        *rec = r;
+        true
+    })
+}
+
+#[inline(always)]
+fn read_v2_fields(line: &str) -> Option<Record<'_>> {
+    let b = line.as_bytes();
+    let mut i = 0;
+    let version = u8::try_from(decimal(b, &mut i)?).ok()?;
+    space(b, &mut i)?;
+    let account_id = text(line, &mut i)?;
+    let interface_id = text(line, &mut i)?;
+    let src_addr = address(line, &mut i)?;
+    let dst_addr = address(line, &mut i)?;
+    let src_port = u16::try_from(decimal(b, &mut i)?).ok()?;
+    space(b, &mut i)?;
+    let dst_port = u16::try_from(decimal(b, &mut i)?).ok()?;
+    space(b, &mut i)?;
+    let protocol = u8::try_from(decimal(b, &mut i)?).ok()?;
+    space(b, &mut i)?;
+    let packets = decimal(b, &mut i)?;
+    space(b, &mut i)?;
+    let bytes = decimal(b, &mut i)?;
+    space(b, &mut i)?;
+    let start = decimal(b, &mut i)?;
+    space(b, &mut i)?;
+    let end = decimal(b, &mut i)?;
+    space(b, &mut i)?;
+    // `ACCEPT ` and `REJECT `: seven bytes of one word.
+    const SEVEN: u64 = (1 << 56) - 1;
+    let action = match word(b, i) & SEVEN {
+        w if w == u64::from_le_bytes(*b"ACCEPT \0") => Action::Accept,
+        w if w == u64::from_le_bytes(*b"REJECT \0") => Action::Reject,
+        _ => return None,
+    };
+    let log_status = match b.get(i + 7..)? {
+        b"OK" => LogStatus::Ok,
+        b"NODATA" => LogStatus::NoData,
+        b"SKIPDATA" => LogStatus::SkipData,
+        _ => return None,
+    };
+    Some(Record {
+        version: Some(version),
+        account_id: Some(account_id),
+        interface_id: Some(interface_id),
+        src_addr: Some(src_addr),
+        dst_addr: Some(dst_addr),
+        src_port: Some(src_port),
+        dst_port: Some(dst_port),
+        protocol: Some(protocol),
+        packets: Some(packets),
+        bytes: Some(bytes),
+        start: Some(start),
+        end: Some(end),
+        action: Some(action),
+        log_status: Some(log_status),
+        ..Record::default()
+    })
+}
+
+/// The eight bytes of `b` from `i`, little-endian (bytes past the end read as zero).
+#[inline(always)]
+fn word(b: &[u8], i: usize) -> u64 {
+    if let Some(w) = b.get(i..i + 8) {
+        return <[u8; 8]>::try_from(w).map_or(0, u64::from_le_bytes);
+    }
+    let mut chunk = [0u8; 8];
+    let tail = b.get(i..).unwrap_or_default();
+    chunk[..tail.len()].copy_from_slice(tail);
+    u64::from_le_bytes(chunk)
+}
+
+/// The decimal digits that start `w` (SWAR, no branch a digit): how many (0–8) and their
+/// value.
+#[inline(always)]
+fn digit_run(w: u64) -> (usize, u64) {
+    const LOW: u64 = 0x0f0f_0f0f_0f0f_0f0f;
+    let x = w ^ 0x3030_3030_3030_3030;
+    // A byte is a digit when, after the XOR, its high nibble is 0 and its low one below 10
+    // (adding 6 carries into the high nibble from 10 up, never into the next byte).
+    let odd = (x | ((x & LOW) + 0x0606_0606_0606_0606)) & !LOW;
+    let n = (odd.trailing_zeros() / 8) as usize;
+    if n == 0 {
+        return (0, 0);
+    }
+    // The digits moved to the top bytes, zeros (leading zero digits) below them; then
+    // pairs, fours and eights of digits are combined (three multiplications).
+    let v = (x << (64 - 8 * n)) & LOW;
+    let v = (v.wrapping_mul(10 << 8 | 1) >> 8) & 0x00ff_00ff_00ff_00ff;
+    let v = (v.wrapping_mul(100 << 16 | 1) >> 16) & 0x0000_ffff_0000_ffff;
+    (n, v.wrapping_mul(10_000 << 32 | 1) >> 32)
+}
+
+/// A decimal number of 1–19 digits at `i` (never overflowing), `i` moved past it.
+#[inline(always)]
+fn decimal(b: &[u8], i: &mut usize) -> Option<u64> {
+    const POW10: [u64; 9] = [
+        1,
+        10,
+        100,
+        1_000,
+        10_000,
+        100_000,
+        1_000_000,
+        10_000_000,
+        100_000_000,
+    ];
+    let (mut len, mut value) = digit_run(word(b, *i));
+    if len == 0 {
+        return None;
+    }
+    if len == 8 {
+        loop {
+            let (n, v) = digit_run(word(b, *i + len));
+            value = value.wrapping_mul(POW10[n]).wrapping_add(v);
+            len += n;
+            if n < 8 || len > 19 {
+                break;
+            }
+        }
+        if len > 19 {
+            return None;
+        }
+    }
+    *i += len;
+    Some(value)
+}
+
+/// The single space expected at `i`, stepped over.
+#[inline(always)]
+fn space(b: &[u8], i: &mut usize) -> Option<()> {
+    (b.get(*i) == Some(&b' ')).then(|| *i += 1)
+}
+
+/// A text field at `i` up to the next space (stepped over): not empty, not `-`.
+#[inline(always)]
+fn text<'a>(line: &'a str, i: &mut usize) -> Option<&'a str> {
+    let b = line.as_bytes();
+    let start = *i;
+    let mut base = start;
+    let end = loop {
+        let spaces = space_mask(b, base);
+        if spaces != 0 {
+            break base + (spaces.trailing_zeros() / 8) as usize;
+        }
+        base += 8;
+        if base >= b.len() {
+            return None;
+        }
+    };
+    // `end` is a space, `start` the line's start or just past a space: char boundaries.
+    let token = line.get(start..end)?;
+    if token.is_empty() || token == "-" {
+        return None;
+    }
+    *i = end + 1;
+    Some(token)
+}
+
+/// An address at `i` and the space after it (stepped over): dotted-quad IPv4 read octet by
+/// octet, anything else by [`parse_addr`].
+#[inline(always)]
+fn address(line: &str, i: &mut usize) -> Option<IpAddr> {
+    let b = line.as_bytes();
+    if let Some(a) = dotted_quad(b, *i) {
+        let (a, len) = a;
+        if b.get(*i + len) == Some(&b' ') {
+            *i += len + 1;
+            return Some(IpAddr::V4(a.into()));
+        }
+    }
+    let start = *i;
+    let mut j = start;
+    let token = text(line, &mut j)?;
+    let a = parse_addr(token)?;
+    *i = j;
+    Some(a)
+}
+
+/// `a.b.c.d` at `i` as [`parse_v4`] reads it (each part 0–255, no leading zeros), and its
+/// length.
+#[inline(always)]
+fn dotted_quad(b: &[u8], i: usize) -> Option<([u8; 4], usize)> {
+    let mut octets = [0u8; 4];
+    let mut at = i;
+    for (k, octet) in octets.iter_mut().enumerate() {
+        let w = word(b, at);
+        let (n, v) = digit_run(w);
+        // One to three digits, no leading zero (a lone `0` is none).
+        if n == 0 || n > 3 || (n > 1 && w & 0xff == u64::from(b'0')) {
+            return None;
+        }
+        *octet = u8::try_from(v).ok()?;
+        at += n;
+        if k < 3 {
+            if b.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+    }
+    Some((octets, at - i))
 }
 
 /// The space-separated tokens of a line (runs of spaces count as one): the hot loop of
@@ -334,6 +581,25 @@ fn parse_addr(token: &str) -> Option<IpAddr> {
     token.parse().ok()
 }
 
+/// Each byte's value as a hex digit, 0xff for a byte that is none (a table: one load a
+/// digit, no range tests).
+const HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut c: u8 = 0;
+    loop {
+        t[c as usize] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            _ => 0xff,
+        };
+        if c == u8::MAX {
+            break t;
+        }
+        c += 1;
+    }
+};
+
 /// Colon-separated groups of 1–4 hex digits, at most one `::` standing for one or more
 /// zero groups. `None` means "not read here", not "invalid": the caller asks `std`, so
 /// this only needs to answer what `std` answers whenever it answers.
@@ -351,11 +617,11 @@ fn parse_v6(b: &[u8]) -> Option<[u16; 8]> {
     while i < b.len() {
         let mut value: u16 = 0;
         let mut digits = 0;
-        while let Some(d) = b.get(i).and_then(|&c| char::from(c).to_digit(16)) {
+        while let Some(&d) = b.get(i).map(|&c| &HEX[usize::from(c)]).filter(|&&d| d < 16) {
             if digits == 4 {
                 return None;
             }
-            value = value << 4 | u16::try_from(d).ok()?;
+            value = value << 4 | u16::from(d);
             digits += 1;
             i += 1;
         }
@@ -631,24 +897,38 @@ impl Reader {
 
     /// The next line: `Ok(None)` for the header and blank lines.
     pub fn line<'a>(&mut self, text: &'a str) -> Result<Option<Record<'a>>, LineError> {
+        let mut rec = Record::default();
+        Ok(self.read(text, &mut rec)?.then_some(rec))
+    }
+
+    /// The next line into `rec`: `Ok(true)` when it is a record (now in `rec`), `Ok(false)`
+    /// for the header and blank lines (`rec` untouched). As [`Reader::line`], without
+    /// moving a `Record` on every line.
+    pub fn read<'a>(&mut self, text: &'a str, rec: &mut Record<'a>) -> Result<bool, LineError> {
         self.line += 1;
         let text = text.strip_suffix('\r').unwrap_or(text);
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
-        if !self.seen_first {
-            self.seen_first = true;
-            if let Some(header) = Format::from_header(text) {
-                self.format = header.map_err(|error| LineError::Header {
-                    line: self.line,
-                    error,
-                })?;
-                return Ok(None);
+        // A line starting with a digit is neither blank nor a header (a header's first
+        // byte is a lowercase letter): nearly every line, spared the trim and header test.
+        let digit_first = text.as_bytes().first().is_some_and(u8::is_ascii_digit);
+        if !digit_first {
+            if text.trim().is_empty() {
+                return Ok(false);
+            }
+            if !self.seen_first {
+                self.seen_first = true;
+                if let Some(header) = Format::from_header(text) {
+                    self.format = header.map_err(|error| LineError::Header {
+                        line: self.line,
+                        error,
+                    })?;
+                    return Ok(false);
+                }
             }
         }
+        self.seen_first = true;
         self.format
-            .record(text)
-            .map(Some)
+            .record_into(text, rec)
+            .map(|()| true)
             .map_err(|error| LineError::Record {
                 line: self.line,
                 error,

@@ -233,3 +233,133 @@ proptest! {
         prop_assert_eq!(r.action, Some(if accept { Action::Accept } else { Action::Reject }));
     }
 }
+
+// The default-format fast path reads the usual lines itself (else it would only cost time)
+// and leaves the rest to the general path.
+#[test]
+fn fast_path_reads_usual_lines() {
+    let mut rec = Record::default();
+    for line in [
+        "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
+        "2 123456789010 eni-1235b8ca123456789 2001:db8:1234:a100:8d6e:3477:df66:f105 2001:db8::1 34892 22 6 54 8855 1477913708 1477913820 REJECT SKIPDATA",
+        "2 1 eni-1 0.0.0.0 255.255.255.255 0 65535 255 9999999999999999999 0 1 2 ACCEPT NODATA",
+    ] {
+        assert!(read_v2(line, &mut rec), "{line}");
+        assert_eq!(rec, Format::default().record(line).unwrap(), "{line}");
+    }
+    for line in [
+        "2 123456789010 eni-1235b8ca123456789 - - - - - - - 1431280876 1431280934 - NODATA",
+        "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 2 ACCEPT OK ",
+        "2  1 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 1 1 2 ACCEPT OK",
+        "2 1 eni-1 10.0.0.1 10.0.0.2 1 22 6 18446744073709551615 1 1 2 ACCEPT OK",
+        "2 1 eni-1 010.0.0.1 10.0.0.2 1 22 6 1 1 1 2 ACCEPT OK",
+    ] {
+        assert!(!read_v2(line, &mut rec), "{line}");
+    }
+}
+
+#[test]
+fn digit_runs_read_as_std_reads_them() {
+    for t in [
+        "", "0", "7", "12", "00000000", "99999999", "12345678", "1234567", "1a", "9:",
+    ] {
+        let mut padded = [0u8; 8];
+        padded[..t.len()].copy_from_slice(t.as_bytes());
+        let digits = t.bytes().take_while(u8::is_ascii_digit).count();
+        let expected = t[..digits].parse::<u64>().unwrap_or(0);
+        assert_eq!(
+            digit_run(u64::from_le_bytes(padded)),
+            (digits, expected),
+            "{t}"
+        );
+    }
+}
+
+/// A default-format line: plausible fields, and in most lines one or two oddities the
+/// general path must still be asked about (`-`, leading zeros, overflow, other addresses,
+/// near-quads, extra spaces, tabs, wrong words, a trailing field).
+fn v2_line() -> impl Strategy<Value = String> {
+    let num = "[1-9][0-9]{0,11}|0";
+    let odd_num = "0[0-9]{1,3}|[0-9]{17,21}|-|[0-9]{1,3}[a:.]|";
+    let text = "eni-[0-9a-f]{1,17}|[0-9]{12}";
+    let odd_text = "-|é[a-z]{0,3}|";
+    let addr = prop_oneof![
+        4 => any::<u32>().prop_map(|a| std::net::Ipv4Addr::from(a).to_string()),
+        1 => any::<u128>().prop_map(|a| std::net::Ipv6Addr::from(a).to_string()),
+    ];
+    let odd_addr = "0[0-9]{1,2}(\\.[0-9]{1,2}){3}|[0-9]{1,2}(\\.[0-9]{1,2}){2}\\.0[0-9]|(2[5-9][0-9]\\.){3}2[5-9][0-9]\
+                    |[0-9]{1,4}(\\.[0-9]{1,4}){2,4}|[0-9.]{1,16}|-|::ffff:1.2.3.4|1.2.3.4[0-9a:]";
+    let action = "ACCEPT|REJECT";
+    let odd_action = "-|ACCEPTS|REJEC|accept|ACCEPT\t";
+    let status = "OK|NODATA|SKIPDATA";
+    let odd_status = "-|OKAY|O|SKIPDATAS|OK |OK x";
+    let fields = (
+        (num, text, text, addr.clone(), addr),
+        proptest::collection::vec(num, 7),
+        (action, status),
+    )
+        .prop_map(|((v, a, i, s, d), nums, (act, st))| {
+            let mut f = vec![v, a, i, s, d];
+            f.extend(nums);
+            f.extend([act, st]);
+            f
+        });
+    // Which field's kind of oddity to use, by position.
+    let odd = (odd_num, odd_text, odd_addr, odd_action, odd_status);
+    (
+        fields,
+        odd,
+        proptest::collection::vec((0..14usize, 0..3u8), 0..3),
+        proptest::option::weighted(0.1, (0..13usize, prop_oneof![Just("  "), Just("\t")])),
+    )
+        .prop_map(|(mut f, (on, ot, oa, oact, ost), odds, sep)| {
+            for (at, _) in odds {
+                f[at] = match at {
+                    1 | 2 => ot.clone(),
+                    3 | 4 => oa.clone(),
+                    12 => oact.clone(),
+                    13 => ost.clone(),
+                    _ => on.clone(),
+                };
+            }
+            let mut line = String::new();
+            for (k, tok) in f.iter().enumerate() {
+                if k > 0 {
+                    line.push_str(match sep {
+                        Some((at, s)) if at + 1 == k => s,
+                        _ => " ",
+                    });
+                }
+                line.push_str(tok);
+            }
+            line
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    // The fast path answers only what the general path answers, and the same record.
+    #[test]
+    fn fast_path_agrees_with_general_path(line in v2_line()) {
+        let f = Format::default();
+        let mut general = Record::default();
+        let answer = f.record_general(&line, &mut general);
+        let mut fast = Record::default();
+        if read_v2(&line, &mut fast) {
+            prop_assert_eq!(&answer, &Ok(()));
+            prop_assert_eq!(fast, general);
+        }
+        // And through the public entry, into a record left over from a line of another
+        // format (fields the default one lacks must not survive).
+        let mut reused = Format::parse("vpc-id tcp-flags srcaddr action")
+            .unwrap()
+            .record("vpc-1 2 10.9.9.9 REJECT")
+            .unwrap();
+        let public = f.record_into(&line, &mut reused);
+        prop_assert_eq!(&public, &answer);
+        if public.is_ok() {
+            prop_assert_eq!(reused, general);
+        }
+    }
+}

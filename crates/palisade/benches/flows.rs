@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use palisade_analysis::flows::{Attributor, FlowConfig, Observation, Outcome};
 use palisade_engine::{Packet, Payload, compile};
-use palisade_flowlog::{Format, Reader};
+use palisade_flowlog::{Format, Reader, Record};
 use palisade_model::{Direction, Snapshot};
 use palisade_testkit::{AccountConfig, PacketGen, account};
 
@@ -178,8 +178,10 @@ fn main() {
         // Parsing alone.
         let start = cpu_time();
         let mut reader = Reader::new(format.clone());
+        let mut rec = Record::default();
         for line in text.lines() {
-            black_box(reader.line(line).ok());
+            black_box(reader.read(line, &mut rec).ok());
+            black_box(&rec);
         }
         parse_time += cpu_time() - start;
 
@@ -197,7 +199,7 @@ fn main() {
             batch.clear();
         };
         for line in text.lines() {
-            if let Ok(Some(rec)) = reader.line(line)
+            if let Ok(true) = reader.read(line, &mut rec)
                 && let Some(o) = Observation::from_record(&rec)
             {
                 batch.push(o);

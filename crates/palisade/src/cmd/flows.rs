@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use palisade_analysis::flows::{Attributor, FlowConfig, FlowReport, Observation, Outcome};
-use palisade_flowlog::{Format, LogStatus, Reader};
+use palisade_flowlog::{Format, LogStatus, Reader, Record};
 use palisade_model::Snapshot;
 
 use crate::output;
@@ -230,12 +230,13 @@ fn read_file(
                 }
             });
         };
+        let mut record = Record::default();
         for line in text.split_inclusive('\n') {
             stats.lines += 1;
             let line = line.strip_suffix('\n').unwrap_or(line);
-            let record = match lines.line(line) {
-                Ok(Some(r)) => r,
-                Ok(None) => continue,
+            match lines.read(line, &mut record) {
+                Ok(true) => {}
+                Ok(false) => continue,
                 Err(e) => {
                     if !args.lenient {
                         // The records before it are attributed (and printed) first.
@@ -248,7 +249,7 @@ fn read_file(
                     }
                     continue;
                 }
-            };
+            }
             match record.log_status {
                 Some(LogStatus::NoData) => {
                     stats.no_data += 1;
