@@ -6,8 +6,9 @@
 //!
 //! Group commit: the thread takes every call queued while it was busy (at most
 //! [`MAX_BATCH`]); the lone calls (reads, writes over two scopes) run first, one by one, then
-//! the queued single-scope writes run together in one [`Store::write_batch`], each in its
-//! own savepoint, and each is answered only once that batch has committed. Requests queued
+//! the queued single-scope writes run together in one [`Store::write_batch`] (a refused write
+//! undone alone, a storage failure failing the batch), and each is answered only once that
+//! batch has committed. Requests queued
 //! together are concurrent, so running them in either order is one that could have
 //! happened; a request sent after another's answer always queues after it.
 

@@ -118,13 +118,15 @@ pub trait Store: Send + Sync + fmt::Debug {
 
     /// Several writes, in order, each as [`Store::write`] would run it, committed together
     /// (group commit: one transaction, so one commit's cost, for all of them). Each write
-    /// sees the ones before it; one that fails (its closure returns `false`, or its storage
-    /// fails) is undone alone and the others still commit. Nothing is committed until every
-    /// write has run: the inner results say which writes took effect, and they hold only
-    /// when the outer result is `Ok` (the commit itself succeeded); on an outer `Err`
-    /// nothing of the batch was committed.
+    /// sees the ones before it; one whose closure returns `false` is undone alone and the
+    /// others still commit. Nothing is committed until every write has run: the inner
+    /// results say which writes took effect, and they hold only when the outer result is
+    /// `Ok` (the commit itself succeeded); on an outer `Err` nothing of the batch was
+    /// committed. A backend may end the whole batch with an outer `Err` when one write's
+    /// storage fails (SQLite does: one transaction, no savepoint per write).
     ///
-    /// The default runs each write in its own transaction.
+    /// The default runs each write in its own transaction (a storage failure fails that
+    /// write alone).
     fn write_batch(
         &self,
         writes: &mut [BatchWrite<'_>],

@@ -146,7 +146,37 @@ fn batched_writes_commit_together_and_fail_alone(make: Make<'_>) {
         };
         assert_eq!(names(&x), ["a", "b", "default"]);
         assert_eq!(names(&y), ["a", "default"]);
+        // Bootstrap is version 1; each committed write adds one, the refused one none. The
+        // writer's cache and a fresh handle agree.
+        assert_eq!(version(store.as_ref(), &x).0, 3);
+        assert_eq!(version(store.as_ref(), &y).0, 2);
     }
+    // A later batch builds on those versions.
+    let store = make();
+    let mut ids = SeqIdGen::starting_at(90_000);
+    let mut ids2 = SeqIdGen::starting_at(91_000);
+    let add = |name: &'static str| {
+        move |st: &mut AccountState, ids: &mut dyn palisade_model::IdGen| {
+            st.create_group(name, "d", None, vec![], ids).is_ok()
+        }
+    };
+    let (mut f1, mut f2) = (add("c"), add("d"));
+    let mut writes = [
+        BatchWrite {
+            scope: &x,
+            ids: &mut ids,
+            f: &mut f1,
+        },
+        BatchWrite {
+            scope: &x,
+            ids: &mut ids2,
+            f: &mut f2,
+        },
+    ];
+    let results = store.write_batch(&mut writes).unwrap();
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(version(store.as_ref(), &x).0, 5);
+    assert_eq!(version(make().as_ref(), &x), (5, 5));
 }
 
 /// Two handles writing the same two scopes in opposite orders neither deadlock nor lose a
