@@ -191,30 +191,33 @@ pub(crate) async fn limit_body(req: Request, next: Next) -> Response {
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
-        Err(e) => {
-            let too_large =
-                std::iter::successors(Some(&e as &(dyn std::error::Error + 'static)), |e| {
-                    e.source()
-                })
-                .any(|e| e.is::<http_body_util::LengthLimitError>());
-            let error = if too_large {
-                ApiError::other(
-                    "RequestEntityTooLarge",
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!("The request body is longer than {BODY_LIMIT} bytes"),
-                )
-            } else {
-                ApiError::new(
-                    Ec2ErrorCode::InvalidParameterValue,
-                    "The request body could not be read",
-                )
-            };
-            let request_id = RandomIds::new().request_id();
-            if parts.uri.path().starts_with("/_palisade/") {
-                crate::eval::json_error(&error)
-            } else {
-                error.into_ec2_response(&request_id)
-            }
-        }
+        Err(e) => body_error(parts.uri.path(), &e),
+    }
+}
+
+/// The answer to a body that could not be read (too long, or cut off), in the format of
+/// the route at `path`.
+pub(crate) fn body_error(path: &str, e: &axum::Error) -> Response {
+    let too_large = std::iter::successors(Some(e as &(dyn std::error::Error + 'static)), |e| {
+        e.source()
+    })
+    .any(|e| e.is::<http_body_util::LengthLimitError>());
+    let error = if too_large {
+        ApiError::other(
+            "RequestEntityTooLarge",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("The request body is longer than {BODY_LIMIT} bytes"),
+        )
+    } else {
+        ApiError::new(
+            Ec2ErrorCode::InvalidParameterValue,
+            "The request body could not be read",
+        )
+    };
+    let request_id = RandomIds::new().request_id();
+    if path.starts_with("/_palisade/") {
+        crate::eval::json_error(&error)
+    } else {
+        error.into_ec2_response(&request_id)
     }
 }

@@ -31,5 +31,5 @@ pub use eval::{EvalAnswer, EvalMatch, EvalRequest, fetch_json};
 pub use keys::{KeyRing, KeysError};
 pub use metrics::{Metrics, metrics_router};
 pub use regions::{COMMERCIAL, Regions, RegionsError};
-pub use server::{NAMESPACE, router};
+pub use server::{NAMESPACE, query_call, router};
 pub use state::{AppState, Clock};

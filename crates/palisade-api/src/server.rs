@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
@@ -41,16 +41,28 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-async fn handle(
-    State(state): State<AppState>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn handle(State(state): State<AppState>, request: axum::extract::Request) -> Response {
+    query_call(&state, request).await
+}
+
+/// Answers one EC2 or STS Query call (a request to `/`), its body read whole first (at
+/// most [`edge::BODY_LIMIT`] bytes). `palisade serve` calls this straight from its
+/// connection loop for every Query call, ahead of the router and its middleware (the path
+/// every client call takes, kept short); [`router`] routes `/` here too.
+pub async fn query_call<B>(state: &AppState, request: axum::http::Request<B>) -> Response
+where
+    B: axum::body::HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<axum::BoxError>,
+{
     let started = Instant::now();
     let _in_flight = state.metrics.begin();
-    let (response, action, code) = answer(&state, &method, &uri, &headers, &body).await;
+    let (parts, body) = request.into_parts();
+    let body = match axum::body::to_bytes(Body::new(body), edge::BODY_LIMIT).await {
+        Ok(body) => body,
+        Err(e) => return edge::body_error(parts.uri.path(), &e),
+    };
+    let (response, action, code) =
+        answer(state, &parts.method, &parts.uri, &parts.headers, &body).await;
     state.metrics.answered(action, code, started.elapsed());
     response
 }

@@ -97,7 +97,7 @@ pub fn routes(state: ConsoleState) -> Router {
 }
 
 /// Whether a request to `/` is an EC2 (or STS) Query call rather than a person's browser.
-fn is_api_call(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
+pub fn is_api_call(method: &Method, uri: &axum::http::Uri, headers: &HeaderMap) -> bool {
     if method != Method::GET || headers.contains_key(header::AUTHORIZATION) {
         return true;
     }

@@ -245,7 +245,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 };
                 Some(tokio::spawn(http::serve(
                     listener,
-                    metrics_router(metrics),
+                    http::App::router(metrics_router(metrics)),
                     timeouts,
                     until,
                 )))
@@ -259,8 +259,8 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             let _ = stop.send(true);
         };
         // The web console answers under /console/ and a browser's plain `GET /`.
-        let app = palisade_console::mount(router(state.clone()), ConsoleState::new(state));
-        http::serve(listener, app, timeouts, until).await;
+        let app = palisade_console::mount(router(state.clone()), ConsoleState::new(state.clone()));
+        http::serve(listener, http::App::with_api(app, state), timeouts, until).await;
         if let Some(task) = metrics_server {
             let _ = task.await;
         }
