@@ -122,7 +122,15 @@ impl PgStore {
         &self,
         f: impl FnOnce(&mut Inner) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut guard = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut guard = self.inner.lock().unwrap_or_else(|poisoned| {
+            // A call panicked (a bug in its closure) inside a transaction: drop that
+            // connection (the server rolls its transaction back) and its cache, which the
+            // panic may have left half-changed, instead of failing every later call.
+            let mut guard = poisoned.into_inner();
+            *guard = None;
+            self.inner.clear_poison();
+            guard
+        });
         if guard.as_ref().is_none_or(|i| i.client.is_closed()) {
             *guard = None;
             *guard = Some(Inner::connect(&self.config)?);

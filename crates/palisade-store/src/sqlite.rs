@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use palisade_model::{IdGen, Quotas};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -116,6 +116,19 @@ impl SqliteStore {
                 verified: HashSet::new(),
             }),
             quotas: Quotas::default(),
+        })
+    }
+
+    /// The connection and cache. A call that panicked (a bug in its closure) while holding
+    /// them left its transaction open and its scope's cached state half-changed: that
+    /// transaction is rolled back and the cache forgotten, instead of failing every later
+    /// call.
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut inner = poisoned.into_inner();
+            self.inner.clear_poison();
+            inner.recover();
+            inner
         })
     }
 
@@ -297,6 +310,16 @@ impl Inner {
         Ok(self.verified_version(scope))
     }
 
+    /// After a panic: ends the transaction it left open and forgets every cached scope.
+    fn recover(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.cache.clear();
+        self.verified.clear();
+        self.seen = None;
+    }
+
     /// Notes whether another connection committed since we last looked (then no cached
     /// scope is known to be current any more).
     fn look(&mut self) -> Result<(), StoreError> {
@@ -363,7 +386,7 @@ impl Store for SqliteStore {
         ids: &mut dyn IdGen,
         f: &mut WriteFn<'_>,
     ) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut inner = self.lock();
         run(&inner.conn, "BEGIN IMMEDIATE")?;
         let known = match inner.known_version(scope) {
             Ok(v) => v,
@@ -384,7 +407,7 @@ impl Store for SqliteStore {
         if let [one] = writes {
             return Ok(vec![self.write(one.scope, one.ids, one.f)]);
         }
-        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut inner = self.lock();
         run(&inner.conn, "BEGIN IMMEDIATE")?;
         let mut versions = HashMap::new();
         let ran = inner.look().and_then(|()| {
@@ -416,7 +439,7 @@ impl Store for SqliteStore {
         if first == second {
             return Err(StoreError::SameScope(first.to_string()));
         }
-        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut inner = self.lock();
         // `BEGIN IMMEDIATE` takes the database's one write lock: both scopes at once.
         run(&inner.conn, "BEGIN IMMEDIATE")?;
         let Inner { conn, cache, .. } = &mut *inner;
@@ -440,7 +463,7 @@ impl Store for SqliteStore {
     }
 
     fn scopes(&self) -> Result<Vec<Scope>, StoreError> {
-        let inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let inner = self.lock();
         let mut stmt = inner
             .conn
             .prepare_cached("SELECT account, region FROM scopes ORDER BY account, region")?;
@@ -459,7 +482,7 @@ impl Store for SqliteStore {
         ids: &mut dyn IdGen,
         f: &mut ReadFn<'_>,
     ) -> Result<(), StoreError> {
-        let mut inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let mut inner = self.lock();
         let fresh = match inner.known_version(scope)? {
             Some(_) => true,
             None => {
@@ -496,7 +519,7 @@ impl Store for SqliteStore {
         let mut state = None;
         // The cache entry `read` leaves is the state it showed, tagged with its version.
         self.read(scope, ids, &mut |_| {})?;
-        let inner = self.inner.lock().map_err(|_| StoreError::Poisoned)?;
+        let inner = self.lock();
         if let Some((v, st)) = inner.cache.get(scope) {
             version = *v;
             state = Some(st);
@@ -507,6 +530,7 @@ impl Store for SqliteStore {
     }
 
     fn try_read_cached(&self, scope: &Scope, f: &mut ReadFn<'_>) -> Result<bool, StoreError> {
+        // Busy or poisoned: the caller goes to the store thread (whose `lock` recovers).
         let Ok(mut inner) = self.inner.try_lock() else {
             return Ok(false);
         };

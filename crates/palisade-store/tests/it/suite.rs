@@ -86,6 +86,41 @@ pub(crate) fn suite(make: Make<'_>) {
     pair_writes_commit_both_or_neither(make);
     pair_writes_in_opposite_orders_finish(make);
     batched_writes_commit_together_and_fail_alone(make);
+    a_panicking_write_leaves_the_store_usable(make);
+}
+
+/// A write whose closure panics (a bug) mid-transaction stores nothing of it, and the same
+/// handle goes on serving reads and writes instead of failing every later call.
+fn a_panicking_write_leaves_the_store_usable(make: Make<'_>) {
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    let store = make();
+    let s = scope(27, "us-east-1");
+    let mut ids = SeqIdGen::starting_at(95_000);
+    transact::<_, TestErr>(&*store, &s, &mut ids, |st, ids| {
+        Ok(st.create_group("before", "d", None, vec![], ids)?)
+    })
+    .unwrap();
+    let panicked = catch_unwind(AssertUnwindSafe(|| {
+        let _ = transact::<(), TestErr>(&*store, &s, &mut ids, |st, ids| {
+            st.create_group("half", "d", None, vec![], ids)?;
+            panic!("a bug inside a write");
+        });
+    }));
+    assert!(panicked.is_err());
+    transact::<_, TestErr>(&*store, &s, &mut ids, |st, ids| {
+        Ok(st.create_group("after", "d", None, vec![], ids)?)
+    })
+    .unwrap();
+    for handle in [store, make()] {
+        let mut names: Vec<String> = snapshot(handle.as_ref(), &s)
+            .snapshot()
+            .groups
+            .values()
+            .map(|g| g.name.clone())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["after", "before", "default"]);
+    }
 }
 
 /// A group commit (`Store::write_batch`): each write sees the ones before it, a refused
