@@ -10,6 +10,8 @@ mod page;
 mod perms;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::ops::Bound;
 
 use palisade_model::{Ec2ErrorCode, Tag};
 
@@ -67,13 +69,17 @@ impl Params {
         for (name, value) in pairs {
             let name = name.into();
             check_name(&name)?;
-            if map.contains_key(&name) {
-                return Err(QueryError::new(
-                    Ec2ErrorCode::InvalidParameterValue,
-                    format!("The parameter {name} is given more than once"),
-                ));
+            match map.entry(name) {
+                Entry::Occupied(seen) => {
+                    return Err(QueryError::new(
+                        Ec2ErrorCode::InvalidParameterValue,
+                        format!("The parameter {} is given more than once", seen.key()),
+                    ));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(value.into());
+                }
             }
-            map.insert(name, value.into());
         }
         Ok(Self { map })
     }
@@ -126,14 +132,21 @@ impl Params {
         }
     }
 
+    /// The parameters named `name.…`, each with the rest of its name after that dot, in
+    /// name order (no allocation: every list and member lookup of a decode goes through
+    /// here).
+    fn under<'a>(&'a self, name: &'a str) -> impl Iterator<Item = (&'a str, &'a String)> + 'a {
+        self.map
+            .range::<str, _>((Bound::Included(name), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(name))
+            .filter_map(move |(k, v)| k[name.len()..].strip_prefix('.').map(|rest| (rest, v)))
+    }
+
     /// `Name.1`, `Name.2`, … in index order.
     pub fn list(&self, name: &str) -> Vec<String> {
-        let prefix = format!("{name}.");
         let mut items: Vec<(u32, String)> = self
-            .map
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter_map(|(k, v)| Some((k[prefix.len()..].parse::<u32>().ok()?, v.clone())))
+            .under(name)
+            .filter_map(|(rest, v)| Some((rest.parse::<u32>().ok()?, v.clone())))
             .collect();
         items.sort_by_key(|(n, _)| *n);
         items.into_iter().map(|(_, v)| v).collect()
@@ -155,14 +168,8 @@ impl Params {
 
     /// The members `Name.N.*`, each as its own `Params`, in index order.
     pub fn members(&self, name: &str) -> Vec<Self> {
-        let prefix = format!("{name}.");
         let mut out: BTreeMap<u32, Self> = BTreeMap::new();
-        for (k, v) in self
-            .map
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-        {
-            let rest = &k[prefix.len()..];
+        for (rest, v) in self.under(name) {
             let Some((n, member)) = rest.split_once('.') else {
                 continue;
             };
@@ -177,13 +184,10 @@ impl Params {
 
     /// A sub-structure `Name.*` (not a list).
     pub fn member(&self, name: &str) -> Self {
-        let prefix = format!("{name}.");
         Self {
             map: self
-                .map
-                .range(prefix.clone()..)
-                .take_while(|(k, _)| k.starts_with(&prefix))
-                .map(|(k, v)| (k[prefix.len()..].to_owned(), v.clone()))
+                .under(name)
+                .map(|(rest, v)| (rest.to_owned(), v.clone()))
                 .collect(),
         }
     }

@@ -366,3 +366,28 @@ fn filter_values_are_limited_per_filter() {
         Ec2ErrorCode::FilterLimitExceeded
     );
 }
+
+/// Lists and members take only names under `Name.`: a longer name sharing the prefix
+/// (`Groups.…` beside `Group.…`) and the bare name are not theirs.
+#[test]
+fn lists_and_members_take_only_their_own_names() {
+    let p = Params::from_pairs([
+        ("Group", "bare"),
+        ("Group.2", "second"),
+        ("Group.10", "tenth"),
+        ("Group.1.Name", "a"),
+        ("Group.1.Tag.1", "t"),
+        ("Groups.1.Name", "other"),
+        ("GroupX.1", "other"),
+    ]);
+    assert_eq!(p.list("Group"), ["second", "tenth"]);
+    let members = p.members("Group");
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].get("Name"), Some("a"));
+    assert_eq!(members[0].list("Tag"), ["t"]);
+    let member = p.member("Group");
+    assert_eq!(member.get("2"), Some("second"));
+    assert_eq!(member.get("1.Name"), Some("a"));
+    assert_eq!(member.get("Name"), None);
+    assert!(p.members("Groupz").is_empty());
+}
