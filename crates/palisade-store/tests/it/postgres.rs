@@ -12,7 +12,7 @@ use palisade_model::{AccountId, Direction, NewRule, Peer, SeqIdGen, Traffic};
 use palisade_store::{PgListener, PgStore, Scope, Store, StoreError, transact, view};
 
 use crate::concurrency::check_clients;
-use crate::suite::suite;
+use crate::suite::{group_names, suite};
 
 /// A schema of its own on the test database.
 struct PgSchema {
@@ -88,20 +88,6 @@ impl From<palisade_model::account::AccountError> for E {
 fn scope() -> Scope {
     let account: AccountId = "000000000077".parse().unwrap();
     Scope::new(account, "us-east-1")
-}
-
-fn group_names(store: &dyn Store, s: &Scope) -> Vec<String> {
-    let mut ids = SeqIdGen::starting_at(1 << 40);
-    let mut names = view::<_, E>(store, s, &mut ids, |st| {
-        st.snapshot()
-            .groups
-            .values()
-            .map(|g| g.name.clone())
-            .collect::<Vec<_>>()
-    })
-    .unwrap();
-    names.sort();
-    names
 }
 
 #[test]

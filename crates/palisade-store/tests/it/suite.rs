@@ -45,6 +45,18 @@ fn snapshot(store: &dyn Store, s: &Scope) -> AccountState {
     view::<_, TestErr>(store, s, &mut ids, Clone::clone).unwrap()
 }
 
+/// The scope's group names, sorted.
+pub(crate) fn group_names(store: &dyn Store, s: &Scope) -> Vec<String> {
+    let mut names: Vec<String> = snapshot(store, s)
+        .snapshot()
+        .groups
+        .values()
+        .map(|g| g.name.clone())
+        .collect();
+    names.sort();
+    names
+}
+
 fn version(store: &dyn Store, s: &Scope) -> (i64, usize) {
     let mut ids = SeqIdGen::starting_at(1 << 41);
     view_versioned::<_, TestErr>(store, s, &mut ids, |st| st.snapshot().groups.len()).unwrap()
@@ -112,14 +124,10 @@ fn a_panicking_write_leaves_the_store_usable(make: Make<'_>) {
     })
     .unwrap();
     for handle in [store, make()] {
-        let mut names: Vec<String> = snapshot(handle.as_ref(), &s)
-            .snapshot()
-            .groups
-            .values()
-            .map(|g| g.name.clone())
-            .collect();
-        names.sort();
-        assert_eq!(names, ["after", "before", "default"]);
+        assert_eq!(
+            group_names(handle.as_ref(), &s),
+            ["after", "before", "default"]
+        );
     }
 }
 
@@ -169,18 +177,8 @@ fn batched_writes_commit_together_and_fail_alone(make: Make<'_>) {
         "the second write saw the first's group"
     );
     for store in [store, make()] {
-        let names = |s: &Scope| -> Vec<String> {
-            let mut names: Vec<String> = snapshot(store.as_ref(), s)
-                .snapshot()
-                .groups
-                .values()
-                .map(|g| g.name.clone())
-                .collect();
-            names.sort();
-            names
-        };
-        assert_eq!(names(&x), ["a", "b", "default"]);
-        assert_eq!(names(&y), ["a", "default"]);
+        assert_eq!(group_names(store.as_ref(), &x), ["a", "b", "default"]);
+        assert_eq!(group_names(store.as_ref(), &y), ["a", "default"]);
         // Bootstrap is version 1; each committed write adds one, the refused one none. The
         // writer's cache and a fresh handle agree.
         assert_eq!(version(store.as_ref(), &x).0, 3);
