@@ -76,8 +76,22 @@ pub(crate) struct ServeArgs {
     /// Without it there is no metrics endpoint.
     #[arg(long, value_name = "ADDR:PORT")]
     metrics_addr: Option<SocketAddr>,
+    /// Threads that answer requests (default: one fewer than the machine's cores, at least
+    /// one: the store has a thread of its own, which writes keep busy).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    workers: Option<u16>,
     #[command(flatten)]
     lab: super::lab::LabFlags,
+}
+
+/// One worker per core but the store thread's. More workers than that wake each other to
+/// share out work: on 2 cores two workers cost 20–40% more CPU per request than one
+/// (futex wake-ups and stolen tasks) and served no more calls per second.
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .saturating_sub(1)
+        .max(1)
 }
 
 /// A positive number of seconds, fractions allowed.
@@ -215,6 +229,7 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening for notifications on {}", args.db))?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.workers.map_or_else(default_workers, usize::from))
         .enable_all()
         .build()
         .context("starting the runtime")?;
