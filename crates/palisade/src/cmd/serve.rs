@@ -85,8 +85,8 @@ pub(crate) struct ServeArgs {
 }
 
 /// One worker per core but the store thread's. More workers than that wake each other to
-/// share out work: on 2 cores two workers cost 20–40% more CPU per request than one
-/// (futex wake-ups and stolen tasks) and served no more calls per second.
+/// share out work: on 2 cores two workers cost 20–40% more CPU per describe than one
+/// (futex wake-ups and stolen tasks) for a tenth more calls per second.
 fn default_workers() -> usize {
     std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)

@@ -49,6 +49,22 @@ fn bad_quotas_files_and_region_lists_stop_the_start() {
     let out = palisade(&["serve", "--regions", "us-east-1,EU-WEST-1"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("EU-WEST-1"), "{}", stderr(&out));
+    let out = palisade(&["serve", "--workers", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--workers"), "{}", stderr(&out));
+}
+
+#[test]
+fn several_workers_serve_as_one() {
+    let s = Server::start_with(&["--workers", "3"]);
+    let mut stream = connect(&s);
+    stream
+        .write_all(
+            b"GET /?Action=DescribeVpcs HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n",
+        )
+        .unwrap();
+    let answer = read_to_close(&mut stream);
+    assert!(answer.contains("<Code>AuthFailure</Code>"), "{answer}");
 }
 
 /// Long enough never to be what closes a connection in a test.
