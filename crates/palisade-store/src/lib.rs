@@ -60,6 +60,10 @@ pub enum StoreError {
     Corrupt { id: String, message: String },
     #[error("database schema version {found} is newer than this program's {supported}")]
     SchemaTooNew { found: i64, supported: i64 },
+    #[error(
+        "{0} is in use by another process (one server holds a SQLite database; several servers share state through PostgreSQL)"
+    )]
+    Held(String),
     #[error("store lock poisoned by an earlier panic")]
     Poisoned,
     #[error("a write over two scopes was given {0} twice")]

@@ -143,3 +143,39 @@ fn cached_reads_see_other_servers_writes_in_every_scope() {
         (vec!["y2".into()], Some(vec!["y2".into()]))
     );
 }
+
+/// One server's handle: a second handle on the file, exclusive or shared, is refused while
+/// it is open; its writes are there when the file is opened again; cached reads stay
+/// fast-path after its own writes.
+#[test]
+fn an_exclusive_handle_holds_the_file_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("held.db");
+    let x = palisade_store::Scope::new("111111111111".parse().unwrap(), "us-east-1");
+    let held = SqliteStore::open_exclusive(&path).unwrap();
+    tag_default_vpc(&held, &x, "x1");
+    assert_eq!(
+        vpc_tags(&held, &x),
+        (vec!["x1".into()], Some(vec!["x1".into()]))
+    );
+    let err = SqliteStore::open_exclusive(&path).unwrap_err();
+    assert!(
+        matches!(&err, palisade_store::StoreError::Held(p) if p.ends_with("held.db")),
+        "{err}"
+    );
+    assert!(
+        SqliteStore::open(&path).is_err(),
+        "a shared handle waits for no one"
+    );
+    assert!(
+        !dir.path().join("held.db-shm").exists(),
+        "the WAL index lives in the handle's memory"
+    );
+    tag_default_vpc(&held, &x, "x2");
+    drop(held);
+    let again = SqliteStore::open_exclusive(&path).unwrap();
+    assert_eq!(vpc_tags(&again, &x).0, vec!["x2".to_owned()]);
+    drop(again);
+    let shared = SqliteStore::open(&path).unwrap();
+    assert_eq!(vpc_tags(&shared, &x).0, vec!["x2".to_owned()]);
+}

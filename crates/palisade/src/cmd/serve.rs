@@ -190,7 +190,7 @@ impl fmt::Display for Db {
 fn open_store(db: &Db, quotas: Quotas) -> anyhow::Result<Arc<dyn Store>> {
     Ok(match db {
         Db::Sqlite(path) => Arc::new(
-            SqliteStore::open(path)
+            SqliteStore::open_exclusive(path)
                 .with_context(|| format!("opening {}", path.display()))?
                 .with_quotas(quotas),
         ),

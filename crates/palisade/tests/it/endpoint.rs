@@ -29,6 +29,11 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// The server's SQLite database.
+    pub(crate) fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("palisade.db")
+    }
+
     pub(crate) fn start() -> Self {
         Self::start_with(&[])
     }

@@ -55,6 +55,24 @@ fn bad_quotas_files_and_region_lists_stop_the_start() {
 }
 
 #[test]
+fn a_second_server_on_the_same_sqlite_file_is_refused() {
+    let s = Server::start();
+    let out = palisade(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--db",
+        s.db().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("in use by another process") && err.contains("PostgreSQL"),
+        "{err}"
+    );
+}
+
+#[test]
 fn several_workers_serve_as_one() {
     let s = Server::start_with(&["--workers", "3"]);
     let mut stream = connect(&s);
