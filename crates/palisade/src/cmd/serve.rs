@@ -41,7 +41,8 @@ pub(crate) struct ServeArgs {
     /// Address and port to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:8787")]
     listen: SocketAddr,
-    /// Where state lives: a SQLite file, created on first start; or a PostgreSQL URL
+    /// Where state lives: a SQLite file, created on first start and held by this server
+    /// alone while it runs; or a PostgreSQL URL
     /// (`postgres://USER:PASSWORD@HOST:PORT/DBNAME`, no TLS: use a unix socket or loopback)
     /// that several servers can share; its tables are created on first connect.
     #[arg(long, default_value = "palisade.db", value_name = "PATH|URL")]
