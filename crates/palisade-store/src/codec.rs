@@ -7,7 +7,7 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 use palisade_model::EniId;
 use palisade_model::account::{
-    Attachment, Instance, InstanceState, LaunchOptions, Resource, ShutdownBehavior,
+    Attachment, Instance, InstanceState, LaunchOptions, Resource, ResourceRef, ShutdownBehavior,
 };
 use palisade_model::{
     AddressFamily, ConntrackConfig, Direction, Eni, GroupRef, Peer, Peering, PeeringStatus,
@@ -358,9 +358,9 @@ fn tags_in(tags: Vec<(String, String)>) -> Vec<Tag> {
 }
 
 /// Encodes a resource as its row body.
-pub(crate) fn encode(resource: &Resource) -> String {
+pub(crate) fn encode(resource: ResourceRef<'_>) -> String {
     let row = match resource {
-        Resource::Vpc(v) => Row::Vpc {
+        ResourceRef::Vpc(v) => Row::Vpc {
             id: v.id.to_string(),
             owner: v.owner.to_string(),
             v4: v.cidrs_v4.iter().map(ToString::to_string).collect(),
@@ -369,7 +369,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             tags: tags_out(&v.tags),
             attrs: Some(vpc_attrs_out(&v.attributes)),
         },
-        Resource::Subnet(s) => Row::Subnet {
+        ResourceRef::Subnet(s) => Row::Subnet {
             id: s.id.to_string(),
             vpc: s.vpc_id.to_string(),
             owner: s.owner.to_string(),
@@ -380,7 +380,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             tags: tags_out(&s.tags),
             attrs: Some(subnet_attrs_out(&s.attributes)),
         },
-        Resource::Group(g) => Row::Group {
+        ResourceRef::Group(g) => Row::Group {
             id: g.id.to_string(),
             name: g.name.clone(),
             description: g.description.clone(),
@@ -390,7 +390,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             rules: g.rules().iter().map(rule_row).collect(),
             associated_vpcs: g.associated_vpcs.iter().map(ToString::to_string).collect(),
         },
-        Resource::Eni(e) => Row::Eni {
+        ResourceRef::Eni(e) => Row::Eni {
             id: e.id.to_string(),
             owner: e.owner.to_string(),
             vpc: e.vpc_id.to_string(),
@@ -408,7 +408,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             ),
             tags: tags_out(&e.tags),
         },
-        Resource::Peering(p) => Row::Peering {
+        ResourceRef::Peering(p) => Row::Peering {
             id: p.id.to_string(),
             requester_vpc: p.requester_vpc.to_string(),
             requester_owner: p.requester_owner.to_string(),
@@ -427,7 +427,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 expires: p.detail.expires.map(Timestamp::millis),
             },
         },
-        Resource::PrefixList(l) => Row::PrefixList {
+        ResourceRef::PrefixList(l) => Row::PrefixList {
             id: l.id.to_string(),
             name: l.name.clone(),
             owner: l.owner.to_string(),
@@ -443,7 +443,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             delete_failure: l.state_message().map(str::to_owned),
             modified: Some(l.change == PrefixListChange::Modified),
         },
-        Resource::Instance(i) => Row::Instance {
+        ResourceRef::Instance(i) => Row::Instance {
             id: i.id.to_string(),
             image: i.image_id.clone(),
             instance_type: i.instance_type.clone(),
@@ -469,7 +469,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
             detached: i.detached.iter().map(attachment_row).collect(),
         },
         // --- routing ---
-        Resource::RouteTable(t) => Row::RouteTable {
+        ResourceRef::RouteTable(t) => Row::RouteTable {
             id: t.id.to_string(),
             vpc: t.vpc_id.to_string(),
             owner: t.owner.to_string(),
@@ -486,13 +486,13 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 .collect(),
             tags: tags_out(&t.tags),
         },
-        Resource::InternetGateway(g) => Row::InternetGateway {
+        ResourceRef::InternetGateway(g) => Row::InternetGateway {
             id: g.id.to_string(),
             owner: g.owner.to_string(),
             vpc: g.vpc.as_ref().map(ToString::to_string),
             tags: tags_out(&g.tags),
         },
-        Resource::Address(a) => Row::Address {
+        ResourceRef::Address(a) => Row::Address {
             id: a.allocation_id.to_string(),
             owner: a.owner.to_string(),
             public_ip: a.public_ip,
@@ -502,7 +502,7 @@ pub(crate) fn encode(resource: &Resource) -> String {
                 .map(|x| (x.id.to_string(), x.eni.to_string(), x.private_ip)),
             tags: tags_out(&a.tags),
         },
-        Resource::NetworkAcl(a) => Row::NetworkAcl {
+        ResourceRef::NetworkAcl(a) => Row::NetworkAcl {
             id: a.id.to_string(),
             vpc: a.vpc_id.to_string(),
             owner: a.owner.to_string(),
@@ -1019,7 +1019,7 @@ mod vpc_attrs_tests {
                 }
                 _ => {}
             }
-            let body = encode(&r);
+            let body = encode(r.borrowed());
             assert_eq!(decode(key.id(), &body).expect("decodes"), r);
             if let ResourceKey::Vpc(_) | ResourceKey::Subnet(_) = key {
                 // A row without `attrs` (written before they were kept).
@@ -1070,7 +1070,7 @@ mod rule_row_tests {
             unreachable!()
         };
         assert!(!g.rules().is_empty(), "the default group has rules");
-        let body = encode(&group);
+        let body = encode(group.borrowed());
         assert!(!body.contains("null"), "absent fields are left out: {body}");
         assert_eq!(decode(key.id(), &body).expect("decodes"), group);
         // The same row as written before: every rule field present.

@@ -57,8 +57,8 @@ fn save(
     keys: impl IntoIterator<Item = ResourceKey>,
 ) -> Result<(), StoreError> {
     for key in keys {
-        match state.get(&key) {
-            Some(res) => rows.put(scope, key.id(), &codec::encode(&res))?,
+        match state.get_ref(&key) {
+            Some(res) => rows.put(scope, key.id(), &codec::encode(res))?,
             None => rows.delete(scope, key.id())?,
         }
     }
