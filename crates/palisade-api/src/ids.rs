@@ -39,18 +39,23 @@ impl RandomIds {
     /// straight into one string: every request makes one, and formatting it through
     /// `format!` and a hex string had cost about 3,000 instructions.
     pub(crate) fn request_id(&mut self) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let bits = self.next_bits();
-        let mut out = String::with_capacity(36);
-        for i in 0..32 {
-            if matches!(i, 8 | 12 | 16 | 20) {
-                out.push('-');
-            }
-            let nibble = (bits >> (124 - 4 * i)) & 0xf;
-            out.push(char::from(HEX[nibble as usize]));
-        }
-        out
+        uuid_text(self.next_bits())
     }
+}
+
+/// `bits` in UUID form, most significant digit first.
+fn uuid_text(bits: u128) -> String {
+    let mut out = String::with_capacity(36);
+    // The groups' widths in hex digits.
+    let mut shift = 128;
+    for (i, digits) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        shift -= 4 * digits;
+        palisade_model::push_hex(&mut out, bits >> shift, digits);
+    }
+    out
 }
 
 impl IdGen for RandomIds {
@@ -67,7 +72,14 @@ impl IdGen for RandomIds {
 
 #[cfg(test)]
 mod tests {
-    use super::RandomIds;
+    use super::{RandomIds, uuid_text};
+
+    #[test]
+    fn uuid_text_writes_every_bit_in_order() {
+        let bits = 0x0123_4567_89ab_cdef_fedc_ba98_7654_3210_u128;
+        assert_eq!(uuid_text(bits), "01234567-89ab-cdef-fedc-ba9876543210");
+        assert_eq!(uuid_text(1), "00000000-0000-0000-0000-000000000001");
+    }
 
     #[test]
     fn request_ids_are_uuid_shaped_and_differ() {

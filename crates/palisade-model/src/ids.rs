@@ -45,17 +45,22 @@ fn is_hex_id(rest: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// `prefix` and the low 68 bits of `bits` as 17 lowercase hex digits, written directly
-/// (`format!` with a width took a few hundred instructions: an id per new rule).
-fn hex_id(prefix: &str, bits: u128) -> String {
+/// Appends the low `digits` nibbles of `bits` to `out` as lowercase hex, most significant
+/// first, zero-padded: ids and request ids are written this way (`format!` with a width
+/// took a few hundred instructions per id).
+pub fn push_hex(out: &mut String, bits: u128, digits: u32) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in (0..digits).rev() {
+        let nibble = (bits >> (4 * i)) & 0xf;
+        out.push(char::from(HEX[usize::try_from(nibble).unwrap_or(0)]));
+    }
+}
+
+/// `prefix` and the low 68 bits of `bits` as 17 lowercase hex digits.
+fn hex_id(prefix: &str, bits: u128) -> String {
     let mut s = String::with_capacity(prefix.len() + 17);
     s.push_str(prefix);
-    for i in (0..17).rev() {
-        s.push(char::from(
-            HEX[usize::try_from((bits >> (4 * i)) & 0xf).unwrap_or(0)],
-        ));
-    }
+    push_hex(&mut s, bits, 17);
     s
 }
 

@@ -27,7 +27,7 @@ pub use error::{Ec2ErrorCode, GroupError, IdError, NetworkError, RuleError};
 pub use group::{AuthorizeCtx, SecurityGroup, validate_description, validate_group_name};
 pub use ids::{
     AccountId, EniId, GroupId, IdGen, InstanceId, PeeringId, PrefixListId, RuleId, SeqIdGen,
-    SubnetId, VpcId,
+    SubnetId, VpcId, push_hex,
 };
 pub use network::{
     AddressFamily, ConntrackConfig, Eni, Peering, PeeringStatus, PrefixList, PrefixListEntry,

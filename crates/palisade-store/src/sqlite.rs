@@ -92,7 +92,7 @@ impl SqliteStore {
     /// checks whether one of them has committed.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = Connection::open(path)?;
-        Self::init(conn)
+        Self::init(conn, false)
     }
 
     /// Opens the database at `path` for this handle alone (SQLite's `EXCLUSIVE` locking
@@ -117,17 +117,15 @@ impl SqliteStore {
                 _ => e.into(),
             });
         }
-        let store = Self::init(conn)?;
-        store.lock().exclusive = true;
-        Ok(store)
+        Self::init(conn, true)
     }
 
     /// A private in-memory database (tests).
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::init(Connection::open_in_memory()?)
+        Self::init(Connection::open_in_memory()?, false)
     }
 
-    fn init(conn: Connection) -> Result<Self, StoreError> {
+    fn init(conn: Connection, exclusive: bool) -> Result<Self, StoreError> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         // The default 2 MB page cache holds a few thousand groups' rows: beyond that every
@@ -146,7 +144,7 @@ impl SqliteStore {
                 cache: Cache::new(),
                 seen: None,
                 verified: HashSet::new(),
-                exclusive: false,
+                exclusive,
             }),
             quotas: Quotas::default(),
         })

@@ -431,8 +431,15 @@ impl Hub {
         }
         // Nobody watches the scope: waking the hub thread would only find that out (a
         // futex wake per batch, and the thread's own turn, were 6% of a write's CPU).
-        // `subscribe` catches up on a write that lands while its feed is being made.
-        if self.shared.lock().feeds.contains_key(scope) {
+        // `subscribe` catches up on a write that lands while its feed is being made. The
+        // store thread never waits for the hub's lock (held while deltas are computed):
+        // when it is busy, the hub is woken anyway, which is always safe.
+        let watched = self
+            .shared
+            .state
+            .try_lock()
+            .map_or(true, |state| state.feeds.contains_key(scope));
+        if watched {
             let _ = self.events.send(Event::Changed(scope.clone()));
         }
     }
